@@ -1,0 +1,391 @@
+"""Kafka plumbing (kafka-python): client settings, topics, the outbox relay, idempotent consumers, dead letters.
+
+Settings chosen to work on both Apache Kafka and the embedded Tansu broker (docs/local-infra notes):
+- consumers: manual commit after processing, `auto_offset_reset="earliest"` (Tansu answers LATEST wrongly),
+  session timeout from the environment (2 s on Tansu, whose group join waits half the session timeout;
+  10 s on Kafka, whose group.min.session.timeout.ms defaults to 6 s), no static membership;
+- producers: idempotence off (an idempotent kafka-python producer never recovers from a Tansu restart),
+  `max_in_flight_requests_per_connection=1` so retries cannot reorder one aggregate's events, acks=all.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from shared.config import SERVICES, Settings
+from shared.contracts import ContractError, ContractRegistry
+from shared.logging import correlation_id
+from shared.storage import OUTBOX, AlreadyProcessed, ServiceStore, Transaction, utcnow
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict, Transaction], None]
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+RETRY_TOPIC_PATTERN = "retry.{service}"
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler for an event it can never process (goes to the dead-letter topic at once)."""
+
+
+# --- clients -------------------------------------------------------------------------------------------------
+def make_producer(settings: Settings, **overrides) -> KafkaProducer:
+    options = dict(
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        acks="all",
+        enable_idempotence=False,
+        max_in_flight_requests_per_connection=1,
+        retries=5,
+        linger_ms=5,
+        max_request_size=MAX_MESSAGE_BYTES,
+        request_timeout_ms=15000,
+        client_id="greenmine",
+    )
+    options.update(overrides)
+    return KafkaProducer(**options)
+
+
+def make_consumer(settings: Settings, group_id: str | None, topics: Iterable[str] = (), **overrides) -> KafkaConsumer:
+    options = dict(
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_ms,
+        max_poll_interval_ms=300000,
+        max_poll_records=100,
+        fetch_max_bytes=MAX_MESSAGE_BYTES * 2,
+        max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+        client_id=f"greenmine-{group_id or 'reader'}",
+    )
+    options.update(overrides)
+    consumer = KafkaConsumer(**options)
+    topics = list(topics)
+    if topics:
+        consumer.subscribe(topics)
+    return consumer
+
+
+def all_topic_specs(settings: Settings, registry: ContractRegistry) -> dict[str, int]:
+    """Every topic the system uses, prefixed, with its partition count."""
+    topics = {settings.topic(name): spec.partitions for name, spec in registry.topics.items()}
+    for service in SERVICES:
+        topics[settings.topic(registry.dead_letter_topic(service))] = registry.dead_letter_partitions
+        topics[settings.topic(RETRY_TOPIC_PATTERN.format(service=service))] = 1
+    return topics
+
+
+def ensure_topics(settings: Settings, registry: ContractRegistry) -> dict[str, str]:
+    """Create every topic with its partitions; returns {topic: "created" | "exists"}. Idempotent."""
+    wanted = all_topic_specs(settings, registry)
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+                             client_id="greenmine-admin", request_timeout_ms=15000)
+    try:
+        existing = set(admin.list_topics())
+        outcome = {name: "exists" for name in wanted if name in existing}
+        missing = [NewTopic(name, num_partitions=n, replication_factor=-1)
+                   for name, n in wanted.items() if name not in existing]
+        if missing:
+            try:
+                admin.create_topics(missing, validate_only=False)
+            except TopicAlreadyExistsError:
+                pass  # created meanwhile by another process
+            for topic in missing:
+                outcome[topic.name] = "created"
+        return dict(sorted(outcome.items()))
+    finally:
+        admin.close()
+
+
+# --- outbox relay ---------------------------------------------------------------------------------------------
+def _headers(envelope: dict) -> list[tuple[str, bytes]]:
+    return [
+        ("event_type", envelope["type"].encode()),
+        ("event_version", str(envelope["version"]).encode()),
+        ("event_id", envelope["event_id"].encode()),
+        ("correlation_id", envelope["correlation_id"].encode()),
+    ]
+
+
+def encode(envelope: dict) -> bytes:
+    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class OutboxRelay:
+    """Publishes a service's outbox to Kafka in order, at least once, keyed by aggregate id.
+
+    A crash after publishing and before marking re-sends the batch on restart; consumers' inboxes absorb it.
+    A crash before publishing loses nothing: the documents are still unpublished."""
+
+    def __init__(self, store: ServiceStore, producer: KafkaProducer, *, batch_size: int = 200,
+                 send_timeout_s: float = 30.0):
+        self.store = store
+        self.producer = producer
+        self.batch_size = batch_size
+        self.send_timeout_s = send_timeout_s
+
+    def publish_pending(self) -> int:
+        outbox = self.store.db[OUTBOX]
+        batch = list(outbox.find({"published_at": None}).sort("order", 1).limit(self.batch_size))
+        if not batch:
+            return 0
+        futures = [
+            self.producer.send(doc["topic"], key=doc["key"].encode(), value=encode(doc["envelope"]),
+                               headers=_headers(doc["envelope"]))
+            for doc in batch
+        ]
+        self.producer.flush(timeout=self.send_timeout_s)
+        for future in futures:
+            future.get(timeout=self.send_timeout_s)  # raises if the broker refused: nothing gets marked
+        outbox.update_many({"_id": {"$in": [doc["_id"] for doc in batch]}}, {"$set": {"published_at": utcnow()}})
+        return len(batch)
+
+    def run(self, stop: threading.Event, *, idle_sleep_s: float = 0.1, heartbeat_every_s: float = 2.0) -> None:
+        name = f"{self.store.service}-relay"
+        last_beat = 0.0
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                sent = self.publish_pending()
+                backoff = 0.5
+                now = time.monotonic()
+                if now - last_beat >= heartbeat_every_s:
+                    self.store.heartbeat(name, {"published_last": sent})
+                    last_beat = now
+                if not sent:
+                    stop.wait(idle_sleep_s)
+            except Exception:  # broker or database away: keep the outbox, try again later
+                log.exception("outbox relay failed; retrying in %.1fs", backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+
+# --- consumer -------------------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    status: str  # processed | duplicate | ignored | dead_lettered
+    event_id: str | None = None
+    reason: str | None = None
+
+
+def _header(record, name: str) -> str | None:
+    for key, value in record.headers or []:
+        if key == name:
+            return value.decode("utf-8", "replace") if value is not None else None
+    return None
+
+
+class EventConsumer:
+    """Consumes a service's topics: validate, upcast, handle exactly once (inbox), commit after processing.
+
+    Retries transient failures with exponential backoff; an invalid message, or one that keeps failing,
+    goes to the service's dead-letter topic with the reason and can be replayed onto `retry.<service>`."""
+
+    def __init__(self, service: str, settings: Settings, store: ServiceStore, handlers: dict[str, Handler],
+                 *, topics: Iterable[str] | None = None, producer: KafkaProducer | None = None,
+                 max_attempts: int = 5, backoff_s: float = 0.2):
+        self.service = service
+        self.settings = settings
+        self.store = store
+        self.registry = store.registry
+        self.handlers = handlers
+        names = list(topics) if topics is not None else self.registry.topics_consumed_by(service)
+        self.topics = [settings.topic(t) for t in names] + [
+            settings.topic(RETRY_TOPIC_PATTERN.format(service=service))]
+        self.dead_letter_topic = settings.topic(self.registry.dead_letter_topic(service))
+        self._producer = producer
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.consumer: KafkaConsumer | None = None
+
+    @property
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = make_producer(self.settings)
+        return self._producer
+
+    def handle(self, record) -> Outcome:
+        """Process one Kafka record; never raises for a bad message (it is dead-lettered instead)."""
+        try:
+            envelope = json.loads(record.value.decode("utf-8"))
+            if not isinstance(envelope, dict):
+                raise ContractError("message is not a JSON object")
+            self.registry.validate(envelope)
+        except (ValueError, ContractError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            errors = getattr(exc, "errors", [])
+            return self.dead_letter(record, f"invalid message: {exc}", errors=errors, attempts=1)
+        envelope = self.registry.upcast(envelope)
+        handler = self.handlers.get(envelope["type"])
+        if handler is None:
+            return Outcome("ignored", envelope["event_id"])
+        token = correlation_id.set(envelope["correlation_id"])
+        topic = _header(record, "replayed_from_topic") or record.topic
+        try:
+            for attempt in range(1, self.max_attempts + 1):
+                try:
+                    def work(tx: Transaction) -> None:
+                        tx.claim_inbox(envelope, topic)
+                        handler(envelope, tx)
+
+                    self.store.transaction(work)
+                    return Outcome("processed", envelope["event_id"])
+                except AlreadyProcessed:
+                    return Outcome("duplicate", envelope["event_id"])
+                except (PermanentFailure, ContractError) as exc:
+                    return self.dead_letter(record, f"{type(exc).__name__}: {exc}",
+                                            errors=getattr(exc, "errors", []), attempts=attempt)
+                except Exception as exc:
+                    if attempt == self.max_attempts:
+                        return self.dead_letter(record, f"gave up after {attempt} attempts: "
+                                                f"{type(exc).__name__}: {exc}", attempts=attempt)
+                    delay = self.backoff_s * 2 ** (attempt - 1)
+                    log.warning("handling %s failed (attempt %d): %s; retrying in %.1fs",
+                                envelope["event_id"], attempt, exc, delay)
+                    time.sleep(delay)
+        finally:
+            correlation_id.reset(token)
+        raise AssertionError("unreachable")
+
+    def dead_letter(self, record, reason: str, *, errors: list | None = None, attempts: int) -> Outcome:
+        value = record.value
+        try:
+            original_value = value.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            import base64
+
+            original_value, encoding = base64.b64encode(value).decode(), "base64"
+        letter = {
+            "service": self.service,
+            "reason": reason,
+            "errors": errors or [],
+            "attempts": attempts,
+            "failed_at": utcnow().isoformat(),
+            "original": {
+                "topic": _header(record, "replayed_from_topic") or record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "key": record.key.decode("utf-8", "replace") if record.key else None,
+                "headers": [[k, v.decode("utf-8", "replace") if v else ""] for k, v in (record.headers or [])],
+                "value": original_value,
+                "encoding": encoding,
+            },
+        }
+        self.producer.send(self.dead_letter_topic, key=record.key,
+                           value=json.dumps(letter, ensure_ascii=False).encode("utf-8"),
+                           headers=[("reason", reason[:500].encode("utf-8"))]).get(timeout=30)
+        log.error("dead-lettered %s/%s@%s: %s", record.topic, record.partition, record.offset, reason)
+        return Outcome("dead_lettered", None, reason)
+
+    def _commit(self) -> None:
+        assert self.consumer is not None
+        self.consumer.commit()
+
+    def run(self, stop: threading.Event, *, heartbeat_every_s: float = 2.0) -> None:
+        self.consumer = make_consumer(self.settings, group_id=self.service, topics=self.topics)
+        name = f"{self.service}-consumer"
+        last_beat = 0.0
+        try:
+            while not stop.is_set():
+                batches = self.consumer.poll(timeout_ms=500)
+                for records in batches.values():
+                    for record in records:
+                        self.handle(record)
+                if batches:
+                    self._commit()
+                now = time.monotonic()
+                if now - last_beat >= heartbeat_every_s:
+                    try:
+                        assigned = sorted(f"{tp.topic}:{tp.partition}" for tp in self.consumer.assignment())
+                        self.store.heartbeat(name, {"assigned": assigned})
+                    except Exception:
+                        log.exception("heartbeat failed")
+                    last_beat = now
+        finally:
+            try:
+                self.consumer.close()
+            finally:
+                if self._producer is not None:
+                    self._producer.close(timeout=5)
+
+
+# --- dead letters ------------------------------------------------------------------------------------------------
+def read_topic(settings: Settings, topic: str, *, idle_s: float = 1.5, max_wait_s: float = 15.0) -> list:
+    """Read a whole topic without a consumer group (manual assignment from the beginning).
+
+    The end is detected from the fetch high-watermark, not ListOffsets(LATEST), which Tansu answers wrongly."""
+    consumer = make_consumer(settings, group_id=None)
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        deadline = time.monotonic() + max_wait_s
+        while partitions is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            return []
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        records, last_data = [], time.monotonic()
+        while time.monotonic() < deadline:
+            batch = consumer.poll(timeout_ms=300)
+            for recs in batch.values():
+                records.extend(recs)
+            if batch:
+                last_data = time.monotonic()
+            done = all(consumer.highwater(tp) is not None and consumer.position(tp) >= consumer.highwater(tp)
+                       for tp in tps)
+            if done or (not batch and time.monotonic() - last_data >= idle_s):
+                break
+        return sorted(records, key=lambda r: (r.partition, r.offset))
+    finally:
+        consumer.close()
+
+
+def list_dead_letters(settings: Settings, registry: ContractRegistry, service: str) -> list[dict]:
+    topic = settings.topic(registry.dead_letter_topic(service))
+    letters = []
+    for record in read_topic(settings, topic):
+        letter = json.loads(record.value.decode("utf-8"))
+        letter["dlq"] = {"topic": topic, "partition": record.partition, "offset": record.offset}
+        letters.append(letter)
+    return letters
+
+
+def replay_dead_letters(settings: Settings, registry: ContractRegistry, service: str,
+                        offsets: set[int] | None = None) -> list[dict]:
+    """Re-deliver dead letters to `retry.<service>`, read only by that service's consumer, so other services
+    that handled the original are not disturbed. Returns the letters replayed."""
+    import base64
+
+    retry_topic = settings.topic(RETRY_TOPIC_PATTERN.format(service=service))
+    chosen = [d for d in list_dead_letters(settings, registry, service)
+              if offsets is None or d["dlq"]["offset"] in offsets]
+    if not chosen:
+        return []
+    producer = make_producer(settings)
+    try:
+        for letter in chosen:
+            original = letter["original"]
+            value = (base64.b64decode(original["value"]) if original.get("encoding") == "base64"
+                     else original["value"].encode("utf-8"))
+            headers = [(k, v.encode()) for k, v in original.get("headers", [])
+                       if k not in ("replayed_from_topic", "replayed_from_dlq")]
+            headers += [("replayed_from_topic", original["topic"].encode()),
+                        ("replayed_from_dlq", f"{letter['dlq']['topic']}:{letter['dlq']['partition']}:"
+                                              f"{letter['dlq']['offset']}".encode())]
+            producer.send(retry_topic, key=original["key"].encode() if original.get("key") else None,
+                          value=value, headers=headers).get(timeout=30)
+        producer.flush()
+    finally:
+        producer.close(timeout=5)
+    return chosen

@@ -1,0 +1,184 @@
+"""MongoDB plumbing: one database per service, transactions, the transactional outbox and the inbox.
+
+A state change and the events it causes are written in ONE multi-document transaction (the outbox pattern):
+either both are stored or neither is. The relay (shared.messaging.OutboxRelay) publishes the outbox later,
+at least once. Consumers record every processed event_id in the inbox inside the transaction of their own
+state change, so a replayed event changes nothing.
+
+Outbox documents keep the Debezium MongoDB outbox shape (aggregatetype, aggregateid, type, payload) so change
+data capture could replace the Python relay without touching producers.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, TypeVar
+
+from bson import ObjectId
+from pymongo import ASCENDING, MongoClient
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from shared.contracts import ContractRegistry
+
+T = TypeVar("T")
+
+_clients: dict[str, MongoClient] = {}
+_clients_lock = threading.Lock()
+
+OUTBOX = "outbox"
+INBOX = "inbox"
+HEARTBEATS = "process_heartbeats"
+PUBLISHED_OUTBOX_RETENTION_S = 7 * 24 * 3600
+
+
+def mongo_client(uri: str) -> MongoClient:
+    """One client per URI per process (pymongo clients are thread-safe and pool connections).
+
+    A client is created lazily and never at import time; gunicorn forks before the app factory runs."""
+    with _clients_lock:
+        client = _clients.get(uri)
+        if client is None:
+            client = MongoClient(uri, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000, tz_aware=True,
+                                 uuidRepresentation="standard", appname="greenmine")
+            _clients[uri] = client
+        return client
+
+
+def close_clients() -> None:
+    with _clients_lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class AlreadyProcessed(Exception):
+    """The inbox already holds this event id: the event was handled before."""
+
+
+class ConcurrencyError(Exception):
+    """A document changed between read and write (optimistic concurrency on its `version`)."""
+
+
+@dataclass
+class Transaction:
+    """What a handler sees inside a transaction: the database, the session, and `publish`.
+
+    Every read and write must pass `session=tx.session`; `tx.collection(name)` does not do that for you on
+    purpose, because pymongo's API makes the session explicit and hiding it has bitten other projects."""
+
+    db: Database
+    session: ClientSession
+    registry: ContractRegistry
+    service: str
+    topic_prefix: str = ""
+    _pending: list[dict] = field(default_factory=list)
+
+    def collection(self, name: str):
+        return self.db[name]
+
+    def publish(self, envelope: dict, *, topic: str | None = None) -> None:
+        """Queue an event for the outbox; validated now so an invalid event fails the whole change."""
+        self.registry.validate(envelope)
+        topic = topic or self.registry.topic_for(envelope["type"])
+        self._pending.append({
+            "_id": envelope["event_id"],
+            "order": ObjectId(),
+            "topic": self.topic_prefix + topic,
+            "key": envelope["aggregate_id"],
+            "aggregatetype": envelope["aggregate_type"],
+            "aggregateid": envelope["aggregate_id"],
+            "type": envelope["type"],
+            "version": envelope["version"],
+            "envelope": envelope,
+            "created_at": utcnow(),
+            "published_at": None,
+        })
+
+    def claim_inbox(self, envelope: dict, topic: str) -> None:
+        """Record the event as processed by this service; raises AlreadyProcessed on a replay."""
+        inbox = self.db[INBOX]
+        if inbox.find_one({"_id": envelope["event_id"]}, {"_id": 1}, session=self.session):
+            raise AlreadyProcessed(envelope["event_id"])
+        try:
+            inbox.insert_one({"_id": envelope["event_id"], "type": envelope["type"], "topic": topic,
+                              "processed_at": utcnow()}, session=self.session)
+        except DuplicateKeyError:
+            raise AlreadyProcessed(envelope["event_id"]) from None
+
+    def save_versioned(self, collection: str, document: dict, expected_version: int | None) -> int:
+        """Insert (expected_version None) or replace a document guarded by its `version` field."""
+        coll = self.db[collection]
+        if expected_version is None:
+            document = {**document, "version": 1}
+            coll.insert_one(document, session=self.session)
+            return 1
+        new_version = expected_version + 1
+        result = coll.replace_one({"_id": document["_id"], "version": expected_version},
+                                  {**document, "version": new_version}, session=self.session)
+        if result.matched_count != 1:
+            raise ConcurrencyError(f"{collection}/{document['_id']} changed since version {expected_version}")
+        return new_version
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.db[OUTBOX].insert_many(self._pending, ordered=True, session=self.session)
+            self._pending = []
+
+
+class ServiceStore:
+    """One service's database with its outbox and inbox."""
+
+    def __init__(self, client: MongoClient, db_name: str, registry: ContractRegistry, service: str,
+                 topic_prefix: str = ""):
+        self.client = client
+        self.db = client[db_name]
+        self.registry = registry
+        self.service = service
+        self.topic_prefix = topic_prefix
+
+    @classmethod
+    def from_settings(cls, settings, service: str, registry: ContractRegistry | None = None) -> "ServiceStore":
+        registry = registry or ContractRegistry([settings.contracts_dir])
+        return cls(mongo_client(settings.mongodb_uri), settings.database_name(service), registry, service,
+                   settings.topic_prefix)
+
+    def ensure_indexes(self) -> None:
+        outbox = self.db[OUTBOX]
+        outbox.create_index([("published_at", ASCENDING), ("order", ASCENDING)], name="unpublished_in_order")
+        outbox.create_index("published_at", name="published_ttl", expireAfterSeconds=PUBLISHED_OUTBOX_RETENTION_S,
+                            partialFilterExpression={"published_at": {"$type": "date"}})
+        self.db[INBOX].create_index("processed_at", name="processed_at")
+
+    def transaction(self, fn: Callable[[Transaction], T]) -> T:
+        """Run fn in one transaction, retried on transient errors (so fn must not have outside effects)."""
+        with self.client.start_session() as session:
+            def callback(s: ClientSession) -> T:
+                tx = Transaction(self.db, s, self.registry, self.service, self.topic_prefix)
+                result = fn(tx)
+                tx._flush()
+                return result
+
+            return session.with_transaction(
+                callback,
+                read_concern=ReadConcern("snapshot"),
+                write_concern=WriteConcern("majority"),
+            )
+
+    def heartbeat(self, process: str, detail: dict | None = None) -> None:
+        self.db[HEARTBEATS].update_one({"_id": process}, {"$set": {"at": utcnow(), **(detail or {})}},
+                                       upsert=True)
+
+    def heartbeats(self) -> dict[str, dict]:
+        return {doc["_id"]: doc for doc in self.db[HEARTBEATS].find()}
+
+    def unpublished_count(self) -> int:
+        return self.db[OUTBOX].count_documents({"published_at": None})
