@@ -1,2 +1,192 @@
+"""`greenmine`: the operator command line. Uses the same environment settings as the services.
+
+Services contribute sub-commands through the `greenmine.commands` entry-point group and demo data through
+`greenmine.demo_data`, so this module never imports a service. Bad input exits 2 with the reason.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from importlib.metadata import entry_points
+
+import click
+
+from shared import identity
+from shared.config import SERVICES, Settings
+from shared.contracts import DEPARTMENT_CODES, ContractRegistry
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _fail(message: str, errors: list[dict] | None = None) -> None:
+    click.echo(f"错误:{message}", err=True)
+    for error in errors or []:
+        click.echo(f"  - {error['field']}: {error['message']}", err=True)
+    sys.exit(2)
+
+
+class _Group(click.Group):
+    """Adds the sub-commands that services register, loaded only when asked for."""
+
+    def _plugins(self):
+        return {ep.name: ep for ep in entry_points(group="greenmine.commands")}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is None and name in self._plugins():
+            command = self._plugins()[name].load()
+        return command
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
-    print("stub")
+    """Operate greenmine (绿色矿山管理平台)."""
+
+
+@main.command()
+def topics():
+    """Create every topic of contracts/topics.yaml with its partitions (idempotent)."""
+    from shared.messaging import ensure_topics
+
+    settings = _settings()
+    for name, outcome in ensure_topics(settings, ContractRegistry([settings.contracts_dir])).items():
+        click.echo(f"{outcome:8} {name}")
+
+
+@main.command()
+@click.argument("service", type=click.Choice(SERVICES))
+def relay(service):
+    """Run SERVICE's outbox relay (publishes its outbox to Kafka)."""
+    from shared.runtime import run_relay
+
+    run_relay(service)
+
+
+@main.group()
+def dlq():
+    """Dead letters: messages a consumer could not process."""
+
+
+@dlq.command("list")
+@click.option("--service", type=click.Choice(SERVICES), required=True)
+@click.option("--json", "as_json", is_flag=True, help="one JSON document per line")
+def dlq_list(service, as_json):
+    """List SERVICE's dead letters with their reasons."""
+    from shared.messaging import list_dead_letters
+
+    settings = _settings()
+    letters = list_dead_letters(settings, ContractRegistry([settings.contracts_dir]), service)
+    if not letters:
+        click.echo(f"{service}: 没有死信")
+    for letter in letters:
+        if as_json:
+            click.echo(json.dumps(letter, ensure_ascii=False))
+        else:
+            o = letter["original"]
+            click.echo(f"offset {letter['dlq']['offset']}  {letter['failed_at']}  "
+                       f"{o['topic']}[{o['partition']}]@{o['offset']}  key={o['key']}\n    {letter['reason']}")
+
+
+@dlq.command("replay")
+@click.option("--service", type=click.Choice(SERVICES), required=True)
+@click.option("--offset", "offsets", type=int, multiple=True, help="dead-letter offset(s); default all")
+def dlq_replay(service, offsets):
+    """Re-deliver SERVICE's dead letters to that service alone (topic retry.SERVICE)."""
+    from shared.messaging import replay_dead_letters
+
+    settings = _settings()
+    replayed = replay_dead_letters(settings, ContractRegistry([settings.contracts_dir]), service,
+                                   set(offsets) if offsets else None)
+    if offsets and len(replayed) != len(set(offsets)):
+        found = {d["dlq"]["offset"] for d in replayed}
+        _fail(f"找不到死信 offset {sorted(set(offsets) - found)}")
+    click.echo(f"已重放 {len(replayed)} 条死信到 retry.{service}")
+
+
+@main.group()
+def user():
+    """User accounts."""
+
+
+def _directory(settings: Settings) -> identity.UserDirectory:
+    from shared.storage import mongo_client
+
+    return identity.UserDirectory(mongo_client(settings.mongodb_uri)[settings.database_name("identity")])
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(sorted(identity.ROLES)), required=True)
+@click.option("--department", type=click.Choice(DEPARTMENT_CODES), help="department_reviewer: 附件3 department")
+@click.option("--area", help="自治区 or a 盟市 (bureau, department_reviewer)")
+@click.option("--county", help="optional 旗县 below the 盟市")
+@click.option("--enterprise", help="enterprise: 统一社会信用代码")
+@click.option("--name", "display_name", default="", help="display name")
+def user_add(username, role, department, area, county, enterprise, display_name):
+    """Add a user; the password is read from standard input (first line)."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        principal = _directory(_settings()).add(username, password, role, department=department, area=area,
+                                                county=county, enterprise=enterprise, display_name=display_name)
+    except identity.IdentityError as exc:
+        _fail("无法创建用户", exc.errors)
+    click.echo(f"已创建用户 {principal.username}({principal.role_label})")
+
+
+@user.command("list")
+def user_list():
+    """List users."""
+    for p in _directory(_settings()).list():
+        click.echo(f"{p.username:24} {p.role:20} {p.department or '':22} {p.area or '':8} {p.enterprise or ''}")
+
+
+DEMO_PASSWORD = "Greenmine-2025"
+DEMO_USERS = [
+    # username, role, options, display name
+    ("enterprise", "enterprise", {"enterprise": "91150600MA0N00001W"}, "鄂尔多斯示范煤业有限公司"),
+    ("enterprise2", "enterprise", {"enterprise": "91150200MA0N00002B"}, "包头示范砂石有限公司"),
+    ("bureau", "bureau", {"area": "鄂尔多斯市"}, "鄂尔多斯市自然资源局"),
+    ("bureau_baotou", "bureau", {"area": "包头市"}, "包头市自然资源局"),
+    ("reviewer_eco", "department_reviewer", {"department": "ecology_environment", "area": "鄂尔多斯市"},
+     "鄂尔多斯市生态环境局"),
+    ("reviewer_eco_baotou", "department_reviewer", {"department": "ecology_environment", "area": "包头市"},
+     "包头市生态环境局"),
+    ("reviewer_safety", "department_reviewer", {"department": "emergency_management", "area": "鄂尔多斯市"},
+     "鄂尔多斯市应急管理局"),
+    ("region", "region_office", {}, "自治区自然资源厅"),
+    ("evaluator", "evaluator", {}, "示范第三方评估机构"),
+    ("admin", "admin", {}, "系统管理员"),
+]
+
+
+@main.command("demo-data")
+def demo_data():
+    """Load the demo accounts (one per role) and every service's demo data. Idempotent."""
+    settings = _settings()
+    directory = _directory(settings)
+    for username, role, options, display_name in DEMO_USERS:
+        if directory.get(username) is None:
+            directory.add(username, DEMO_PASSWORD, role, display_name=display_name, **options)
+    for ep in sorted(entry_points(group="greenmine.demo_data"), key=lambda e: e.name):
+        click.echo(f"demo data: {ep.name}")
+        ep.load()(settings)
+    click.echo(f"demo users ready (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS))
+
+
+@main.command()
+@click.option("--port", type=int, default=8080, show_default=True, help="the one URL's port")
+@click.option("--no-demo", is_flag=True, help="do not load demo data")
+def up(port, no_demo):
+    """Start the whole system (embedded Kafka/MongoDB unless given), print the URL; Ctrl-C stops all."""
+    from shared.launcher import run_system
+
+    sys.exit(run_system(http_port=port, demo=not no_demo))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+# Two commands on a fresh machine with Python 3.11, git and make:
+#   make run   - the whole system on the embedded defaults, demo data, one URL, demo logins
+#   make test  - the same set-up, then the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8080
+
+.PHONY: setup run test test-unit bench topics openapi clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/greenmine up --port $(PORT)
+
+test: setup
+	$(BIN)/pytest
+
+test-unit: setup
+	$(BIN)/pytest tests/unit
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf var .pytest_cache bench/results.json

@@ -1,0 +1,268 @@
+"""The HTTP edge every service shares: the app factory base, health/readiness, metrics, errors, CSRF.
+
+A service's `create_app()` calls `create_service_app(...)` and registers its flask-smorest blueprints.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Callable, Iterable
+
+from flask import Flask, current_app, g, jsonify, render_template, request
+from flask_smorest import Api
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from jinja2 import ChoiceLoader, FileSystemLoader
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from shared import identity
+from shared.config import Settings
+from shared.logging import configure_logging, correlation_id, new_correlation_id
+
+SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+SHARED_STATIC = Path(__file__).resolve().parent / "static"
+HEARTBEAT_FRESH_S = 15
+
+# marshmallow's messages are English; users read Chinese. Unlisted messages pass through unchanged.
+_MESSAGES_ZH = {
+    "Missing data for required field.": "必填项缺失",
+    "Field may not be null.": "不能为空",
+    "Unknown field.": "不认识的字段",
+    "Not a valid string.": "应为文本",
+    "Not a valid integer.": "应为整数",
+    "Not a valid number.": "应为数字",
+    "Not a valid boolean.": "应为是/否",
+    "Not a valid date.": "日期格式应为 YYYY-MM-DD",
+    "Not a valid datetime.": "时间格式不正确",
+    "Not a valid list.": "应为列表",
+    "Not a valid mapping type.": "应为对象",
+    "Invalid input type.": "输入类型不正确",
+    "Invalid value.": "取值不正确",
+    "Shorter than minimum length 1.": "不能为空",
+    "Not a valid UUID.": "应为UUID",
+    "Not a valid email address.": "邮箱格式不正确",
+    "Must be one of": "取值应为以下之一",
+}
+
+
+def translate_messages(errors):
+    if isinstance(errors, dict):
+        return {k: translate_messages(v) for k, v in errors.items()}
+    if isinstance(errors, list):
+        return [translate_messages(v) for v in errors]
+    if isinstance(errors, str):
+        if errors in _MESSAGES_ZH:
+            return _MESSAGES_ZH[errors]
+        for english, chinese in _MESSAGES_ZH.items():
+            if errors.startswith(english):
+                return chinese + errors[len(english):]
+    return errors
+
+
+class Readiness:
+    """Checks behind /readyz. Each returns (ok, detail); the checks are cheap and time-limited."""
+
+    def __init__(self, settings: Settings, service: str, store_factory: Callable | None = None,
+                 processes: Iterable[str] = ()):
+        self.settings = settings
+        self.service = service
+        self.store_factory = store_factory
+        self.processes = tuple(processes)
+        self._admin = None
+        self._lock = threading.Lock()
+
+    def mongo(self) -> tuple[bool, str]:
+        from shared.storage import mongo_client
+
+        try:
+            mongo_client(self.settings.mongodb_uri).admin.command("ping")
+            return True, "ok"
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {exc}"[:200]
+
+    def kafka(self) -> tuple[bool, str]:
+        from kafka import KafkaAdminClient
+
+        with self._lock:
+            try:
+                if self._admin is None:
+                    self._admin = KafkaAdminClient(
+                        bootstrap_servers=self.settings.kafka_bootstrap_servers.split(","),
+                        client_id=f"greenmine-{self.service}-readyz", request_timeout_ms=3000)
+                topics = self._admin.list_topics()
+                return True, f"ok ({len(topics)} topics)"
+            except Exception as exc:
+                if self._admin is not None:
+                    try:
+                        self._admin.close()
+                    except Exception:
+                        pass
+                self._admin = None
+                return False, f"{type(exc).__name__}: {exc}"[:200]
+
+    def heartbeats(self) -> dict[str, tuple[bool, str]]:
+        if not self.processes or self.store_factory is None:
+            return {}
+        from shared.storage import utcnow
+
+        try:
+            beats = self.store_factory().heartbeats()
+        except Exception as exc:
+            return {p: (False, f"{type(exc).__name__}") for p in self.processes}
+        out = {}
+        for process in self.processes:
+            beat = beats.get(process)
+            if beat is None:
+                out[process] = (False, "no heartbeat yet")
+            else:
+                age = (utcnow() - beat["at"]).total_seconds()
+                out[process] = (age <= HEARTBEAT_FRESH_S, f"last heartbeat {age:.1f}s ago")
+        return out
+
+    def report(self) -> tuple[bool, dict]:
+        checks = {"mongodb": self.mongo(), "kafka": self.kafka(), **self.heartbeats()}
+        ok = all(result for result, _ in checks.values())
+        return ok, {"service": self.service, "ready": ok,
+                    "checks": {name: {"ok": result, "detail": detail} for name, (result, detail) in checks.items()}}
+
+
+def create_service_app(service: str, *, settings: Settings | None = None, title: str, blueprints=(),
+                       template_dirs: Iterable[Path] = (), readiness: Readiness | None = None,
+                       api_prefix_doc: str | None = None) -> Flask:
+    """The base app: config, logs, metrics, errors, health, CSRF, session, templates, OpenAPI."""
+    settings = settings or Settings.from_env()
+    configure_logging(service, settings.log_level)
+    app = Flask(service, static_folder=str(SHARED_STATIC), static_url_path=f"/{service}/assets")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="greenmine_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes),
+        MAX_CONTENT_LENGTH=settings.upload_max_bytes + 1024 * 1024,
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked below, only for cookie-authenticated writes
+        WTF_CSRF_TIME_LIMIT=None,      # the token lives as long as the session
+        JSON_AS_ASCII=False,
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=f"/{service}/openapi",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.json.ensure_ascii = False
+    app.extensions["greenmine"] = {"settings": settings, "service": service}
+    app.jinja_loader = ChoiceLoader([FileSystemLoader([str(p) for p in template_dirs]),
+                                     FileSystemLoader(str(SHARED_TEMPLATES))])
+    csrf = CSRFProtect(app)
+
+    api = Api(app, spec_kwargs={"info": {"description": f"greenmine {service} service"}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearerAuth": []}]
+    app.extensions["greenmine"]["api"] = api
+
+    metrics = CollectorRegistry()
+    requests_total = Counter("http_requests_total", "HTTP requests", ["service", "endpoint", "method", "status"],
+                             registry=metrics)
+    latency = Histogram("http_request_seconds", "HTTP request latency", ["service", "endpoint", "method"],
+                        registry=metrics)
+    app.extensions["greenmine"]["metrics"] = metrics
+
+    @app.before_request
+    def _begin():
+        g.started = time.perf_counter()
+        g.correlation_token = correlation_id.set(request.headers.get("X-Correlation-ID") or new_correlation_id())
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.headers.get(
+                "Authorization", "").startswith("Bearer ") and getattr(request.url_rule, "rule", "") not in (
+                "/api/v1/auth/token",):
+            csrf.protect()
+
+    @app.after_request
+    def _end(response):
+        endpoint = request.endpoint or "unmatched"
+        requests_total.labels(service, endpoint, request.method, str(response.status_code)).inc()
+        latency.labels(service, endpoint, request.method).observe(time.perf_counter() - g.get("started", 0))
+        response.headers["X-Correlation-ID"] = correlation_id.get() or ""
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.teardown_request
+    def _teardown(_exc):
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            correlation_id.reset(token)
+
+    @app.context_processor
+    def _template_globals():
+        return {"principal": identity.current_principal(), "csrf_token": generate_csrf,
+                "roles": identity.ROLES, "service": service, "workspaces": identity.WORKSPACES}
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        return _error(400, "表单已过期或缺少CSRF令牌,请刷新页面后重试", {"csrf": [exc.description]})
+
+    def _error(status: int, message: str, errors=None):
+        if identity.wants_html() and status not in (422,):
+            return render_template("greenmine/error.html", status=status, message=message), status
+        body = {"code": status, "message": message}
+        if errors:
+            body["errors"] = errors
+        return jsonify(body), status
+
+    @app.errorhandler(422)
+    @app.errorhandler(400)
+    def _unprocessable(exc):
+        data = getattr(exc, "data", None) or {}
+        messages = translate_messages(data.get("messages") or data.get("errors") or {})
+        # flask-smorest nests by location ({"json": {...}}); users want the fields.
+        if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "files", "path", "headers"}:
+            flat = {}
+            for location in messages.values():
+                flat.update(location)
+            messages = flat
+        status = exc.code if hasattr(exc, "code") else 422
+        return _error(status, "提交的数据有误,请按提示修改" if messages else str(getattr(exc, "description", "")),
+                      messages or None)
+
+    @app.errorhandler(404)
+    def _not_found(_exc):
+        return _error(404, "找不到该页面或记录")
+
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        return _error(413, f"上传内容过大(上限 {settings.upload_max_bytes // (1024 * 1024)} MB)")
+
+    @app.errorhandler(500)
+    def _server_error(_exc):
+        return _error(500, "服务器内部错误,已记录,请稍后重试")
+
+    readiness = readiness or Readiness(settings, service)
+    app.extensions["greenmine"]["readiness"] = readiness
+
+    @app.get("/healthz")
+    @identity.public
+    def healthz():
+        return jsonify({"service": service, "status": "ok"})
+
+    @app.get("/readyz")
+    @identity.public
+    def readyz():
+        ok, report = readiness.report()
+        return jsonify(report), (200 if ok else 503)
+
+    @app.get("/metrics")
+    @identity.public
+    def metrics_view():
+        return current_app.response_class(generate_latest(metrics), mimetype=CONTENT_TYPE_LATEST)
+
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    return app
+
+
+def finalize(app: Flask) -> Flask:
+    """Call last in a create_app(): refuses to start when an endpoint has no declared audience."""
+    identity.check_declared(app)
+    return app
