@@ -93,6 +93,10 @@ def wait_ready(url: str, timeout_s: float, stop: threading.Event) -> tuple[bool,
     return False, last
 
 
+def ports_from(base: int) -> dict[str, int]:
+    return {name: base + i for i, name in enumerate(WEB_PORTS)}
+
+
 def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None,
                ready_timeout_s: float = 90.0) -> int:
     from honcho.manager import Manager
@@ -107,15 +111,18 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
     configure_logging("launcher")
     servers = []
     env = dict(os.environ)
+    ports = ports_from(int(env.get("GREENMINE_WEB_PORT_BASE", WEB_PORTS["portal"])))
+    kafka_port = int(env.get("GREENMINE_EMBEDDED_KAFKA_PORT", EMBEDDED_KAFKA_PORT))
+    mongo_port = int(env.get("GREENMINE_EMBEDDED_MONGO_PORT", EMBEDDED_MONGO_PORT))
     try:
         if not env.get("MONGODB_URI"):
-            mongo = embedded.start_secantus(EMBEDDED_MONGO_PORT, data_dir=var / "mongo",
+            mongo = embedded.start_secantus(mongo_port, data_dir=var / "mongo",
                                             config_path=var / "secantusd.toml", log_dir=var / "logs")
             servers.append(mongo)
             env["MONGODB_URI"] = embedded.mongodb_uri(mongo)
             print(f"[greenmine] SecantusDB (MongoDB wire) on {env['MONGODB_URI']}, data in {var / 'mongo'}")
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
-            kafka = embedded.start_tansu(EMBEDDED_KAFKA_PORT, log_dir=var / "logs")
+            kafka = embedded.start_tansu(kafka_port, log_dir=var / "logs")
             servers.append(kafka)
             env["KAFKA_BOOTSTRAP_SERVERS"] = embedded.kafka_bootstrap(kafka)
             # Tansu holds its group joins for half the session timeout: short timeouts keep start-up quick.
@@ -125,15 +132,15 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
         env.setdefault("GREENMINE_SECRET_KEY", secret_key(var))
         public_url = f"http://127.0.0.1:{http_port}"
         env.setdefault("GREENMINE_PUBLIC_URL", public_url)
-        env["GREENMINE_SERVICE_URLS"] = ",".join(f"{s}=http://127.0.0.1:{WEB_PORTS[s]}" for s in SERVICES)
+        env["GREENMINE_SERVICE_URLS"] = ",".join(f"{s}=http://127.0.0.1:{ports[s]}" for s in SERVICES)
         env["PYTHONUNBUFFERED"] = "1"
         settings = Settings.from_env(env)
         created = ensure_topics(settings, ContractRegistry([settings.contracts_dir]))
         print(f"[greenmine] {len(created)} topics ready")
-        (var / "Caddyfile").write_text(caddyfile(http_port, WEB_PORTS))
+        (var / "Caddyfile").write_text(caddyfile(http_port, ports))
 
         manager = Manager()
-        for name, command in processes(http_port, var).items():
+        for name, command in processes(http_port, var, ports).items():
             manager.add_process(name, command, env=env, cwd=str(REPO_ROOT))
         stop = threading.Event()
 

@@ -291,7 +291,8 @@ class EventConsumer:
         self.consumer.commit()
 
     def run(self, stop: threading.Event, *, heartbeat_every_s: float = 2.0) -> None:
-        self.consumer = make_consumer(self.settings, group_id=self.service, topics=self.topics)
+        # The topic prefix also prefixes the group, so deployments (and tests) sharing a broker stay apart.
+        self.consumer = make_consumer(self.settings, group_id=self.settings.topic(self.service), topics=self.topics)
         name = f"{self.service}-consumer"
         last_beat = 0.0
         try:

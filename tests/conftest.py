@@ -1,0 +1,142 @@
+"""Real servers for the tests, in this order:
+1. KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI from the environment;
+2. testcontainers (apache/kafka, mongo as a replica set) when a Docker engine answers a ping
+   (set GREENMINE_TEST_INFRA=local to skip this step);
+3. Tansu and SecantusDB started here on free ports.
+Nothing is skipped for want of a server. Each test gets its own database prefix and topic prefix.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from shared import embedded
+from shared.config import REPO_ROOT, Settings
+from shared.contracts import ContractRegistry
+
+TEST_CONTRACTS = Path(__file__).resolve().parent / "fixtures" / "contracts"
+
+
+def docker_available(timeout: float = 2.0) -> bool:
+    if os.environ.get("GREENMINE_TEST_INFRA") == "local":
+        return False
+    try:
+        import docker
+
+        client = docker.from_env(timeout=timeout)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:
+        return False
+
+
+def _kafka_container():
+    """apache/kafka in KRaft mode; the host port is fixed up front so the advertised listener matches it."""
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
+
+    port = embedded.free_port()
+    container = (
+        DockerContainer("apache/kafka:3.9.1")
+        .with_bind_ports(9092, port)
+        .with_env("KAFKA_NODE_ID", "1")
+        .with_env("KAFKA_PROCESS_ROLES", "broker,controller")
+        .with_env("KAFKA_LISTENERS", "PLAINTEXT://:9092,CONTROLLER://:9093")
+        .with_env("KAFKA_ADVERTISED_LISTENERS", f"PLAINTEXT://127.0.0.1:{port}")
+        .with_env("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER")
+        .with_env("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT")
+        .with_env("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@localhost:9093")
+        .with_env("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
+        .with_env("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
+        .with_env("KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS", "1000")
+    )
+    container.start()
+    wait_for_logs(container, "Kafka Server started", timeout=120)
+    return container, f"127.0.0.1:{port}"
+
+
+def _mongo_container():
+    """mongo:8 as a single-node replica set (transactions need one)."""
+    from pymongo import MongoClient
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
+
+    port = embedded.free_port()
+    container = DockerContainer("mongo:8").with_bind_ports(27017, port).with_command("--replSet rs0 --bind_ip_all")
+    container.start()
+    wait_for_logs(container, "Waiting for connections", timeout=120)
+    client = MongoClient("127.0.0.1", port, directConnection=True)
+    client.admin.command("replSetInitiate", {"_id": "rs0", "members": [{"_id": 0, "host": f"127.0.0.1:{port}"}]})
+    client.close()
+    return container, f"mongodb://127.0.0.1:{port}/?replicaSet=rs0"
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory):
+    """{"kafka": bootstrap, "mongodb": uri, "kind": ...} for the whole session."""
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    mongo = os.environ.get("MONGODB_URI")
+    stoppers = []
+    kind = "environment"
+    if not (kafka and mongo) and docker_available():
+        kind = "testcontainers"
+        if not kafka:
+            container, kafka = _kafka_container()
+            stoppers.append(container.stop)
+        if not mongo:
+            container, mongo = _mongo_container()
+            stoppers.append(container.stop)
+    if not (kafka and mongo):
+        kind = "embedded"
+        logs = tmp_path_factory.mktemp("servers")
+        if not kafka:
+            broker = embedded.start_tansu(log_dir=logs)
+            stoppers.append(broker.stop)
+            kafka = embedded.kafka_bootstrap(broker)
+        if not mongo:
+            database = embedded.start_secantus(log_dir=logs)
+            stoppers.append(database.stop)
+            mongo = embedded.mongodb_uri(database)
+    yield {"kafka": kafka, "mongodb": mongo, "kind": kind}
+    for stop in reversed(stoppers):
+        stop()
+
+
+def make_settings(infra: dict, **overrides) -> Settings:
+    run = uuid.uuid4().hex[:8]
+    env = {
+        "MONGODB_URI": infra["mongodb"],
+        "KAFKA_BOOTSTRAP_SERVERS": infra["kafka"],
+        "GREENMINE_SECRET_KEY": "test-secret-" + run,
+        "GREENMINE_DB_PREFIX": f"t{run}",
+        "GREENMINE_TOPIC_PREFIX": f"t{run}.",
+        "GREENMINE_KAFKA_SESSION_TIMEOUT_MS": "2000" if infra["kind"] == "embedded" else "6000",
+        "GREENMINE_KAFKA_HEARTBEAT_MS": "300" if infra["kind"] == "embedded" else "1000",
+        "GREENMINE_CONTRACTS_DIR": str(REPO_ROOT / "contracts"),
+    }
+    env.update(overrides)
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def settings(infra):
+    """Settings isolated for one test: its own databases and topics on the session's servers."""
+    settings = make_settings(infra)
+    yield settings
+    from shared.storage import mongo_client
+
+    client = mongo_client(settings.mongodb_uri)
+    for name in client.list_database_names():
+        if name.startswith(settings.db_prefix + "_"):
+            client.drop_database(name)
+
+
+@pytest.fixture
+def registry():
+    """The real contracts plus the test-only event types of tests/fixtures/contracts."""
+    return ContractRegistry([REPO_ROOT / "contracts", TEST_CONTRACTS])
