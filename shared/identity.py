@@ -286,17 +286,24 @@ def public(view):
     return view
 
 
+def roles_of(app, endpoint: str | None, method: str) -> tuple[str, ...] | None:
+    """The roles declared for one endpoint and HTTP method (None when undeclared or unknown)."""
+    view = app.view_functions.get(endpoint or "")
+    if view is None:
+        return None
+    view_class = getattr(view, "view_class", None)
+    target = getattr(view_class, method.lower(), None) if view_class else view
+    return getattr(target, "_greenmine_roles", None)
+
+
 def declared_roles(app) -> dict[tuple[str, str], tuple[str, ...] | None]:
     """{(endpoint, METHOD): roles or None when undeclared} for every rule of the app."""
     found = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
             continue
-        view = app.view_functions[rule.endpoint]
-        view_class = getattr(view, "view_class", None)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            target = getattr(view_class, method.lower(), None) if view_class else view
-            found[(rule.endpoint, method)] = getattr(target, "_greenmine_roles", None)
+            found[(rule.endpoint, method)] = roles_of(app, rule.endpoint, method)
     return found
 
 
