@@ -250,7 +250,7 @@ class IndustryGroup:
     industries: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity semantics: hashable, usable as a cache key
 class Catalog:
     id: str
     version: str
@@ -270,6 +270,7 @@ class Catalog:
     departments: tuple[Department, ...]
     scoring_rules: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     _by_no: Mapping[int, Indicator] = field(default_factory=dict, repr=False, compare=False)
+    _applicable: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "_by_no", MappingProxyType({i.no: i for i in self.indicators}))
@@ -330,12 +331,18 @@ class Catalog:
     # --- what applies to a mine -----------------------------------------------------------------------------
     def indicators_in_group(self, industry_group: int) -> tuple[Indicator, ...]:
         """Every indicator of the mine's industry branch (46 for branch 1, 41 for branch 2 in nm-2025)."""
-        return tuple(i for i in self.indicators if i.applies_to_group(industry_group))
+        return self.indicators_for(industry_group, None)
 
     def indicators_for(self, industry_group: int, mining_method: str | None = None) -> tuple[Indicator, ...]:
         """The indicators a mine is assessed on: its branch, minus those the notice gives no rule for its
         mining method (8 and 9 for oil/gas in nm-2025, which the scoring treats as not applicable)."""
-        return tuple(i for i in self.indicators_in_group(industry_group) if i.applies_to_method(mining_method))
+        key = (industry_group, mining_method)
+        found = self._applicable.get(key)
+        if found is None:
+            found = tuple(i for i in self.indicators
+                          if i.applies_to_group(industry_group) and i.applies_to_method(mining_method))
+            self._applicable[key] = found    # the catalog is immutable, so the answer never changes
+        return found
 
     def binding_indicators(self, industry_group: int | None = None) -> tuple[Indicator, ...]:
         pool = self.indicators if industry_group is None else self.indicators_in_group(industry_group)
