@@ -69,7 +69,7 @@ _counter = iter(range(10**9))
 
 def attachment(kind: str, indicator: str | None = None, **kw) -> AttachmentRef:
     mk = mat.kind_by_code(kind)
-    ctype = mk.content_types[0]
+    ctype = mk.content_types[0] if mk else "application/pdf"
     ext = mat.EXTENSIONS[ctype][0]
     return AttachmentRef(
         id=kw.pop("id", f"file-{next(_counter)}"),
