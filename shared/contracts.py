@@ -14,6 +14,8 @@ from typing import Callable, Iterable
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 DEPARTMENT_CODES = (
     "natural_resources", "development_reform", "industry_it", "finance", "ecology_environment",
@@ -62,13 +64,22 @@ class ContractRegistry:
         self.dead_letter_pattern = "dlq.{service}"
         self.dead_letter_partitions = 1
         envelope = None
+        # Every schema under contracts/ is addressable by its $id, so event schemas can $ref the scoring
+        # contracts (the assessment and the report) instead of copying them.
+        resources = []
+        for directory in self.directories:
+            for path in sorted(directory.rglob("*.schema.json")):
+                schema = json.loads(path.read_text(encoding="utf-8"))
+                if "$id" in schema:
+                    resources.append((schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012)))
+        self._schemas = Registry().with_resources(resources)
         for directory in self.directories:
             for path in sorted((directory / "events").glob("*.schema.json")):
                 schema = json.loads(path.read_text(encoding="utf-8"))
                 Draft202012Validator.check_schema(schema)
                 stem = path.name[: -len(".schema.json")]
                 name, _, version = stem.rpartition(".v")
-                validator = Draft202012Validator(schema, format_checker=FormatChecker())
+                validator = Draft202012Validator(schema, format_checker=FormatChecker(), registry=self._schemas)
                 if name == "envelope":
                     envelope = envelope or validator
                 else:
