@@ -257,6 +257,11 @@ def _is_int(value) -> bool:
 
 def _as_decimal(value) -> Decimal | None:
     """A finite Decimal from a JSON number or numeric string, else None."""
+    kind = type(value)
+    if kind is Decimal:
+        return value if value.is_finite() else None
+    if kind is int:
+        return Decimal(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         return None
     try:
@@ -369,13 +374,14 @@ def _score_entry(indicator: Indicator, entry, mining_method: str, industry_varia
                  variant_missing: bool, errors: _Errors) -> IndicatorScore | None:
     """One indicator's input → its score; None (with errors added) when the input is unusable."""
     where = f"indicators.{indicator.no}"
-    if not isinstance(entry, Mapping):
+    if type(entry) is not dict and not isinstance(entry, Mapping):
         errors.add(where, f"{_label(indicator)}须为对象:score、findings 或 not_applicable+reason 之一")
         return None
     ok = True
     unknown = entry.keys() - ENTRY_KEYS
-    for key in sorted(unknown, key=str):
-        errors.add(f"{where}.{key}", f"未知字段(允许 {'、'.join(sorted(ENTRY_KEYS))})")
+    if unknown:
+        for key in sorted(unknown, key=str):
+            errors.add(f"{where}.{key}", f"未知字段(允许 {'、'.join(sorted(ENTRY_KEYS))})")
         ok = False
     record = entry.get("record")
     if record is not None and not isinstance(record, str):
@@ -386,8 +392,12 @@ def _score_entry(indicator: Indicator, entry, mining_method: str, industry_varia
         errors.add(f"{where}.not_applicable", f"须为 true 或 false,收到 {not_applicable!r}")
         return None
     given = [k for k in INPUT_KINDS if k in entry]
-    base = dict(no=indicator.no, name=indicator.name, category_no=indicator.category_no,
-                points=indicator.points, binding=indicator.binding, record=record)
+
+    def outcome(score, variant=None, not_applicable=False, reason=None, findings=None, deductions=None,
+                items=None) -> IndicatorScore:
+        return IndicatorScore(indicator.no, indicator.name, indicator.category_no, indicator.points,
+                              indicator.binding, score, not_applicable, reason, record, variant, findings,
+                              deductions, items)
 
     if not_applicable:
         reason = entry.get("reason")
@@ -397,7 +407,7 @@ def _score_entry(indicator: Indicator, entry, mining_method: str, industry_varia
         if not isinstance(reason, str) or not reason.strip():
             errors.add(f"{where}.reason", f"{_label(indicator)}判定为不涉及项,须写明判定依据和理由")
             ok = False
-        return IndicatorScore(**base, score=None, not_applicable=True, reason=reason.strip()) if ok else None
+        return outcome(None, not_applicable=True, reason=reason.strip()) if ok else None
 
     if "reason" in entry:
         errors.add(f"{where}.reason", "判定理由仅用于不涉及项(not_applicable: true)")
@@ -438,7 +448,7 @@ def _score_entry(indicator: Indicator, entry, mining_method: str, industry_varia
             errors.add(f"{where}.score", message)
         if problems or not ok:
             return None
-        return IndicatorScore(**base, score=score, variant=variant)
+        return outcome(score, variant)
 
     if kind == "findings":
         if not isinstance(rule, DeductPerFinding):
@@ -451,7 +461,7 @@ def _score_entry(indicator: Indicator, entry, mining_method: str, industry_varia
             errors.add(f"{where}.findings", f"不符合处数须为非负整数,收到 {value!r}")
             return None
         score = max(ZERO, points - rule.amount * value)
-        return IndicatorScore(**base, score=score, variant=variant, findings=value) if ok else None
+        return outcome(score, variant, findings=value) if ok else None
 
     if kind == "deductions":
         if not isinstance(rule, ConditionalDeductions):
@@ -473,7 +483,7 @@ def _score_entry(indicator: Indicator, entry, mining_method: str, industry_varia
         if not ok:
             return None
         score = max(ZERO, points - sum((rule.condition(c).amount for c in value), ZERO))
-        return IndicatorScore(**base, score=score, variant=variant, deductions=tuple(value))
+        return outcome(score, variant, deductions=tuple(value))
 
     # kind == "items"
     if not isinstance(rule, AdditiveItems):
@@ -503,7 +513,31 @@ def _score_entry(indicator: Indicator, entry, mining_method: str, industry_varia
             total += item.points
     if not ok:
         return None
-    return IndicatorScore(**base, score=min(points, total), variant=variant, items=dict(value))
+    return outcome(min(points, total), variant, items=dict(value))
+
+
+class _Plan(NamedTuple):
+    """What one kind of mine (catalog, branch, mining method) is assessed on, prepared once."""
+    in_group: tuple[Indicator, ...]
+    by_key: dict[str, Indicator]           # "12" -> indicator, for every indicator of the branch
+    applicable_nos: frozenset[int]
+    by_industry: tuple[Indicator, ...]
+
+
+_PLANS: dict[tuple[int, int, str], tuple[Catalog, _Plan]] = {}
+
+
+def _plan(catalog: Catalog, group: int, method: str) -> _Plan:
+    key = (id(catalog), group, method)
+    cached = _PLANS.get(key)
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
+    in_group = catalog.indicators_in_group(group)
+    applicable = catalog.indicators_for(group, method)
+    plan = _Plan(in_group, {str(i.no): i for i in in_group}, frozenset(i.no for i in applicable),
+                 tuple(i for i in applicable if isinstance(i.rule, ByIndustry)))
+    _PLANS[key] = (catalog, plan)
+    return plan
 
 
 def score_assessment(assessment: Mapping, catalog: CatalogSource) -> Report:
@@ -528,12 +562,15 @@ def score_assessment(assessment: Mapping, catalog: CatalogSource) -> Report:
         # Without the branch and method the applicable set is unknown; report what is wrong so far.
         raise AssessmentInvalid(errors.items)
 
-    applicable = catalog.indicators_for(group, method)
-    in_group = catalog.indicators_in_group(group)
-    applicable_nos = {i.no for i in applicable}
+    plan = _plan(catalog, group, method)
+    applicable_nos = plan.applicable_nos
 
     entries: dict[int, Any] = {}
     for key, entry in raw_indicators.items():
+        known = plan.by_key.get(key) if type(key) is str else None
+        if known is not None:
+            entries[known.no] = entry
+            continue
         number = int(key) if isinstance(key, str) and key.isdigit() and key == str(int(key)) else None
         if number is None:
             errors.add(f"indicators.{key}", "指标编号须为不带前导零的整数字符串,如 \"3\"")
@@ -546,8 +583,8 @@ def score_assessment(assessment: Mapping, catalog: CatalogSource) -> Report:
         else:
             entries[number] = entry
 
-    needs_variant = [i for i in applicable if isinstance(i.rule, ByIndustry)
-                     and isinstance(entries.get(i.no), Mapping) and not entries[i.no].get("not_applicable")]
+    needs_variant = [i for i in plan.by_industry
+                     if isinstance(entries.get(i.no), Mapping) and not entries[i.no].get("not_applicable")]
     if needs_variant and variant is None and "industry_variant" not in (assessment.get("mine") or {}):
         names = "、".join(f"{c}({n})" for c, n in catalog.industry_variants.items()
                          if catalog.industry_variant_groups[c] == group)
@@ -556,7 +593,7 @@ def score_assessment(assessment: Mapping, catalog: CatalogSource) -> Report:
 
     scores: dict[int, IndicatorScore] = {}
     method_name = catalog.mining_methods.get(method, method)
-    for indicator in in_group:
+    for indicator in plan.in_group:
         if indicator.no not in applicable_nos:
             # No rule for this mining method (8 and 9 for oil/gas): not applicable by the index itself.
             entry = entries.get(indicator.no)
