@@ -6,8 +6,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
+# Browser tests drive Debian's Chromium through Playwright (no browser download).
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup run test test-unit bench topics openapi clean
+.PHONY: setup browser run test test-unit bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +22,14 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/greenmine up --port $(PORT)
 
-test: setup
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi
+
+browser: $(CHROMIUM)
+
+test: setup browser
 	$(BIN)/pytest
 
 test-unit: setup

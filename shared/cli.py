@@ -178,6 +178,44 @@ def demo_data():
     click.echo(f"demo users ready (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS))
 
 
+APP_FACTORIES = {"portal": "shared.portal", **{s: f"{s}.entrypoints.http" for s in SERVICES}}
+
+
+def openapi_documents() -> dict[str, str]:
+    """{app: OpenAPI JSON text} generated from the marshmallow schemas of every app."""
+    import importlib
+
+    offline = Settings.from_env({"GREENMINE_SECRET_KEY": "openapi", "MONGODB_URI": "mongodb://127.0.0.1:1/",
+                                 "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+    documents = {}
+    for name, module in APP_FACTORIES.items():
+        app = importlib.import_module(module).create_app(offline)
+        spec = app.extensions["greenmine"]["api"].spec.to_dict()
+        documents[name] = json.dumps(spec, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return documents
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="exit 1 if contracts/http differs from the code")
+def openapi(check):
+    """Write contracts/http/<app>.openapi.json from the code (or check it is up to date)."""
+    settings = _settings()
+    folder = settings.contracts_dir / "http"
+    folder.mkdir(exist_ok=True)
+    stale = []
+    for name, text in openapi_documents().items():
+        path = folder / f"{name}.openapi.json"
+        if check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(path.name)
+        else:
+            path.write_text(text, encoding="utf-8")
+            click.echo(f"wrote {path}")
+    if stale:
+        click.echo("OpenAPI out of date (run `greenmine openapi`): " + ", ".join(stale), err=True)
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--port", type=int, default=8080, show_default=True, help="the one URL's port")
 @click.option("--no-demo", is_flag=True, help="do not load demo data")

@@ -140,3 +140,71 @@ def settings(infra):
 def registry():
     """The real contracts plus the test-only event types of tests/fixtures/contracts."""
     return ContractRegistry([REPO_ROOT / "contracts", TEST_CONTRACTS])
+
+
+@pytest.fixture(scope="session")
+def running_system(infra, tmp_path_factory):
+    """The whole system (`greenmine up`) on the session's servers, with demo data, for e2e and browser tests.
+
+    Yields {"url", "env", "settings", "output"}; every process is stopped at the end of the session."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import requests
+
+    settings = make_settings(infra)
+    var = tmp_path_factory.mktemp("system-var")
+    http_port = embedded.free_port()
+    env = {**os.environ, "MONGODB_URI": settings.mongodb_uri, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+           "GREENMINE_SECRET_KEY": settings.secret_key, "GREENMINE_DB_PREFIX": settings.db_prefix,
+           "GREENMINE_TOPIC_PREFIX": settings.topic_prefix, "GREENMINE_VAR": str(var),
+           "GREENMINE_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
+           "GREENMINE_KAFKA_HEARTBEAT_MS": str(settings.kafka_heartbeat_ms),
+           "GREENMINE_WEB_PORT_BASE": str(embedded.free_port(30000, 39000)), "PYTHONUNBUFFERED": "1"}
+    greenmine = str(Path(sys.executable).parent / "greenmine")
+    process = subprocess.Popen([greenmine, "up", "--port", str(http_port)], cwd=REPO_ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    output: list[str] = []
+    threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
+    url = f"http://127.0.0.1:{http_port}"
+    deadline = time.monotonic() + 120
+    while not any("greenmine is ready" in line for line in output):
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise RuntimeError("greenmine up did not become ready:\n" + "".join(output[-80:]))
+        time.sleep(0.3)
+    assert requests.get(url + "/readyz", timeout=10).status_code == 200
+    try:
+        yield {"url": url, "env": env, "settings": settings, "output": output}
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download; `make test` installs chromium)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=os.environ.get("GREENMINE_CHROMIUM", "/usr/bin/chromium"), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
