@@ -246,3 +246,9 @@ def test_error_message_lists_every_problem(tmp_path):
 def test_schema_file_is_valid_draft_2020_12():
     from jsonschema import Draft202012Validator
     Draft202012Validator.check_schema(json.loads((REPO_CATALOG_DIR / "catalog.schema.json").read_text()))
+
+
+def test_undefined_industry_branch(tmp_path):
+    problems = _refused(tmp_path, lambda d: _indicator(d, 21).update(industry_group=3))
+    assert any("未定义的行业分支 3" in p for p in problems)
+    assert any("与所属二级指标" in p for p in problems)
