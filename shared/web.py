@@ -228,8 +228,9 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
                 flat.update(location)
             messages = flat
         status = exc.code if hasattr(exc, "code") else 422
-        return _error(status, "提交的数据有误,请按提示修改" if messages else str(getattr(exc, "description", "")),
-                      messages or None)
+        message = data.get("message") or ("提交的数据有误,请按提示修改" if messages
+                                          else str(getattr(exc, "description", "")))
+        return _error(status, message, messages or None)
 
     @app.errorhandler(404)
     def _not_found(_exc):
