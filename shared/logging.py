@@ -26,13 +26,28 @@ class _CorrelationFilter(logging.Filter):
         return True
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at emit time (gunicorn and test runners swap it)."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Idempotent: gunicorn workers and tests may call it more than once."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_greenmine", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler._greenmine = True  # type: ignore[attr-defined]
     handler.setFormatter(
         JsonFormatter(

@@ -77,8 +77,11 @@ class Readiness:
     def mongo(self) -> tuple[bool, str]:
         from shared.storage import mongo_client
 
+        import pymongo
+
         try:
-            mongo_client(self.settings.mongodb_uri).admin.command("ping")
+            with pymongo.timeout(2.0):  # a probe must answer quickly even when the database is away
+                mongo_client(self.settings.mongodb_uri).admin.command("ping")
             return True, "ok"
         except Exception as exc:
             return False, f"{type(exc).__name__}: {exc}"[:200]
@@ -86,6 +89,12 @@ class Readiness:
     def kafka(self) -> tuple[bool, str]:
         from kafka import KafkaAdminClient
 
+        from shared.embedded import port_open
+
+        servers = [server.rsplit(":", 1) for server in self.settings.kafka_bootstrap_servers.split(",")]
+        if not any(port_open(host.strip("[]"), int(port), timeout=1.0) for host, port in servers):
+            # kafka-python's client would spend its whole bootstrap timeout finding that out.
+            return False, "no bootstrap server accepts connections"
         with self._lock:
             try:
                 if self._admin is None:
