@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from importlib.metadata import entry_points
 
 import click
@@ -176,6 +177,47 @@ def demo_data():
         click.echo(f"demo data: {ep.name}")
         ep.load()(settings)
     click.echo(f"demo users ready (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS))
+
+
+@main.group()
+def catalog():
+    """The evaluation index (评价指标) versions in contracts/catalog."""
+
+
+@catalog.command("list")
+def catalog_list():
+    """List the published index versions."""
+    from shared.catalog import list_catalogs, load_catalog
+
+    for catalog_id in list_catalogs():
+        c = load_catalog(catalog_id)
+        click.echo(f"{c.id:12} {c.version:10} {c.issued}  {c.title}({len(c.indicators)} 项指标)")
+
+
+@catalog.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def catalog_check(file):
+    """Check a candidate index version before publishing it (exit 2 listing every problem).
+
+    Publishing a new version (the notice lets the coordination office adjust the index) means adding the
+    checked file to contracts/catalog/ under a new id and deploying it; old versions are never edited or
+    removed, because every stored assessment names the version it was scored under."""
+    import yaml
+
+    from shared.catalog import SCHEMA_FILE, CatalogError, _DecimalLoader, catalog_directory, parse_catalog
+
+    path = Path(file)
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        _fail(f"无法读取 {file}:{exc}")
+    schema = json.loads((catalog_directory() / SCHEMA_FILE).read_text(encoding="utf-8"))
+    try:
+        checked = parse_catalog(document, schema, expected_id=path.stem)
+    except CatalogError as exc:
+        _fail(f"评价指标 {exc.catalog_id} 不能发布", [{"field": exc.catalog_id, "message": p} for p in exc.problems])
+    click.echo(f"{checked.id}({checked.version})检查通过:{len(checked.indicators)} 项指标,"
+               f"{len(checked.prerequisites)} 项先决条件,{checked.binding_count} 项约束性指标")
 
 
 APP_FACTORIES = {"portal": "shared.portal", **{s: f"{s}.entrypoints.http" for s in SERVICES}}

@@ -1,0 +1,94 @@
+"""The operator CLI against real servers: topics, dead letters, demo data, scoring."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.contracts import ContractRegistry
+from shared.messaging import EventConsumer, make_producer, read_topic
+from shared.runtime import service_store
+from shared.storage import mongo_client
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def greenmine(settings, *args, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "MONGODB_URI": settings.mongodb_uri, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+           "GREENMINE_DB_PREFIX": settings.db_prefix, "GREENMINE_TOPIC_PREFIX": settings.topic_prefix,
+           "GREENMINE_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
+           "GREENMINE_KAFKA_HEARTBEAT_MS": str(settings.kafka_heartbeat_ms)}
+    return subprocess.run([str(Path(sys.executable).parent / "greenmine"), *args], input=stdin, capture_output=True,
+                          text=True, env=env, timeout=120, cwd=ROOT)
+
+
+def test_topics_creates_every_topic_once(settings):
+    first = greenmine(settings, "topics")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert any(line.split() == ["created", settings.topic("intake.application.events")] for line in lines)
+    assert any(line.endswith(settings.topic("review_routing.tasks.ecology_environment")) for line in lines)
+    assert any(line.endswith(settings.topic("dlq.scoring")) for line in lines)
+    again = greenmine(settings, "topics")
+    assert again.returncode == 0 and all(line.startswith("exists") for line in again.stdout.splitlines())
+
+
+def test_dlq_list_and_replay(settings):
+    assert greenmine(settings, "topics").returncode == 0
+    registry = ContractRegistry([ROOT / "contracts"])
+    store = service_store(settings, "scoring", registry)
+    store.ensure_indexes()
+    consumer = EventConsumer("scoring", settings, store, {}, producer=make_producer(settings))
+
+    class Poison:
+        topic, partition, offset, key, headers = settings.topic("intake.application.events"), 2, 41, b"app-9", []
+        value = b'{"type": "intake.application_submitted"}'
+
+    assert consumer.handle(Poison()).status == "dead_lettered"
+    listed = greenmine(settings, "dlq", "list", "--service", "scoring", "--json")
+    assert listed.returncode == 0, listed.stderr
+    letter = json.loads(listed.stdout.splitlines()[0])
+    assert letter["original"]["offset"] == 41 and letter["original"]["key"] == "app-9"
+    assert "invalid envelope" in letter["reason"]
+    human = greenmine(settings, "dlq", "list", "--service", "scoring")
+    assert "invalid envelope" in human.stdout and "key=app-9" in human.stdout
+    assert "没有死信" in greenmine(settings, "dlq", "list", "--service", "intake").stdout
+
+    missing = greenmine(settings, "dlq", "replay", "--service", "scoring", "--offset", "7")
+    assert missing.returncode == 2 and "找不到死信" in missing.stderr
+    replayed = greenmine(settings, "dlq", "replay", "--service", "scoring", "--offset", "0")
+    assert replayed.returncode == 0 and "已重放 1 条" in replayed.stdout
+    retried = read_topic(settings, settings.topic("retry.scoring"))
+    assert [r.value for r in retried] == [Poison.value]
+    assert dict(retried[0].headers)["replayed_from_topic"] == Poison.topic.encode()
+    assert greenmine(settings, "dlq", "list", "--service", "nobody").returncode == 2
+
+
+def test_demo_data_is_idempotent(settings):
+    assert greenmine(settings, "demo-data").returncode == 0
+    users = mongo_client(settings.mongodb_uri)[settings.database_name("identity")]["users"]
+    first = {u["_id"]: u["password_hash"] for u in users.find()}
+    assert {"enterprise", "bureau", "reviewer_eco", "region", "evaluator", "admin"} <= set(first)
+    roles = {u["role"] for u in users.find()}
+    assert roles == {"enterprise", "bureau", "department_reviewer", "region_office", "evaluator", "admin"}
+    again = greenmine(settings, "demo-data")
+    assert again.returncode == 0, again.stderr
+    assert {u["_id"]: u["password_hash"] for u in users.find()} == first
+
+
+def test_score_command_exit_codes(settings, tmp_path):
+    example = json.loads((ROOT / "contracts" / "examples" / "intake.application_submitted.v1.json").read_text())
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(example["payload"]["assessment"], ensure_ascii=False))
+    ok = greenmine(settings, "score", str(good))
+    assert ok.returncode == 0 and json.loads(ok.stdout)["verdict"] == "qualified"
+    piped = greenmine(settings, "score", "-", stdin=good.read_text())
+    assert piped.returncode == 0
+    bad = greenmine(settings, "score", "-", stdin='{"catalog": "nm-2025"}')
+    assert bad.returncode == 2 and "mine" in bad.stderr
+    assert greenmine(settings, "score", str(tmp_path / "absent.json")).returncode == 2
