@@ -32,8 +32,11 @@ def kafka_figures(bootstrap: str) -> list[dict]:
         producer.send(topic, key=str(i % 64).encode(), value=message)
     producer.flush()
     produce_s = time.perf_counter() - started
+    producer.close()
+    # Synchronous round trip (no linger): what one acknowledged send costs.
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False, linger_ms=0)
     latencies = []
-    for i in range(200):  # synchronous round trip: what one outbox send costs
+    for i in range(200):
         t = time.perf_counter()
         producer.send(topic, key=b"sync", value=messages[i]).get(timeout=10)
         latencies.append(time.perf_counter() - t)
