@@ -67,6 +67,18 @@ def wait_for(predicate, timeout: float = 30.0, every: float = 0.1):
     raise AssertionError(f"condition not met within {timeout}s")
 
 
+def consume_until(consumer: EventConsumer, predicate, timeout: float = 40.0):
+    """Run the consumer in a thread until predicate() is truthy; returns its value."""
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    thread.start()
+    try:
+        return wait_for(predicate, timeout=timeout)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def record_probe(store: ServiceStore, event: dict) -> None:
     def change(tx):
         tx.db["probes"].insert_one({"_id": event["event_id"], "n": event["payload"]["n"]}, session=tx.session)
@@ -148,16 +160,9 @@ class TestRelayAndConsumer:
         assert all(versions == sorted(versions) for versions in by_key.values())
         assert all(len(p) == 1 for p in partitions.values())  # one aggregate, one partition
 
-        consumer = EventConsumer("scoring", settings, consumer_store,
-                                 {"test.probe_recorded": _count_probe}, topics=["test.probe.events"])
-        stop = threading.Event()
-        thread = threading.Thread(target=consumer.run, args=(stop,))
-        thread.start()
-        try:
-            wait_for(lambda: counter(consumer_store)["events"] == 12)
-        finally:
-            stop.set()
-            thread.join(timeout=30)
+        consume_until(EventConsumer("scoring", settings, consumer_store, {"test.probe_recorded": _count_probe},
+                                    topics=["test.probe.events"]),
+                      lambda: counter(consumer_store)["events"] == 12)
         assert counter(consumer_store)["total"] == sum(range(1, 13))
         assert consumer_store.db["inbox"].count_documents({}) == 12
 
@@ -243,16 +248,9 @@ class TestDeadLetters:
         raw.send(topic, key=b"good", value=json.dumps(good).encode()).get(timeout=30)
         raw.close()
 
-        consumer = EventConsumer("scoring", settings, consumer_store, {"test.probe_recorded": _count_probe},
-                                 topics=["test.probe.events"])
-        stop = threading.Event()
-        thread = threading.Thread(target=consumer.run, args=(stop,))
-        thread.start()
-        try:
-            wait_for(lambda: counter(consumer_store)["events"] == 1)
-        finally:
-            stop.set()
-            thread.join(timeout=30)
+        consume_until(EventConsumer("scoring", settings, consumer_store, {"test.probe_recorded": _count_probe},
+                                    topics=["test.probe.events"]),
+                      lambda: counter(consumer_store)["events"] == 1)
 
         letters = list_dead_letters(settings, registry, "scoring")
         assert len(letters) == 2
@@ -277,19 +275,11 @@ class TestDeadLetters:
         OutboxRelay(producer_store, producer).publish_pending()
         producer.close()
 
-        def consume_until(predicate):
-            consumer = EventConsumer("scoring", settings, consumer_store, {"test.probe_recorded": flaky},
-                                     topics=["test.probe.events"], max_attempts=3, backoff_s=0.01)
-            stop = threading.Event()
-            thread = threading.Thread(target=consumer.run, args=(stop,))
-            thread.start()
-            try:
-                return wait_for(predicate, timeout=40)
-            finally:
-                stop.set()
-                thread.join(timeout=30)
+        def flaky_consumer():
+            return EventConsumer("scoring", settings, consumer_store, {"test.probe_recorded": flaky},
+                                 topics=["test.probe.events"], max_attempts=3, backoff_s=0.01)
 
-        letters = consume_until(lambda: list_dead_letters(settings, registry, "scoring"))
+        letters = consume_until(flaky_consumer(), lambda: list_dead_letters(settings, registry, "scoring"))
         assert letters[0]["attempts"] == 3
         assert "downstream lookup unavailable" in letters[0]["reason"]
         assert counter(consumer_store)["events"] == 0
@@ -297,7 +287,7 @@ class TestDeadLetters:
         broken["on"] = False
         replayed = replay_dead_letters(settings, registry, "scoring")
         assert [r["original"]["key"] for r in replayed] == ["retry-me"]
-        consume_until(lambda: counter(consumer_store)["events"] == 1)
+        consume_until(flaky_consumer(), lambda: counter(consumer_store)["events"] == 1)
         assert counter(consumer_store)["total"] == 4
         inbox = consumer_store.db["inbox"].find_one({"_id": event["event_id"]})
         assert inbox["topic"] == settings.topic("test.probe.events")  # the original topic, not retry.*
