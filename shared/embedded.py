@@ -41,6 +41,23 @@ def free_port(low: int = 20000, high: int = 29999) -> int:
     raise EmbeddedServerError(f"no free port in {low}-{high}")
 
 
+def free_port_block(count: int, low: int = 30000, high: int = 39000) -> int:
+    """The first port of `count` consecutive ports that are all free now."""
+    for _ in range(200):
+        base = free_port(low, high - count)
+        ports = []
+        for port in range(base, base + count):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    break
+                ports.append(port)
+        if len(ports) == count:
+            return base
+    raise EmbeddedServerError(f"no {count} consecutive free ports in {low}-{high}")
+
+
 def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):

@@ -142,9 +142,11 @@ def registry():
     return ContractRegistry([REPO_ROOT / "contracts", TEST_CONTRACTS])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def running_system(infra, tmp_path_factory):
     """The whole system (`greenmine up`) on the session's servers, with demo data, for e2e and browser tests.
+
+    Module-scoped: each test module gets a fresh system, and no two systems run at once on the 2-core machine.
 
     Yields {"url", "env", "settings", "output"}; every process is stopped at the end of the session."""
     import signal
@@ -163,7 +165,7 @@ def running_system(infra, tmp_path_factory):
            "GREENMINE_TOPIC_PREFIX": settings.topic_prefix, "GREENMINE_VAR": str(var),
            "GREENMINE_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
            "GREENMINE_KAFKA_HEARTBEAT_MS": str(settings.kafka_heartbeat_ms),
-           "GREENMINE_WEB_PORT_BASE": str(embedded.free_port(30000, 39000)), "PYTHONUNBUFFERED": "1"}
+           "GREENMINE_WEB_PORT_BASE": str(embedded.free_port_block(6)), "PYTHONUNBUFFERED": "1"}
     greenmine = str(Path(sys.executable).parent / "greenmine")
     process = subprocess.Popen([greenmine, "up", "--port", str(http_port)], cwd=REPO_ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -173,14 +175,18 @@ def running_system(infra, tmp_path_factory):
     deadline = time.monotonic() + 120
     while not any("greenmine is ready" in line for line in output):
         if process.poll() is not None or time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise RuntimeError("greenmine up did not become ready:\n" + "".join(output[-80:]))
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            time.sleep(0.5)  # let the reader thread collect the last lines
+            raise RuntimeError(f"greenmine up did not become ready (rc {process.poll()}):\n"
+                               + "".join(line for line in output[-200:] if '"time":' not in line))
         time.sleep(0.3)
     assert requests.get(url + "/readyz", timeout=10).status_code == 200
     try:
         yield {"url": url, "env": env, "settings": settings, "output": output}
     finally:
-        os.killpg(process.pid, signal.SIGINT)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(timeout=40)
         except subprocess.TimeoutExpired:

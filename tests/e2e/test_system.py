@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_greenmine_up_ready_within_60s_and_ctrl_c_stops_everything(tmp_path):
     http_port = embedded.free_port()
-    base = embedded.free_port(30000, 39000)
+    base = embedded.free_port_block(6)
     kafka_port, mongo_port = embedded.free_port(), embedded.free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "KAFKA_BOOTSTRAP_SERVERS")}
     env.update(GREENMINE_VAR=str(tmp_path / "var"), GREENMINE_WEB_PORT_BASE=str(base),
