@@ -61,6 +61,7 @@ class ContractRegistry:
         self._validators: dict[tuple[str, int], Draft202012Validator] = {}
         self._upcasters: dict[tuple[str, int], Callable[[dict], dict]] = {}
         self.topics: dict[str, TopicSpec] = {}
+        self.topic_patterns: dict[str, str] = {}  # expanded per-department topic name -> its pattern
         self.dead_letter_pattern = "dlq.{service}"
         self.dead_letter_partitions = 1
         envelope = None
@@ -103,6 +104,8 @@ class ContractRegistry:
             if "{department}" in pattern:
                 names = [pattern.format(department=code) for code in DEPARTMENT_CODES]
             for name in names:
+                if name != pattern:
+                    self.topic_patterns[name] = pattern
                 self.topics[name] = TopicSpec(
                     name=name,
                     producer=spec["producer"],
@@ -118,9 +121,12 @@ class ContractRegistry:
         return sorted(name for name, spec in self.topics.items() if service in spec.consumers)
 
     def topic_for(self, event_type: str) -> str:
-        """The topic an event type is published on (types published on per-department topics are routed
-        explicitly by their producer)."""
+        """The topic an event type is published on. For a type published on one topic per department this is
+        the pattern (`review_routing.tasks.{department}`): its producer names the department's topic."""
         matches = [name for name, spec in self.topics.items() if event_type in spec.event_types]
+        patterns = {self.topic_patterns.get(name) for name in matches}
+        if len(matches) > 1 and len(patterns) == 1 and None not in patterns:
+            return patterns.pop()
         if len(matches) != 1:
             raise ContractError(f"event type {event_type!r} is published on {len(matches)} topics; name one")
         return matches[0]

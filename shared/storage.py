@@ -23,7 +23,7 @@ from pymongo.errors import DuplicateKeyError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from shared.contracts import ContractRegistry
+from shared.contracts import ContractError, ContractRegistry
 
 T = TypeVar("T")
 
@@ -89,6 +89,8 @@ class Transaction:
         """Queue an event for the outbox; validated now so an invalid event fails the whole change."""
         self.registry.validate(envelope)
         topic = topic or self.registry.topic_for(envelope["type"])
+        if "{" in topic:
+            raise ContractError(f"{envelope['type']} is published on one topic per department: pass topic=")
         self._pending.append({
             "_id": envelope["event_id"],
             "order": ObjectId(),

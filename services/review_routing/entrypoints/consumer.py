@@ -1,12 +1,56 @@
-"""`python -m review_routing.entrypoints.consumer`: the review_routing service's Kafka consumer process."""
+"""`python -m review_routing.entrypoints.consumer`: the review_routing service's Kafka consumer process.
+
+Consumes intake.application.events (routing), scoring.assessment.events (self-assessment reports) and every
+department topic review_routing.tasks.<department> (the department queues), and runs the overdue sweep
+(every GREENMINE_REVIEW_SWEEP_SECONDS, on working days) in a second thread.
+"""
 from __future__ import annotations
 
-from shared.runtime import run_consumer
-from review_routing.bootstrap import event_handlers
+import logging
+import signal
+import threading
+
+from shared.config import Settings
+from shared.logging import configure_logging
+from shared.messaging import EventConsumer
+from shared.runtime import service_store
+
+from review_routing.bootstrap import SERVICE, build_service, ensure_indexes, event_handlers, sweep_interval_s
+
+log = logging.getLogger(__name__)
 
 
-def main() -> None:
-    run_consumer("review_routing", event_handlers)
+def sweep_forever(service, stop: threading.Event, interval_s: float) -> None:
+    while not stop.wait(interval_s):
+        try:
+            sent = service.sweep_overdue()
+            if sent:
+                log.info("overdue sweep sent %d events", sent)
+        except Exception:  # the database may be away for a while; try again next round
+            log.exception("overdue sweep failed")
+
+
+def main(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
+    settings = settings or Settings.from_env()
+    configure_logging(f"{SERVICE}-consumer", settings.log_level)
+    store = service_store(settings, SERVICE)
+    ensure_indexes(store)
+    service = build_service(settings, store)
+    consumer = EventConsumer(SERVICE, settings, store, event_handlers(settings, store, service))
+    if stop is None:
+        stop = threading.Event()
+
+        def handler(signum, _frame):
+            log.info("received signal %s, stopping", signum)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+    sweeper = threading.Thread(target=sweep_forever, args=(service, stop, sweep_interval_s()), daemon=True,
+                               name="overdue-sweep")
+    sweeper.start()
+    log.info("consuming %s", ", ".join(consumer.topics))
+    consumer.run(stop)
 
 
 if __name__ == "__main__":
