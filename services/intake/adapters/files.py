@@ -1,0 +1,249 @@
+"""Attachment files in MongoDB GridFS: sniffed, size-limited, checksummed, stored and never executed.
+
+An upload is checked in this order, and refused with Chinese reasons naming the field (``file``, ``kind``):
+
+1. the bytes are sniffed (magic numbers); HTML, SVG, XML, scripts and executables are refused whatever the name
+   or declared type says, and so is anything whose type cannot be recognised;
+2. the sniffed type must agree with the declared type when the browser declared a specific one, and the domain's
+   rules for the material kind (``materials.check_upload``: allowed types, file-name extension, size) apply to
+   the *sniffed* type;
+3. the bytes are streamed into GridFS while the SHA-256 and the size are computed; a stream that grows past the
+   kind's limit (or the deployment's ``GREENMINE_UPLOAD_MAX_BYTES``) is aborted and nothing stays stored.
+
+GridFS writes are not part of the metadata transaction (a 50 MB file does not belong in one), so the caller
+uploads first and deletes the file again when the metadata transaction fails (``AttachmentFiles.delete``).
+Downloads are always ``Content-Disposition: attachment`` with ``X-Content-Type-Options: nosniff`` and a sandboxing
+``Content-Security-Policy`` (see the HTTP entry point).
+"""
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+import gridfs
+from bson import ObjectId
+
+from intake.domain import materials as mat
+
+BUCKET = "attachments"
+CHUNK = 255 * 1024
+HEAD_BYTES = 4096
+GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream", "application/x-download",
+                 "application/force-download", "application/unknown"}
+# The same family for a sniff: old and new Office formats cannot be told apart by their first bytes alone.
+_OLE = ("application/msword", "application/vnd.ms-excel")
+_OOXML = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+_DANGEROUS_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<svg",
+                      b"<object", b"<embed", b"javascript:", b"<?php", b"<%@")
+_EXTENSION_TYPE = {ext: ctype for ctype, exts in mat.EXTENSIONS.items() for ext in exts}
+
+
+class UploadRefused(Exception):
+    """The upload cannot be stored; ``errors`` maps a field (``file``, ``kind``) to Chinese reasons."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("；".join(m for msgs in errors.values() for m in msgs))
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _extension(filename: str) -> str:
+    name = filename.lower().rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    return "." + name.rsplit(".", 1)[1] if "." in name else ""
+
+
+def dangerous_reason(head: bytes) -> str | None:
+    """Why these leading bytes must never be stored (HTML, SVG/XML, scripts, executables); None when harmless."""
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00")
+    lower = head[:HEAD_BYTES].lower()
+    if stripped.startswith((b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa", b"\xcf\xfa\xed\xfe")):
+        return "不接受可执行文件"
+    if stripped.startswith(b"#!"):
+        return "不接受脚本文件"
+    if stripped.startswith(b"<?xml") or stripped.startswith(b"<"):
+        return "不接受网页（HTML）、SVG 或 XML 文件"
+    if any(marker in lower for marker in _DANGEROUS_MARKERS):
+        return "文件开头含有网页或脚本代码，不予接收"
+    return None
+
+
+def sniff(head: bytes, filename: str, stream: BinaryIO | None = None) -> str | None:
+    """The content type the bytes really have (one of materials.EXTENSIONS), or None when unrecognised.
+
+    Office documents share their container with their sibling format (OLE2 for .doc/.xls, ZIP for .docx/.xlsx):
+    the extension decides between the siblings, and a ZIP must hold the matching ``word/`` or ``xl/`` part."""
+    ext = _extension(filename)
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "image/tiff"
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        wanted = _EXTENSION_TYPE.get(ext)
+        return wanted if wanted in _OLE else None
+    if head.startswith(b"PK\x03\x04"):
+        wanted = _EXTENSION_TYPE.get(ext)
+        if wanted not in _OOXML or stream is None:
+            return None
+        part = "word/" if wanted == _OOXML[0] else "xl/"
+        position = stream.tell()
+        try:
+            stream.seek(0)
+            with zipfile.ZipFile(stream) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+        finally:
+            stream.seek(position)
+        if "[Content_Types].xml" in names and any(n.startswith(part) for n in names):
+            return wanted
+        return None
+    return None
+
+
+def _family(ctype: str) -> tuple[str, ...]:
+    for family in (_OLE, _OOXML):
+        if ctype in family:
+            return family
+    if ctype in ("image/jpg", "image/pjpeg"):
+        return ("image/jpeg",)
+    return (ctype,)
+
+
+def check_file(kind: str, filename: str, declared: str | None, head: bytes, size_hint: int | None,
+               stream: BinaryIO | None, deployment_limit: int) -> str:
+    """The content type to store for this upload, or raises UploadRefused naming the field."""
+    errors: dict[str, list[str]] = {}
+    kind_info = mat.kind_by_code(kind)
+    if kind_info is None:
+        raise UploadRefused({"kind": [f"材料类型：未知的材料类型“{kind}”（可选：" +
+                                      "、".join(k.code for k in mat.KINDS) + "）"]})
+    if not filename or not filename.strip():
+        raise UploadRefused({"file": ["文件：缺少文件名"]})
+    if len(filename) > 255:
+        raise UploadRefused({"file": ["文件：文件名不能超过255个字符"]})
+    danger = dangerous_reason(head)
+    if danger:
+        raise UploadRefused({"file": [f"文件：{danger}"]})
+    if not head:
+        raise UploadRefused({"file": ["文件：文件为空"]})
+    sniffed = sniff(head, filename, stream)
+    if sniffed is None:
+        allowed = "、".join(sorted({e for t in kind_info.content_types for e in mat.EXTENSIONS[t]}))
+        raise UploadRefused({"file": [f"文件：无法识别“{filename}”的文件类型（“{kind_info.label}”允许：{allowed}）"]})
+    declared_type = (declared or "").split(";")[0].strip().lower()
+    if declared_type not in GENERIC_TYPES and sniffed not in _family(declared_type):
+        errors.setdefault("file", []).append(f"文件：内容（{sniffed}）与声明的类型（{declared_type}）不符")
+    limit = min(kind_info.max_bytes, deployment_limit)
+    size = size_hint if size_hint is not None else 1
+    for problem in mat.check_upload(kind, sniffed, min(size, kind_info.max_bytes), filename):
+        errors.setdefault("file", []).append(f"文件：{problem}")
+    if size_hint is not None and size_hint > limit:
+        errors.setdefault("file", []).append(f"文件：“{kind_info.label}”文件不能超过 {_mb(limit)}")
+    if errors:
+        raise UploadRefused(errors)
+    return sniffed
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n} 字节"
+
+
+class AttachmentFiles:
+    """The GridFS bucket of one service database."""
+
+    def __init__(self, db, deployment_limit: int):
+        self.db = db
+        self.bucket = gridfs.GridFSBucket(db, bucket_name=BUCKET, chunk_size_bytes=CHUNK)
+        self.deployment_limit = deployment_limit
+
+    def store(self, stream: BinaryIO, *, kind: str, filename: str, declared_type: str | None,
+              metadata: dict) -> StoredFile:
+        """Check and store an upload (see the module docstring); raises UploadRefused with nothing stored."""
+        head = stream.read(HEAD_BYTES)
+        size_hint = _stream_size(stream)
+        stream.seek(0)
+        ctype = check_file(kind, filename, declared_type, head, size_hint, stream, self.deployment_limit)
+        limit = min(mat.kind_by_code(kind).max_bytes, self.deployment_limit)
+        file_id = ObjectId()
+        digest = hashlib.sha256()
+        size = 0
+        grid_in = self.bucket.open_upload_stream_with_id(
+            file_id, filename, metadata={**metadata, "kind": kind, "content_type": ctype, "state": "uploading"})
+        try:
+            while True:
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise UploadRefused({"file": [f"文件：“{mat.kind_by_code(kind).label}”文件不能超过 {_mb(limit)}"]})
+                digest.update(chunk)
+                grid_in.write(chunk)
+            if size == 0:
+                raise UploadRefused({"file": ["文件：文件为空"]})
+            grid_in.close()
+        except BaseException:
+            grid_in.abort()
+            raise
+        sha = digest.hexdigest()
+        self.db[f"{BUCKET}.files"].update_one({"_id": file_id}, {"$set": {"metadata.sha256": sha,
+                                                                          "metadata.state": "stored"}})
+        return StoredFile(str(file_id), filename, ctype, size, sha)
+
+    def delete(self, file_id: str) -> None:
+        try:
+            self.bucket.delete(ObjectId(file_id))
+        except (gridfs.errors.NoFile, ValueError, TypeError):
+            pass
+
+    def exists(self, file_id: str) -> bool:
+        try:
+            return self.db[f"{BUCKET}.files"].count_documents({"_id": ObjectId(file_id)}, limit=1) == 1
+        except (ValueError, TypeError):
+            return False
+
+    def open(self, file_id: str):
+        """A GridOut (``.length``, ``.read(n)``) or None."""
+        try:
+            return self.bucket.open_download_stream(ObjectId(file_id))
+        except (gridfs.errors.NoFile, ValueError, TypeError, Exception):
+            return None
+
+    @staticmethod
+    def iterate(grid_out, chunk: int = CHUNK) -> Iterator[bytes]:
+        try:
+            while True:
+                data = grid_out.read(chunk)
+                if not data:
+                    break
+                yield data
+        finally:
+            grid_out.close()
+
+
+def _stream_size(stream: BinaryIO) -> int | None:
+    try:
+        position = stream.tell()
+        stream.seek(0, 2)
+        size = stream.tell()
+        stream.seek(position)
+        return size
+    except (OSError, AttributeError, ValueError):
+        return None

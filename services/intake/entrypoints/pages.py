@@ -1,0 +1,267 @@
+"""The intake pages (Chinese, laptop and phone): the enterprise's workspace, the mine form, the self-assessment
+form generated from the evaluation index, the materials checklist, the case page and the score sheet.
+
+The forms are filled in the browser and sent to the JSON API (one validation path: the API's); this module only
+renders.  Officials (盟市 bureau, reviewers, the region) see the same pages read-only within their area.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request
+from flask_wtf.csrf import generate_csrf
+
+from intake.domain import materials as mat
+from intake.domain import regions
+from intake.domain.application import STATUSES, thaw
+from intake.domain.mine import (
+    INDUSTRY_GROUPS, MINERALS, MINING_METHODS, PRODUCTION_STATUSES, SCALES, suggest_industry_group,
+)
+from intake.service_layer import access, views
+from intake.service_layer.drafts import suggested_industry_variant
+from intake.service_layer.errors import Conflict, ServiceError
+from intake.service_layer.form import form_model
+from shared import identity
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+VIEWERS = identity.ANY_SIGNED_IN
+MINERAL_CATEGORIES = {"energy": "能源矿产", "metal": "金属矿产", "nonmetal": "非金属矿产", "water_gas": "水气矿产",
+                      "construction": "建筑用砂石土、水泥灰岩、建筑石材"}
+
+
+def _error_page(exc: ServiceError):
+    return render_template("greenmine/error.html", status=exc.status, message=exc.message), exc.status
+
+
+def pages_blueprint(svc, settings) -> Blueprint:
+    pages = Blueprint("intake_pages", __name__, url_prefix="/intake", static_folder=str(STATIC),
+                      static_url_path="/static")
+
+    def me():
+        return identity.current_principal()
+
+    @pages.app_template_global("status_label")
+    def status_label(status):
+        return STATUSES.get(status, status)
+
+    @pages.get("/")
+    @identity.requires("enterprise", "bureau", "department_reviewer", "region_office", "evaluator", "admin")
+    def workspace():
+        principal = me()
+        mines = [views.mine_view(m, d, svc().today()) for m, d in svc().list_mines(principal)]
+        applications = [views.application_list_item(d) for d in svc().list_applications(principal)]
+        open_by_mine = {}
+        for a in applications:
+            if a["status"] not in ("rejected", "not_listed", "removed"):
+                open_by_mine.setdefault(a["mine_id"], a)
+        return render_template("intake/workspace.html", mines=mines, applications=applications,
+                               open_by_mine=open_by_mine, is_enterprise=principal.role == "enterprise")
+
+    @pages.get("/session")
+    @identity.requires(*VIEWERS)
+    def session_info():
+        """A fresh CSRF token for a page whose session was renewed in another tab (autosave after sign-in)."""
+        principal = me()
+        return jsonify({"username": principal.username, "csrf_token": generate_csrf()})
+
+    def mine_form_context(mine=None, mine_doc=None, readonly=False):
+        principal = me()
+        data = mine.to_dict() if mine is not None else None
+        return {
+            "mine": views.mine_view(mine, mine_doc, svc().today()) if mine is not None else None,
+            "mine_json": _js(data, ensure_ascii=False) if data else "null",
+            "version": mine_doc.get("version") if mine_doc else None,
+            "leagues": regions.LEAGUES,
+            "regions_json": _js({l.code: [[c.code, c.name] for c in l.counties] for l in regions.LEAGUES},
+                                       ensure_ascii=False),
+            "minerals_by_category": [(label, [m for m in MINERALS if m.category == cat])
+                                     for cat, label in MINERAL_CATEGORIES.items()],
+            "mineral_groups_json": _js({m.code: m.industry_group for m in MINERALS}),
+            "scales": SCALES, "methods": MINING_METHODS, "statuses": PRODUCTION_STATUSES,
+            "groups": INDUSTRY_GROUPS,
+            "enterprise_name": (mine.enterprise.name if mine is not None
+                                else (principal.display_name if principal.display_name != principal.username
+                                      else "")),
+            "credit_code": mine.credit_code if mine is not None else principal.enterprise,
+            "readonly": readonly,
+        }
+
+    @pages.get("/mines/new")
+    @identity.requires("enterprise")
+    def mine_new():
+        return render_template("intake/mine_form.html", **mine_form_context())
+
+    @pages.get("/mines/<mine_id>")
+    @identity.requires(*VIEWERS)
+    def mine_page(mine_id):
+        try:
+            mine, doc = svc().get_mine(me(), mine_id)
+        except ServiceError as exc:
+            return _error_page(exc)
+        readonly = not (me().role == "enterprise" and me().enterprise == mine.credit_code)
+        return render_template("intake/mine_form.html", **mine_form_context(mine, doc, readonly))
+
+    @pages.post("/mines/<mine_id>/apply")
+    @identity.requires("enterprise")
+    def apply(mine_id):
+        try:
+            loaded = svc().start_application(me(), mine_id)
+        except Conflict as exc:
+            flash(exc.message)
+            existing = svc().list_applications(me(), mine_id=mine_id)
+            open_ones = [d for d in existing if d["status"] not in ("rejected", "not_listed", "removed")]
+            if open_ones:
+                return redirect(f"/intake/applications/{open_ones[0]['_id']}")
+            return redirect("/intake/")
+        except ServiceError as exc:
+            return _error_page(exc)
+        flash("已创建申报草稿，请填写自评估")
+        return redirect(f"/intake/applications/{loaded.app.id}/form")
+
+    def loaded_or_error(app_id):
+        return svc().load(me(), app_id)
+
+    def can_edit(loaded) -> bool:
+        principal = me()
+        return (principal.role == "enterprise" and principal.enterprise == loaded.app.credit_code
+                and loaded.app.is_editable)
+
+    def application_context(loaded):
+        catalog = svc().catalog(loaded.app.catalog)
+        view = views.application_view(loaded.app, loaded.doc, catalog, loaded.mine,
+                                      svc().mine_problems(loaded.app, loaded.mine))
+        return {"application": view, "can_edit": can_edit(loaded), "catalog": catalog,
+                "app_json": _js(_jsonable(view), ensure_ascii=False)}
+
+    @pages.get("/applications/<app_id>")
+    @identity.requires(*VIEWERS)
+    def case(app_id):
+        try:
+            loaded = loaded_or_error(app_id)
+        except ServiceError as exc:
+            return _error_page(exc)
+        context = application_context(loaded)
+        return render_template("intake/case.html", **context)
+
+    @pages.get("/applications/<app_id>/form")
+    @identity.requires(*VIEWERS)
+    def assessment_form(app_id):
+        try:
+            loaded = loaded_or_error(app_id)
+        except ServiceError as exc:
+            return _error_page(exc)
+        if loaded.mine is None:
+            abort(404)
+        catalog = svc().catalog(loaded.app.catalog)
+        model = form_model(catalog, loaded.mine.industry_group, loaded.mine.mining_method)
+        context = application_context(loaded)
+        draft = {"assessment": loaded.app.assessment, "records": dict(loaded.app.records),
+                 "declared_penalties": loaded.app.declared_penalties}
+        if not context["can_edit"] and loaded.app.latest_version is not None:
+            v = loaded.app.latest_version
+            draft = {"assessment": thaw(v.assessment), "records": thaw(v.records),
+                     "declared_penalties": v.declared_penalties}
+        evidence: dict[str, list] = {}
+        source = loaded.app.attachments if context["can_edit"] or loaded.app.latest_version is None \
+            else loaded.app.latest_version.attachments
+        for a in source:
+            if a.indicator:
+                evidence.setdefault(a.indicator, []).append(views.attachment_view(a, app_id))
+        reasons = {}
+        current = loaded.app.current_return or (loaded.app.returns[-1] if loaded.app.returns else None)
+        if current is not None and loaded.app.status == "returned":
+            reasons = dict(thaw(current.reasons))
+        hints = loaded.mine.prerequisite_hints(svc().today()).to_dict()
+        variant = ((loaded.app.assessment or {}).get("mine") or {}).get("industry_variant") \
+            or suggested_industry_variant(loaded.mine)
+        return render_template(
+            "intake/application_form.html", form=model, draft_json=_js(draft, ensure_ascii=False),
+            evidence=evidence, return_reasons=reasons, hints=hints, industry_variant=variant,
+            mine=views.mine_view(loaded.mine), form_json=_js(_form_js(model), ensure_ascii=False),
+            **context)
+
+    @pages.get("/applications/<app_id>/materials")
+    @identity.requires(*VIEWERS)
+    def materials(app_id):
+        try:
+            loaded = loaded_or_error(app_id)
+        except ServiceError as exc:
+            return _error_page(exc)
+        context = application_context(loaded)
+        by_kind: dict[str, list] = {}
+        for a in loaded.app.attachments:
+            by_kind.setdefault(a.kind, []).append(views.attachment_view(a, app_id))
+        kinds = [k for k in mat.KINDS if k.item is not None] + [mat.kind_by_code(mat.OTHER)]
+        rows = []
+        checklist = {e["kind"]: e for e in context["application"]["materials"]}
+        for k in kinds:
+            accept = ",".join(sorted({e for t in k.content_types for e in mat.EXTENSIONS[t]}))
+            rows.append({"kind": k, "entry": checklist.get(k.code), "files": by_kind.get(k.code, []),
+                         "accept": accept, "limit_mb": min(k.max_bytes, settings.upload_max_bytes) // (1024 * 1024)})
+        evidence = by_kind.get(mat.EVIDENCE, [])
+        return render_template("intake/materials.html", rows=rows, evidence=evidence, items=mat.ITEMS, **context)
+
+    @pages.get("/applications/<app_id>/sheet")
+    @identity.requires(*VIEWERS)
+    def sheet(app_id):
+        """The printable score sheet (评分表) of this assessment, made by the scoring service."""
+        fmt = request.args.get("format", "html")
+        if fmt not in ("html", "xlsx"):
+            abort(404)
+        version = request.args.get("version", type=int)
+        try:
+            result = svc().score_sheet(me(), app_id, version, fmt)
+        except ServiceError as exc:
+            errors = getattr(exc, "errors", None) or {}
+            detail = "；".join(m for msgs in errors.values() for m in msgs)
+            return render_template("greenmine/error.html", status=exc.status,
+                                   message=exc.message + (f"：{detail}" if detail else "")), exc.status
+        response = Response(result.content, mimetype=result.content_type.split(";")[0])
+        if fmt == "xlsx":
+            name = f"绿色矿山评分表-{app_id}" + (f"-第{version}版" if version else "") + ".xlsx"
+            response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    return pages
+
+
+def _js(value, **_ignored) -> str:
+    """JSON safe inside a <script> element (no "</script>" or "<!--" can close or confuse it)."""
+    return (json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _form_js(model: dict) -> dict:
+    """What the form's script needs per indicator (kinds, points, provisional inputs, binding)."""
+    indicators = {}
+    for category in model["categories"]:
+        for sub in category["subcategories"]:
+            for i in sub["indicators"]:
+                indicators[i["key"]] = {
+                    "points": i["points"], "binding": i["binding"], "name": i["name"], "category": category["no"],
+                    "kind": i["input"]["kind"] if i["input"] else None,
+                    "variant_kinds": {k: v["kind"] for k, v in i["variants"].items()},
+                    "provisional": i["input"]["provisional"] if i["input"] else None,
+                    "applicable": i["applicable"], "no_rule": i["no_rule"],
+                }
+    return {"catalog": model["catalog"], "industry_group": model["industry_group"],
+            "mining_method": model["mining_method"], "prerequisites": [p["code"] for p in model["prerequisites"]],
+            "indicators": indicators, "pass_total": model["pass_total"]}
+
+
+def _jsonable(value):
+    from datetime import date, datetime
+
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+__all__ = ["pages_blueprint", "access", "suggest_industry_group"]
