@@ -1,0 +1,88 @@
+"""Builders for the review_routing tests: submissions shaped by the contract example, assessments at full
+marks for any branch and method, actors."""
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from shared.catalog import Catalog
+from shared.contracts import new_event
+
+from review_routing.domain.access import Actor
+
+CONTRACTS = Path(__file__).resolve().parents[3] / "contracts"
+EXAMPLE = json.loads((CONTRACTS / "examples" / "intake.application_submitted.v1.json").read_text(encoding="utf-8"))
+AT = datetime(2026, 3, 2, 8, 15, tzinfo=timezone.utc)     # a Monday, 北京时间 16:15
+
+COAL_MINE = {"mine_id": "mine-001", "name": "鄂尔多斯示范煤矿", "league": "鄂尔多斯市", "county": "准格尔旗",
+             "scale": "large", "industry_group": 1, "mining_method": "open_pit", "minerals": ["煤"]}
+SAND_MINE = {"mine_id": "mine-002", "name": "包头示范砂石矿", "league": "包头市", "county": "九原区",
+             "scale": "small", "industry_group": 2, "mining_method": "open_pit", "minerals": ["建筑用砂"],
+             "industry_variant": "sand_gravel_stone"}
+COAL_ENTERPRISE = {"name": "鄂尔多斯示范煤业有限公司", "credit_code": "91150600MA0N00001W"}
+SAND_ENTERPRISE = {"name": "包头示范砂石有限公司", "credit_code": "91150200MA0N00002B"}
+
+
+def full_assessment(catalog: Catalog, group: int = 1, method: str = "open_pit", variant: str | None = None,
+                    entries: dict | None = None) -> dict:
+    mine = {"industry_group": group, "mining_method": method}
+    if group == 2:
+        mine["industry_variant"] = variant or "sand_gravel_stone"
+    indicators = {str(i.no): {"score": str(i.points)} for i in catalog.indicators_for(group, method)}
+    for key, entry in (entries or {}).items():
+        if entry is None:
+            indicators.pop(str(key), None)
+        else:
+            indicators[str(key)] = entry
+    return {"catalog": catalog.id, "mine": mine, "prerequisites": {p: True for p in catalog.prerequisite_codes},
+            "indicators": indicators}
+
+
+def attachment(attachment_id: str, kind: str = "evidence", indicator: int | None = None,
+               prerequisite: str | None = None, filename: str | None = None) -> dict:
+    return {"attachment_id": attachment_id, "kind": kind, "indicator": indicator, "prerequisite": prerequisite,
+            "filename": filename or f"{attachment_id}.pdf", "content_type": "application/pdf", "size": 1024,
+            "sha256": "a" * 64}
+
+
+def submission(catalog: Catalog, application_id: str = "app-1", version_no: int = 1, *, mine: dict | None = None,
+               enterprise: dict | None = None, assessment: dict | None = None, attachments: list | None = None,
+               resubmission: bool | None = None, submitted_at: str = "2026-03-02T08:15:00Z") -> dict:
+    """An intake.application_submitted payload (the contract example, with these changes)."""
+    payload = copy.deepcopy(EXAMPLE["payload"])
+    mine = copy.deepcopy(mine or COAL_MINE)
+    group, method = mine["industry_group"], mine["mining_method"]
+    payload.update(
+        application_id=application_id, version_no=version_no,
+        resubmission=version_no > 1 if resubmission is None else resubmission, submitted_at=submitted_at,
+        submitted_by="enterprise", mine=mine,
+        enterprise=copy.deepcopy(enterprise or (COAL_ENTERPRISE if group == 1 else SAND_ENTERPRISE)),
+        catalog=catalog.id,
+        assessment=assessment or full_assessment(catalog, group, method, mine.get("industry_variant")),
+        attachments=attachments if attachments is not None else [
+            attachment("att-licence", "mining_licence", prerequisite="P1", filename="采矿许可证.pdf"),
+            attachment("att-3", indicator=3, filename="标牌照片.jpg"),
+            attachment("att-19", indicator=19, filename="废水处理台账.pdf"),
+            attachment("att-report", "self_assessment_report", filename="自评报告.pdf"),
+        ])
+    return payload
+
+
+def submitted_event(payload: dict) -> dict:
+    return new_event("intake.application_submitted", producer="intake", aggregate_type="application",
+                     aggregate_id=payload["application_id"], aggregate_version=payload["version_no"] + 1,
+                     payload=payload)
+
+
+def reviewer(department: str, area: str = "鄂尔多斯市", username: str | None = None, county: str | None = None
+             ) -> Actor:
+    return Actor(username or f"rv_{department}", "department_reviewer", f"{department}审核员", department, area,
+                 county)
+
+
+BUREAU = Actor("bureau", "bureau", "鄂尔多斯市自然资源局", None, "鄂尔多斯市")
+BUREAU_BAOTOU = Actor("bureau_baotou", "bureau", "包头市自然资源局", None, "包头市")
+REGION = Actor("region", "region_office", "自治区自然资源厅", None, "自治区")
+ENTERPRISE = Actor("enterprise", "enterprise", "企业", None, None)
