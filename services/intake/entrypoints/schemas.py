@@ -17,7 +17,10 @@ def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                path = prefix or "(body)"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
             if isinstance(value, dict):
                 out.update(_flatten(value, path))
             else:
