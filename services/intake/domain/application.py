@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -186,6 +186,8 @@ _INDICATOR_KEY = re.compile(r"P[1-9][0-9]?|[1-9][0-9]?")
 RECORD_MAX_LENGTH = 5000
 REASON_MAX_LENGTH = 2000
 MAX_ATTACHMENTS = 500
+#: Consecutive draft edits by one person within this window share one history entry (autosave).
+DRAFT_LOG_WINDOW = timedelta(minutes=30)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -601,7 +603,17 @@ class Application:
             return
         for k, v in changes.items():
             setattr(self, k, v)
-        self._log(at, actor, "draft_updated", {"fields": sorted(changes)})
+        last = self.history[-1] if self.history else None
+        if (last is not None and last.action == "draft_updated" and last.actor == actor
+                and timedelta(0) <= at - last.at <= DRAFT_LOG_WINDOW):
+            # Autosave edits a draft every few seconds: one history entry per editing session, not per save.
+            fields = sorted(set(last.detail.get("fields") or ()) | set(changes))
+            since = last.detail.get("since") or _iso(last.at)
+            self.history[-1] = HistoryEntry(at, actor, "draft_updated", freeze({"fields": fields, "since": since}))
+            self.updated_at = at
+            self.revision += 1
+        else:
+            self._log(at, actor, "draft_updated", {"fields": sorted(changes)})
 
     def set_record(self, indicator: str, text: str, at: datetime, actor: str) -> None:
         """Set (or, with empty text, clear) one indicator's 检查记录."""

@@ -1,0 +1,118 @@
+"""Operator entry points of the intake service.
+
+``load_demo_data(settings)`` is registered under the ``greenmine.demo_data`` entry-point group, so
+``greenmine demo-data`` (run by ``make run``) loads it: mines of the two demo enterprises in six 盟市 and one draft
+application.  Idempotent: records have fixed ids and are only inserted when absent, so a second run changes
+nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from shared.config import Settings
+
+E1 = {"name": "鄂尔多斯示范煤业有限公司", "credit_code": "91150600MA0N00001W"}
+E2 = {"name": "包头示范砂石有限公司", "credit_code": "91150200MA0N00002B"}
+
+
+def _mine(enterprise, name, number, league, county, minerals, scale, group, method, start, reserve,
+          safety_number, status="in_production"):
+    return {
+        "enterprise": enterprise, "name": name,
+        "mining_licence": {"number": number, "valid_from": "2021-01-01", "valid_to": "2041-12-31"},
+        "safety_licence": {"number": safety_number, "valid_from": "2024-01-01", "valid_to": "2040-12-31"},
+        "business_licence": {"valid_from": "2008-05-20", "valid_to": None},
+        "league": league, "county": county, "minerals": minerals, "scale": scale, "industry_group": group,
+        "mining_method": method, "production_status": status, "production_start_date": start,
+        "remaining_reserve_years": reserve,
+    }
+
+
+DEMO_MINES = {
+    # the two the README names: a branch (一) open-pit coal mine in 准格尔旗, a branch (二) sand mine in 包头市
+    "mine-demo-ordos-coal": _mine(E1, "鄂尔多斯示范露天煤矿", "C1506002010061120067890", "ordos", "准格尔旗",
+                                  ["coal"], "large", 1, "open_pit", "2011-08-01", "32", "（蒙）MK安许证字〔2024〕0101号"),
+    "mine-demo-baotou-sand": _mine(E2, "包头示范建筑砂石矿", "C1502002018071120012345", "baotou", "九原区",
+                                   ["construction_sand", "construction_gravel"], "medium", 2, "open_pit",
+                                   "2018-09-01", "9.5", "（蒙）FM安许证字〔2024〕0207号"),
+    # more 盟市
+    "mine-demo-xilingol-coal": _mine(E1, "锡林郭勒示范井工煤矿", "C1525002012031120030011", "xilingol", "西乌珠穆沁旗",
+                                     ["coal"], "large", 1, "underground", "2013-06-18", "41",
+                                     "（蒙）MK安许证字〔2024〕0315号"),
+    "mine-demo-alxa-fluorite": _mine(E1, "阿拉善示范萤石矿", "C1529002016091120004417", "alxa", "阿拉善左旗",
+                                     ["fluorite"], "small", 1, "underground", "2017-04-01", "7",
+                                     "（蒙）FM安许证字〔2024〕0420号"),
+    "mine-demo-ulanqab-cement": _mine(E2, "乌兰察布示范水泥用灰岩矿", "C1509002015111120008823", "ulanqab",
+                                      "察哈尔右翼前旗", ["cement_limestone"], "medium", 2, "open_pit", "2016-03-01",
+                                      "18", "（蒙）FM安许证字〔2024〕0511号"),
+    "mine-demo-chifeng-granite": _mine(E2, "赤峰示范饰面花岗岩矿", "C1504002019041120002219", "chifeng", "巴林右旗",
+                                       ["dimension_granite"], "small", 2, "open_pit", "2019-10-10", "11",
+                                       "（蒙）FM安许证字〔2024〕0612号"),
+}
+
+DEMO_APPLICATION = "app-demo-ordos-coal"
+DEMO_ASSESSMENT = {
+    "catalog": "nm-2025",
+    "mine": {"industry_group": 1, "mining_method": "open_pit"},
+    "prerequisites": {"P1": True, "P2": True, "P3": True, "P4": True, "P5": True},
+    "indicators": {"1": {"deductions": []}, "2": {"findings": 0}, "3": {"findings": 1}, "4": {"findings": 0},
+                   "5": {"findings": 0}, "6": {"findings": 0}, "7": {"findings": 0}, "8": {"score": "5"},
+                   "9": {"items": {"drilling": True, "blasting": True, "loading": True, "dumping": True}},
+                   "10": {"score": "2"}, "11": {"findings": 0}},
+}
+DEMO_RECORDS = {
+    "1": "2026年3月5日安环部王工、李工查阅矿区总平面布置图，现场查看生产区、管理区、生活区分区明确",
+    "3": "2026年3月5日王工查看采场入口和破碎车间：破碎车间缺1处安全警示标志，已列入整改",
+    "8": "采用单斗-卡车开采工艺，开采方式与开发利用方案一致",
+}
+DEMO_AT = datetime(2026, 3, 5, 9, 30, tzinfo=timezone.utc)
+
+
+def load_demo_data(settings: Settings | None = None) -> dict:
+    """Insert the demo mines and the draft application that are missing; returns what was created."""
+    from intake.adapters import mongo
+    from intake.adapters.mongo import ApplicationRepository, AuditLog, MineRepository, actor_of
+    from intake.bootstrap import build_service
+    from intake.domain.application import Application
+    from intake.domain.mine import Mine
+
+    settings = settings or Settings.from_env()
+    service = build_service(settings)
+    today = service.today()
+    created = {"mines": [], "applications": []}
+
+    for mine_id, data in DEMO_MINES.items():
+        def add_mine(tx, mine_id=mine_id, data=data):
+            repo = MineRepository(tx.db, tx.session)
+            if repo.get_document(mine_id) is not None:
+                return False
+            mine = Mine.create(data, today, id=mine_id)
+            repo.add(tx, mine, "demo-data", DEMO_AT)
+            AuditLog(tx.db, tx.session).record(actor=actor_of("demo-data"), action="mine_registered",
+                                               subject_type="mine", subject_id=mine_id, at=DEMO_AT,
+                                               detail={"mine": mine.to_dict()})
+            return True
+
+        if service.store.transaction(add_mine):
+            created["mines"].append(mine_id)
+
+    def add_application(tx):
+        repo = ApplicationRepository(tx.db, tx.session)
+        if repo.get_document(DEMO_APPLICATION) is not None:
+            return False
+        if tx.db[mongo.APPLICATIONS].find_one({"mine_id": "mine-demo-ordos-coal"}, session=tx.session):
+            return False  # somebody already applied for this mine in the demo system
+        mine = mongo.mine_from_document(MineRepository(tx.db, tx.session).get_document("mine-demo-ordos-coal"))
+        app = Application.start(DEMO_APPLICATION, mine.id, mine.credit_code, "nm-2025", DEMO_AT, "enterprise")
+        app.update_draft(DEMO_AT, "enterprise", assessment=DEMO_ASSESSMENT, records=DEMO_RECORDS,
+                         declared_penalties=False)
+        repo.save(tx, app, {"league": mine.league, "county": mine.county, "mine_name": mine.name,
+                            "enterprise_name": mine.enterprise.name})
+        AuditLog(tx.db, tx.session).record(actor=actor_of("demo-data"), action="application_created",
+                                           subject_type="application", subject_id=DEMO_APPLICATION, at=DEMO_AT,
+                                           detail={"mine_id": mine.id, "catalog": "nm-2025"})
+        return True
+
+    if service.store.transaction(add_application):
+        created["applications"].append(DEMO_APPLICATION)
+    return created
