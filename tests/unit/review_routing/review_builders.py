@@ -86,3 +86,24 @@ BUREAU = Actor("bureau", "bureau", "鄂尔多斯市自然资源局", None, "鄂�
 BUREAU_BAOTOU = Actor("bureau_baotou", "bureau", "包头市自然资源局", None, "包头市")
 REGION = Actor("region", "region_office", "自治区自然资源厅", None, "自治区")
 ENTERPRISE = Actor("enterprise", "enterprise", "企业", None, None)
+
+
+def routed(catalog: Catalog, payload: dict | None = None, at: datetime = AT, case=None):
+    """(case, Routed) for a submission, with the real calendar and default deadlines."""
+    from review_routing.domain.case import ReviewCase
+    from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
+
+    payload = payload or submission(catalog)
+    case = case or ReviewCase.open(payload)
+    return case, case.receive(payload, catalog, WorkingCalendar(), DeadlinePolicy(), at)
+
+
+def task_of(result, department: str):
+    return next(t for t in result.tasks if t.department == department)
+
+
+def points(catalog: Catalog, task) -> dict:
+    return {no: catalog.indicator(no).points for no in task.indicators}
+
+
+ALL_CHECKS = [{"check": f"C{n}", "passed": True} for n in range(1, 8)]
