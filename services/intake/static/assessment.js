@@ -50,7 +50,8 @@
   }
 
   function collect() {
-    var assessment = {catalog: model.catalog, mine: {}, prerequisites: {}, indicators: {}};
+    var assessment = {catalog: model.catalog, prerequisites: {}, indicators: {},
+                      mine: {industry_group: model.industry_group, mining_method: model.mining_method}};
     if (variantSelect && variantSelect.value) assessment.mine.industry_variant = variantSelect.value;
     model.prerequisites.forEach(function (code) {
       var r = form.querySelector('input[name="pre-' + code + '"]:checked');
