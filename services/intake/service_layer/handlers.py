@@ -333,7 +333,7 @@ class IntakeService:
             if not todo:
                 if not app.is_editable:
                     raise Conflict(str(NotEditable(app.status, _not_editable(app))))
-                return False
+                return current
             try:
                 app.update_draft(now, principal.username, **todo)
             except InvalidApplicationData as exc:
@@ -344,10 +344,9 @@ class IntakeService:
             AuditLog(tx.db, tx.session).record(
                 actor=actor_of(principal), action="draft_updated", subject_type="application", subject_id=app_id,
                 at=now, detail={"fields": sorted(todo), "revision": app.revision, "draft": _jsonable(todo)})
-            return True
+            return _after(current)
 
-        self._run(command)
-        return self.load(principal, app_id)
+        return self._run(command)
 
     def add_attachment(self, principal, app_id: str, *, kind: str, indicator: str | None, stream, filename: str,
                        declared_type: str | None) -> tuple[Loaded, AttachmentRef]:
@@ -390,13 +389,14 @@ class IntakeService:
             AuditLog(tx.db, tx.session).record(actor=actor_of(principal), action="attachment_added",
                                                subject_type="application", subject_id=app_id, at=now,
                                                detail=ref.to_dict())
+            return _after(current)
 
         try:
-            self._run(command)
+            after = self._run(command)
         except BaseException:
             self.files.delete(stored.id)  # nothing half-written: no orphan file without its metadata
             raise
-        return self.load(principal, app_id), ref
+        return after, ref
 
     def _indicator_problem(self, loaded: Loaded, indicator: str) -> str | None:
         if not _INDICATOR_KEY.fullmatch(indicator):
@@ -427,12 +427,12 @@ class IntakeService:
             AuditLog(tx.db, tx.session).record(actor=actor_of(principal), action="attachment_removed",
                                                subject_type="application", subject_id=app_id, at=now,
                                                detail=ref.to_dict())
-            return not current.app.is_referenced_by_a_version(attachment_id)
+            return not current.app.is_referenced_by_a_version(attachment_id), _after(current)
 
-        unreferenced = self._run(command)
+        unreferenced, after = self._run(command)
         if unreferenced:
             self.files.delete(attachment_id)  # no version refers to it: the bytes go too
-        return self.load(principal, app_id)
+        return after
 
     def open_attachment(self, principal, app_id: str, attachment_id: str):
         """(ref, GridOut) of an attachment of the draft or of any version; the download is audited."""
@@ -503,10 +503,9 @@ class IntakeService:
                 else "application_submitted", subject_type="application", subject_id=app_id, at=now,
                 detail={"version": version.number, "preview_total": report.get("total") if report else None,
                         "preview_verdict": report.get("verdict") if report else None})
-            return version
+            return _after(current)
 
-        self._run(command)
-        return self.load(principal, app_id)
+        return self._run(command)
 
     def score_sheet(self, principal, app_id: str, version: int | None, fmt: str):
         loaded = self.load(principal, app_id)
@@ -627,6 +626,12 @@ class IntakeService:
             return self.store.transaction(command)
         except ConcurrencyError:
             raise Conflict("记录已被同时修改，请刷新后重试") from None
+
+
+def _after(loaded: Loaded) -> Loaded:
+    """The aggregate as the transaction left it (no second read): listing fields refreshed from the mine."""
+    loaded.app.events.clear()
+    return Loaded(loaded.app, {**loaded.doc, **_listing(loaded.mine)}, loaded.mine, loaded.mine_doc)
 
 
 def verdict_problems(report: dict, catalog) -> list[dict]:
