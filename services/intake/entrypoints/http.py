@@ -17,7 +17,7 @@ import functools
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import ValidationError
@@ -26,8 +26,8 @@ from intake.adapters.mongo import AuditLog
 from intake.domain import materials as mat
 from intake.domain import regions
 from intake.domain.mine import INDUSTRY_GROUPS, MINERALS, MINING_METHODS, PRODUCTION_STATUSES, SCALES
-from intake.service_layer import access, views
-from intake.service_layer.errors import NotFound, ServiceError
+from intake.service_layer import views
+from intake.service_layer.errors import ServiceError
 from shared import identity
 from shared.config import Settings
 from shared.runtime import service_readiness
@@ -328,4 +328,3 @@ def _ascii_name(filename: str) -> str:
     return f"attachment.{safe}"
 
 
-__all__ = ["create_app", "vocabulary", "download_response", "NotFound", "access", "current_app", "request"]

@@ -16,10 +16,8 @@ from flask_wtf.csrf import generate_csrf
 from intake.domain import materials as mat
 from intake.domain import regions
 from intake.domain.application import STATUSES, thaw
-from intake.domain.mine import (
-    INDUSTRY_GROUPS, MINERALS, MINING_METHODS, PRODUCTION_STATUSES, SCALES, suggest_industry_group,
-)
-from intake.service_layer import access, views
+from intake.domain.mine import INDUSTRY_GROUPS, MINERALS, MINING_METHODS, PRODUCTION_STATUSES, SCALES
+from intake.service_layer import views
 from intake.service_layer.drafts import suggested_industry_variant
 from intake.service_layer.errors import Conflict, ServiceError
 from intake.service_layer.form import form_model
@@ -71,11 +69,10 @@ def pages_blueprint(svc, settings) -> Blueprint:
         data = mine.to_dict() if mine is not None else None
         return {
             "mine": views.mine_view(mine, mine_doc, svc().today()) if mine is not None else None,
-            "mine_json": _js(data, ensure_ascii=False) if data else "null",
+            "mine_json": _js(data) if data else "null",
             "version": mine_doc.get("version") if mine_doc else None,
             "leagues": regions.LEAGUES,
-            "regions_json": _js({l.code: [[c.code, c.name] for c in l.counties] for l in regions.LEAGUES},
-                                       ensure_ascii=False),
+            "regions_json": _js({l.code: [[c.code, c.name] for c in l.counties] for l in regions.LEAGUES}),
             "minerals_by_category": [(label, [m for m in MINERALS if m.category == cat])
                                      for cat, label in MINERAL_CATEGORIES.items()],
             "mineral_groups_json": _js({m.code: m.industry_group for m in MINERALS}),
@@ -133,7 +130,7 @@ def pages_blueprint(svc, settings) -> Blueprint:
         view = views.application_view(loaded.app, loaded.doc, catalog, loaded.mine,
                                       svc().mine_problems(loaded.app, loaded.mine))
         return {"application": view, "can_edit": can_edit(loaded), "catalog": catalog,
-                "app_json": _js(_jsonable(view), ensure_ascii=False)}
+                "app_json": _js(_jsonable(view))}
 
     @pages.get("/applications/<app_id>")
     @identity.requires(*VIEWERS)
@@ -177,9 +174,9 @@ def pages_blueprint(svc, settings) -> Blueprint:
         variant = ((loaded.app.assessment or {}).get("mine") or {}).get("industry_variant") \
             or suggested_industry_variant(loaded.mine)
         return render_template(
-            "intake/application_form.html", form=model, draft_json=_js(draft, ensure_ascii=False),
+            "intake/application_form.html", form=model, draft_json=_js(draft),
             evidence=evidence, return_reasons=reasons, hints=hints, industry_variant=variant,
-            mine=views.mine_view(loaded.mine), form_json=_js(_form_js(model), ensure_ascii=False),
+            mine=views.mine_view(loaded.mine), form_json=_js(_form_js(model)),
             **context)
 
     @pages.get("/applications/<app_id>/materials")
@@ -228,7 +225,7 @@ def pages_blueprint(svc, settings) -> Blueprint:
     return pages
 
 
-def _js(value, **_ignored) -> str:
+def _js(value) -> str:
     """JSON safe inside a <script> element (no "</script>" or "<!--" can close or confuse it)."""
     return (json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
@@ -264,4 +261,3 @@ def _jsonable(value):
     return value
 
 
-__all__ = ["pages_blueprint", "access", "suggest_industry_group"]

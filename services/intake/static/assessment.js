@@ -365,6 +365,17 @@
       });
   });
 
+  var toggle = document.querySelector(".panel-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var panel = toggle.closest(".score-panel");
+      var open = !panel.classList.contains("open");
+      panel.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      toggle.textContent = open ? "收起明细" : "得分明细";
+    });
+  }
+
   /* ---- wiring ------------------------------------------------------------------------------------------------- */
   function clearServerErrors() {
     form.querySelectorAll("[data-server-error]").forEach(function (p) { p.remove(); });
