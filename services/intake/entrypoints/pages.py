@@ -129,8 +129,7 @@ def pages_blueprint(svc, settings) -> Blueprint:
         catalog = svc().catalog(loaded.app.catalog)
         view = views.application_view(loaded.app, loaded.doc, catalog, loaded.mine,
                                       svc().mine_problems(loaded.app, loaded.mine))
-        return {"application": view, "can_edit": can_edit(loaded), "catalog": catalog,
-                "app_json": _js(_jsonable(view))}
+        return {"application": view, "can_edit": can_edit(loaded), "catalog": catalog}
 
     @pages.get("/applications/<app_id>")
     @identity.requires(*VIEWERS)
@@ -247,17 +246,3 @@ def _form_js(model: dict) -> dict:
     return {"catalog": model["catalog"], "industry_group": model["industry_group"],
             "mining_method": model["mining_method"], "prerequisites": [p["code"] for p in model["prerequisites"]],
             "indicators": indicators, "pass_total": model["pass_total"]}
-
-
-def _jsonable(value):
-    from datetime import date, datetime
-
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return value
-
-

@@ -130,3 +130,17 @@ def test_demo_data_is_idempotent(settings, service):
     assert coal["credit_code"] == "91150600MA0N00001W" and coal["county"] == "150622"
     sand = service.db["mines"].find_one({"_id": "mine-demo-baotou-sand"})
     assert sand["credit_code"] == "91150200MA0N00002B" and sand["industry_group"] == 2
+
+
+def test_markup_in_user_input_is_never_executed(ent1, client, intake_settings):
+    evil = "</script><script>alert(1)</script>矿"
+    mine_id = ent1.post("/api/v1/mines", mine(COAL_MINE, name=evil)).json["id"]
+    app_id = ent1.post("/api/v1/applications", {"mine_id": mine_id,
+                                                "records": {"3": "<img src=x onerror=alert(2)>"}}).json["id"]
+    for path in (f"/intake/mines/{mine_id}", "/intake/", f"/intake/applications/{app_id}/form",
+                 f"/intake/applications/{app_id}"):
+        response, html = page(client, intake_settings, ent1.principal, path)
+        assert response.status_code == 200, path
+        assert "<script>alert(1)</script>" not in html and "<img src=x" not in html, path
+    _response, html = page(client, intake_settings, ent1.principal, f"/intake/mines/{mine_id}")
+    assert "\\u003c/script\\u003e" in html  # inside the JSON data block, escaped
