@@ -48,13 +48,23 @@ def event_handlers(settings: Settings, store: ServiceStore, service: ReviewServi
                    ) -> dict[str, Handler]:
     """Event type -> handler(envelope, tx) for this service's consumer (see contracts/topics.yaml)."""
     service = service or build_service(settings, store)
+    task_events = batchable(service.on_task_events)     # one handler object: a chunk's task events group
     handlers: dict[str, Handler] = {
-        "intake.application_submitted": service.on_application_submitted,
+        "intake.application_submitted": batchable(service.on_applications_submitted),
         "scoring.assessment_scored": service.on_assessment_scored,
     }
     for event_type in TASK_EVENT_TYPES:
-        handlers[event_type] = service.on_task_event
+        handlers[event_type] = task_events
     return handlers
+
+
+def batchable(batch) -> Handler:
+    """A handler(envelope, tx) that also offers `.batch(envelopes, tx)` to the batching consumer."""
+    def handler(envelope, tx):
+        batch([envelope], tx)
+
+    handler.batch = batch
+    return handler
 
 
 def sweep_interval_s(env=None) -> float:

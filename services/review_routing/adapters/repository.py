@@ -79,20 +79,24 @@ def tasks_of(tx, application_id: str, version_no: int | None = None) -> list[Rev
 
 
 # --- audit -----------------------------------------------------------------------------------------------------
-def audit(tx, actor: Actor | None, action: str, at: datetime, *, application_id: str | None = None,
-          version_no: int | None = None, task_id: str | None = None, target: str | None = None,
-          detail: dict | None = None) -> str:
-    """Append one audit entry (who, when, what). There is no update or delete for these."""
-    entry_id = uuid.uuid4().hex
-    tx.db[AUDIT].insert_one({
-        "_id": entry_id, "at": at, "action": action,
+def audit_doc(actor: Actor | None, action: str, at: datetime, *, application_id: str | None = None,
+              version_no: int | None = None, task_id: str | None = None, target: str | None = None,
+              detail: dict | None = None) -> dict:
+    return {
+        "_id": uuid.uuid4().hex, "at": at, "action": action,
         "actor": actor.username if actor else "system", "actor_name": actor.name if actor else "系统",
         "role": actor.role if actor else "system", "department": actor.department if actor else None,
         "area": actor.area if actor else None,
         "application_id": application_id, "version_no": version_no, "task_id": task_id, "target": target,
         "detail": detail or {},
-    }, session=tx.session)
-    return entry_id
+    }
+
+
+def audit(tx, actor: Actor | None, action: str, at: datetime, **fields) -> str:
+    """Append one audit entry (who, when, what). There is no update or delete for these."""
+    doc = audit_doc(actor, action, at, **fields)
+    tx.db[AUDIT].insert_one(doc, session=tx.session)
+    return doc["_id"]
 
 
 def audit_entries(db, *, application_id: str | None = None, task_id: str | None = None,

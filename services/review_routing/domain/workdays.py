@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Mapping
 
@@ -22,6 +23,7 @@ def beijing_date(at: datetime) -> date:
     return at.astimezone(BEIJING).date()
 
 
+@lru_cache(maxsize=4096)
 def official_is_workday(day: date) -> bool | None:
     """True/False from the official calendar, None when the installed calendar has no data for the year."""
     import chinese_calendar

@@ -2,7 +2,8 @@
 
 Consumes intake.application.events (routing), scoring.assessment.events (self-assessment reports) and every
 department topic review_routing.tasks.<department> (the department queues), and runs the overdue sweep
-(every GREENMINE_REVIEW_SWEEP_SECONDS, on working days) in a second thread.
+(every GREENMINE_REVIEW_SWEEP_SECONDS, on working days) in a second thread. Records are handled in chunks,
+one transaction per chunk (adapters/batching.py), with the platform's guarantees.
 """
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import threading
 
 from shared.config import Settings
 from shared.logging import configure_logging
-from shared.messaging import EventConsumer
 from shared.runtime import service_store
 
+from review_routing.adapters.batching import BatchingConsumer
 from review_routing.bootstrap import SERVICE, build_service, ensure_indexes, event_handlers, sweep_interval_s
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def main(settings: Settings | None = None, stop: threading.Event | None = None) 
     store = service_store(settings, SERVICE)
     ensure_indexes(store)
     service = build_service(settings, store)
-    consumer = EventConsumer(SERVICE, settings, store, event_handlers(settings, store, service))
+    consumer = BatchingConsumer(SERVICE, settings, store, event_handlers(settings, store, service))
     if stop is None:
         stop = threading.Event()
 

@@ -15,8 +15,11 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping
 
+from pymongo import ReplaceOne
+
 from shared.catalog import Catalog, CatalogError, load_catalog
 from shared.contracts import DEPARTMENT_CODES
+from shared.logging import correlation_id
 from shared.messaging import PermanentFailure
 from shared.storage import ConcurrencyError, ServiceStore, utcnow
 
@@ -121,41 +124,86 @@ class ReviewService:
     # =========================================================================================================
     def on_application_submitted(self, envelope: dict, tx) -> None:
         """Route a submitted (or resubmitted) version: one task per department, published to its topic."""
-        payload = envelope["payload"]
-        application_id = payload["application_id"]
+        self.on_applications_submitted([envelope], tx)
+
+    def on_applications_submitted(self, envelopes: list[dict], tx) -> None:
+        """Route several submissions in one transaction (in order), with a handful of round trips."""
         now = self.clock()
-        try:
-            catalog = self.catalogs(payload["catalog"])
-        except CatalogError as exc:
-            raise PermanentFailure(f"评价指标 {payload['catalog']} 不可用:{exc}") from exc
-        case = repo.load_case(tx, application_id)
-        try:
-            if case is None:
-                case = ReviewCase.open(payload)
-            routed = case.receive(payload, catalog, self.calendar, self.policy, now)
-        except RoutingError as exc:
-            detail = ";".join(f"{e.field}: {e.message}" for e in exc.errors)
-            raise PermanentFailure(f"{exc.message}:{detail}") from exc
-        if routed is None:
-            log.info("application %s v%s already routed; nothing to do", application_id, payload["version_no"])
-            return
-        if routed.superseded is not None:
-            for task in repo.tasks_of(tx, application_id, routed.superseded):
-                event = task.finalise("superseded", now, "system")
-                version = repo.save_task(tx, task)
-                if event is not None:
-                    tx.publish(events.task_event(task, event, version),
+        ids = list(dict.fromkeys(e["payload"]["application_id"] for e in envelopes))
+        cases = {d["_id"]: ReviewCase.from_dict(d)
+                 for d in tx.db[repo.CASES].find({"_id": {"$in": ids}}, session=tx.session)}
+        stored_versions = {app: case.version for app, case in cases.items()}
+        new_tasks: list[ReviewTask] = []
+        audits: list[dict] = []
+        for envelope in envelopes:
+            payload = envelope["payload"]
+            application_id = payload["application_id"]
+            try:
+                catalog = self.catalogs(payload["catalog"])
+            except CatalogError as exc:
+                raise PermanentFailure(f"评价指标 {payload['catalog']} 不可用:{exc}") from exc
+            case = cases.get(application_id)
+            try:
+                if case is None:
+                    case = cases[application_id] = ReviewCase.open(payload)
+                routed = case.receive(payload, catalog, self.calendar, self.policy, now)
+            except RoutingError as exc:
+                detail = ";".join(f"{e.field}: {e.message}" for e in exc.errors)
+                raise PermanentFailure(f"{exc.message}:{detail}") from exc
+            if routed is None:
+                log.info("application %s v%s already routed; nothing to do", application_id, payload["version_no"])
+                continue
+            token = correlation_id.set(envelope["correlation_id"])
+            try:
+                if routed.superseded is not None:
+                    self._supersede(tx, application_id, routed.superseded, new_tasks, now)
+                new_tasks.extend(routed.tasks)
+                case.version = (case.version or 0) + 1
+                for task in routed.tasks:
+                    task.version = 1
+                    tx.publish(events.task_assigned(task, 1, envelope["event_id"]),
                                topic=events.department_topic(task.department))
-        repo.insert_tasks(tx, routed.tasks)
-        case_version = repo.save_case(tx, case)
-        for task in routed.tasks:
-            tx.publish(events.task_assigned(task, 1, envelope["event_id"]),
-                       topic=events.department_topic(task.department))
-        tx.publish(events.case_routed(case, routed.version, list(routed.tasks), case_version, envelope["event_id"]))
-        repo.audit(tx, None, "case_routed", now, application_id=application_id,
-                   version_no=routed.version.version_no,
-                   detail={"event_id": envelope["event_id"], "departments": list(routed.routing.departments),
-                           "warnings": list(routed.version.warnings)})
+                tx.publish(events.case_routed(case, routed.version, list(routed.tasks), case.version,
+                                              envelope["event_id"]))
+            finally:
+                correlation_id.reset(token)
+            audits.append(repo.audit_doc(None, "case_routed", now, application_id=application_id,
+                                         version_no=routed.version.version_no,
+                                         detail={"event_id": envelope["event_id"],
+                                                 "departments": list(routed.routing.departments),
+                                                 "warnings": list(routed.version.warnings)}))
+        if new_tasks:
+            tx.db[repo.TASKS].insert_many([{**t.to_dict(), "version": 1} for t in new_tasks], ordered=True,
+                                          session=tx.session)
+        inserts = []
+        for application_id, case in cases.items():
+            before = stored_versions.get(application_id)
+            if case.version == before or case.version is None:
+                continue
+            document = {**case.to_dict(), "version": case.version}
+            if before is None:
+                inserts.append(document)
+            else:
+                result = tx.db[repo.CASES].replace_one({"_id": application_id, "version": before}, document,
+                                                       session=tx.session)
+                if result.matched_count != 1:
+                    raise ConcurrencyError(f"cases/{application_id} changed since version {before}")
+        if inserts:
+            tx.db[repo.CASES].insert_many(inserts, ordered=True, session=tx.session)
+        if audits:
+            tx.db[repo.AUDIT].insert_many(audits, ordered=True, session=tx.session)
+
+    def _supersede(self, tx, application_id: str, version_no: int, pending: list[ReviewTask], now) -> None:
+        """Close the tasks of a version still under review when a newer version arrives."""
+        in_chunk = [t for t in pending if t.application_id == application_id and t.version_no == version_no]
+        for task in in_chunk or repo.tasks_of(tx, application_id, version_no):
+            event = task.finalise("superseded", now, "system")
+            if in_chunk:        # not stored yet: it is inserted finalised, at version 1
+                version = 1
+            else:
+                version = repo.save_task(tx, task)
+            if event is not None:
+                tx.publish(events.task_event(task, event, version), topic=events.department_topic(task.department))
 
     def on_assessment_scored(self, envelope: dict, tx) -> None:
         """Keep the enterprise's self-assessment report beside the case (shown next to the re-score)."""
@@ -171,7 +219,21 @@ class ReviewService:
 
     def on_task_event(self, envelope: dict, tx) -> None:
         """The department queue read model, built from the department topics."""
-        apply_to_queue(tx, envelope)
+        self.on_task_events([envelope], tx)
+
+    def on_task_events(self, envelopes: list[dict], tx) -> None:
+        """Project several department-topic events: one read and one bulk write."""
+        ids = list(dict.fromkeys(e["payload"]["task_id"] for e in envelopes))
+        docs = {d["_id"]: d for d in tx.db[repo.QUEUE].find({"_id": {"$in": ids}}, session=tx.session)}
+        changed = {}
+        for envelope in envelopes:
+            task_id = envelope["payload"]["task_id"]
+            updated = project_queue(docs.get(task_id), envelope)
+            if updated is not None:
+                docs[task_id] = changed[task_id] = updated
+        if changed:
+            tx.db[repo.QUEUE].bulk_write([ReplaceOne({"_id": k}, v, upsert=True) for k, v in changed.items()],
+                                         ordered=True, session=tx.session)
 
     # =========================================================================================================
     # Task actions
@@ -685,16 +747,18 @@ class ReviewService:
 # =============================================================================================================
 # Read models and views (plain JSON-ready dicts)
 # =============================================================================================================
-def apply_to_queue(tx, envelope: dict) -> None:
-    """Project one department-topic event onto the queue read model (idempotent, order-tolerant)."""
+EMPTY_QUEUE_STATE = {"status": "open", "claimed_by": None, "reminders": 0, "last_reminded_at": None,
+                     "overdue_flagged": False, "decision": None, "opinions": 0, "closed_reason": None}
+
+
+def project_queue(doc: Mapping | None, envelope: dict) -> dict | None:
+    """The queue entry after one department-topic event (None: unchanged). Pure and idempotent: a task's
+    events are in order on one partition, and an event older than what the entry shows changes nothing."""
     payload = envelope["payload"]
     kind = envelope["type"].removeprefix("review_routing.")
-    queue = tx.db[repo.QUEUE]
-    task_id = payload["task_id"]
     version = envelope["aggregate_version"]
-    doc = queue.find_one({"_id": task_id}, session=tx.session)
-    base = {"application_id": payload["application_id"], "version_no": payload["version_no"],
-            "department": payload["department"], "league": payload["league"]}
+    base = {"_id": payload["task_id"], "application_id": payload["application_id"],
+            "version_no": payload["version_no"], "department": payload["department"], "league": payload["league"]}
     if kind == "review_task_assigned":
         mine = payload.get("mine") or {}
         base.update(county=payload.get("county", ""), lead=payload["lead"], mine_id=mine.get("mine_id", ""),
@@ -703,14 +767,9 @@ def apply_to_queue(tx, envelope: dict) -> None:
                     evidence=len(payload.get("attachments") or ()), due_date=payload["due_date"],
                     assigned_at=envelope["occurred_at"])
         if doc is None:
-            queue.insert_one({"_id": task_id, **base, "status": "open", "claimed_by": None, "reminders": 0,
-                              "last_reminded_at": None, "overdue_flagged": False, "decision": None,
-                              "opinions": 0, "closed_reason": None, "event_version": version,
-                              "updated_at": envelope["occurred_at"]}, session=tx.session)
-        else:  # a later event got here first: fill in the facts, keep the newer status
-            queue.update_one({"_id": task_id}, {"$set": base}, session=tx.session)
-        return
-    changes: dict[str, Any] = {}
+            return {**base, **EMPTY_QUEUE_STATE, "event_version": version, "updated_at": envelope["occurred_at"]}
+        # A later event of the task got here first: fill in the facts, keep its status.
+        return None if all(doc.get(k) == v for k, v in base.items()) else {**doc, **base}
     if kind == "review_task_claimed":
         changes = {"status": "claimed", "claimed_by": payload["claimed_by"]}
     elif kind == "review_task_unclaimed":
@@ -727,16 +786,13 @@ def apply_to_queue(tx, envelope: dict) -> None:
     elif kind == "review_task_closed":
         changes = {"status": "closed", "closed_reason": payload["reason"]}
     else:
-        return
+        return None
     if doc is not None and doc.get("event_version", 0) > version:
-        return  # older than what the queue shows (a task's events are in order on one partition)
-    changes.update(event_version=version, updated_at=envelope["occurred_at"])
-    if doc is None:
-        queue.insert_one({"_id": task_id, **base, "status": "open", "claimed_by": None, "reminders": 0,
-                          "overdue_flagged": False, "decision": None, "opinions": 0, **changes},
-                         session=tx.session)
-    else:
-        queue.update_one({"_id": task_id}, {"$set": changes}, session=tx.session)
+        return None
+    if doc is not None and all(doc.get(k) == v for k, v in changes.items()) and doc.get("event_version") == version:
+        return None                                  # the same event again (several share one task version)
+    start = dict(doc) if doc is not None else {**base, **EMPTY_QUEUE_STATE}
+    return {**start, **changes, "event_version": version, "updated_at": envelope["occurred_at"]}
 
 
 def queue_item(doc: Mapping, today: date, calendar: WorkingCalendar) -> dict:

@@ -9,19 +9,26 @@ import threading
 import time
 
 from shared import embedded, identity
-from shared.messaging import EventConsumer, encode
+from shared.messaging import encode
+
+from review_routing.adapters.batching import BatchingConsumer
 
 PASSWORD = "Greenmine-2025"
 DEPARTMENTS = ("natural_resources", "development_reform", "industry_it", "ecology_environment", "water_resources",
                "emergency_management", "market_regulation", "energy", "forestry_grassland", "taxation")
 
 
-class CountingConsumer(EventConsumer):
-    """The real consumer, remembering each record's outcome so tests can wait for replays to be absorbed."""
+class CountingConsumer(BatchingConsumer):
+    """The service's real consumer, remembering each record's outcome so tests can wait for replays."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.outcomes: list = []
+
+    def handle_batch(self, records):
+        outcomes = super().handle_batch(records)
+        self.outcomes.extend(outcomes)
+        return outcomes
 
     def handle(self, record):
         outcome = super().handle(record)

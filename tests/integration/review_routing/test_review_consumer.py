@@ -1,0 +1,44 @@
+"""The review consumer on real servers: submissions reach every department queue through the department
+topics; a chunk with a poison record still processes the good ones and dead-letters the bad one alone."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from review_harness import wait_for
+from review_builders import submission, submitted_event
+from shared.messaging import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def test_submission_reaches_every_department_queue(review, catalog):
+    review.publish(submitted_event(submission(catalog, "app-smoke")))
+    tasks = wait_for(lambda: review.routed_tasks("app-smoke", 1), what="tasks")
+    queued = wait_for(lambda: len(review.queued("app-smoke", 1)) == len(tasks) and review.queued("app-smoke", 1),
+                      what="queue")
+    assert {q["department"] for q in queued} == {t["department"] for t in tasks}
+    assert all(q["status"] == "open" and q["mine_name"] == "鄂尔多斯示范煤矿" for q in queued)
+
+
+def test_a_poison_submission_is_dead_lettered_alone(review, catalog):
+    unknown_catalog = submission(catalog, "app-poison")
+    unknown_catalog["catalog"] = "nm-1999"
+    unknown_catalog["assessment"]["catalog"] = "nm-1999"
+    bad_league = submission(catalog, "app-nowhere", mine={**submission(catalog)["mine"], "league": "北京市"})
+    for payload in (submission(catalog, "app-good-1"), unknown_catalog, bad_league,
+                    submission(catalog, "app-good-2")):
+        review.publish(submitted_event(payload))
+    for app_id in ("app-good-1", "app-good-2"):
+        wait_for(lambda: review.routed_tasks(app_id, 1), what=app_id)
+    review.producer.send(review.settings.topic("intake.application.events"), key=b"x", value=b"{not json").get(30)
+    letters = wait_for(lambda: len(read_topic(review.settings, review.settings.topic("dlq.review_routing"))) >= 3
+                       and read_topic(review.settings, review.settings.topic("dlq.review_routing")),
+                       what="dead letters")
+    reasons = [json.loads(r.value)["reason"] for r in letters]
+    assert any("nm-1999" in r for r in reasons)
+    assert any("无法识别盟市" in r for r in reasons)
+    assert any("invalid message" in r for r in reasons)
+    assert review.db["cases"].count_documents({"_id": {"$in": ["app-poison", "app-nowhere"]}}) == 0
+    assert review.db["tasks"].count_documents({"application_id": {"$in": ["app-poison", "app-nowhere"]}}) == 0
