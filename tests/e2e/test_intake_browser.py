@@ -172,7 +172,6 @@ def test_branch_one_mine_from_registration_to_routing(running_system, page):
     link = page.locator("#save-status a")
     assert link.get_attribute("target") == "_blank" and "/login?next=" in link.get_attribute("href")
     page.unroute(f"**/api/v1/applications/{app_id}")
-    page.evaluate("window.onbeforeunload = null")
     page.reload()
     page.locator("#restore-notice", has_text="已恢复").wait_for()
     assert page.locator("#rec-3").input_value() == "2026年4月2日张工复查：破碎车间补设警示牌2处"
