@@ -11,9 +11,9 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 from pymongo import ReplaceOne
 
@@ -30,7 +30,7 @@ from review_routing.domain.access import (
     Actor, can_decide, can_remind, can_view_case, can_view_queue, can_view_task, can_work_task,
 )
 from review_routing.domain.case import (
-    DECISION_LABELS, VERSION_STATUSES, ReviewCase, chosen_entry, countersign_rows, decision_due, rescore,
+    VERSION_STATUSES, ReviewCase, chosen_entry, countersign_rows, decision_due, rescore,
     reviewer_entries,
 )
 from review_routing.domain.checks import INITIAL_REVIEW_CHECKS, check as check_by_code
