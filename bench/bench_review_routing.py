@@ -3,7 +3,9 @@ its department queue (the read model built from the department topics), at a ste
 
 The review_routing consumer and relay run as their own processes (as in production) against the servers in
 `env`; the load generator publishes submissions at BENCH_REVIEW_RATE per second (default 20) for
-BENCH_REVIEW_SECONDS (default 60) and watches the queue collection through a MongoDB change stream.
+BENCH_REVIEW_SECONDS (default 60) and watches the queue collection through a MongoDB change stream. A second,
+light phase (BENCH_REVIEW_LIGHT_RATE, default 4/s, for BENCH_REVIEW_LIGHT_SECONDS, default 20) shows the
+latency of the pipeline itself when nothing queues up.
 """
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ from pathlib import Path
 
 RATE = float(os.environ.get("BENCH_REVIEW_RATE", "20"))
 SECONDS = float(os.environ.get("BENCH_REVIEW_SECONDS", "60"))
-DRAIN_TIMEOUT_S = float(os.environ.get("BENCH_REVIEW_DRAIN_S", "180"))
+DRAIN_TIMEOUT_S = float(os.environ.get("BENCH_REVIEW_DRAIN_S", "240"))
+LIGHT_RATE = float(os.environ.get("BENCH_REVIEW_LIGHT_RATE", "4"))
+LIGHT_SECONDS = float(os.environ.get("BENCH_REVIEW_LIGHT_SECONDS", "20"))
 ROOT = Path(__file__).resolve().parent.parent
 LEAGUES = ("鄂尔多斯市", "包头市", "赤峰市", "锡林郭勒盟", "乌海市", "阿拉善盟")
 
@@ -83,9 +87,11 @@ def run(env: dict) -> list[dict]:
     ensure_topics(settings, ContractRegistry([settings.contracts_dir]))
     catalog = load_catalog("nm-2025")
     total = int(RATE * SECONDS)
+    light_total = int(LIGHT_RATE * LIGHT_SECONDS)
     warmup = _payloads(catalog, 2, run_id + "w")
+    light = _payloads(catalog, light_total, run_id + "l")
     load = _payloads(catalog, total, run_id)
-    expected = {p["application_id"]: n for p, n in warmup + load}
+    expected = {p["application_id"]: n for p, n in warmup + light + load}
 
     client = mongo_client(settings.mongodb_uri)
     queue = client[settings.database_name("review_routing")]["queue"]
@@ -142,22 +148,25 @@ def run(env: dict) -> list[dict]:
                 raise RuntimeError(f"review_routing did not start; see {logs}")
             time.sleep(0.1)
 
-        started = time.perf_counter()
-        for n, (payload, _) in enumerate(load):        # a steady schedule, not a burst
-            target = started + n / RATE
-            delay = target - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            publish(payload)
-            if n % 20 == 19:
-                producer.flush()
-        producer.flush()
-        offered_s = time.perf_counter() - started
-        deadline = time.monotonic() + DRAIN_TIMEOUT_S
-        ids = [p["application_id"] for p, _ in load]
-        while time.monotonic() < deadline and not all(a in done_at for a in ids):
-            time.sleep(0.2)
-        drained_s = time.perf_counter() - started
+        def steady(batch, rate):
+            """Publish at a steady rate; returns (seconds offered, seconds until all were in the queues)."""
+            started = time.perf_counter()
+            for n, (payload, _) in enumerate(batch):   # a steady schedule, not a burst
+                delay = started + n / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                publish(payload)
+                if n % 20 == 19:
+                    producer.flush()
+            producer.flush()
+            offered = time.perf_counter() - started
+            deadline = time.monotonic() + DRAIN_TIMEOUT_S
+            while time.monotonic() < deadline and not all(p["application_id"] in done_at for p, _ in batch):
+                time.sleep(0.2)
+            return offered, time.perf_counter() - started
+
+        steady(light, LIGHT_RATE)
+        offered_s, drained_s = steady(load, RATE)
     finally:
         stop.set()
         producer.close(timeout=5)
@@ -172,14 +181,18 @@ def run(env: dict) -> list[dict]:
         log_file.close()
         watcher.join(timeout=5)
 
-    latencies = [(done_at[a] - sent_at[a]) * 1000 for a in ids if a in done_at]
+    def latencies_of(batch):
+        return [(done_at[p["application_id"]] - sent_at[p["application_id"]]) * 1000 for p, _ in batch
+                if p["application_id"] in done_at]
+
+    latencies, light_latencies = latencies_of(load), latencies_of(light)
     completed = len(latencies)
     for name in list(client.list_database_names()):
         if name.startswith(settings.db_prefix + "_"):
             client.drop_database(name)
-    if not latencies:
-        raise RuntimeError(f"no application reached the queues; see {logs}")
-    tasks = sum(expected[a] for a in ids)
+    if not latencies or not light_latencies:
+        raise RuntimeError(f"applications did not reach the queues; see {logs}")
+    tasks = sum(n for _, n in load)
     return [
         {"name": "review_routing.offered_rate", "value": total / offered_s, "unit": "applications/s"},
         {"name": "review_routing.submit_to_all_queues_p50_ms", "value": statistics.median(latencies), "unit": "ms"},
@@ -187,4 +200,7 @@ def run(env: dict) -> list[dict]:
         {"name": "review_routing.submit_to_all_queues_max_ms", "value": max(latencies), "unit": "ms"},
         {"name": "review_routing.completed_ratio", "value": completed / total, "unit": "ratio"},
         {"name": "review_routing.tasks_per_s", "value": tasks / drained_s, "unit": "tasks/s"},
+        {"name": "review_routing.light_load_rate", "value": LIGHT_RATE, "unit": "applications/s"},
+        {"name": "review_routing.light_load_p50_ms", "value": statistics.median(light_latencies), "unit": "ms"},
+        {"name": "review_routing.light_load_p99_ms", "value": _percentile(light_latencies, 0.99), "unit": "ms"},
     ]

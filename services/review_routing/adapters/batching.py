@@ -112,7 +112,7 @@ class BatchingConsumer(EventConsumer):
 
     def run(self, stop: threading.Event, *, heartbeat_every_s: float = 2.0) -> None:
         self.consumer = make_consumer(self.settings, group_id=self.settings.topic(self.service), topics=self.topics,
-                                      max_poll_records=self.chunk_size)
+                                      max_poll_records=self.chunk_size, fetch_max_wait_ms=100)
         name = f"{self.service}-consumer"
         last_beat = 0.0
         try:

@@ -225,15 +225,20 @@ class ReviewService:
         """Project several department-topic events: one read and one bulk write."""
         ids = list(dict.fromkeys(e["payload"]["task_id"] for e in envelopes))
         docs = {d["_id"]: d for d in tx.db[repo.QUEUE].find({"_id": {"$in": ids}}, session=tx.session)}
+        stored = set(docs)
         changed = {}
         for envelope in envelopes:
             task_id = envelope["payload"]["task_id"]
             updated = project_queue(docs.get(task_id), envelope)
             if updated is not None:
                 docs[task_id] = changed[task_id] = updated
-        if changed:
-            tx.db[repo.QUEUE].bulk_write([ReplaceOne({"_id": k}, v, upsert=True) for k, v in changed.items()],
-                                         ordered=True, session=tx.session)
+        # New entries (the usual case: a task was just assigned) are inserted, which is much cheaper than an upsert.
+        new = [doc for task_id, doc in changed.items() if task_id not in stored]
+        if new:
+            tx.db[repo.QUEUE].insert_many(new, ordered=True, session=tx.session)
+        replaced = [ReplaceOne({"_id": k}, v) for k, v in changed.items() if k in stored]
+        if replaced:
+            tx.db[repo.QUEUE].bulk_write(replaced, ordered=True, session=tx.session)
 
     # =========================================================================================================
     # Task actions
