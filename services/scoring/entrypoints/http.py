@@ -9,10 +9,9 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from pathlib import Path
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 from flask_smorest import abort
@@ -25,24 +24,13 @@ from shared import identity
 from shared.catalog import CatalogError, list_catalogs, load_catalog
 from shared.config import Settings
 from shared.runtime import service_readiness, service_store
-from shared.web import create_service_app, finalize
+from shared.web import create_service_app, finalize, json_body
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ASSESSMENT_REF = {"$ref": "https://greenmine.example/contracts/scoring/assessment.v1.schema.json"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Who may submit which stage's assessment.
 STAGE_ROLES = {"third_party_evaluation": ("evaluator",), "spot_check": ("region_office",)}
-
-
-def _json_body() -> dict:
-    """The request body with decimals kept exact (0.1 stays 0.1), or a 422 naming the problem."""
-    try:
-        body = json.loads(request.get_data() or b"null", parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
-        abort(422, message="请求体不是合法的 JSON", errors={"(body)": [str(exc)]})
-    if not isinstance(body, dict):
-        abort(422, message="请求体须为 JSON 对象", errors={"(body)": ["须为 JSON 对象"]})
-    return body
 
 
 def _invalid(exc: AssessmentInvalid, prefix: str = ""):
@@ -114,7 +102,7 @@ def create_app(settings: Settings | None = None):
         def post(self):
             """Score an assessment (nothing is stored)."""
             try:
-                return evaluate(_json_body())
+                return evaluate(json_body())
             except AssessmentInvalid as exc:
                 _invalid(exc)
 
@@ -129,7 +117,7 @@ def create_app(settings: Settings | None = None):
         @api.response(201, RecordedAssessmentSchema)
         def post(self):
             """Record a third-party evaluation (evaluator) or a spot check (region office): scored and published."""
-            body = _json_body()
+            body = json_body()
             principal = identity.current_principal()
             errors = {}
             stage = body.get("stage")
@@ -191,7 +179,7 @@ def create_app(settings: Settings | None = None):
         @api.response(200, description="已评分的评分表 (.xlsx 或可打印 HTML)")
         def post(self):
             """The score sheet of one assessment, filled with its scores and 检查记录."""
-            body = _json_body()
+            body = json_body()
             fmt = body.get("format", "html")
             if fmt not in ("xlsx", "html"):
                 abort(422, message="提交的数据有误", errors={"format": ["取值应为 xlsx 或 html"]})
