@@ -48,7 +48,9 @@ def event_handlers(settings: Settings, store: ServiceStore, service: ReviewServi
                    ) -> dict[str, Handler]:
     """Event type -> handler(envelope, tx) for this service's consumer (see contracts/topics.yaml)."""
     service = service or build_service(settings, store)
-    task_events = batchable(service.on_task_events)     # one handler object: a chunk's task events group
+    # One handler object for every task event type, so that a chunk's task events are projected together.
+    task_events = batchable(service.on_task_events,
+                            lambda envelopes, tx: service.on_task_events(envelopes, tx, assume_new_assignments=True))
     handlers: dict[str, Handler] = {
         "intake.application_submitted": batchable(service.on_applications_submitted),
         "scoring.assessment_scored": service.on_assessment_scored,
@@ -58,12 +60,13 @@ def event_handlers(settings: Settings, store: ServiceStore, service: ReviewServi
     return handlers
 
 
-def batchable(batch) -> Handler:
-    """A handler(envelope, tx) that also offers `.batch(envelopes, tx)` to the batching consumer."""
+def batchable(careful, fast=None) -> Handler:
+    """A handler(envelope, tx) that also offers `.batch(envelopes, tx)` to the batching consumer. The single
+    form (`careful`) is what the consumer falls back to when a chunk fails."""
     def handler(envelope, tx):
-        batch([envelope], tx)
+        careful([envelope], tx)
 
-    handler.batch = batch
+    handler.batch = fast or careful
     return handler
 
 

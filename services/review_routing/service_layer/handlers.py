@@ -221,10 +221,18 @@ class ReviewService:
         """The department queue read model, built from the department topics."""
         self.on_task_events([envelope], tx)
 
-    def on_task_events(self, envelopes: list[dict], tx) -> None:
-        """Project several department-topic events: one read and one bulk write."""
-        ids = list(dict.fromkeys(e["payload"]["task_id"] for e in envelopes))
-        docs = {d["_id"]: d for d in tx.db[repo.QUEUE].find({"_id": {"$in": ids}}, session=tx.session)}
+    def on_task_events(self, envelopes: list[dict], tx, *, assume_new_assignments: bool = False) -> None:
+        """Project several department-topic events: one read and one bulk write.
+
+        With `assume_new_assignments` (the batching consumer's fast path) the queue entries of assigned tasks
+        are not looked up but inserted: a task is assigned once, and an entry that exists already (a replayed
+        topic) makes the insert fail, the chunk roll back, and the consumer handle its records one at a time
+        through this method without the assumption."""
+        new_tasks = {e["payload"]["task_id"] for e in envelopes
+                     if assume_new_assignments and e["type"] == "review_routing.review_task_assigned"}
+        ids = [i for i in dict.fromkeys(e["payload"]["task_id"] for e in envelopes) if i not in new_tasks]
+        docs = ({d["_id"]: d for d in tx.db[repo.QUEUE].find({"_id": {"$in": ids}}, session=tx.session)}
+                if ids else {})
         stored = set(docs)
         changed = {}
         for envelope in envelopes:

@@ -42,3 +42,29 @@ def test_a_poison_submission_is_dead_lettered_alone(review, catalog):
     assert any("invalid message" in r for r in reasons)
     assert review.db["cases"].count_documents({"_id": {"$in": ["app-poison", "app-nowhere"]}}) == 0
     assert review.db["tasks"].count_documents({"application_id": {"$in": ["app-poison", "app-nowhere"]}}) == 0
+
+
+def test_an_assignment_seen_again_under_a_new_event_id_keeps_the_queue_entry(review, catalog):
+    """The fast path inserts queue entries of new assignments; an entry that exists already makes the chunk
+    roll back and the records are handled one by one (the entry keeps its status)."""
+    import uuid
+
+    review.publish(submitted_event(submission(catalog, "app-first")))
+    tasks = wait_for(lambda: review.routed_tasks("app-first", 1), what="routing")
+    wait_for(lambda: len(review.queued("app-first", 1)) == len(tasks), what="queue")
+    eco = next(t for t in tasks if t["department"] == "ecology_environment")
+    assert review.call("POST", f"/api/v1/review/tasks/{eco['_id']}/claim", "rv_ecology_environment").status_code == 200
+    wait_for(lambda: review.db["queue"].find_one({"_id": eco["_id"]})["status"] == "claimed", what="claim")
+    topic = "review_routing.tasks.ecology_environment"
+    assigned = next(json.loads(r.value) for r in read_topic(review.settings, review.settings.topic(topic))
+                    if json.loads(r.value)["type"] == "review_routing.review_task_assigned")
+    forged = {**assigned, "event_id": str(uuid.uuid4())}
+    review.publish(forged, topic=topic)
+    review.publish(submitted_event(submission(catalog, "app-second")))
+    wait_for(lambda: any(o.event_id == forged["event_id"] and o.status == "processed"
+                         for o in review.consumer.outcomes), what="the forged assignment")
+    second = wait_for(lambda: review.routed_tasks("app-second", 1), what="routing of the second")
+    wait_for(lambda: len(review.queued("app-second", 1)) == len(second), what="queue of the second")
+    entry = review.db["queue"].find_one({"_id": eco["_id"]})
+    assert entry["status"] == "claimed" and entry["claimed_by"] == "rv_ecology_environment"
+    assert review.db["queue"].count_documents({"application_id": "app-first"}) == len(tasks)
