@@ -96,6 +96,8 @@ def test_a_department_reviewers_day(running_system, page):
     assert page.url == url + "/review/"
     assert page.get_by_role("heading", level=1).inner_text() == "审核工作台"
     assert page.get_by_role("heading", name="生态环境部门审核队列").is_visible()
+    # the shared stylesheet reaches the page through the /review/ prefix the proxy routes here
+    assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).backgroundColor") == "rgb(31, 111, 67)"
     row = page.locator(f'tr[data-task="{queued["task_id"]}"]')
     assert mine_name in row.inner_text() and "待认领" in row.inner_text()
 

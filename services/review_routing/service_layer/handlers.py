@@ -941,7 +941,8 @@ def side_by_side(version, tasks: list[ReviewTask], catalog: Catalog, department_
             if no not in task.indicators:
                 continue
             item = task.current_opinion.indicator(no) if task.current_opinion else None
-            cells[column["department"]] = item.to_dict() if item else {"indicator": no, "opinion": ""}
+            cells[column["department"]] = (item.to_dict() if item else
+                                           {"indicator": no, "opinion": "", "pending": task.current_opinion is None})
         chosen = chosen_entry(sources[no]) if no in sources else None
         rows.append({"no": no, "name": indicator.name, "points": _num(indicator.points),
                      "binding": indicator.binding, "self": _entry_label(entries.get(str(no))),
