@@ -9,7 +9,9 @@ This consumer keeps every guarantee of `shared.messaging.EventConsumer`:
 * handlers that offer `.batch(envelopes, tx)` get consecutive events of a chunk together (one read and one
   bulk write for a run of queue events instead of one each);
 * the inbox claims and the handlers' effects (and their outbox events) of a chunk of records are written in
-  ONE transaction: all or nothing, and a replayed event id is skipped (also within the chunk);
+  ONE transaction: all or nothing, and a replayed event id is skipped (also within the chunk). The inbox ids
+  are claimed without a look-up first (look-ups by id are what the embedded database is slowest at); if one
+  was processed before, the transaction rolls back and the chunk runs again with the look-up;
 * offsets are committed only after the chunk's transaction committed;
 * if the chunk fails, its records are handled again one at a time by the platform's own `handle` (retries
   with backoff, poison records dead-lettered alone), so one bad record never blocks the others.
@@ -21,12 +23,18 @@ import logging
 import threading
 import time
 
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
 from shared.contracts import ContractError
 from shared.logging import correlation_id
 from shared.messaging import EventConsumer, Outcome, make_consumer
 from shared.storage import INBOX, Transaction, utcnow
 
 log = logging.getLogger(__name__)
+
+
+class _SeenBefore(Exception):
+    """An event id of the chunk is in the inbox already (a redelivery)."""
 
 
 class BatchingConsumer(EventConsumer):
@@ -70,9 +78,14 @@ class BatchingConsumer(EventConsumer):
         if not work_items:
             return outcomes
 
-        def work(tx: Transaction) -> list[Outcome]:
-            ids = [envelope["event_id"] for _, envelope, _, _ in work_items]
-            done = {d["_id"] for d in tx.db[INBOX].find({"_id": {"$in": ids}}, {"_id": 1}, session=tx.session)}
+        def work(tx: Transaction, look_up: bool) -> list[Outcome]:
+            # Fast path: claim the inbox ids blindly (an id processed before makes the insert fail and the
+            # transaction roll back: then the chunk runs again with a look-up). Within the chunk, a repeated id
+            # is a duplicate either way.
+            done: set[str] = set()
+            if look_up:
+                ids = [envelope["event_id"] for _, envelope, _, _ in work_items]
+                done = {d["_id"] for d in tx.db[INBOX].find({"_id": {"$in": ids}}, {"_id": 1}, session=tx.session)}
             fresh, results, runs = [], [], []
             for _, envelope, handler, topic in work_items:
                 event_id = envelope["event_id"]
@@ -87,6 +100,11 @@ class BatchingConsumer(EventConsumer):
                     runs[-1][1].append(envelope)
                 else:
                     runs.append((handler, [envelope]))
+            if fresh:
+                try:
+                    tx.db[INBOX].insert_many(fresh, ordered=True, session=tx.session)
+                except (BulkWriteError, DuplicateKeyError) as exc:
+                    raise _SeenBefore() from exc
             for handler, envelopes in runs:
                 batch = getattr(handler, "batch", None)
                 token = correlation_id.set(envelopes[0]["correlation_id"])
@@ -98,12 +116,13 @@ class BatchingConsumer(EventConsumer):
                             handler(envelope, tx)
                 finally:
                     correlation_id.reset(token)
-            if fresh:
-                tx.db[INBOX].insert_many(fresh, ordered=True, session=tx.session)
             return results
 
         try:
-            outcomes.extend(self.store.transaction(work))
+            try:
+                outcomes.extend(self.store.transaction(lambda tx: work(tx, look_up=False)))
+            except _SeenBefore:
+                outcomes.extend(self.store.transaction(lambda tx: work(tx, look_up=True)))
         except Exception as exc:  # one record may be poison: let the platform handle them one by one
             log.warning("chunk of %d records failed (%s: %s); handling them one at a time", len(work_items),
                         type(exc).__name__, exc)
