@@ -28,6 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 LEAGUES = ("鄂尔多斯市", "包头市", "赤峰市", "锡林郭勒盟", "乌海市", "阿拉善盟")
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc); None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))
@@ -166,7 +176,9 @@ def run(env: dict) -> list[dict]:
             return offered, time.perf_counter() - started
 
         steady(light, LIGHT_RATE)
+        cpu_before = [_cpu_seconds(p.pid) for p in processes]
         offered_s, drained_s = steady(load, RATE)
+        cpu_after = [_cpu_seconds(p.pid) for p in processes]
     finally:
         stop.set()
         producer.close(timeout=5)
@@ -200,6 +212,10 @@ def run(env: dict) -> list[dict]:
         {"name": "review_routing.submit_to_all_queues_max_ms", "value": max(latencies), "unit": "ms"},
         {"name": "review_routing.completed_ratio", "value": completed / total, "unit": "ratio"},
         {"name": "review_routing.tasks_per_s", "value": tasks / drained_s, "unit": "tasks/s"},
+        # CPU per application: unlike latencies, these do not depend on what else the machine is running.
+        *[{"name": f"review_routing.{name}_cpu_ms_per_application", "value": (after - before) * 1000 / total,
+           "unit": "ms"} for name, before, after in zip(("consumer", "relay"), cpu_before, cpu_after)
+          if before is not None and after is not None],
         {"name": "review_routing.light_load_rate", "value": LIGHT_RATE, "unit": "applications/s"},
         {"name": "review_routing.light_load_p50_ms", "value": statistics.median(light_latencies), "unit": "ms"},
         {"name": "review_routing.light_load_p99_ms", "value": _percentile(light_latencies, 0.99), "unit": "ms"},
