@@ -157,11 +157,15 @@ class Readiness:
 
 def create_service_app(service: str, *, settings: Settings | None = None, title: str, blueprints=(),
                        template_dirs: Iterable[Path] = (), readiness: Readiness | None = None,
-                       api_prefix_doc: str | None = None) -> Flask:
-    """The base app: config, logs, metrics, errors, health, CSRF, session, templates, OpenAPI."""
+                       url_prefix: str | None = None) -> Flask:
+    """The base app: config, logs, metrics, errors, health, CSRF, session, templates, OpenAPI.
+
+    `url_prefix` is the path prefix the reverse proxy routes to this service (default: the service name); the
+    shared stylesheet is served under it so pages find it through the proxy."""
     settings = settings or Settings.from_env()
     configure_logging(service, settings.log_level)
-    app = Flask(service, static_folder=str(SHARED_STATIC), static_url_path=f"/{service}/assets")
+    asset_base = f"/{url_prefix or service}/assets"
+    app = Flask(service, static_folder=str(SHARED_STATIC), static_url_path=asset_base)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="greenmine_session",
@@ -228,7 +232,8 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
     @app.context_processor
     def _template_globals():
         return {"principal": identity.current_principal(), "csrf_token": generate_csrf,
-                "roles": identity.ROLES, "service": service, "workspaces": identity.WORKSPACES}
+                "roles": identity.ROLES, "service": service, "workspaces": identity.WORKSPACES,
+                "asset_base": asset_base}
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):

@@ -88,8 +88,9 @@ def total(page) -> str:
 
 
 def wait_total(page, value: str):
+    # Generous: on a loaded 2-core CI machine one evaluation round trip can take seconds.
     page.wait_for_function(f"document.getElementById('score-total').textContent === {json.dumps(value)}",
-                           timeout=20000)
+                           timeout=60000)
 
 
 def fill_whole_form(page, *, not_applicable: str | None):

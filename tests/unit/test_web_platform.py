@@ -66,3 +66,20 @@ def test_marshmallow_messages_are_translated():
     assert translate_messages({"json": {"name": ["Missing data for required field."],
                                         "kind": ["Must be one of: a, b."]}}) == {
         "json": {"name": ["必填项缺失"], "kind": ["取值应为以下之一: a, b."]}}
+
+
+@pytest.mark.parametrize("module,prefix", [("intake.entrypoints.http", "intake"),
+                                           ("review_routing.entrypoints.http", "review"),
+                                           ("public_notice.entrypoints.http", "notice"),
+                                           ("scoring.entrypoints.http", "scoring"),
+                                           ("supervision.entrypoints.http", "supervision"),
+                                           ("shared.portal", "portal")])
+def test_stylesheet_is_served_under_the_prefix_the_proxy_routes_to_the_service(module, prefix):
+    import importlib
+
+    from shared.launcher import ROUTES
+
+    app = importlib.import_module(module).create_app(SETTINGS)
+    assert app.test_client().get(f"/{prefix}/assets/app.css").status_code == 200
+    service = {"review": "review_routing", "notice": "public_notice"}.get(prefix, prefix)
+    assert f"/{prefix}/*" in ROUTES[service]

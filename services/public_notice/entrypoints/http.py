@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None):
             return green_mines(query.get("league"), query.get("q"))
 
     app = create_service_app("public_notice", settings=settings, title="greenmine public_notice", blueprints=[api],
+                             url_prefix="notice",
                              template_dirs=[TEMPLATES], readiness=service_readiness(settings, "public_notice"))
     app.register_blueprint(pages)
     app.register_blueprint(public_pages)

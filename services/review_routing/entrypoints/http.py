@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from flask import Blueprint, redirect, render_template, request, send_file, send_from_directory
+from flask import Blueprint, redirect, render_template, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 from flask_smorest import abort
@@ -23,7 +23,7 @@ from shared import identity
 from shared.config import Settings
 from shared.contracts import DEPARTMENT_CODES
 from shared.runtime import service_readiness
-from shared.web import SHARED_STATIC, create_service_app, finalize
+from shared.web import create_service_app, finalize
 
 from review_routing.domain.access import Actor
 from review_routing.domain.errors import ReviewError
@@ -381,12 +381,6 @@ def create_app(settings: Settings | None = None, service: ReviewService | None =
     def page_error(exc: ReviewError):
         return render_template("greenmine/error.html", status=exc.status, message=exc.message), exc.status
 
-    @pages.get("/assets/<path:filename>")
-    @identity.public
-    def assets(filename):
-        """The shared stylesheet under this service's URL prefix (`/review/*` is what the proxy routes here)."""
-        return send_from_directory(SHARED_STATIC, filename, max_age=3600)
-
     @pages.get("/")
     @identity.requires(*READERS)
     def workspace():
@@ -431,7 +425,7 @@ def create_app(settings: Settings | None = None, service: ReviewService | None =
         return render_template("review_routing/case.html", case=view, me=me)
 
     app = create_service_app("review_routing", settings=settings, title="greenmine review_routing",
-                             blueprints=[api], template_dirs=[TEMPLATES],
+                             url_prefix="review", blueprints=[api], template_dirs=[TEMPLATES],
                              readiness=service_readiness(settings, "review_routing"))
     app.register_blueprint(pages)
     app.extensions["greenmine"]["review_service"] = service
