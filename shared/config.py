@@ -46,8 +46,13 @@ class Settings:
             if secret_file and Path(secret_file).exists():
                 secret = Path(secret_file).read_text().strip()
         if not secret:
-            # A random key keeps a forgotten variable from becoming a known default; sign-ins then
-            # only work within one process, which the readiness check reports.
+            # A random key keeps a forgotten variable from becoming a known default; sign-ins then only work
+            # within one process, so say so loudly.
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "GREENMINE_SECRET_KEY is not set: using a random key; sessions and tokens will not be "
+                "accepted by other processes")
             secret = secrets.token_urlsafe(32)
         urls = {}
         for item in env.get("GREENMINE_SERVICE_URLS", "").split(","):
