@@ -213,8 +213,9 @@ class EventConsumer:
             self._producer = make_producer(self.settings)
         return self._producer
 
-    def handle(self, record) -> Outcome:
-        """Process one Kafka record; never raises for a bad message (it is dead-lettered instead)."""
+    def parse(self, record):
+        """(envelope, handler, topic) for a record this service handles; otherwise its Outcome (an invalid record
+        is dead-lettered here, a type nobody here handles is ignored)."""
         try:
             envelope = json.loads(record.value.decode("utf-8"))
             if not isinstance(envelope, dict):
@@ -227,8 +228,15 @@ class EventConsumer:
         handler = self.handlers.get(envelope["type"])
         if handler is None:
             return Outcome("ignored", envelope["event_id"])
+        return envelope, handler, _header(record, "replayed_from_topic") or record.topic
+
+    def handle(self, record) -> Outcome:
+        """Process one Kafka record; never raises for a bad message (it is dead-lettered instead)."""
+        parsed = self.parse(record)
+        if isinstance(parsed, Outcome):
+            return parsed
+        envelope, handler, topic = parsed
         token = correlation_id.set(envelope["correlation_id"])
-        topic = _header(record, "replayed_from_topic") or record.topic
         try:
             for attempt in range(1, self.max_attempts + 1):
                 try:
@@ -286,22 +294,31 @@ class EventConsumer:
         log.error("dead-lettered %s/%s@%s: %s", record.topic, record.partition, record.offset, reason)
         return Outcome("dead_lettered", None, reason)
 
+    def handle_polled(self, records: list) -> None:
+        """Handle the records of one poll; a subclass may handle them together (see review_routing)."""
+        for record in records:
+            self.handle(record)
+
+    def consumer_options(self) -> dict:
+        """Extra KafkaConsumer settings for this consumer (a batching subclass asks for bigger polls)."""
+        return {}
+
     def _commit(self) -> None:
         assert self.consumer is not None
         self.consumer.commit()
 
     def run(self, stop: threading.Event, *, heartbeat_every_s: float = 2.0) -> None:
         # The topic prefix also prefixes the group, so deployments (and tests) sharing a broker stay apart.
-        self.consumer = make_consumer(self.settings, group_id=self.settings.topic(self.service), topics=self.topics)
+        self.consumer = make_consumer(self.settings, group_id=self.settings.topic(self.service), topics=self.topics,
+                                      **self.consumer_options())
         name = f"{self.service}-consumer"
         last_beat = 0.0
         try:
             while not stop.is_set():
                 batches = self.consumer.poll(timeout_ms=500)
-                for records in batches.values():
-                    for record in records:
-                        self.handle(record)
-                if batches:
+                records = [record for partition_records in batches.values() for record in partition_records]
+                if records:
+                    self.handle_polled(records)
                     self._commit()
                 now = time.monotonic()
                 if now - last_beat >= heartbeat_every_s:
