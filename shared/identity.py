@@ -20,6 +20,8 @@ from flask import current_app, g, jsonify, request, session
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import escape
 
+from shared.regions import LEAGUE_NAMES
+
 ROLES = {
     "enterprise": "矿山企业",
     "bureau": "盟市自然资源局",
@@ -30,8 +32,7 @@ ROLES = {
 }
 
 REGION = "自治区"
-LEAGUES = ("呼和浩特市", "包头市", "呼伦贝尔市", "兴安盟", "通辽市", "赤峰市", "锡林郭勒盟", "乌兰察布市",
-           "鄂尔多斯市", "巴彦淖尔市", "乌海市", "阿拉善盟")
+LEAGUES = LEAGUE_NAMES  # the 12 盟市 an account's area may name (contracts/regions)
 
 # Where each role lands after signing in (the portal's home page redirects there).
 WORKSPACES = {

@@ -23,7 +23,8 @@ from kafka.errors import TopicAlreadyExistsError
 from shared.config import SERVICES, Settings
 from shared.contracts import ContractError, ContractRegistry
 from shared.logging import correlation_id
-from shared.storage import OUTBOX, AlreadyProcessed, ServiceStore, Transaction, utcnow
+from shared.clock import utcnow
+from shared.storage import OUTBOX, AlreadyProcessed, ServiceStore, Transaction
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Callable, TypeVar
 
 from bson import ObjectId
@@ -23,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from shared.clock import utcnow
 from shared.contracts import ContractError, ContractRegistry
 
 T = TypeVar("T")
@@ -54,10 +54,6 @@ def close_clients() -> None:
         for client in _clients.values():
             client.close()
         _clients.clear()
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class AlreadyProcessed(Exception):

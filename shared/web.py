@@ -18,6 +18,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 from shared import identity
 from shared.config import Settings
+from shared.errors import (
+    Conflict, DomainError, InvalidInput, InvalidTransition, NotFound, NotPermitted, Unavailable,
+)
 from shared.logging import configure_logging, correlation_id, new_correlation_id
 
 SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -46,6 +49,22 @@ _MESSAGES_ZH = {
     "Not a valid email address.": "邮箱格式不正确",
     "Must be one of": "取值应为以下之一",
 }
+
+
+# The one place a domain refusal becomes an HTTP status (most specific class first).
+HTTP_STATUS = (
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (NotPermitted, 403),
+    (InvalidTransition, 409),
+    (Conflict, 409),
+    (Unavailable, 503),
+)
+
+
+def http_status(exc: DomainError) -> int:
+    """The status of a domain refusal; an unclassified DomainError is a bad request (400)."""
+    return next((status for cls, status in HTTP_STATUS if isinstance(exc, cls)), 400)
 
 
 def json_body() -> dict:
@@ -132,7 +151,7 @@ class Readiness:
     def heartbeats(self) -> dict[str, tuple[bool, str]]:
         if not self.processes or self.store_factory is None:
             return {}
-        from shared.storage import utcnow
+        from shared.clock import utcnow
 
         try:
             beats = self.store_factory().heartbeats()
@@ -262,6 +281,10 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
         message = data.get("message") or ("提交的数据有误,请按提示修改" if messages
                                           else str(getattr(exc, "description", "")))
         return _error(status, message, messages or None)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        return _error(http_status(exc), exc.message, exc.error_map() or None)
 
     @app.errorhandler(404)
     def _not_found(_exc):

@@ -3,7 +3,7 @@ decision read back into the domain's ``{key: text}`` form."""
 from __future__ import annotations
 
 from intake.domain import materials as mat
-from intake.domain import regions
+from shared import regions
 from intake.domain.application import Application, ApplicationVersion, thaw
 from intake.domain.mine import mineral_by_code
 from shared.contracts import new_event

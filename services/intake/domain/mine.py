@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from . import regions
+from shared import regions
 from .errors import FieldError, MineInvalid
 from .identifiers import (
     ValidityPeriod,

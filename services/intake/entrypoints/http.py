@@ -24,7 +24,7 @@ from marshmallow import ValidationError
 
 from intake.adapters.mongo import AuditLog
 from intake.domain import materials as mat
-from intake.domain import regions
+from shared import regions
 from intake.domain.mine import INDUSTRY_GROUPS, MINERALS, MINING_METHODS, PRODUCTION_STATUSES, SCALES
 from intake.service_layer import views
 from intake.service_layer.errors import ServiceError

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_wtf.csrf import generate_csrf
 
 from intake.domain import materials as mat
-from intake.domain import regions
+from shared import regions
 from intake.domain.application import STATUSES, thaw
 from intake.domain.mine import INDUSTRY_GROUPS, MINERALS, MINING_METHODS, PRODUCTION_STATUSES, SCALES
 from intake.service_layer import views

@@ -10,7 +10,7 @@ Records store the 盟市 as its ASCII code (``ordos``); principals carry the Chi
 """
 from __future__ import annotations
 
-from intake.domain import regions
+from shared import regions
 
 from .errors import Forbidden
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from intake.domain import materials as mat
-from intake.domain import regions
+from shared import regions
 from intake.domain.application import ACTIONS, STATUSES, thaw
 from intake.domain.mine import (
     INDUSTRY_GROUPS, LICENCES, MINING_METHODS, PRODUCTION_STATUSES, SCALES, Mine,

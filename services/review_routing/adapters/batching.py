@@ -24,7 +24,8 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared.logging import correlation_id
 from shared.messaging import EventConsumer, Outcome
-from shared.storage import INBOX, Transaction, utcnow
+from shared.clock import utcnow
+from shared.storage import INBOX, Transaction
 
 log = logging.getLogger(__name__)
 

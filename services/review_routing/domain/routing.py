@@ -27,7 +27,7 @@ from shared.catalog import Catalog, Indicator
 
 from review_routing.domain.checks import CHECK_CODES, materials_of_checks
 from review_routing.domain.errors import FieldError, RoutingError
-from review_routing.domain.leagues import canonical_league
+from shared.regions import canonical_league
 
 LEAD_DEPARTMENT = "natural_resources"
 COAL_MINERALS = frozenset({"coal", "煤", "煤炭"})

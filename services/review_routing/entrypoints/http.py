@@ -27,7 +27,7 @@ from shared.web import create_service_app, finalize
 
 from review_routing.domain.access import Actor
 from review_routing.domain.errors import ReviewError
-from review_routing.domain.leagues import LEAGUE_NAMES
+from shared.regions import LEAGUE_NAMES
 from review_routing.domain.task import STATUSES
 from review_routing.service_layer.handlers import QueueFilters, ReviewService
 

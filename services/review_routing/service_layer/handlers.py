@@ -21,7 +21,8 @@ from shared.catalog import Catalog, CatalogError, load_catalog
 from shared.contracts import DEPARTMENT_CODES
 from shared.logging import correlation_id
 from shared.messaging import PermanentFailure
-from shared.storage import ConcurrencyError, ServiceStore, utcnow
+from shared.clock import utcnow
+from shared.storage import ConcurrencyError, ServiceStore
 
 from review_routing.adapters import events, repository as repo
 from review_routing.adapters.photos import PhotoStore
@@ -37,7 +38,7 @@ from review_routing.domain.checks import INITIAL_REVIEW_CHECKS, check as check_b
 from review_routing.domain.errors import (
     Conflict, FieldError, InvalidInput, InvalidTransition, NotFound, NotPermitted, RoutingError, Unavailable,
 )
-from review_routing.domain.leagues import canonical_league
+from shared.regions import canonical_league
 from review_routing.domain.photos import PhotoPolicy, check_photo
 from review_routing.domain.task import OUTCOMES, STATUSES, ReviewTask
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.domain import regions
+from shared import regions
 from intake.domain.errors import MineInvalid
 from intake.domain.mine import (
     FIELD_LABELS,

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from review_builders import COAL_MINE, SAND_MINE, attachment, full_assessment
 from review_routing.domain.checks import CHECK_CODES, INITIAL_REVIEW_CHECKS
 from review_routing.domain.errors import RoutingError
-from review_routing.domain.leagues import LEAGUE_NAMES, canonical_league, league_of_county_code
+from shared.regions import LEAGUE_NAMES, canonical_league, league_of_county_code
 from review_routing.domain.routing import LEAD_DEPARTMENT, MineProfile, route
 
 

@@ -4,8 +4,8 @@ from collections import Counter
 
 import pytest
 
-from intake.domain import regions
-from intake.domain.regions import (
+from shared import regions
+from shared.regions import (
     COUNTIES,
     LEAGUES,
     counties_of,
