@@ -44,6 +44,7 @@ class MongoUnitOfWork(UnitOfWork):
     def __init__(self, store: ServiceStore, tx: Transaction | None = None):
         self.store = store
         self._tx: Transaction | None = None
+        self._bound: set[str] = set()
         if tx is not None:
             self._enter(tx)
 
@@ -56,8 +57,16 @@ class MongoUnitOfWork(UnitOfWork):
         """Create the repositories for this transaction (override)."""
 
     def _enter(self, tx: Transaction) -> None:
+        before = set(vars(self))
         self._tx = tx
         self.bind(tx)
+        self._bound = set(vars(self)) - before - {"_tx"}
+
+    def _leave(self) -> None:
+        for name in self._bound:
+            delattr(self, name)
+        self._bound = set()
+        self._tx = None
 
     @property
     def tx(self) -> Transaction:
@@ -74,7 +83,7 @@ class MongoUnitOfWork(UnitOfWork):
             try:
                 return work()
             finally:
-                self._tx = None
+                self._leave()
 
         return self.store.transaction(in_transaction)
 

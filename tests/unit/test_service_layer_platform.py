@@ -1,0 +1,181 @@
+"""The service-layer plumbing every service shares: the message bus, the fake unit of work's rollback, the
+domain errors' one mapping to HTTP, and the clock and decimal helpers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+from flask_smorest import Blueprint
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.bus import MessageBus
+from shared.clock import beijing_date, beijing_time
+from shared.config import REPO_ROOT, Settings
+from shared.contracts import ContractRegistry, new_event
+from shared.decimals import plain, plain_or_none
+from shared.errors import (
+    Conflict, DomainError, FieldError, InvalidInput, InvalidTransition, NotFound, NotPermitted, Unavailable,
+)
+from shared.testing import FakeUnitOfWork
+from shared.web import create_service_app, http_status
+
+
+@dataclass(frozen=True)
+class AddItem:
+    key: str
+    fail: bool = False
+
+
+class ItemsUnitOfWork(FakeUnitOfWork):
+    repositories = ("items",)
+
+    def __init__(self, registry=None):
+        super().__init__(registry)
+        self.items: dict[str, object] = {}
+
+
+def add_item(cmd: AddItem, uow: ItemsUnitOfWork, clock) -> str:
+    def work():
+        uow.items[cmd.key] = clock()
+        uow.publish(new_event("test.item_added", producer="intake", aggregate_type="item", aggregate_id=cmd.key,
+                              aggregate_version=1, payload={}))
+        if cmd.fail:
+            raise Conflict("changed meanwhile")
+        return cmd.key
+
+    return uow.run(work)
+
+
+def when_item_seen(envelope: dict, uow: ItemsUnitOfWork) -> None:
+    uow.run(lambda: uow.items.setdefault(envelope["aggregate_id"], "seen"))
+
+
+class TestMessageBus:
+    def bus(self, uow):
+        return MessageBus(uow_factory=lambda: uow, command_handlers={AddItem: add_item},
+                          event_handlers={"test.item_seen": when_item_seen}, dependencies={"clock": lambda: "t0"})
+
+    def test_a_command_reaches_its_handler_with_the_dependencies_it_names(self):
+        uow = ItemsUnitOfWork()
+        assert self.bus(uow).handle(AddItem("a")) == "a"
+        assert uow.items == {"a": "t0"} and uow.commits == 1
+
+    def test_a_failed_handler_leaves_repositories_and_events_as_they_were(self):
+        uow = ItemsUnitOfWork()
+        bus = self.bus(uow)
+        bus.handle(AddItem("a"))
+        with pytest.raises(Conflict):
+            bus.handle(AddItem("b", fail=True))
+        assert uow.items == {"a": "t0"}
+        assert [e["aggregate_id"] for e in uow.events()] == ["a"]
+        assert uow.commits == 1
+
+    def test_a_missing_dependency_is_refused_when_the_bus_is_built(self):
+        with pytest.raises(TypeError, match="clock"):
+            MessageBus(uow_factory=ItemsUnitOfWork, command_handlers={AddItem: add_item})
+
+    def test_an_unknown_command_is_a_lookup_error(self):
+        @dataclass(frozen=True)
+        class Unknown:
+            pass
+
+        with pytest.raises(LookupError):
+            self.bus(ItemsUnitOfWork()).handle(Unknown())
+
+    def test_events_are_routed_by_contract_type_and_others_ignored(self):
+        uow = ItemsUnitOfWork()
+        bus = self.bus(uow)
+        bus.handle_event({"type": "test.item_seen", "aggregate_id": "x"}, uow)
+        bus.handle_event({"type": "test.other", "aggregate_id": "y"}, uow)
+        assert uow.items == {"x": "seen"}
+
+    def test_consumer_handlers_join_the_consumers_transaction(self):
+        joined = []
+        uow = ItemsUnitOfWork()
+        bus = MessageBus(uow_factory=ItemsUnitOfWork, command_handlers={},
+                         event_handlers={"test.item_seen": when_item_seen},
+                         uow_for=lambda tx: joined.append(tx) or uow)
+        bus.consumer_handlers()["test.item_seen"]({"type": "test.item_seen", "aggregate_id": "z"}, "TX")
+        assert joined == ["TX"] and uow.items == {"z": "seen"}
+
+    def test_a_bus_without_uow_for_cannot_serve_a_consumer(self):
+        with pytest.raises(RuntimeError):
+            self.bus(ItemsUnitOfWork()).consumer_handlers()
+
+
+def test_the_fake_validates_events_against_their_contracts():
+    uow = ItemsUnitOfWork(ContractRegistry([REPO_ROOT / "contracts"]))
+    bad = new_event("intake.application_submitted", producer="intake", aggregate_type="application",
+                    aggregate_id="a", aggregate_version=1, payload={})
+    with pytest.raises(Exception):
+        uow.run(lambda: uow.publish(bad))
+    assert uow.published == []
+
+
+def test_the_fake_refuses_publishing_outside_run():
+    with pytest.raises(RuntimeError):
+        ItemsUnitOfWork().publish({"type": "x"})
+
+
+@pytest.mark.parametrize("error, status", [
+    (InvalidInput("bad", [FieldError("name", "必填")]), 422), (NotFound("none"), 404), (NotPermitted("no"), 403),
+    (InvalidTransition("closed"), 409), (Conflict("changed"), 409), (Unavailable("down"), 503),
+    (DomainError("other"), 400),
+])
+def test_each_domain_error_answers_its_http_status_with_the_fields(error, status):
+    blp = Blueprint("probe", __name__)
+
+    @blp.route("/probe")
+    def probe():
+        raise error
+
+    from shared import identity
+
+    identity.public(probe)
+    app = create_service_app("probe", settings=Settings(secret_key="k"), title="probe", blueprints=[blp])
+    response = app.test_client().get("/probe", headers={"Accept": "application/json"})
+    assert response.status_code == status == http_status(error)
+    body = response.get_json()
+    assert body["code"] == status and body["message"] == error.message
+    assert body.get("errors") == (error.error_map() or None)
+
+
+def test_a_subclass_keeps_the_meaning_of_its_base():
+    class SubmissionRefused(InvalidInput):
+        pass
+
+    assert http_status(SubmissionRefused("x")) == 422
+
+
+def test_field_errors_group_by_field_and_name_the_body_when_unnamed():
+    error = InvalidInput("x", [FieldError("a", "1"), FieldError("a", "2"), FieldError("", "3")])
+    assert error.error_map() == {"a": ["1", "2"], "(body)": ["3"]}
+    assert error.to_list()[0] == {"field": "a", "message": "1"}
+
+
+def test_beijing_date_turns_at_16_utc():
+    assert beijing_date(datetime(2026, 1, 1, 15, 59, tzinfo=timezone.utc)) == date(2026, 1, 1)
+    assert beijing_date(datetime(2026, 1, 1, 16, 0, tzinfo=timezone.utc)) == date(2026, 1, 2)
+    assert beijing_date(datetime(2026, 1, 1, 16, 0)) == date(2026, 1, 2)  # naive is UTC
+    assert beijing_time(datetime(2026, 1, 1, 0, 0, tzinfo=timezone.utc)).hour == 8
+
+
+@pytest.mark.parametrize("value, text", [
+    (Decimal("2.50"), "2.5"), (Decimal("3.00"), "3"), (Decimal("1E+1"), "10"), (Decimal("0.00"), "0"),
+    (Decimal("-0.5"), "-0.5"), (7, "7"), ("4.10", "4.1"),
+])
+def test_plain_decimal_text(value, text):
+    assert plain(value) == text
+
+
+def test_plain_or_none():
+    assert plain_or_none(None) is None and plain_or_none(Decimal("1.0")) == "1"
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-10**6, max_value=10**6))
+def test_plain_is_exact_and_has_no_exponent(value):
+    text = plain(value)
+    assert Decimal(text) == value and "E" not in text.upper()
