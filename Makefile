@@ -9,12 +9,14 @@ PORT ?= 8080
 # Browser tests drive Debian's Chromium through Playwright (no browser download).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup browser run test test-unit bench clean
+.PHONY: setup browser run test test-unit lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@# Runtime dependencies plus the embedded servers, proxy and process runner ([local]) and the test tools.
+	@# The production image (deploy/Dockerfile) installs the runtime dependencies only.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[local,test]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -34,6 +36,9 @@ test: setup browser
 
 test-unit: setup
 	$(BIN)/pytest tests/unit
+
+lint: setup
+	$(BIN)/ruff check .
 
 bench: setup
 	$(BIN)/python -m bench.run

