@@ -48,6 +48,7 @@ _MESSAGES_ZH = {
     "Not a valid UUID.": "应为UUID",
     "Not a valid email address.": "邮箱格式不正确",
     "Must be one of": "取值应为以下之一",
+    "Invalid JSON body.": "请求体不是合法的 JSON",
 }
 
 
@@ -273,9 +274,12 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
         messages = translate_messages(data.get("messages") or data.get("errors") or {})
         # flask-smorest nests by location ({"json": {...}}); users want the fields.
         if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "files", "path", "headers"}:
-            flat = {}
+            flat: dict = {}
             for location in messages.values():
-                flat.update(location)
+                if isinstance(location, dict):
+                    flat.update(location)
+                else:  # a body that is not an object at all (malformed JSON, a bare string) has no fields
+                    flat.setdefault("(body)", []).extend(location if isinstance(location, list) else [location])
             messages = flat
         status = exc.code if hasattr(exc, "code") else 422
         message = data.get("message") or ("提交的数据有误,请按提示修改" if messages

@@ -179,3 +179,28 @@ def test_plain_or_none():
 def test_plain_is_exact_and_has_no_exponent(value):
     text = plain(value)
     assert Decimal(text) == value and "E" not in text.upper()
+
+
+@pytest.mark.parametrize("body", [b"\x00", b'{"name": "x"', b"\xff\xfe{}", b'"a string"', b"[1, 2]"])
+def test_a_body_that_is_not_a_json_object_is_a_client_error_naming_the_body(body):
+    from marshmallow import Schema, fields
+
+    from shared import identity
+
+    class NameSchema(Schema):
+        name = fields.String(required=True)
+
+    blp = Blueprint("probe", __name__)
+
+    @blp.route("/probe", methods=["POST"])
+    @blp.arguments(NameSchema)
+    def probe(data):
+        return {"ok": True}
+
+    identity.public(probe)
+    app = create_service_app("probe", settings=Settings(secret_key="k"), title="probe", blueprints=[blp])
+    response = app.test_client().post("/probe", data=body, headers={
+        "Content-Type": "application/json", "Accept": "application/json", "Authorization": "Bearer x"})
+    assert response.status_code in (400, 422)
+    errors = response.get_json()["errors"]
+    assert errors.get("(body)") == ["请求体不是合法的 JSON"] or errors.get("_schema") == ["输入类型不正确"]
