@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[dict, Transaction], None]
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 RETRY_TOPIC_PATTERN = "retry.{service}"
+RELAY_STATE = "relay_state"
 
 
 class PermanentFailure(Exception):
@@ -52,6 +53,28 @@ def make_producer(settings: Settings, **overrides) -> KafkaProducer:
     )
     options.update(overrides)
     return KafkaProducer(**options)
+
+
+def broker_cluster_id(settings: Settings) -> Callable[[], str | None]:
+    """A probe of the broker's cluster id (None while it cannot be reached), for the relay's loss check."""
+    admin: list[KafkaAdminClient] = []
+
+    def probe() -> str | None:
+        try:
+            if not admin:
+                admin.append(KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+                                              client_id="greenmine-relay", request_timeout_ms=5000))
+            return admin[0].describe_cluster().get("cluster_id")
+        except Exception as exc:  # broker away: the relay's own retry loop deals with it
+            log.info("broker cluster id not available: %s", exc)
+            while admin:
+                try:
+                    admin.pop().close()
+                except Exception:
+                    pass
+            return None
+
+    return probe
 
 
 def make_consumer(settings: Settings, group_id: str | None, topics: Iterable[str] = (), **overrides) -> KafkaConsumer:
@@ -128,13 +151,55 @@ class OutboxRelay:
     A crash before publishing loses nothing: the documents are still unpublished."""
 
     def __init__(self, store: ServiceStore, producer: KafkaProducer, *, batch_size: int = 200,
-                 send_timeout_s: float = 30.0):
+                 send_timeout_s: float = 30.0, cluster_id: Callable[[], str | None] | None = None,
+                 on_new_broker: Callable[[], object] | None = None, broker_check_every_s: float = 3.0):
         self.store = store
         self.producer = producer
         self.batch_size = batch_size
         self.send_timeout_s = send_timeout_s
+        self.cluster_id = cluster_id
+        self.on_new_broker = on_new_broker
+        self.broker_check_every_s = broker_check_every_s
+        self._cluster: str | None = None
+        self._last_check = float("-inf")
+
+    def check_broker(self) -> int:
+        """Send again what a broker that lost its log never delivered; returns how many events were requeued.
+
+        Each outbox document records the cluster it was published to. A broker that comes back empty (the
+        embedded broker keeps its log in memory; a Kafka cluster rebuilt from scratch) answers with another
+        cluster id: every event published to an earlier cluster and still in the outbox is then published
+        again, in its original order. Consumers' inboxes absorb the ones they had already handled."""
+        if self.cluster_id is None:
+            return 0
+        current = self.cluster_id()
+        if not current:
+            return 0
+        state = self.store.db[RELAY_STATE]
+        known = state.find_one({"_id": "broker"})
+        requeued = 0
+        if (known is None or known.get("cluster_id") != current) and self.on_new_broker is not None:
+            self.on_new_broker()  # e.g. create the topics with their partitions before anything is sent
+        if known is not None and known.get("cluster_id") != current:
+            requeued = self.store.db[OUTBOX].update_many(
+                {"published_at": {"$ne": None}, "published_to": {"$ne": current}},
+                {"$set": {"published_at": None}}).modified_count
+            log.warning("broker changed from cluster %s to %s: %d published events queued again",
+                        known.get("cluster_id"), current, requeued)
+        if known is None or known.get("cluster_id") != current:
+            state.update_one({"_id": "broker"}, {"$set": {"cluster_id": current, "since": utcnow(),
+                                                          "requeued": requeued}}, upsert=True)
+        self._cluster = current
+        return requeued
+
+    def _maybe_check_broker(self) -> None:
+        now = time.monotonic()
+        if now - self._last_check >= self.broker_check_every_s:
+            self._last_check = now
+            self.check_broker()
 
     def publish_pending(self) -> int:
+        self._maybe_check_broker()
         outbox = self.store.db[OUTBOX]
         batch = list(outbox.find({"published_at": None}).sort("order", 1).limit(self.batch_size))
         if not batch:
@@ -147,7 +212,8 @@ class OutboxRelay:
         self.producer.flush(timeout=self.send_timeout_s)
         for future in futures:
             future.get(timeout=self.send_timeout_s)  # raises if the broker refused: nothing gets marked
-        outbox.update_many({"_id": {"$in": [doc["_id"] for doc in batch]}}, {"$set": {"published_at": utcnow()}})
+        outbox.update_many({"_id": {"$in": [doc["_id"] for doc in batch]}},
+                           {"$set": {"published_at": utcnow(), "published_to": self._cluster}})
         return len(batch)
 
     def run(self, stop: threading.Event, *, idle_sleep_s: float = 0.1, heartbeat_every_s: float = 2.0) -> None:

@@ -9,7 +9,9 @@ from typing import Callable
 from shared.config import Settings
 from shared.contracts import ContractRegistry
 from shared.logging import configure_logging
-from shared.messaging import EventConsumer, Handler, OutboxRelay, make_producer
+from shared.messaging import (
+    EventConsumer, Handler, OutboxRelay, broker_cluster_id, ensure_topics, make_producer,
+)
 from shared.storage import ServiceStore
 from shared.web import Readiness
 
@@ -56,6 +58,8 @@ def run_relay(service: str, settings: Settings | None = None) -> None:
     store.ensure_indexes()
     producer = make_producer(settings)
     try:
-        OutboxRelay(store, producer).run(_stop_on_signals())
+        relay = OutboxRelay(store, producer, cluster_id=broker_cluster_id(settings),
+                            on_new_broker=lambda: ensure_topics(settings, store.registry))
+        relay.run(_stop_on_signals())
     finally:
         producer.close(timeout=5)
