@@ -4,6 +4,7 @@ A service's `create_app()` calls `create_service_app(...)` and registers its fla
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import timedelta
@@ -22,6 +23,7 @@ from shared.errors import (
     Conflict, DomainError, InvalidInput, InvalidTransition, NotFound, NotPermitted, Unavailable,
 )
 from shared.logging import configure_logging, correlation_id, new_correlation_id
+from shared.schemas import ErrorSchema
 
 SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 SHARED_STATIC = Path(__file__).resolve().parent / "static"
@@ -66,6 +68,26 @@ HTTP_STATUS = (
 def http_status(exc: DomainError) -> int:
     """The status of a domain refusal; an unclassified DomainError is a bad request (400)."""
     return next((status for cls, status in HTTP_STATUS if isinstance(exc, cls)), 400)
+
+
+# Deeper JSON is refused before anything parses it: Python's parser and every recursive walk over the result
+# would otherwise fail with RecursionError (a 500) near 1,000 levels. Our documents nest fewer than 10 deep.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth(data: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text (strings skipped), without parsing it."""
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def json_body() -> dict:
@@ -175,6 +197,11 @@ class Readiness:
                     "checks": {name: {"ok": result, "detail": detail} for name, (result, detail) in checks.items()}}
 
 
+class _Api(Api):
+    # flask-smorest documents its default error answers with this schema: ours, the body every error has.
+    ERROR_SCHEMA = ErrorSchema
+
+
 def create_service_app(service: str, *, settings: Settings | None = None, title: str, blueprints=(),
                        template_dirs: Iterable[Path] = (), readiness: Readiness | None = None,
                        url_prefix: str | None = None) -> Flask:
@@ -209,7 +236,7 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
                                      FileSystemLoader(str(SHARED_TEMPLATES))])
     csrf = CSRFProtect(app)
 
-    api = Api(app, spec_kwargs={"info": {"description": f"greenmine {service} service"}})
+    api = _Api(app, spec_kwargs={"info": {"description": f"greenmine {service} service"}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     app.extensions["greenmine"]["api"] = api
@@ -225,6 +252,10 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
     def _begin():
         g.started = time.perf_counter()
         g.correlation_token = correlation_id.set(request.headers.get("X-Correlation-ID") or new_correlation_id())
+        if request.is_json and request.content_length:
+            depth = json_depth(request.get_data(cache=True))
+            if depth > MAX_JSON_DEPTH:
+                return _error(422, "请求体嵌套过深", {"(body)": [f"JSON 嵌套不能超过 {MAX_JSON_DEPTH} 层(实为 {depth} 层)"]})
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.headers.get(
                 "Authorization", "").startswith("Bearer ") and request.path not in CSRF_EXEMPT_PATHS:
             # Cookie-authenticated writes and public form posts (sign-in, objections) need the token;
@@ -241,6 +272,11 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
         response.headers["X-Correlation-ID"] = correlation_id.get() or ""
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Our pages are never framed (clickjacking); what a signed-in person sees is never kept by a cache.
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        if request.endpoint != "static" and ("user" in session or request.headers.get("Authorization")):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.teardown_request

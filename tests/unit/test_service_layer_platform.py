@@ -204,3 +204,48 @@ def test_a_body_that_is_not_a_json_object_is_a_client_error_naming_the_body(body
     assert response.status_code in (400, 422)
     errors = response.get_json()["errors"]
     assert errors.get("(body)") == ["请求体不是合法的 JSON"] or errors.get("_schema") == ["输入类型不正确"]
+
+
+def _probe_app():
+    from marshmallow import Schema, fields
+
+    from shared import identity
+
+    class AnySchema(Schema):
+        data = fields.Raw()
+
+    blp = Blueprint("probe", __name__)
+
+    @blp.route("/probe", methods=["GET", "POST"])
+    def probe():
+        return {"ok": True}
+
+    identity.public(probe)
+    return create_service_app("probe", settings=Settings(secret_key="k"), title="probe", blueprints=[blp])
+
+
+@pytest.mark.parametrize("depth", [65, 1000, 5000])
+def test_deeply_nested_json_is_refused_before_parsing(depth):
+    body = b'{"data": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+    response = _probe_app().test_client().post("/probe", data=body, headers={
+        "Content-Type": "application/json", "Accept": "application/json", "Authorization": "Bearer x"})
+    assert response.status_code == 422
+    assert "64" in response.get_json()["errors"]["(body)"][0]
+
+
+def test_json_nesting_is_measured_outside_strings():
+    from shared.web import json_depth
+
+    assert json_depth(b'{"a": "[[[[{{{{", "b": [1, {"c": 2}]}') == 3
+    assert json_depth(b'"\\"[[["') == 0
+    assert json_depth(b"[" * 64 + b"]" * 64) == 64
+
+
+def test_pages_cannot_be_framed_and_signed_in_answers_are_not_cached():
+    client = _probe_app().test_client()
+    anonymous = client.get("/probe")
+    assert anonymous.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in anonymous.headers["Content-Security-Policy"]
+    assert "no-store" not in anonymous.headers.get("Cache-Control", "")
+    with_token = client.get("/probe", headers={"Authorization": "Bearer x"})
+    assert with_token.headers["Cache-Control"] == "no-store"
