@@ -236,6 +236,17 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
 
 
+def republish_outbox(store: ServiceStore, since, until=None) -> int:
+    """Queue again every event of the service's outbox written at or after `since` (and before `until`), for an
+    operator who knows a broker lost them; the relay sends them in their original order and consumers' inboxes
+    absorb the ones already handled. Events older than the outbox's retention are gone. Returns the count."""
+    created = {"$gte": since}
+    if until is not None:
+        created["$lt"] = until
+    return store.db[OUTBOX].update_many({"created_at": created, "published_at": {"$ne": None}},
+                                        {"$set": {"published_at": None}}).modified_count
+
+
 # --- consumer -------------------------------------------------------------------------------------------------
 @dataclass
 class Outcome:

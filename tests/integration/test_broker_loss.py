@@ -84,3 +84,26 @@ def test_the_first_broker_a_relay_meets_requeues_nothing(settings, registry):
     unreachable = OutboxRelay(store, producer=None, cluster_id=lambda: None, broker_check_every_s=0)
     assert unreachable.check_broker() == 0   # a broker that does not answer is not a new broker
     assert store.db[RELAY_STATE].find_one({"_id": "broker"})["cluster_id"] == "c1"
+
+
+def test_an_operator_republishes_the_outbox_from_a_point_in_time(settings, registry):
+    from datetime import timedelta
+
+    from shared.clock import utcnow
+    from shared.messaging import republish_outbox
+
+    store = ServiceStore(mongo_client(settings.mongodb_uri), settings.database_name("intake"), registry, "intake",
+                         settings.topic_prefix)
+    store.ensure_indexes()
+    for n in (1, 2, 3):
+        store.transaction(lambda tx, n=n: tx.publish(probe(n)))
+    outbox = store.db[OUTBOX]
+    docs = list(outbox.find().sort("order", 1))
+    old = utcnow() - timedelta(hours=2)
+    outbox.update_one({"_id": docs[0]["_id"]}, {"$set": {"created_at": old}})
+    outbox.update_many({}, {"$set": {"published_at": utcnow()}})
+
+    assert republish_outbox(store, since=utcnow() - timedelta(hours=1)) == 2
+    queued = [d["envelope"]["payload"]["n"] for d in outbox.find({"published_at": None}).sort("order", 1)]
+    assert queued == [2, 3]
+    assert republish_outbox(store, since=old, until=old + timedelta(seconds=1)) == 1
