@@ -90,6 +90,10 @@ def json_depth(data: bytes) -> int:
     return deepest
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} 不是合法的 JSON 数值")
+
+
 def json_body() -> dict:
     """The request's JSON object with decimals kept exact (0.1 stays Decimal("0.1")), or a 422 naming the
     problem. For bodies that a domain validates itself (assessments, opinions) rather than a marshmallow schema."""
@@ -99,7 +103,7 @@ def json_body() -> dict:
     from flask_smorest import abort
 
     try:
-        body = json.loads(request.get_data() or b"null", parse_float=Decimal)
+        body = json.loads(request.get_data() or b"null", parse_float=Decimal, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         abort(422, message="请求体不是合法的 JSON", errors={"(body)": [str(exc)]})
     if not isinstance(body, dict):

@@ -249,3 +249,22 @@ def test_pages_cannot_be_framed_and_signed_in_answers_are_not_cached():
     assert "no-store" not in anonymous.headers.get("Cache-Control", "")
     with_token = client.get("/probe", headers={"Authorization": "Bearer x"})
     assert with_token.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("body, kept", [
+    (b'{"points": 0.1}', Decimal("0.1")), (b'{"points": 1e400}', Decimal("1E+400")), (b'{"points": NaN}', None),
+    (b'{"points": -Infinity}', None),
+])
+def test_json_body_keeps_decimals_exact_and_refuses_nan(body, kept):
+    from flask import Flask
+    from werkzeug.exceptions import UnprocessableEntity
+
+    from shared.web import json_body
+
+    app = Flask("probe")
+    with app.test_request_context("/", method="POST", data=body, content_type="application/json"):
+        if kept is None:
+            with pytest.raises(UnprocessableEntity):
+                json_body()
+        else:
+            assert json_body() == {"points": kept}
