@@ -223,14 +223,16 @@ def catalog_check(file):
 APP_FACTORIES = {"portal": "shared.portal", **{s: f"{s}.entrypoints.http" for s in SERVICES}}
 
 
-def openapi_documents() -> dict[str, str]:
-    """{app: OpenAPI JSON text} generated from the marshmallow schemas of every app."""
+def openapi_documents(names=None) -> dict[str, str]:
+    """{app: OpenAPI JSON text} generated from the marshmallow schemas of every app (or of `names`)."""
     import importlib
 
     offline = Settings.from_env({"GREENMINE_SECRET_KEY": "openapi", "MONGODB_URI": "mongodb://127.0.0.1:1/",
                                  "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
     documents = {}
     for name, module in APP_FACTORIES.items():
+        if names is not None and name not in names:
+            continue
         app = importlib.import_module(module).create_app(offline)
         spec = app.extensions["greenmine"]["api"].spec.to_dict()
         documents[name] = json.dumps(spec, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
 from shared.catalog import Catalog, Indicator
+from shared.decimals import plain
 
 COLUMNS = ("一级指标", "二级指标", "三级指标", "标准分", "评分说明", "考核方法", "依据或标准", "指标属性",
            "检查记录", "得分", "分工部门")
@@ -74,13 +75,6 @@ class Sheet:
 # The row model.
 
 
-def _decimal_text(value) -> str:
-    text = format(value, "f") if not isinstance(value, str) else value
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
 def department_names(catalog: Catalog, codes, open_ended: bool = False,
                      scopes: Mapping[str, str] | None = None) -> str:
     """'自然资源、能源、应急管理(矿山安全监管)等有关部门' — the notice's way of writing the 分工部门 cell."""
@@ -126,7 +120,7 @@ def build_sheet(catalog: Catalog, industry_group: int | None, report=None, asses
         members = [i for i in catalog.indicators if i.category_no == category.no and in_sheet(i)]
         subcategories = [s for s in category.subcategories
                          if industry_group is None or s.applies_to_group(industry_group)]
-        category_label = f"{category.label}({len(members)}项,{_decimal_text(category.points)}分)"
+        category_label = f"{category.label}({len(members)}项,{plain(category.points)}分)"
         first_row = len(rows)
         current_branch = None
         for sub in subcategories:
@@ -137,7 +131,7 @@ def build_sheet(catalog: Catalog, industry_group: int | None, report=None, asses
             for index, indicator in enumerate(sub_members):
                 row = _indicator_row(catalog, indicator, scored.get(str(indicator.no)), entries.get(str(indicator.no)))
                 row.category = category_label
-                row.subcategory = f"{sub.no}. {sub.name}({_decimal_text(sub.points)}分)"
+                row.subcategory = f"{sub.no}. {sub.name}({plain(sub.points)}分)"
                 row.subcategory_span = len(sub_members) if index == 0 else 0
                 rows.append(row)
         rows[first_row].category_span = len(rows) - first_row
@@ -179,9 +173,9 @@ def _indicator_row(catalog: Catalog, indicator: Indicator, scored: Mapping | Non
             reason = f"不涉及项:{scored.get('reason', '')}"
             record = f"{reason}\n{record}" if record else reason
         else:
-            score = _decimal_text(scored["score"])
+            score = plain(scored["score"])
     return SheetRow(
-        no=indicator.no, indicator=f"{indicator.no}. {indicator.name}", points=_decimal_text(indicator.points),
+        no=indicator.no, indicator=f"{indicator.no}. {indicator.name}", points=plain(indicator.points),
         text=indicator.text, methods="、".join(indicator.methods), basis=indicator.basis or "",
         attribute=indicator.attribute, binding=indicator.binding, record=record, score=score,
         not_applicable=not_applicable,
@@ -207,7 +201,7 @@ def _summary(catalog: Catalog, report: Mapping) -> dict[str, Any]:
         lines.append(f"判定为不涉及项的约束性指标(请复核判定依据):{names}")
     lines.append(f"总得分 {report['total']} 分(达标线 {report['pass_total']} 分)")
     return {"categories": categories, "total": report["total"],
-            "total_points": _decimal_text(catalog.total_points), "verdict_label": report["verdict_label"],
+            "total_points": plain(catalog.total_points), "verdict_label": report["verdict_label"],
             "verdict": report["verdict"], "lines": lines}
 
 

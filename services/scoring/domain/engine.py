@@ -23,6 +23,7 @@ from shared.catalog import (
     AdditiveItems, AllOrNothing, ByIndustry, ByMiningMethod, Catalog, CatalogError, ConditionalDeductions,
     DeductPerFinding, Indicator, ScoringRule,
 )
+from shared.decimals import plain
 
 __all__ = [
     "AssessmentInvalid", "CategoryScore", "IndicatorScore", "Report", "VERDICT_LABELS", "possible_scores",
@@ -153,13 +154,10 @@ _PLAIN: dict[Decimal, str] = {}
 
 
 def _plain(value: Decimal) -> str:
-    """Shortest exact rendering without exponent: 2, 0.5, 11.75 (memoised: reports repeat a few values)."""
+    """`shared.decimals.plain` (2, 0.5, 11.75), memoised: reports repeat a few values."""
     text = _PLAIN.get(value)
     if text is None:
-        text = format(value, "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        text = text or "0"
+        text = plain(value)
         if len(_PLAIN) < 4096:
             _PLAIN[value] = text
     return text
@@ -167,10 +165,6 @@ def _plain(value: Decimal) -> str:
 
 def _money(value: Decimal) -> str:
     return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
-
-
-def _fmt_points(value: Decimal) -> str:
-    return _plain(value)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -224,13 +218,13 @@ def _possible_scores(rule: ScoringRule, points: Decimal) -> frozenset[Decimal]:
 
 
 def _rule_description(rule: ScoringRule, points: Decimal) -> str:
-    p = _fmt_points(points)
+    p = _plain(points)
     if isinstance(rule, AllOrNothing):
         return f"全有或全无(符合得{p}分,不符合得0分),得分只能为0或{p}"
     if isinstance(rule, DeductPerFinding):
-        return f"每发现一{rule.unit}不符合扣{_fmt_points(rule.amount)}分,得分应为{p}减去若干个{_fmt_points(rule.amount)}(最低0分)"
+        return f"每发现一{rule.unit}不符合扣{_plain(rule.amount)}分,得分应为{p}减去若干个{_plain(rule.amount)}(最低0分)"
     if isinstance(rule, ConditionalDeductions):
-        parts = "、".join(f"{c.text}扣{_fmt_points(c.amount)}分" for c in rule.conditions)
+        parts = "、".join(f"{c.text}扣{_plain(c.amount)}分" for c in rule.conditions)
         return f"按条件扣分({parts}),得分应为{p}减去所列条件扣分之和(最低0分)"
     allowed = "、".join(_plain(s) for s in sorted(possible_scores(rule, points)))
     return f"按子项累加(最多{p}分),可能的得分为 {allowed}"

@@ -12,8 +12,10 @@ from decimal import Decimal
 
 import click
 
-from scoring.domain.engine import AssessmentInvalid, score_assessment
-from shared.catalog import load_catalog
+from scoring.bootstrap import bootstrap
+from scoring.domain.commands import EvaluateAssessment
+from scoring.service_layer.handlers import AssessmentRejected
+from shared.config import Settings
 
 EXIT_INVALID = 2
 
@@ -42,8 +44,10 @@ def score(file: str) -> None:
         _fail([{"field": "(file)", "message": "文件须为 UTF-8 编码的 JSON"}])
     except json.JSONDecodeError as exc:
         _fail([{"field": "(file)", "message": f"不是合法的 JSON:第{exc.lineno}行第{exc.colno}列,{exc.msg}"}])
+    # Scoring stores nothing: the bus needs no database and no environment here.
+    bus = bootstrap(Settings())
     try:
-        report = score_assessment(assessment, load_catalog)
-    except AssessmentInvalid as exc:
-        _fail(exc.errors)
-    click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        report = bus.handle(EvaluateAssessment(assessment))
+    except AssessmentRejected as exc:
+        _fail(exc.to_list())
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2))

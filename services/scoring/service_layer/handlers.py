@@ -1,63 +1,89 @@
 """Scoring use cases: score an assessment for a stage, store the report, publish `scoring.assessment_scored`.
 
-Every stage that scores goes through `record_score`: the enterprise's self-assessment (from the submitted
-event), the third-party evaluation (an evaluator's assessment) and the spot check (the region's)."""
+Every stage that stores a score goes through `_record`: the enterprise's self-assessment (from intake's
+submitted event), the third-party evaluation (an evaluator's assessment) and the spot check (the region's).
+Handlers are `handler(cmd, uow, *, dependencies)` (see `shared.bus`); the engine is pure, so scoring happens
+before `uow.run`, and only the store and the event are inside the transaction.
+"""
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
 
+from scoring.domain.assessment import ScoredAssessment
+from scoring.domain.commands import EvaluateAssessment, RecordAssessment
 from scoring.domain.engine import AssessmentInvalid, score_assessment
-from shared.catalog import load_catalog
+from scoring.domain.stages import SELF_ASSESSMENT, STAGES, may_record, self_assessment_id
+from scoring.service_layer.unit_of_work import ScoringUnitOfWork
 from shared.contracts import new_event
+from shared.errors import FieldError, InvalidInput, NotPermitted
 from shared.messaging import PermanentFailure
-from shared.storage import Transaction
 
-ASSESSMENTS = "assessments"
-STAGES = {
-    "self_assessment": "企业自评",
-    "initial_review": "初审复核",
-    "third_party_evaluation": "第三方评估",
-    "spot_check": "抽查",
-}
+CatalogSource = Callable[[str], Any]
 
 
-def evaluate(assessment: dict) -> dict:
-    """Score without storing: the live score of the form and the reviewers' re-scoring."""
-    return score_assessment(assessment, load_catalog).to_dict()
+class AssessmentRejected(InvalidInput):
+    """The assessment cannot be scored; `errors` names every field at fault."""
 
 
-def record_score(tx: Transaction, *, subject_id: str, version_no: int, stage: str, assessment: dict,
-                 scored_by: str, record_id: str | None = None, causation_id: str | None = None,
-                 league: str | None = None) -> dict:
-    """Score, store and publish in the caller's transaction. Raises AssessmentInvalid for a bad assessment."""
-    report = evaluate(assessment)
-    record_id = record_id or str(uuid.uuid4())
-    now = datetime.now(timezone.utc)
-    tx.db[ASSESSMENTS].insert_one({
-        "_id": record_id, "subject": {"kind": "application", "id": subject_id, "version_no": version_no},
-        "stage": stage, "league": league, "assessment": assessment, "report": report, "scored_by": scored_by,
-        "scored_at": now, "catalog": report["catalog"], "catalog_version": report["catalog_version"],
-    }, session=tx.session)
-    tx.publish(new_event(
-        "scoring.assessment_scored", producer="scoring", aggregate_type="assessment", aggregate_id=record_id,
-        aggregate_version=1, causation_id=causation_id,
-        payload={"subject": {"kind": "application", "id": subject_id, "version_no": version_no},
-                 "stage": stage, "report": report}))
-    return report
-
-
-def when_application_submitted_score_self_assessment(envelope: dict, tx: Transaction) -> None:
-    payload = envelope["payload"]
-    # One record per submitted version: a redelivered event would hit the same _id (the inbox stops it first).
-    record_id = f"{payload['application_id']}:{payload['version_no']}:self_assessment"
-    if tx.db[ASSESSMENTS].find_one({"_id": record_id}, {"_id": 1}, session=tx.session):
-        return
+def _report(assessment: Mapping, catalogs: CatalogSource, field_prefix: str = "") -> dict:
     try:
-        record_score(tx, subject_id=payload["application_id"], version_no=payload["version_no"],
-                     stage="self_assessment", assessment=payload["assessment"], scored_by=payload["submitted_by"],
-                     record_id=record_id, causation_id=envelope["event_id"], league=payload["mine"]["league"])
+        return score_assessment(assessment, catalogs).to_dict()
     except AssessmentInvalid as exc:
-        # Intake scores the form before it lets anyone submit, so this is a contract breach, not user error.
-        raise PermanentFailure("submitted assessment cannot be scored: "
-                               + "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)) from None
+        raise AssessmentRejected("评估数据有误,请按提示修改",
+                                 [FieldError(field_prefix + e["field"], e["message"]) for e in exc.errors]) from None
+
+
+def evaluate_assessment(cmd: EvaluateAssessment, uow: ScoringUnitOfWork, *, catalogs: CatalogSource) -> dict:
+    """The report of an assessment; nothing is stored. Raises AssessmentRejected."""
+    return _report(cmd.assessment, catalogs, cmd.field_prefix)
+
+
+def record_assessment(cmd: RecordAssessment, uow: ScoringUnitOfWork, *, catalogs: CatalogSource,
+                      clock: Callable[[], datetime], new_id: Callable[[], str]) -> ScoredAssessment:
+    """Score, store and publish a third-party evaluation or a spot check. Raises NotPermitted for a role that
+    may not record the stage, AssessmentRejected (fields under ``assessment.``) for a bad assessment."""
+    if not may_record(cmd.stage, cmd.scorer_role):
+        raise NotPermitted(f"{cmd.scorer_label or cmd.scorer_role}不能提交“{STAGES.get(cmd.stage, cmd.stage)}”评分")
+    report = _report(cmd.assessment, catalogs, "assessment.")
+    record = ScoredAssessment(id=new_id(), subject_id=cmd.subject_id, version_no=cmd.version_no, stage=cmd.stage,
+                              assessment=cmd.assessment, report=report, scored_by=cmd.scored_by,
+                              scored_at=clock(), league=cmd.league)
+    uow.run(lambda: _store(uow, record, causation_id=None))
+    return record
+
+
+def when_application_submitted_score_self_assessment(envelope: dict, uow: ScoringUnitOfWork, *,
+                                                     catalogs: CatalogSource,
+                                                     clock: Callable[[], datetime]) -> None:
+    """`intake.application_submitted` → the enterprise's self-assessment, scored, stored and published."""
+    payload = envelope["payload"]
+    record_id = self_assessment_id(payload["application_id"], payload["version_no"])
+
+    def work() -> None:
+        # The inbox stops a redelivered event first; this keeps a replay through another path harmless too.
+        if uow.assessments.exists(record_id):
+            return
+        try:
+            report = _report(payload["assessment"], catalogs)
+        except AssessmentRejected as exc:
+            # Intake scores the form before it lets anyone submit: this is a contract breach, not user error.
+            raise PermanentFailure("submitted assessment cannot be scored: "
+                                   + "; ".join(f"{e.field}: {e.message}" for e in exc.errors)) from None
+        record = ScoredAssessment(id=record_id, subject_id=payload["application_id"],
+                                  version_no=payload["version_no"], stage=SELF_ASSESSMENT,
+                                  assessment=payload["assessment"], report=report,
+                                  scored_by=payload["submitted_by"], scored_at=clock(),
+                                  league=payload["mine"]["league"])
+        _store(uow, record, causation_id=envelope["event_id"])
+
+    uow.run(work)
+
+
+def _store(uow: ScoringUnitOfWork, record: ScoredAssessment, *, causation_id: str | None) -> None:
+    uow.assessments.add(record)
+    uow.publish(new_event(
+        "scoring.assessment_scored", producer="scoring", aggregate_type="assessment", aggregate_id=record.id,
+        aggregate_version=1, causation_id=causation_id,
+        payload={"subject": record.subject, "stage": record.stage, "report": record.report}))

@@ -1,0 +1,31 @@
+"""What the scoring service is asked to do: one small immutable command per use case."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EvaluateAssessment:
+    """Score an assessment and return the report; nothing is stored (the live score of the enterprise's form,
+    the reviewers' re-scoring, a filled score sheet). `field_prefix` is where the assessment sits in the
+    caller's input (``"assessment."`` inside a request body), so errors name the caller's fields."""
+
+    assessment: Mapping[str, Any]
+    field_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class RecordAssessment:
+    """Score an assessment of one stage for one submitted application version, store it and publish
+    `scoring.assessment_scored`: a third-party evaluation (evaluator) or a spot check (region office)."""
+
+    subject_id: str
+    version_no: int
+    stage: str
+    assessment: Mapping[str, Any]
+    scored_by: str
+    scorer_role: str
+    scorer_label: str = ""
+    league: str | None = None
