@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, validate
 
 from shared import identity
 from shared.config import SERVICES, Settings
+from shared.schemas import document_errors
 from shared.storage import mongo_client
 from shared.web import Readiness, create_service_app, finalize
 
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None):
         @identity.public
         @api.arguments(TokenRequestSchema)
         @api.response(200, TokenSchema)
-        @api.alt_response(401, description="用户名或密码错误")
+        @document_errors(api, 401, 422)
         def post(self, body):
             """Exchange a username and password for a bearer token."""
             principal = directory.authenticate(body["username"], body["password"])
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None):
     class MeView(MethodView):
         @identity.requires(*identity.ANY_SIGNED_IN)
         @api.response(200, PrincipalSchema)
+        @document_errors(api, 401)
         def get(self):
             """Who the caller is."""
             principal = identity.current_principal()

@@ -1,11 +1,36 @@
-"""Composition root of the supervision service: builds adapters only where the caller passed none."""
+"""Composition root of the supervision service: the message bus with its handlers and their dependencies.
+
+Real adapters are built only where the caller passed none; the database is reached on first use only."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from supervision.adapters.repository import MongoSupervisionUnitOfWork
+from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
+from shared.bus import MessageBus
+from shared.clock import utcnow
 from shared.config import Settings
 from shared.messaging import Handler
 from shared.storage import ServiceStore
 
+SERVICE = "supervision"
+COMMAND_HANDLERS: dict[type, Callable] = {}
+EVENT_HANDLERS: dict[str, Callable] = {}
+
+
+def bootstrap(settings: Settings, store: ServiceStore | None = None, *,
+              uow_factory: Callable[[], SupervisionUnitOfWork] | None = None,
+              clock: Callable | None = None) -> MessageBus:
+    def default_uow() -> SupervisionUnitOfWork:
+        from shared.runtime import service_store
+
+        return MongoSupervisionUnitOfWork(store or service_store(settings, SERVICE))
+
+    return MessageBus(uow_factory=uow_factory or default_uow, command_handlers=COMMAND_HANDLERS,
+                      event_handlers=EVENT_HANDLERS, dependencies={"clock": clock or utcnow},
+                      uow_for=lambda tx: MongoSupervisionUnitOfWork.within(store, tx))
+
 
 def event_handlers(settings: Settings, store: ServiceStore) -> dict[str, Handler]:
     """Event type -> handler(envelope, tx) for this service's consumer (see contracts/topics.yaml)."""
-    return {}
+    return bootstrap(settings, store).consumer_handlers()

@@ -1,0 +1,12 @@
+"""The supervision service's unit-of-work port: the repositories its handlers may use inside `uow.run(...)`.
+
+None yet; a handler's repositories are declared here as abstract attributes (see scoring's for an example)."""
+from __future__ import annotations
+
+import abc
+
+from shared.unit_of_work import UnitOfWork
+
+
+class SupervisionUnitOfWork(UnitOfWork, abc.ABC):
+    """One atomic change of the supervision service's state and the events it causes."""
