@@ -8,7 +8,7 @@ Started here, against env's MongoDB and Kafka, with a fresh database and topic p
 - the baseline: a bare Flask app under the same gunicorn settings that inserts the same-sized JSON document
   with pymongo and answers 201.
 
-Applications are prepared through the service layer (mine, draft with a full 46-indicator assessment and 检查记录,
+Applications are prepared through the message bus (mine, draft with a full 46-indicator assessment and 检查记录,
 the penalty declaration, the 12 required materials and 2 evidence files in GridFS: 14 attachments of metadata
 per submission), then submitted through HTTP by ``CONCURRENCY`` clients.
 
@@ -137,23 +137,24 @@ def _assessment(catalog) -> tuple[dict, dict]:
 
 def _prepare(service, principal, count: int) -> list[str]:
     from intake.domain import materials as mat
+    from intake.domain.commands import AddAttachment, RegisterMine, StartApplication
     from shared.catalog import load_catalog
 
     assessment, records = _assessment(load_catalog("nm-2025"))
     ids = []
     for n in range(count):
-        mine, _doc = service.register_mine(principal, _mine(n))
-        loaded = service.start_application(principal, mine.id, assessment=assessment, records=records,
-                                           declared_penalties=False)
+        mine = service.handle(RegisterMine(principal, _mine(n))).mine
+        loaded = service.handle(StartApplication(principal, mine.id, assessment=assessment, records=records,
+                                                 declared_penalties=False))
         app_id = loaded.app.id
         for kind in mat.KINDS:
             if kind.requirement == mat.REQUIRED:
                 content, name = (JPEG, "现场.jpg") if kind.code == "site_photos" else (PDF, f"{kind.label}.pdf")
-                service.add_attachment(principal, app_id, kind=kind.code, indicator=None, stream=io.BytesIO(content),
-                                       filename=name, declared_type=None)
+                service.handle(AddAttachment(principal, app_id, kind=kind.code, indicator=None,
+                                             stream=io.BytesIO(content), filename=name))
         for indicator in ("3", "8"):
-            service.add_attachment(principal, app_id, kind="evidence", indicator=indicator,
-                                   stream=io.BytesIO(JPEG), filename=f"第{indicator}项佐证.jpg", declared_type=None)
+            service.handle(AddAttachment(principal, app_id, kind="evidence", indicator=indicator,
+                                         stream=io.BytesIO(JPEG), filename=f"第{indicator}项佐证.jpg"))
         ids.append(app_id)
     return ids
 
@@ -196,7 +197,7 @@ class ArrivalRecorder(threading.Thread):
 
 
 def run(env: dict) -> list[dict]:
-    from intake.bootstrap import build_service
+    from intake.bootstrap import bootstrap
     from shared import identity
     from shared.config import Settings
     from shared.contracts import ContractRegistry
@@ -232,7 +233,7 @@ def run(env: dict) -> list[dict]:
 
         principal = identity.Principal("enterprise", "enterprise", display_name="鄂尔多斯示范煤业有限公司",
                                        enterprise="91150600MA0N00001W")
-        service = build_service(settings)
+        service = bootstrap(settings)
         app_ids = _prepare(service, principal, APPLICATIONS)
         recorder.start()
         recorder.ready.wait(30)

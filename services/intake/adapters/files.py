@@ -26,6 +26,7 @@ import gridfs
 from bson import ObjectId
 
 from intake.domain import materials as mat
+from shared.errors import FieldError, InvalidInput
 
 BUCKET = "attachments"
 CHUNK = 255 * 1024
@@ -175,7 +176,16 @@ class AttachmentFiles:
 
     def store(self, stream: BinaryIO, *, kind: str, filename: str, declared_type: str | None,
               metadata: dict) -> StoredFile:
-        """Check and store an upload (see the module docstring); raises UploadRefused with nothing stored."""
+        """Check and store an upload (see the module docstring); refused with nothing stored, as
+        ``shared.errors.InvalidInput`` naming the fields (``file``, ``kind``)."""
+        try:
+            return self._store(stream, kind=kind, filename=filename, declared_type=declared_type, metadata=metadata)
+        except UploadRefused as exc:
+            raise InvalidInput("上传的文件有误，请按提示修改",
+                               [FieldError(field, m) for field, ms in exc.errors.items() for m in ms]) from None
+
+    def _store(self, stream: BinaryIO, *, kind: str, filename: str, declared_type: str | None,
+               metadata: dict) -> StoredFile:
         head = stream.read(HEAD_BYTES)
         size_hint = _stream_size(stream)
         stream.seek(0)

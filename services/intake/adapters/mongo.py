@@ -12,21 +12,30 @@ Collections (database ``<prefix>_intake``):
 - ``audit_log``: append-only (who, when, what) for every change and every attachment download.
 - GridFS bucket ``attachments`` (see ``files.py``).
 
-Every method takes the transaction's session, so reads and writes of one command share one snapshot.
+Every method takes the transaction's session, so reads and writes of one command share one snapshot;
+``MongoIntakeUnitOfWork`` binds the repositories to the transaction (``run``) or to no session (``read``).
 """
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime
+from typing import Any, Callable, TypeVar
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from intake.adapters.translators import contract_events
 from intake.domain.application import Application, ApplicationVersion
 from intake.domain.mine import Mine
+from intake.service_layer import unit_of_work as ports
+from intake.service_layer.unit_of_work import DuplicateMine, Scope
+from shared.clock import utcnow
+from shared.errors import Conflict
 from shared.logging import correlation_id
 from shared.storage import ConcurrencyError, Transaction
+from shared.unit_of_work import MongoUnitOfWork
+
+T = TypeVar("T")
 
 MINES = "mines"
 APPLICATIONS = "applications"
@@ -47,22 +56,20 @@ def ensure_indexes(db) -> None:
     db[AUDIT].create_index([("at", ASCENDING)], name="by_time")
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+def scope_filter(scope: Scope) -> dict:
+    query = {}
+    if scope.credit_code is not None:
+        query["credit_code"] = scope.credit_code
+    if scope.league is not None:
+        query["league"] = scope.league
+    return query
 
 
-class DuplicateMine(Exception):
-    """A mine with the same 采矿许可证证号 is already registered."""
-
-    def __init__(self, existing: dict):
-        self.existing = existing
-        super().__init__(existing.get("_id"))
-
-
-class MineRepository:
-    def __init__(self, db, session=None):
+class MineRepository(ports.MineRepository):
+    def __init__(self, db, session=None, tx: Transaction | None = None):
         self.coll = db[MINES]
         self.session = session
+        self.tx = tx
 
     def get_document(self, mine_id: str) -> dict | None:
         return self.coll.find_one({"_id": mine_id}, session=self.session)
@@ -76,28 +83,29 @@ class MineRepository:
     def by_licence_number(self, number: str) -> dict | None:
         return self.coll.find_one({"mining_licence.number": number}, session=self.session)
 
-    def list(self, query: dict, limit: int = 500) -> list[dict]:
-        return list(self.coll.find(query, session=self.session).sort("created_at", ASCENDING).limit(limit))
+    def list(self, scope: Scope, limit: int = 500) -> list[tuple[Mine, dict]]:
+        docs = self.coll.find(scope_filter(scope), session=self.session).sort("created_at", ASCENDING).limit(limit)
+        return [(mine_from_document(d), d) for d in docs]
 
-    def add(self, tx: Transaction, mine: Mine, actor: str, now: datetime) -> dict:
+    def add(self, mine: Mine, actor: str, now: datetime) -> dict:
         other = self.by_licence_number(mine.mining_licence.number)
         if other is not None:
             raise DuplicateMine(other)
         doc = {**mine_to_document(mine), "created_at": now, "created_by": actor, "updated_at": now,
                "updated_by": actor}
         try:
-            tx.save_versioned(MINES, doc, None)
+            self.tx.save_versioned(MINES, doc, None)
         except DuplicateKeyError:
             raise DuplicateMine({}) from None
         return self.get_document(mine.id)
 
-    def save(self, tx: Transaction, mine: Mine, previous: dict, actor: str, now: datetime) -> dict:
+    def save(self, mine: Mine, previous: dict, actor: str, now: datetime) -> dict:
         other = self.by_licence_number(mine.mining_licence.number)
         if other is not None and other["_id"] != mine.id:
             raise DuplicateMine(other)
         doc = {**mine_to_document(mine), "created_at": previous["created_at"], "created_by": previous["created_by"],
                "updated_at": now, "updated_by": actor}
-        tx.save_versioned(MINES, doc, previous["version"])
+        self.tx.save_versioned(MINES, doc, previous["version"])
         return self.get_document(mine.id)
 
 
@@ -113,14 +121,15 @@ def mine_from_document(doc: dict) -> Mine:
     return Mine.from_dict(data)
 
 
-class ApplicationRepository:
+class ApplicationRepository(ports.ApplicationRepository):
     """Loads and saves the Application aggregate; remembers what it loaded to write only what changed."""
 
-    def __init__(self, db, session=None):
+    def __init__(self, db, session=None, tx: Transaction | None = None):
         self.db = db
         self.coll = db[APPLICATIONS]
         self.versions = db[VERSIONS]
         self.session = session
+        self.tx = tx
         self._loaded: dict[str, tuple[int, dict[int, dict]]] = {}
 
     def get_document(self, app_id: str) -> dict | None:
@@ -141,14 +150,27 @@ class ApplicationRepository:
         self._loaded[app_id] = (doc["version"], {v["number"]: v for v in versions})
         return app, doc
 
-    def list(self, query: dict, limit: int = 500) -> list[dict]:
+    def version(self, app_id: str, number: int) -> ApplicationVersion | None:
+        doc = self.version_document(app_id, number)
+        return None if doc is None else version_from_document(doc)
+
+    def list(self, scope: Scope, status: str | None = None, mine_id: str | None = None, limit: int = 500
+             ) -> list[dict]:
+        query = scope_filter(scope)
+        if status:
+            query["status"] = status
+        if mine_id:
+            query["mine_id"] = mine_id
         return list(self.coll.find(query, {"draft.assessment": 0}, session=self.session)
                     .sort("created_at", DESCENDING).limit(limit))
+
+    def follow_mine(self, mine_id: str, listing: dict[str, Any]) -> None:
+        self.coll.update_many({"mine_id": mine_id}, {"$set": listing}, session=self.session)
 
     def open_for_mine(self, mine_id: str, closed: tuple[str, ...]) -> dict | None:
         return self.coll.find_one({"mine_id": mine_id, "status": {"$nin": list(closed)}}, session=self.session)
 
-    def save(self, tx: Transaction, app: Application, listing: dict[str, Any]) -> int:
+    def save(self, app: Application, listing: dict[str, Any]) -> int:
         """Insert or update the application; new versions are inserted, a version's report written once."""
         data = app.to_dict()
         versions = data.pop("versions")
@@ -166,7 +188,7 @@ class ApplicationRepository:
                                                   session=self.session)
                 if result.matched_count != 1:
                     raise ConcurrencyError(f"{VERSIONS}/{old['_id']} was scored meanwhile")
-        new_version = tx.save_versioned(APPLICATIONS, doc, expected)
+        new_version = self.tx.save_versioned(APPLICATIONS, doc, expected)
         self._loaded[app.id] = (new_version, {v["number"]: {"_id": f"{app.id}:{v['number']}", **v}
                                               for v in versions})
         return new_version
@@ -184,7 +206,7 @@ def version_from_document(doc: dict) -> ApplicationVersion:
     return ApplicationVersion.from_dict({k: v for k, v in doc.items() if k not in ("_id", "application_id")})
 
 
-class AuditLog:
+class AuditLog(ports.AuditLog):
     """Append-only: inserted in the same transaction as the change it records, never updated or deleted."""
 
     def __init__(self, db, session=None):
@@ -208,13 +230,31 @@ class AuditLog:
                     .sort("at", ASCENDING).limit(limit))
 
 
-def actor_of(principal) -> dict:
-    """The audit log's "who": a signed-in principal, or a system component by name."""
-    if isinstance(principal, str):
-        return {"username": principal, "role": "system"}
-    out = {"username": principal.username, "role": principal.role}
-    for key in ("enterprise", "area", "department"):
-        value = getattr(principal, key, None)
-        if value:
-            out[key] = value
-    return out
+class MongoIntakeUnitOfWork(MongoUnitOfWork, ports.IntakeUnitOfWork):
+    """The intake repositories over one transaction of the intake database (or, in ``read``, over none)."""
+
+    def bind(self, tx: Transaction) -> None:
+        self._repositories(tx.db, tx.session, tx)
+
+    def _repositories(self, db, session, tx) -> None:
+        self.mines = MineRepository(db, session, tx)
+        self.applications = ApplicationRepository(db, session, tx)
+        self.audit = AuditLog(db, session)
+
+    def run(self, work: Callable[[], T]) -> T:
+        if self._tx is not None:
+            return work()
+        try:
+            return super().run(work)
+        except ConcurrencyError:
+            raise Conflict("记录已被同时修改，请刷新后重试") from None
+
+    def read(self, work: Callable[[], T]) -> T:
+        if self._tx is not None:
+            return work()
+        self._repositories(self.store.db, None, None)
+        return work()
+
+    def publish_events(self, app: Application) -> None:
+        for envelope in contract_events(app, app.pop_events()):
+            self.publish(envelope)

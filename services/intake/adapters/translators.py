@@ -1,8 +1,6 @@
-"""Domain ⇄ contract translation: the ``intake.application_submitted`` event, and the reasons of a review
-decision read back into the domain's ``{key: text}`` form."""
+"""Domain → contract translation: the application's submission events become ``intake.application_submitted``."""
 from __future__ import annotations
 
-from intake.domain import materials as mat
 from shared import regions
 from intake.domain.application import Application, ApplicationVersion, thaw
 from intake.domain.mine import mineral_by_code
@@ -76,29 +74,6 @@ def submitted_event(app: Application, version: ApplicationVersion) -> dict:
                      occurred_at=version.submitted_at)
 
 
-def reasons_from_decision(reasons: list[dict]) -> tuple[dict[str, str], str]:
-    """``initial_review_decided.reasons`` → ({"9": text, "P4": text, "materials.site_photos": text, "general": text},
-    comment).  Several reasons for one key are joined; a ``check`` that names a material kind goes to that
-    material, any other check is kept as a prefix of its text."""
-    out: dict[str, list[str]] = {}
-    for reason in reasons or ():
-        text = (reason.get("text") or "").strip()
-        if not text:
-            continue
-        check = reason.get("check")
-        indicator, prerequisite = reason.get("indicator"), reason.get("prerequisite")
-        if indicator is not None:
-            key = str(indicator)
-        elif prerequisite:
-            key = str(prerequisite)
-        elif check and check.startswith("materials.") and mat.kind_by_code(check[10:]):
-            key = check
-        elif check and mat.kind_by_code(check):
-            key = f"materials.{check}"
-        else:
-            key = "general"
-        if check and not key.startswith("materials.") and not text.startswith(str(check)):
-            text = f"[{check}] {text}"
-        out.setdefault(key, []).append(text)
-    joined = {k: "；".join(v) for k, v in out.items()}
-    return joined, ""
+def contract_events(app: Application, events) -> list[dict]:
+    """The contract envelopes of the aggregate's domain events (ApplicationSubmitted / ApplicationResubmitted)."""
+    return [submitted_event(app, app.version(event.version)) for event in events]

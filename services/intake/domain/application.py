@@ -1,436 +1,54 @@
-"""The ``Application`` aggregate (申报) and its status machine.
+"""The ``Application`` aggregate (申报).
 
 An application is made for one mine by its enterprise against one evaluation index (``catalog``, e.g. nm-2025).
 While it is a draft (or returned for correction) the enterprise edits a working draft: the self-assessment in the
 scoring contract's shape (contracts/scoring/assessment.v1.schema.json), a 检查记录 text per indicator, the declaration
 of penalties within 3 years (which makes 附件2 一(三) required) and attachment references (materials of 附件2 一, and
-evidence per indicator).  Submitting freezes the draft into a numbered ``ApplicationVersion``; later edits build a
-new draft on top, old versions stay readable and never change (except that a version's score report is written
-once).  A return (退回补正) records reasons per indicator and lets the enterprise resubmit a new version.
+evidence per indicator).  Submitting freezes the draft into a numbered ``ApplicationVersion`` (``values.py``);
+later edits build a new draft on top, old versions stay readable and never change (except that a version's score
+report is written once).  A return (退回补正) records reasons per indicator and lets the enterprise resubmit.
 
-The status machine is a table (``TRANSITIONS``); anything not in it raises ``InvalidTransition`` with a Chinese
-message.  Every step adds a ``HistoryEntry`` and the steps other services care about add a domain event to
-``self.events`` (an adapter drains them and translates them to contract events).  Time is always a parameter (an
-aware ``datetime``); the domain never reads the clock.
+The status machine is the table of ``status.py``; anything not in it raises ``InvalidTransition`` with a Chinese
+message.  Every step adds a ``HistoryEntry``; a submission adds an ``ApplicationSubmitted`` /
+``ApplicationResubmitted`` event to ``self.events`` (``events.py``), which the submission handler publishes.  Time is
+always a parameter (an aware ``datetime``); the domain never reads the clock.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import Decimal
-from types import MappingProxyType
 
 from . import materials as mat
-from .errors import (
-    FieldError,
-    InvalidApplicationData,
-    InvalidTransition,
-    NotEditable,
-    SubmissionRefused,
-    VersionFrozen,
-)
+from .draft_input import read_assessment, read_declared_penalties, read_records, reasons_problems
+from .errors import FieldError, InvalidApplicationData, NotEditable, SubmissionRefused, VersionFrozen
+from .events import ApplicationResubmitted, ApplicationSubmitted
 from .identifiers import check_credit_code
+from .plain import aware as _aware, freeze, iso as _iso, parse_dt as _parse_dt, thaw, to_plain
+from .status import ACTIONS, EDITABLE_STATUSES, STATUSES, TRANSITIONS, allowed_actions, transition_error
+from .values import (
+    DRAFT_LOG_WINDOW, MAX_ATTACHMENTS, ApplicationVersion, AttachmentRef, HistoryEntry, ReturnRecord, merge_records,
+)
 
 __all__ = [
     "STATUSES",
     "ACTIONS",
     "TRANSITIONS",
     "EDITABLE_STATUSES",
+    "DRAFT_LOG_WINDOW",
     "allowed_actions",
     "AttachmentRef",
     "HistoryEntry",
     "ReturnRecord",
     "ApplicationVersion",
     "Application",
-    "ApplicationCreated",
     "ApplicationSubmitted",
     "ApplicationResubmitted",
-    "ApplicationStatusChanged",
-    "ScoreReportRecorded",
     "to_plain",
     "freeze",
     "thaw",
 ]
-
-# ---------------------------------------------------------------------------------------------------------------
-# The status machine
-# ---------------------------------------------------------------------------------------------------------------
-
-#: Every status with its Chinese label.  Statuses are plain strings: a later stage (third-party evaluation, 公示 …)
-#: adds a row here and its transitions below.
-STATUSES: dict[str, str] = {
-    "draft": "草稿",
-    "submitted": "已提交",
-    "routed": "审核中（已分派）",
-    "returned": "退回补正",
-    "resubmitted": "补正后已重新提交",
-    "forwarded": "初审通过，已报自治区",
-    "rejected": "不予通过",
-    "listed": "已纳入绿色矿山名录",
-    "not_listed": "未纳入绿色矿山名录",
-    "removed": "已移出绿色矿山名录",
-}
-
-#: Every action with its Chinese label (used in messages and history).
-ACTIONS: dict[str, str] = {
-    "submit": "提交申报",
-    "resubmit": "补正后重新提交",
-    "route": "分派审核",
-    "return": "退回补正",
-    "forward": "报自治区",
-    "reject": "不予通过",
-    "list": "纳入名录",
-    "not_list": "不予纳入名录",
-    "remove": "移出名录",
-}
-
-#: (status, action) → new status.  The only way a status changes.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("draft", "submit"): "submitted",
-    ("returned", "resubmit"): "resubmitted",
-    ("submitted", "route"): "routed",
-    ("resubmitted", "route"): "routed",
-    ("routed", "return"): "returned",
-    ("routed", "forward"): "forwarded",
-    ("routed", "reject"): "rejected",
-    ("forwarded", "list"): "listed",
-    ("forwarded", "not_list"): "not_listed",
-    ("listed", "remove"): "removed",
-}
-
-#: The working draft can be edited (and submitted) only in these statuses.
-EDITABLE_STATUSES = frozenset({"draft", "returned"})
-
-
-def allowed_actions(status: str) -> list[str]:
-    return [a for (s, a) in TRANSITIONS if s == status]
-
-
-def _transition_error(status: str, action: str) -> InvalidTransition:
-    label = STATUSES.get(status, status)
-    allowed = [ACTIONS[a] for a in allowed_actions(status)]
-    hint = f"（当前可进行：{'、'.join(allowed)}）" if allowed else "（当前状态下不能再进行任何操作）"
-    return InvalidTransition(status, action, f"申报当前状态为“{label}”，不能{ACTIONS.get(action, action)}{hint}")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Plain, frozen values
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def to_plain(value: object, path: str = "") -> object:
-    """A JSON-compatible copy: dicts with string keys, lists, str, int, bool, None.  ``Decimal`` and ``float``
-    become decimal strings (the scoring contract accepts scores as ``"1.5"``), so nothing inexact is stored.
-    Raises ``ValueError`` naming the path of anything else."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"{path or '值'}不是有限数字")
-        return str(Decimal(repr(value)))
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{path or '值'}不是有限数字")
-        return str(value)
-    if isinstance(value, Mapping):
-        out = {}
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise ValueError(f"{path or '对象'}的键应为文字")
-            out[k] = to_plain(v, f"{path}.{k}" if path else k)
-        return out
-    if isinstance(value, (list, tuple)):
-        return [to_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
-    raise ValueError(f"{path or '值'}的类型不受支持")
-
-
-def freeze(value: object) -> object:
-    """Deeply read-only view of a plain value (mappings → MappingProxyType, lists → tuples)."""
-    if isinstance(value, Mapping):
-        return MappingProxyType({k: freeze(v) for k, v in value.items()})
-    if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
-    return value
-
-
-def thaw(value: object) -> object:
-    """The plain (mutable, JSON-compatible) copy of a frozen value."""
-    if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [thaw(v) for v in value]
-    return value
-
-
-def _aware(at: object, what: str = "at") -> datetime:
-    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"{what} must be a timezone-aware datetime")
-    return at
-
-
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.isoformat()
-
-
-def _parse_dt(value: object) -> datetime | None:
-    if value is None:
-        return None
-    dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return _aware(dt, "timestamp")
-
-
-_INDICATOR_KEY = re.compile(r"P[1-9][0-9]?|[1-9][0-9]?")
-RECORD_MAX_LENGTH = 5000
-REASON_MAX_LENGTH = 2000
-MAX_ATTACHMENTS = 500
-#: Consecutive draft edits by one person within this window share one history entry (autosave).
-DRAFT_LOG_WINDOW = timedelta(minutes=30)
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-def _indicator_label(key: str) -> str:
-    return f"先决条件{key}" if key.startswith("P") else f"第{key}项指标"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Value objects
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AttachmentRef:
-    """A stored file as the application refers to it (the bytes live in GridFS, under ``id``)."""
-
-    id: str
-    kind: str  # a code of materials.KINDS
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    uploaded_at: datetime
-    indicator: str | None = None  # "1"–"50" or "P1"–"P5" for evidence of one indicator
-
-    def problems(self) -> list[FieldError]:
-        errs = []
-        if not isinstance(self.id, str) or not self.id.strip():
-            errs.append(FieldError("attachment.id", "附件标识不能为空"))
-        if mat.kind_by_code(self.kind) is None:
-            errs.append(FieldError("attachment.kind", f"附件类型：未知的材料类型“{self.kind}”"))
-        else:
-            for p in mat.check_upload(self.kind, self.content_type, self.size, self.filename):
-                errs.append(FieldError("attachment.file", f"附件：{p}"))
-        if not isinstance(self.filename, str) or not self.filename.strip() or len(self.filename) > 255:
-            errs.append(FieldError("attachment.filename", "附件文件名：不能为空且不超过255个字符"))
-        if not isinstance(self.sha256, str) or not _SHA256.fullmatch(self.sha256):
-            errs.append(FieldError("attachment.sha256", "附件校验和：应为64位小写十六进制SHA-256"))
-        if self.indicator is not None and not (
-            isinstance(self.indicator, str) and _INDICATOR_KEY.fullmatch(self.indicator)
-        ):
-            errs.append(FieldError("attachment.indicator", f"所属指标：“{self.indicator}”不是指标编号（1–50 或 P1–P5）"))
-        if self.kind == mat.EVIDENCE and self.indicator is None:
-            errs.append(FieldError("attachment.indicator", "所属指标：指标佐证材料须注明所属指标"))
-        try:
-            _aware(self.uploaded_at, "uploaded_at")
-        except ValueError:
-            errs.append(FieldError("attachment.uploaded_at", "上传时间：应为带时区的时间"))
-        return errs
-
-    def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "filename": self.filename,
-            "content_type": self.content_type,
-            "size": self.size,
-            "sha256": self.sha256,
-            "uploaded_at": _iso(self.uploaded_at),
-            "indicator": self.indicator,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> "AttachmentRef":
-        return cls(
-            id=d["id"],
-            kind=d["kind"],
-            filename=d["filename"],
-            content_type=d["content_type"],
-            size=int(d["size"]),
-            sha256=d["sha256"],
-            uploaded_at=_parse_dt(d["uploaded_at"]),
-            indicator=d.get("indicator"),
-        )
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    at: datetime
-    actor: str
-    action: str
-    detail: Mapping  # frozen plain mapping
-
-    def to_dict(self) -> dict:
-        return {"at": _iso(self.at), "actor": self.actor, "action": self.action, "detail": thaw(self.detail)}
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> "HistoryEntry":
-        return cls(_parse_dt(d["at"]), d["actor"], d["action"], freeze(to_plain(d.get("detail") or {})))
-
-
-@dataclass(frozen=True)
-class ReturnRecord:
-    """A 退回补正: the version it answers, the reasons per indicator (or material kind), a general comment."""
-
-    version: int
-    at: datetime
-    actor: str
-    reasons: Mapping  # key ("9", "P4", "materials.mining_licence" …) → reason text
-    comment: str
-
-    def to_dict(self) -> dict:
-        return {
-            "version": self.version,
-            "at": _iso(self.at),
-            "actor": self.actor,
-            "reasons": thaw(self.reasons),
-            "comment": self.comment,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> "ReturnRecord":
-        return cls(int(d["version"]), _parse_dt(d["at"]), d["actor"], freeze(dict(d.get("reasons") or {})),
-                   d.get("comment") or "")
-
-
-@dataclass(frozen=True)
-class ApplicationVersion:
-    """A submitted, frozen version.  Its content is deeply read-only; ``to_dict`` gives plain copies."""
-
-    number: int
-    submitted_at: datetime
-    submitted_by: str
-    assessment: Mapping
-    records: Mapping
-    declared_penalties: bool
-    attachments: tuple[AttachmentRef, ...]
-    mine: Mapping | None = None  # snapshot of the mine as submitted (Mine.to_dict())
-    score_report: Mapping | None = None  # the scoring engine's report of this version, written once
-
-    def evidence_for(self, indicator: str) -> list[AttachmentRef]:
-        return [a for a in self.attachments if a.indicator == indicator]
-
-    def assessment_with_records(self) -> dict:
-        """The assessment with each indicator's 检查记录 copied into its entry (``record``), for scoring/printing."""
-        return _merge_records(thaw(self.assessment), thaw(self.records))
-
-    def to_dict(self) -> dict:
-        return {
-            "number": self.number,
-            "submitted_at": _iso(self.submitted_at),
-            "submitted_by": self.submitted_by,
-            "assessment": thaw(self.assessment),
-            "records": thaw(self.records),
-            "declared_penalties": self.declared_penalties,
-            "attachments": [a.to_dict() for a in self.attachments],
-            "mine": thaw(self.mine),
-            "score_report": thaw(self.score_report),
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> "ApplicationVersion":
-        return cls(
-            number=int(d["number"]),
-            submitted_at=_parse_dt(d["submitted_at"]),
-            submitted_by=d["submitted_by"],
-            assessment=freeze(to_plain(d["assessment"])),
-            records=freeze(to_plain(d.get("records") or {})),
-            declared_penalties=bool(d["declared_penalties"]),
-            attachments=tuple(AttachmentRef.from_dict(a) for a in d.get("attachments") or ()),
-            mine=freeze(to_plain(d["mine"])) if d.get("mine") is not None else None,
-            score_report=freeze(to_plain(d["score_report"])) if d.get("score_report") is not None else None,
-        )
-
-
-def _merge_records(assessment: dict | None, records: dict) -> dict:
-    out = dict(assessment or {})
-    indicators = {k: dict(v) for k, v in (out.get("indicators") or {}).items()}
-    for key, text in records.items():
-        if key in indicators and text:
-            indicators[key]["record"] = text
-    if indicators or "indicators" in out:
-        out["indicators"] = indicators
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Domain events
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ApplicationCreated:
-    application_id: str
-    mine_id: str
-    credit_code: str
-    catalog: str
-    at: datetime
-    actor: str
-
-
-@dataclass(frozen=True)
-class ApplicationSubmitted:
-    """First submission (version 1).  The adapter reads ``application.version(version)`` for the payload."""
-
-    application_id: str
-    mine_id: str
-    credit_code: str
-    catalog: str
-    version: int
-    at: datetime
-    actor: str
-
-
-@dataclass(frozen=True)
-class ApplicationResubmitted:
-    """A new version answering a return (退回补正)."""
-
-    application_id: str
-    mine_id: str
-    credit_code: str
-    catalog: str
-    version: int
-    previous_version: int
-    at: datetime
-    actor: str
-
-
-@dataclass(frozen=True)
-class ApplicationStatusChanged:
-    """Any other transition (routed, returned, forwarded, rejected, listed …); ``detail`` carries reasons."""
-
-    application_id: str
-    action: str
-    from_status: str
-    to_status: str
-    version: int | None
-    at: datetime
-    actor: str
-    detail: Mapping
-
-
-@dataclass(frozen=True)
-class ScoreReportRecorded:
-    application_id: str
-    version: int
-    verdict: str | None
-    at: datetime
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The aggregate
-# ---------------------------------------------------------------------------------------------------------------
 
 _UNSET = object()
 
@@ -474,7 +92,7 @@ class Application:
         self.created_at = created_at
         self.updated_at = updated_at
         self.revision = revision  # +1 on every change: the adapter's optimistic-concurrency check
-        self.events: list = []
+        self.events: list = []  # ApplicationSubmitted / ApplicationResubmitted, drained by the handler
 
     def __repr__(self) -> str:
         return f"<Application {self.id} {self.status} v{len(self.versions)}>"
@@ -507,7 +125,6 @@ class Application:
             raise InvalidApplicationData(errors)
         app = cls(id, mine_id, code, catalog, created_at=at, updated_at=at)
         app._log(at, actor, "created", {"mine_id": mine_id, "catalog": catalog})
-        app.events.append(ApplicationCreated(id, mine_id, code, catalog, at, actor))
         if assessment is not None:
             app.update_draft(at, actor, assessment=assessment)
         return app
@@ -548,7 +165,7 @@ class Application:
         return (checklist or mat.MaterialsChecklist()).evaluate(bool(self.declared_penalties), self.attachments)
 
     def assessment_with_records(self) -> dict:
-        return _merge_records(self.assessment, self.records)
+        return merge_records(self.assessment, self.records)
 
     def _draft_content(self) -> tuple:
         return (
@@ -590,13 +207,11 @@ class Application:
         errors: list[FieldError] = []
         changes: dict = {}
         if assessment is not _UNSET:
-            changes["assessment"] = self._read_assessment(assessment, errors)
+            changes["assessment"] = read_assessment(assessment, self.catalog, errors)
         if records is not _UNSET:
-            changes["records"] = self._read_records(records, errors)
+            changes["records"] = read_records(records, errors)
         if declared_penalties is not _UNSET:
-            if declared_penalties is not None and not isinstance(declared_penalties, bool):
-                errors.append(FieldError("declared_penalties", "近3年行政处罚声明：应为“是”或“否”"))
-            changes["declared_penalties"] = declared_penalties
+            changes["declared_penalties"] = read_declared_penalties(declared_penalties, errors)
         if errors:
             raise InvalidApplicationData(errors)
         if not changes:
@@ -625,51 +240,11 @@ class Application:
         else:
             records[indicator] = text
         errors: list[FieldError] = []
-        records = self._read_records(records, errors)
+        records = read_records(records, errors)
         if errors:
             raise InvalidApplicationData(errors)
         self.records = records
         self._log(at, actor, "record_updated", {"indicator": indicator})
-
-    def _read_assessment(self, assessment: object, errors: list[FieldError]) -> dict | None:
-        if assessment is None:
-            return None
-        if not isinstance(assessment, Mapping):
-            errors.append(FieldError("assessment", "自评估：格式不正确，应为一个对象"))
-            return None
-        try:
-            plain = to_plain(assessment)
-        except ValueError as exc:
-            errors.append(FieldError("assessment", f"自评估：{exc}"))
-            return None
-        cat = plain.get("catalog")
-        if cat is not None and cat != self.catalog:
-            errors.append(FieldError("assessment.catalog", f"自评估：评价指标版本应为“{self.catalog}”，不是“{cat}”"))
-        plain.setdefault("catalog", self.catalog)
-        return plain
-
-    def _read_records(self, records: object, errors: list[FieldError]) -> dict[str, str]:
-        if records is None:
-            return {}
-        if not isinstance(records, Mapping):
-            errors.append(FieldError("records", "检查记录：格式不正确"))
-            return {}
-        out = {}
-        for key, text in records.items():
-            path = f"records.{key}"
-            if not isinstance(key, str) or not _INDICATOR_KEY.fullmatch(key):
-                errors.append(FieldError(path, f"检查记录：“{key}”不是指标编号（1–50 或 P1–P5）"))
-                continue
-            if not isinstance(text, str):
-                errors.append(FieldError(path, f"{_indicator_label(key)}检查记录：应为文字"))
-                continue
-            if len(text) > RECORD_MAX_LENGTH:
-                errors.append(FieldError(
-                    path, f"{_indicator_label(key)}检查记录：过长（最多{RECORD_MAX_LENGTH}字，可在自评报告中详述）"))
-                continue
-            if text.strip():
-                out[key] = text
-        return out
 
     def add_attachment(self, ref: AttachmentRef, at: datetime, actor: str) -> None:
         _aware(at)
@@ -716,7 +291,7 @@ class Application:
         """
         problems: list[FieldError] = []
         if not self.is_editable:
-            problems.append(FieldError("status", str(_transition_error(self.status, "submit"))))
+            problems.append(FieldError("status", str(transition_error(self.status, "submit"))))
         if not self.assessment or not self.assessment.get("indicators"):
             problems.append(FieldError("assessment", "自评估：尚未填写"))
         for e in assessment_errors:
@@ -755,7 +330,7 @@ class Application:
         _aware(at)
         action = "resubmit" if self.status == "returned" else "submit"
         if (self.status, action) not in TRANSITIONS:
-            raise _transition_error(self.status, "submit")
+            raise transition_error(self.status, "submit")
         problems = self.check_can_submit(materials_checklist, list(assessment_errors), list(mine_problems))
         if problems:
             raise SubmissionRefused(problems)
@@ -795,7 +370,6 @@ class Application:
         verdict = plain.get("verdict") if isinstance(plain, dict) else None
         self._log(at, actor, "score_recorded", {"version": version_number, "verdict": verdict,
                                                 "total": plain.get("total") if isinstance(plain, dict) else None})
-        self.events.append(ScoreReportRecorded(self.id, version_number, verdict, at))
         return True
 
     # -- review outcomes (from other services' events) ---------------------------------------------------------
@@ -807,7 +381,7 @@ class Application:
     def return_for_correction(self, at: datetime, actor: str, reasons: Mapping[str, str], comment: str = "") -> None:
         """退回补正 with reasons per indicator (keys "1"–"50", "P1"–"P5", or "materials.<kind>")."""
         _aware(at)
-        errors = self._read_reasons(reasons, require=True)
+        errors = reasons_problems(reasons, require=True)
         if errors:
             raise InvalidApplicationData(errors)
         clean = {k: v.strip() for k, v in reasons.items()}
@@ -824,7 +398,7 @@ class Application:
         """不予通过: at least a comment or one reason."""
         _aware(at)
         reasons = dict(reasons or {})
-        errors = self._read_reasons(reasons, require=False)
+        errors = reasons_problems(reasons, require=False)
         if not reasons and not (comment or "").strip():
             errors.append(FieldError("comment", "不予通过：须说明理由"))
         if errors:
@@ -841,25 +415,12 @@ class Application:
     def mark_removed(self, at: datetime, actor: str, detail: Mapping | None = None) -> None:
         self._move("remove", at, actor, dict(detail or {}))
 
-    def _read_reasons(self, reasons: object, require: bool) -> list[FieldError]:
-        if not isinstance(reasons, Mapping):
-            return [FieldError("reasons", "退回理由：格式不正确")]
-        errors = []
-        if require and not reasons:
-            errors.append(FieldError("reasons", "退回理由：请至少就一项指标或材料说明退回理由"))
-        for key, text in reasons.items():
-            if not isinstance(key, str) or not (
-                _INDICATOR_KEY.fullmatch(key) or (key.startswith("materials.") and mat.kind_by_code(key[10:]))
-                or key == "general"
-            ):
-                errors.append(FieldError(f"reasons.{key}", f"退回理由：“{key}”不是指标编号或材料类型"))
-            elif not isinstance(text, str) or not text.strip():
-                errors.append(FieldError(f"reasons.{key}", "退回理由：理由不能为空"))
-            elif len(text) > REASON_MAX_LENGTH:
-                errors.append(FieldError(f"reasons.{key}", f"退回理由：过长（最多{REASON_MAX_LENGTH}字）"))
-        return errors
-
     # -- internals ---------------------------------------------------------------------------------------------
+
+    def pop_events(self) -> list:
+        """The domain events since the last call (the handler publishes them with the change)."""
+        events, self.events = self.events, []
+        return events
 
     def can(self, action: str) -> bool:
         return (self.status, action) in TRANSITIONS
@@ -868,15 +429,10 @@ class Application:
         _aware(at)
         key = (self.status, action)
         if key not in TRANSITIONS:
-            raise _transition_error(self.status, action)
+            raise transition_error(self.status, action)
         before, after = self.status, TRANSITIONS[key]
         self.status = after
         self._log(at, actor, action, {"from": before, "to": after, **detail})
-        if action not in ("submit", "resubmit"):
-            self.events.append(ApplicationStatusChanged(
-                self.id, action, before, after, self.latest_version.number if self.versions else None, at, actor,
-                freeze(to_plain(detail)),
-            ))
 
     def _log(self, at: datetime, actor: str, action: str, detail: dict) -> None:
         self.history.append(HistoryEntry(at, actor, action, freeze(to_plain(detail))))

@@ -1,13 +1,17 @@
-"""Field errors and the named domain errors of the intake service (messages in Chinese, for the user)."""
+"""The named refusals of the intake domain, as kinds of the platform's errors (``shared.errors``).
 
+Messages are Chinese and fit for the user.  Errors about input carry the fields at fault (``errors``);
+``str(err)`` joins the summary and every field message.  What they mean to a caller (422, 409 …) is decided
+once by the platform's error kinds, never here."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from shared import errors as platform
+from shared.errors import FieldError
 
 __all__ = [
     "FieldError",
-    "DomainError",
     "MineInvalid",
     "InvalidTransition",
     "NotEditable",
@@ -17,52 +21,35 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with one field: ``field`` is a dotted path (``mining_licence.valid_to``, ``minerals[1].other``)."""
+class _WithErrors(platform.InvalidInput):
+    summary = "输入有误"
 
-    field: str
-    message: str
+    def __init__(self, errors: Iterable[FieldError], message: str | None = None):
+        super().__init__(message or self.summary, errors)
 
-    def to_dict(self) -> dict:
-        return {"field": self.field, "message": self.message}
-
-
-class DomainError(Exception):
-    """Base of the intake domain's errors; ``str(err)`` is a Chinese message fit for the user."""
-
-
-class _WithErrors(DomainError):
-    def __init__(self, errors: Iterable[FieldError], summary: str):
-        self.errors = list(errors)
-        super().__init__(summary + "：" + "；".join(e.message for e in self.errors))
-
-    def to_list(self) -> list[dict]:
-        return [e.to_dict() for e in self.errors]
+    def __str__(self) -> str:
+        return self.message + "：" + "；".join(e.message for e in self.errors)
 
 
 class MineInvalid(_WithErrors):
     """The mine data has errors; ``errors`` lists all of them."""
 
-    def __init__(self, errors: Iterable[FieldError]):
-        super().__init__(errors, "矿山信息有误")
+    summary = "矿山信息有误"
 
 
 class SubmissionRefused(_WithErrors):
     """Submission refused; ``errors`` lists everything still missing or wrong (materials, assessment, licences)."""
 
-    def __init__(self, errors: Iterable[FieldError]):
-        super().__init__(errors, "申报材料尚不齐全，暂不能提交")
+    summary = "申报材料尚不齐全，暂不能提交"
 
 
 class InvalidApplicationData(_WithErrors):
     """A draft edit or an attachment was refused."""
 
-    def __init__(self, errors: Iterable[FieldError]):
-        super().__init__(errors, "申报内容有误")
+    summary = "申报内容有误"
 
 
-class InvalidTransition(DomainError):
+class InvalidTransition(platform.InvalidTransition):
     """The status machine does not allow ``action`` from ``status``."""
 
     def __init__(self, status: str, action: str, message: str):
@@ -71,7 +58,7 @@ class InvalidTransition(DomainError):
         super().__init__(message)
 
 
-class NotEditable(DomainError):
+class NotEditable(platform.InvalidTransition):
     """The draft can only be edited while the application is a draft or returned for correction."""
 
     def __init__(self, status: str, message: str):
@@ -79,5 +66,5 @@ class NotEditable(DomainError):
         super().__init__(message)
 
 
-class VersionFrozen(DomainError):
+class VersionFrozen(platform.InvalidTransition):
     """A submitted version cannot change (its score report is written once)."""

@@ -70,49 +70,17 @@ DEMO_AT = datetime(2026, 3, 5, 9, 30, tzinfo=timezone.utc)
 
 def load_demo_data(settings: Settings | None = None) -> dict:
     """Insert the demo mines and the draft application that are missing; returns what was created."""
-    from intake.adapters import mongo
-    from intake.adapters.mongo import ApplicationRepository, AuditLog, MineRepository, actor_of
-    from intake.bootstrap import build_service
-    from intake.domain.application import Application
-    from intake.domain.mine import Mine
+    from intake.bootstrap import bootstrap
+    from intake.domain.commands import ImportDraft, ImportMine
 
     settings = settings or Settings.from_env()
-    service = build_service(settings)
-    today = service.today()
+    bus = bootstrap(settings).bus
     created = {"mines": [], "applications": []}
-
     for mine_id, data in DEMO_MINES.items():
-        def add_mine(tx, mine_id=mine_id, data=data):
-            repo = MineRepository(tx.db, tx.session)
-            if repo.get_document(mine_id) is not None:
-                return False
-            mine = Mine.create(data, today, id=mine_id)
-            repo.add(tx, mine, "demo-data", DEMO_AT)
-            AuditLog(tx.db, tx.session).record(actor=actor_of("demo-data"), action="mine_registered",
-                                               subject_type="mine", subject_id=mine_id, at=DEMO_AT,
-                                               detail={"mine": mine.to_dict()})
-            return True
-
-        if service.store.transaction(add_mine):
+        if bus.handle(ImportMine(mine_id, data, "demo-data", DEMO_AT)):
             created["mines"].append(mine_id)
-
-    def add_application(tx):
-        repo = ApplicationRepository(tx.db, tx.session)
-        if repo.get_document(DEMO_APPLICATION) is not None:
-            return False
-        if tx.db[mongo.APPLICATIONS].find_one({"mine_id": "mine-demo-ordos-coal"}, session=tx.session):
-            return False  # somebody already applied for this mine in the demo system
-        mine = mongo.mine_from_document(MineRepository(tx.db, tx.session).get_document("mine-demo-ordos-coal"))
-        app = Application.start(DEMO_APPLICATION, mine.id, mine.credit_code, "nm-2025", DEMO_AT, "enterprise")
-        app.update_draft(DEMO_AT, "enterprise", assessment=DEMO_ASSESSMENT, records=DEMO_RECORDS,
-                         declared_penalties=False)
-        repo.save(tx, app, {"league": mine.league, "county": mine.county, "mine_name": mine.name,
-                            "enterprise_name": mine.enterprise.name})
-        AuditLog(tx.db, tx.session).record(actor=actor_of("demo-data"), action="application_created",
-                                           subject_type="application", subject_id=DEMO_APPLICATION, at=DEMO_AT,
-                                           detail={"mine_id": mine.id, "catalog": "nm-2025"})
-        return True
-
-    if service.store.transaction(add_application):
+    draft = {"assessment": DEMO_ASSESSMENT, "records": DEMO_RECORDS, "declared_penalties": False}
+    if bus.handle(ImportDraft(DEMO_APPLICATION, "mine-demo-ordos-coal", "nm-2025", draft, "demo-data", "enterprise",
+                              DEMO_AT)):
         created["applications"].append(DEMO_APPLICATION)
     return created

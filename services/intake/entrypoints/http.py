@@ -9,61 +9,37 @@ JSON API (bearer token or the sign-in session; documented in contracts/http/inta
 - ``POST /api/v1/applications/{id}/submit``, ``GET /api/v1/applications/{id}/versions/{n}``,
   ``GET /api/v1/applications/{id}/audit``
 
+Views only translate: the request into a command for the bus, the result into the answer.  Refusals are
+``shared.errors`` raised by the handlers, answered by the platform's one error handler (``shared.web``).
 Pages under ``/intake/`` (entrypoints/pages.py), static files under ``/intake/static/``.
 """
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Response, jsonify, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import ValidationError
 
-from intake.adapters.mongo import AuditLog
+from intake.domain import commands as c
 from intake.domain import materials as mat
-from shared import regions
 from intake.domain.mine import INDUSTRY_GROUPS, MINERALS, MINING_METHODS, PRODUCTION_STATUSES, SCALES
-from intake.service_layer import views
-from intake.service_layer.errors import ServiceError
-from shared import identity
+from intake.domain.minerals import MINERAL_CATEGORIES
+from shared import identity, regions
 from shared.config import Settings
+from shared.errors import FieldError, InvalidInput
 from shared.runtime import service_readiness
+from shared.schemas import document_errors
 from shared.web import create_service_app, finalize
 
-from . import schemas
+from . import presenters, schemas
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ENTERPRISE = ("enterprise",)
 READERS = identity.ANY_SIGNED_IN  # each record is then checked: own enterprise, or within the official's area
-
-
-def error_response(exc: ServiceError) -> Response:
-    body = {"code": exc.status, "status": _STATUS_NAMES.get(exc.status, "Error"), "message": exc.message}
-    errors = getattr(exc, "errors", None)
-    if errors:
-        body["errors"] = errors
-    response = jsonify(body)
-    response.status_code = exc.status
-    return response
-
-
-_STATUS_NAMES = {403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Entity",
-                 503: "Service Unavailable"}
-
-
-def service_errors(view):
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except ServiceError as exc:
-            return error_response(exc)
-
-    return wrapper
 
 
 def vocabulary() -> dict:
@@ -73,23 +49,28 @@ def vocabulary() -> dict:
                      "counties": [{"code": c.code, "name": c.name} for c in l.counties]} for l in regions.LEAGUES],
         "minerals": [{"code": m.code, "name": m.name, "category": m.category, "industry_group": m.industry_group,
                       "well": m.well} for m in MINERALS],
+        "mineral_categories": dict(MINERAL_CATEGORIES),
         "scales": SCALES, "mining_methods": MINING_METHODS, "production_statuses": PRODUCTION_STATUSES,
         "industry_groups": {str(k): v for k, v in INDUSTRY_GROUPS.items()},
         "material_kinds": [k.to_dict() | {"item_label": k.item_label} for k in mat.KINDS],
     }
 
 
-def create_app(settings: Settings | None = None, *, service=None):
+def create_app(settings: Settings | None = None, *, intake=None):
+    """``intake``: a wired ``intake.bootstrap.Intake`` (tests); by default built on first use, so generating the
+    OpenAPI document never needs the database."""
     settings = settings or Settings.from_env()
-    holder: dict = {"service": service}
+    holder: dict = {"intake": intake}
 
-    def svc():
-        # Built on first use: generating the OpenAPI document never needs the database.
-        if holder["service"] is None:
-            from intake.bootstrap import build_service
+    def system():
+        if holder["intake"] is None:
+            from intake.bootstrap import bootstrap
 
-            holder["service"] = build_service(settings)
-        return holder["service"]
+            holder["intake"] = bootstrap(settings)
+        return holder["intake"]
+
+    def handle(command):
+        return system().bus.handle(command)
 
     def me():
         return identity.current_principal()
@@ -100,28 +81,25 @@ def create_app(settings: Settings | None = None, *, service=None):
     class Mines(MethodView):
         @identity.requires(*READERS)
         @mines.response(200, schemas.MineOut(many=True))
-        @service_errors
+        @document_errors(mines, 401, 403)
         def get(self):
             """Mines the caller may see: an enterprise its own, officials those of their area."""
-            today = svc().today()
-            return [views.mine_view(m, d, today) for m, d in svc().list_mines(me())]
+            return [presenters.mine_record_view(r) for r in handle(c.ListMines(me()))]
 
         @identity.requires(*ENTERPRISE)
         @mines.arguments(schemas.MineIn)
         @mines.response(201, schemas.MineOut)
-        @mines.alt_response(422, description="矿山信息有误：errors 按字段（如 mining_licence.valid_to）列出原因")
-        @mines.alt_response(403, description="只能登记本企业的矿山")
-        @service_errors
+        @document_errors(mines)
         def post(self, body):
             """Register a mine of the caller's enterprise (all errors at once, each naming its field)."""
             body.pop("expected_version", None)
-            mine, doc = svc().register_mine(me(), body)
-            return views.mine_view(mine, doc, svc().today()), 201
+            return presenters.mine_record_view(handle(c.RegisterMine(me(), body))), 201
 
     @mines.route("/vocabulary")
     class Vocabulary(MethodView):
         @identity.requires(*READERS)
-        @mines.response(200, description="盟市与旗县、矿种、规模、开采方式、生产状态、材料类型")
+        @mines.response(200, schemas.VocabularyOut)
+        @document_errors(mines, 401)
         def get(self):
             """The code lists of the mine register and of the materials (附件2 一)."""
             return vocabulary()
@@ -130,88 +108,70 @@ def create_app(settings: Settings | None = None, *, service=None):
     class MineView(MethodView):
         @identity.requires(*READERS)
         @mines.response(200, schemas.MineOut)
-        @mines.alt_response(403, description="其他企业的矿山，或不在管辖范围内")
-        @mines.alt_response(404, description="找不到该矿山")
-        @service_errors
+        @document_errors(mines, 401, 403, 404)
         def get(self, mine_id):
             """One mine."""
-            mine, doc = svc().get_mine(me(), mine_id)
-            return views.mine_view(mine, doc, svc().today())
+            return presenters.mine_record_view(handle(c.GetMine(me(), mine_id)))
 
         @identity.requires(*ENTERPRISE)
         @mines.arguments(schemas.MineIn)
         @mines.response(200, schemas.MineOut)
-        @mines.alt_response(409, description="矿山信息已在其他地方修改（expected_version 不一致）")
-        @service_errors
+        @document_errors(mines, 401, 403, 404, 409, 422)
         def put(self, body, mine_id):
             """Replace a mine's data (the whole mine, validated as on registration)."""
             expected = body.pop("expected_version", None)
-            mine, doc = svc().update_mine(me(), mine_id, body, expected)
-            return views.mine_view(mine, doc, svc().today())
+            return presenters.mine_record_view(handle(c.UpdateMine(me(), mine_id, body, expected)))
 
     apps = ApiBlueprint("applications", __name__, url_prefix="/api/v1/applications",
                         description="申报（自评估、申报材料、提交、审核进度）")
-
-    def app_view(loaded):
-        catalog = svc().catalog(loaded.app.catalog)
-        return views.application_view(loaded.app, loaded.doc, catalog, loaded.mine,
-                                      svc().mine_problems(loaded.app, loaded.mine))
 
     @apps.route("")
     class Applications(MethodView):
         @identity.requires(*READERS)
         @apps.arguments(schemas.ApplicationListQuery, location="query")
         @apps.response(200, schemas.ApplicationListItem(many=True))
-        @service_errors
+        @document_errors(apps)
         def get(self, query):
             """Applications the caller may see, newest first."""
-            return [views.application_list_item(d) for d in svc().list_applications(me(), **query)]
+            return [presenters.application_list_item(d) for d in handle(c.ListApplications(me(), **query))]
 
         @identity.requires(*ENTERPRISE)
         @apps.arguments(schemas.ApplicationCreate)
         @apps.response(201, schemas.ApplicationOut)
-        @apps.alt_response(409, description="该矿山已有进行中的申报")
-        @service_errors
+        @document_errors(apps, 401, 403, 409, 422)
         def post(self, body):
             """Start an application for one of the caller's mines, optionally with a first draft."""
-            kwargs = {"assessment": body.get("assessment"), "records": body.get("records"),
-                      "catalog_id": body.get("catalog")}
-            if body.get("declared_penalties") is not None:
-                kwargs["declared_penalties"] = body["declared_penalties"]
-            loaded = svc().start_application(me(), body["mine_id"], **kwargs)
-            return app_view(loaded), 201
+            command = c.StartApplication(
+                me(), body["mine_id"], assessment=body.get("assessment"), records=body.get("records"),
+                declared_penalties=c.UNSET if body.get("declared_penalties") is None else body["declared_penalties"],
+                catalog=body.get("catalog"))
+            return presenters.loaded_view(handle(command)), 201
 
     @apps.route("/<app_id>")
     class ApplicationView(MethodView):
         @identity.requires(*READERS)
         @apps.response(200, schemas.ApplicationOut)
-        @apps.alt_response(403, description="其他企业的申报，或不在管辖范围内")
-        @apps.alt_response(404, description="找不到该申报")
-        @service_errors
+        @document_errors(apps, 401, 403, 404)
         def get(self, app_id):
             """Status, latest score report, history, versions, materials and the working draft."""
-            return app_view(svc().load(me(), app_id))
+            return presenters.loaded_view(handle(c.GetApplication(me(), app_id)))
 
         @identity.requires(*ENTERPRISE)
         @apps.arguments(schemas.ApplicationUpdate)
         @apps.response(200, schemas.ApplicationOut)
-        @apps.alt_response(409, description="不是草稿或退回补正状态，或 expected_revision 已过期")
-        @service_errors
+        @document_errors(apps, 401, 403, 404, 409, 422)
         def put(self, body, app_id):
             """Edit the draft: the assessment, 检查记录 (all, or one with ``record``), the penalty declaration."""
-            kwargs = {}
-            for key in ("assessment", "records", "declared_penalties"):
-                if key in body:
-                    kwargs[key] = body[key]
+            fields = {key: body[key] for key in ("assessment", "records", "declared_penalties") if key in body}
             record = body.get("record")
             if record is not None:
                 indicator, text = record.get("indicator"), record.get("text", "")
                 if not isinstance(indicator, str) or not isinstance(text, (str, type(None))):
-                    return error_response(_invalid({"record": ["检查记录：应为 {indicator: 指标编号, text: 文字}"]}))
-                kwargs["record_patch"] = {indicator: text or ""}
-            loaded = svc().update_application(me(), app_id, expected_revision=body.get("expected_revision"),
-                                              **kwargs)
-            return app_view(loaded)
+                    raise InvalidInput("提交的数据有误，请按提示修改",
+                                       [FieldError("record", "检查记录：应为 {indicator: 指标编号, text: 文字}")])
+                fields["record_patch"] = {indicator: text or ""}
+            command = c.EditDraft(me(), app_id, expected_revision=body.get("expected_revision"), **fields)
+            return presenters.loaded_view(handle(command))
 
     @apps.route("/<app_id>/attachments")
     class Attachments(MethodView):
@@ -219,94 +179,76 @@ def create_app(settings: Settings | None = None, *, service=None):
         @apps.doc(requestBody={"required": True,
                                "content": {"multipart/form-data": {"schema": schemas.AttachmentUpload}}})
         @apps.response(201, schemas.AttachmentOut)
-        @apps.alt_response(413, description="超过部署的上传上限（GREENMINE_UPLOAD_MAX_BYTES）")
-        @apps.alt_response(422, description="类型、大小、扩展名或所属指标有误；网页、脚本、可执行文件一律拒收")
-        @service_errors
+        @document_errors(apps, 401, 403, 404, 409, 413, 422)
         def post(self, app_id):
             """Upload one file (a material of 附件2 一, or evidence of one indicator) to the draft."""
             try:
                 form = schemas.AttachmentUpload().load({**request.form.to_dict(), **request.files.to_dict()})
             except ValidationError as exc:
-                return error_response(_invalid(exc.messages))
+                raise InvalidInput("提交的数据有误，请按提示修改",
+                                   [FieldError(f, m) for f, ms in exc.messages.items() for m in ms]) from None
             upload = form["file"]
-            _loaded, ref = svc().add_attachment(me(), app_id, kind=form["kind"], indicator=form.get("indicator"),
-                                                stream=upload.stream, filename=upload.filename or "",
-                                                declared_type=upload.mimetype)
-            return views.attachment_view(ref, app_id), 201
+            _loaded, ref = handle(c.AddAttachment(me(), app_id, kind=form["kind"], indicator=form.get("indicator"),
+                                                  stream=upload.stream, filename=upload.filename or "",
+                                                  declared_type=upload.mimetype))
+            return presenters.attachment_view(ref, app_id), 201
 
     @apps.route("/<app_id>/attachments/<attachment_id>")
     class Attachment(MethodView):
         @identity.requires(*READERS)
-        @apps.response(200, description="文件（始终以附件下载：Content-Disposition: attachment）")
-        @service_errors
+        @apps.response(200, description="文件（始终以附件下载：Content-Disposition: attachment）",
+                       content_type="application/octet-stream")
+        @apps.doc(responses={"200": {"content": {"application/octet-stream": {"schema": schemas.BINARY}}}})
+        @document_errors(apps, 401, 403, 404)
         def get(self, app_id, attachment_id):
             """Download an attachment of the draft or of any version (recorded in the audit log)."""
-            ref, grid_out = svc().open_attachment(me(), app_id, attachment_id)
-            return download_response(ref, grid_out, svc().files)
+            ref, grid_out = handle(c.OpenAttachment(me(), app_id, attachment_id))
+            return download_response(ref, grid_out, system().files)
 
         @identity.requires(*ENTERPRISE)
         @apps.response(200, schemas.ApplicationOut)
-        @service_errors
+        @document_errors(apps, 401, 403, 404, 409)
         def delete(self, app_id, attachment_id):
             """Remove an attachment from the draft (versions that refer to it keep it)."""
-            return app_view(svc().remove_attachment(me(), app_id, attachment_id))
+            return presenters.loaded_view(handle(c.RemoveAttachment(me(), app_id, attachment_id)))
 
     @apps.route("/<app_id>/submit")
     class Submit(MethodView):
         @identity.requires(*ENTERPRISE)
         @apps.response(200, schemas.ApplicationOut)
-        @apps.alt_response(422, description="尚缺的材料、自评估错误、证照问题，逐项列出（errors）")
-        @apps.alt_response(409, description="当前状态不能提交")
-        @apps.alt_response(503, description="评分服务暂不可用（草稿不变）")
-        @service_errors
+        @document_errors(apps, 401, 403, 404, 409, 422, 503)
         def post(self, app_id):
-            """Submit (or resubmit after a return): freeze a version and publish intake.application_submitted."""
-            return app_view(svc().submit(me(), app_id))
+            """Submit (or resubmit after a return): freeze a version and publish intake.application_submitted.
+
+            422 lists what is still missing (materials, assessment errors, licences); 503: the scoring service
+            did not answer (the draft is unchanged)."""
+            return presenters.loaded_view(handle(c.SubmitApplication(me(), app_id)))
 
     @apps.route("/<app_id>/versions/<int:number>")
     class Version(MethodView):
         @identity.requires(*READERS)
         @apps.response(200, schemas.VersionOut)
-        @service_errors
+        @document_errors(apps, 401, 403, 404)
         def get(self, app_id, number):
             """A submitted version, frozen: readable for ever."""
-            _loaded, version = svc().get_version(me(), app_id, number)
-            return views.version_view(version, app_id)
+            return presenters.version_view(handle(c.GetVersion(me(), app_id, number)), app_id)
 
     @apps.route("/<app_id>/audit")
     class Audit(MethodView):
         @identity.requires(*READERS)
-        @apps.response(200, description="审计日志：谁在何时做了什么（含每次附件下载）")
-        @service_errors
+        @apps.response(200, schemas.AuditEntryOut(many=True))
+        @document_errors(apps, 401, 403, 404)
         def get(self, app_id):
-            """The append-only audit log of one application."""
-            svc().load(me(), app_id)
-            entries = AuditLog(svc().db).for_subject(app_id)
-            return [{"at": e["at"].isoformat(), "actor": e["actor"], "action": e["action"],
-                     "detail": _plain(e.get("detail"))} for e in entries]
+            """The append-only audit log of one application: who did what when (every download too)."""
+            return handle(c.GetAuditTrail(me(), app_id))
 
     app = create_service_app("intake", settings=settings, title="greenmine intake", blueprints=[mines, apps],
                              template_dirs=[TEMPLATES], readiness=service_readiness(settings, "intake"))
     from intake.entrypoints.pages import pages_blueprint
 
-    app.register_blueprint(pages_blueprint(svc, settings))
-    app.extensions["greenmine"]["intake_service"] = svc
+    app.register_blueprint(pages_blueprint(system, settings))
+    app.extensions["greenmine"]["intake"] = system
     return finalize(app)
-
-
-def _invalid(errors):
-    from intake.service_layer.errors import Invalid
-
-    return Invalid("提交的数据有误，请按提示修改", errors)
-
-
-def _plain(value):
-    from intake.domain.application import to_plain
-
-    try:
-        return to_plain(value)
-    except ValueError:
-        return str(value)
 
 
 def download_response(ref, grid_out, files) -> Response:
@@ -326,5 +268,3 @@ def _ascii_name(filename: str) -> str:
     ext = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
     safe = "".join(ch for ch in ext if ch.isascii() and ch.isalnum())[:8] or "bin"
     return f"attachment.{safe}"
-
-

@@ -13,32 +13,44 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import generate_csrf
 
+from intake.domain import commands as c
 from intake.domain import materials as mat
-from shared import regions
-from intake.domain.application import STATUSES, thaw
 from intake.domain.mine import INDUSTRY_GROUPS, MINERALS, MINING_METHODS, PRODUCTION_STATUSES, SCALES
-from intake.service_layer import views
+from intake.domain.minerals import MINERAL_CATEGORIES
+from intake.domain.plain import thaw
+from intake.domain.status import CLOSED_STATUSES, STATUSES
 from intake.service_layer.drafts import suggested_industry_variant
-from intake.service_layer.errors import Conflict, ServiceError
 from intake.service_layer.form import form_model
-from shared import identity
+from shared import identity, regions
+from shared.clock import beijing_date, utcnow
+from shared.errors import Conflict, DomainError
+from shared.web import http_status
+
+from . import presenters as views
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 VIEWERS = identity.ANY_SIGNED_IN
-MINERAL_CATEGORIES = {"energy": "能源矿产", "metal": "金属矿产", "nonmetal": "非金属矿产", "water_gas": "水气矿产",
-                      "construction": "建筑用砂石土、水泥灰岩、建筑石材"}
 
 
-def _error_page(exc: ServiceError):
-    return render_template("greenmine/error.html", status=exc.status, message=exc.message), exc.status
+def _error_page(exc: DomainError, detail: str = ""):
+    status = http_status(exc)
+    return render_template("greenmine/error.html", status=status, message=exc.message + detail), status
 
 
-def pages_blueprint(svc, settings) -> Blueprint:
+def pages_blueprint(system, settings) -> Blueprint:
+    """The pages; ``system()`` gives the wired service (``intake.bootstrap.Intake``): they read and act through its
+    bus, like the API."""
     pages = Blueprint("intake_pages", __name__, url_prefix="/intake", static_folder=str(STATIC),
                       static_url_path="/static")
 
     def me():
         return identity.current_principal()
+
+    def handle(command):
+        return system().bus.handle(command)
+
+    def today():
+        return beijing_date(system().bus.dependencies.get("clock", utcnow)())
 
     @pages.app_template_global("status_label")
     def status_label(status):
@@ -48,11 +60,11 @@ def pages_blueprint(svc, settings) -> Blueprint:
     @identity.requires("enterprise", "bureau", "department_reviewer", "region_office", "evaluator", "admin")
     def workspace():
         principal = me()
-        mines = [views.mine_view(m, d, svc().today()) for m, d in svc().list_mines(principal)]
-        applications = [views.application_list_item(d) for d in svc().list_applications(principal)]
+        mines = [views.mine_record_view(r) for r in handle(c.ListMines(principal))]
+        applications = [views.application_list_item(d) for d in handle(c.ListApplications(principal))]
         open_by_mine = {}
         for a in applications:
-            if a["status"] not in ("rejected", "not_listed", "removed"):
+            if a["status"] not in CLOSED_STATUSES:
                 open_by_mine.setdefault(a["mine_id"], a)
         return render_template("intake/workspace.html", mines=mines, applications=applications,
                                open_by_mine=open_by_mine, is_enterprise=principal.role == "enterprise")
@@ -68,7 +80,7 @@ def pages_blueprint(svc, settings) -> Blueprint:
         principal = me()
         data = mine.to_dict() if mine is not None else None
         return {
-            "mine": views.mine_view(mine, mine_doc, svc().today()) if mine is not None else None,
+            "mine": views.mine_view(mine, mine_doc, today()) if mine is not None else None,
             "mine_json": _js(data) if data else "null",
             "version": mine_doc.get("version") if mine_doc else None,
             "leagues": regions.LEAGUES,
@@ -94,9 +106,10 @@ def pages_blueprint(svc, settings) -> Blueprint:
     @identity.requires(*VIEWERS)
     def mine_page(mine_id):
         try:
-            mine, doc = svc().get_mine(me(), mine_id)
-        except ServiceError as exc:
+            record = handle(c.GetMine(me(), mine_id))
+        except DomainError as exc:
             return _error_page(exc)
+        mine, doc = record.mine, record.doc
         readonly = not (me().role == "enterprise" and me().enterprise == mine.credit_code)
         return render_template("intake/mine_form.html", **mine_form_context(mine, doc, readonly))
 
@@ -104,21 +117,21 @@ def pages_blueprint(svc, settings) -> Blueprint:
     @identity.requires("enterprise")
     def apply(mine_id):
         try:
-            loaded = svc().start_application(me(), mine_id)
+            loaded = handle(c.StartApplication(me(), mine_id))
         except Conflict as exc:
             flash(exc.message)
-            existing = svc().list_applications(me(), mine_id=mine_id)
-            open_ones = [d for d in existing if d["status"] not in ("rejected", "not_listed", "removed")]
+            existing = handle(c.ListApplications(me(), mine_id=mine_id))
+            open_ones = [d for d in existing if d["status"] not in CLOSED_STATUSES]
             if open_ones:
                 return redirect(f"/intake/applications/{open_ones[0]['_id']}")
             return redirect("/intake/")
-        except ServiceError as exc:
+        except DomainError as exc:
             return _error_page(exc)
         flash("已创建申报草稿，请填写自评估")
         return redirect(f"/intake/applications/{loaded.app.id}/form")
 
     def loaded_or_error(app_id):
-        return svc().load(me(), app_id)
+        return handle(c.GetApplication(me(), app_id))
 
     def can_edit(loaded) -> bool:
         principal = me()
@@ -126,17 +139,14 @@ def pages_blueprint(svc, settings) -> Blueprint:
                 and loaded.app.is_editable)
 
     def application_context(loaded):
-        catalog = svc().catalog(loaded.app.catalog)
-        view = views.application_view(loaded.app, loaded.doc, catalog, loaded.mine,
-                                      svc().mine_problems(loaded.app, loaded.mine))
-        return {"application": view, "can_edit": can_edit(loaded), "catalog": catalog}
+        return {"application": views.loaded_view(loaded), "can_edit": can_edit(loaded), "catalog": loaded.catalog}
 
     @pages.get("/applications/<app_id>")
     @identity.requires(*VIEWERS)
     def case(app_id):
         try:
             loaded = loaded_or_error(app_id)
-        except ServiceError as exc:
+        except DomainError as exc:
             return _error_page(exc)
         context = application_context(loaded)
         return render_template("intake/case.html", **context)
@@ -146,12 +156,11 @@ def pages_blueprint(svc, settings) -> Blueprint:
     def assessment_form(app_id):
         try:
             loaded = loaded_or_error(app_id)
-        except ServiceError as exc:
+        except DomainError as exc:
             return _error_page(exc)
         if loaded.mine is None:
             abort(404)
-        catalog = svc().catalog(loaded.app.catalog)
-        model = form_model(catalog, loaded.mine.industry_group, loaded.mine.mining_method)
+        model = form_model(loaded.catalog, loaded.mine.industry_group, loaded.mine.mining_method)
         context = application_context(loaded)
         draft = {"assessment": loaded.app.assessment, "records": dict(loaded.app.records),
                  "declared_penalties": loaded.app.declared_penalties}
@@ -169,7 +178,7 @@ def pages_blueprint(svc, settings) -> Blueprint:
         current = loaded.app.current_return or (loaded.app.returns[-1] if loaded.app.returns else None)
         if current is not None and loaded.app.status == "returned":
             reasons = dict(thaw(current.reasons))
-        hints = loaded.mine.prerequisite_hints(svc().today()).to_dict()
+        hints = loaded.mine.prerequisite_hints(today()).to_dict()
         variant = ((loaded.app.assessment or {}).get("mine") or {}).get("industry_variant") \
             or suggested_industry_variant(loaded.mine)
         return render_template(
@@ -183,7 +192,7 @@ def pages_blueprint(svc, settings) -> Blueprint:
     def materials(app_id):
         try:
             loaded = loaded_or_error(app_id)
-        except ServiceError as exc:
+        except DomainError as exc:
             return _error_page(exc)
         context = application_context(loaded)
         by_kind: dict[str, list] = {}
@@ -208,12 +217,10 @@ def pages_blueprint(svc, settings) -> Blueprint:
             abort(404)
         version = request.args.get("version", type=int)
         try:
-            result = svc().score_sheet(me(), app_id, version, fmt)
-        except ServiceError as exc:
-            errors = getattr(exc, "errors", None) or {}
-            detail = "；".join(m for msgs in errors.values() for m in msgs)
-            return render_template("greenmine/error.html", status=exc.status,
-                                   message=exc.message + (f"：{detail}" if detail else "")), exc.status
+            result = handle(c.GetScoreSheet(me(), app_id, version, fmt))
+        except DomainError as exc:
+            detail = "；".join(e.message for e in exc.errors)
+            return _error_page(exc, f"：{detail}" if detail else "")
         response = Response(result.content, mimetype=result.content_type.split(";")[0])
         if fmt == "xlsx":
             name = f"绿色矿山评分表-{app_id}" + (f"-第{version}版" if version else "") + ".xlsx"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from intake.domain import materials as mat
 from shared import regions
-from intake.domain.application import ACTIONS, STATUSES, thaw
+from intake.domain.plain import thaw
+from intake.domain.status import ACTIONS, STATUSES
 from intake.domain.mine import (
     INDUSTRY_GROUPS, LICENCES, MINING_METHODS, PRODUCTION_STATUSES, SCALES, Mine,
 )
@@ -214,3 +215,14 @@ def _dt(value):
     from datetime import datetime
 
     return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def mine_record_view(record) -> dict:
+    """A handler's ``MineRecord`` as the API and the pages show it."""
+    return mine_view(record.mine, record.doc, record.today)
+
+
+def loaded_view(loaded, include_draft: bool = True) -> dict:
+    """A handler's ``Loaded`` application as the API and the pages show it."""
+    return application_view(loaded.app, loaded.doc, loaded.catalog, loaded.mine, loaded.mine_problems,
+                            include_draft=include_draft)

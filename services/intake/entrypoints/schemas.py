@@ -298,3 +298,58 @@ class ApplicationListItem(_Out):
     versions_count = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+# -- vocabulary, audit, files ----------------------------------------------------------------------------------------
+
+class CountyOut(_Out):
+    code = fields.String()
+    name = fields.String()
+
+
+class LeagueOut(_Out):
+    code = fields.String()
+    name = fields.String()
+    division_code = fields.String()
+    counties = fields.List(fields.Nested(CountyOut))
+
+
+class MineralTypeOut(_Out):
+    code = fields.String()
+    name = fields.String()
+    category = fields.String()
+    industry_group = fields.Integer()
+    well = fields.Boolean(metadata={"description": "井采矿种（适用油气开采方式）"})
+
+
+class MaterialKindOut(_Out):
+    code = fields.String()
+    label = fields.String()
+    item = fields.Integer(allow_none=True)
+    item_label = fields.String(allow_none=True)
+    requirement = fields.String()
+    content_types = fields.List(fields.String())
+    max_bytes = fields.Integer()
+
+
+class VocabularyOut(_Out):
+    leagues = fields.List(fields.Nested(LeagueOut))
+    minerals = fields.List(fields.Nested(MineralTypeOut),
+                           metadata={"description": "矿种目录（contracts/vocabularies/minerals.yaml）"})
+    mineral_categories = fields.Dict(keys=fields.String(), values=fields.String())
+    scales = fields.Dict(keys=fields.String(), values=fields.String())
+    mining_methods = fields.Dict(keys=fields.String(), values=fields.String())
+    production_statuses = fields.Dict(keys=fields.String(), values=fields.String())
+    industry_groups = fields.Dict(keys=fields.String(), values=fields.String())
+    material_kinds = fields.List(fields.Nested(MaterialKindOut))
+
+
+class AuditEntryOut(_Out):
+    at = fields.String(metadata={"description": "ISO 8601 时间"})
+    actor = fields.Dict(metadata={"description": "username、role（及 enterprise、area、department）"})
+    action = fields.String()
+    detail = fields.Dict()
+
+
+#: OpenAPI's type of a downloaded file's bytes (no marshmallow field describes a whole body as bytes).
+BINARY = {"type": "string", "format": "binary"}

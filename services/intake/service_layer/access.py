@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from shared import regions
 
-from .errors import Forbidden
+from shared.errors import NotPermitted
+
+from .unit_of_work import Scope
 
 READERS = ("bureau", "department_reviewer", "region_office", "evaluator", "admin")
 
@@ -35,24 +37,24 @@ def can_read(principal, credit_code: str, league_code: str | None) -> bool:
 def check_read(principal, credit_code: str, league_code: str | None, what: str) -> None:
     if not can_read(principal, credit_code, league_code):
         if principal is not None and principal.role == "enterprise":
-            raise Forbidden(f"无权查看其他企业的{what}")
-        raise Forbidden(f"该{what}不在您的管辖范围内")
+            raise NotPermitted(f"无权查看其他企业的{what}")
+        raise NotPermitted(f"该{what}不在您的管辖范围内")
 
 
 def check_write(principal, credit_code: str, what: str) -> None:
     if principal is None or principal.role != "enterprise":
-        raise Forbidden(f"只有矿山企业可以修改{what}")
+        raise NotPermitted(f"只有矿山企业可以修改{what}")
     if principal.enterprise != credit_code:
-        raise Forbidden(f"无权修改其他企业的{what}")
+        raise NotPermitted(f"无权修改其他企业的{what}")
 
 
-def list_query(principal) -> dict | None:
-    """The Mongo filter of the records the principal may list (None: nothing)."""
+def scope(principal) -> Scope | None:
+    """The records the principal may list (None: nothing)."""
     if principal.role == "enterprise":
-        return {"credit_code": principal.enterprise} if principal.enterprise else None
+        return Scope(credit_code=principal.enterprise) if principal.enterprise else None
     if principal.role in READERS:
         if principal.covers_area("__everywhere__"):
-            return {}
+            return Scope()
         league = regions.find_league(principal.area) if principal.area else None
-        return {"league": league.code} if league else None
+        return Scope(league=league.code) if league else None
     return None

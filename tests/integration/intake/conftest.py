@@ -42,7 +42,8 @@ def client(intake_app):
 
 @pytest.fixture
 def service(intake_app):
-    return intake_app.extensions["greenmine"]["intake_service"]()
+    """The wired intake service behind the app (``intake.bootstrap.Intake``: bus, store, db, files)."""
+    return intake_app.extensions["greenmine"]["intake"]()
 
 
 @pytest.fixture

@@ -368,10 +368,14 @@ def test_submit_freezes_a_version_and_publishes_the_contract_event(ent1, draft, 
     assert actions[0] == "application_created" and actions[-1] == "application_submitted"
 
 
-def test_expired_licence_blocks_submission(ent1, draft, service):
+def test_expired_licence_blocks_submission(ent1, draft, intake_settings, service):
+    from intake.bootstrap import bootstrap
+    from intake.entrypoints.http import create_app
+
     ready(ent1, draft)
-    service.clock = lambda: datetime(2041, 3, 1, tzinfo=timezone.utc)
-    response = ent1.post(f"/api/v1/applications/{draft}/submit")
+    later = bootstrap(intake_settings, service.store, clock=lambda: datetime(2041, 3, 1, tzinfo=timezone.utc))
+    in_2041 = Api(create_app(intake_settings, intake=later).test_client(), intake_settings, ENT1)
+    response = in_2041.post(f"/api/v1/applications/{draft}/submit")
     assert response.status_code == 422
     assert "采矿许可证已于2040-12-31过期" in response.json["errors"]["mine.mining_licence.valid_to"][0]
 

@@ -172,8 +172,9 @@ def test_score_events_are_idempotent_and_other_stages_ignored(ent1, submitted, c
 
 
 def test_events_for_unknown_applications_or_versions_are_permanent_failures(submitted, service, consumer):
-    for envelope, handler in [(routed("app-unknown", 1), service.on_case_routed),
-                              (routed(submitted, 7), service.on_case_routed),
-                              (scored("app-unknown", 1, {}), service.on_assessment_scored)]:
+    handlers = service.bus.consumer_handlers()
+    for envelope, handler in [(routed("app-unknown", 1), handlers["review_routing.case_routed"]),
+                              (routed(submitted, 7), handlers["review_routing.case_routed"]),
+                              (scored("app-unknown", 1, {}), handlers["scoring.assessment_scored"])]:
         with pytest.raises(PermanentFailure):
             service.store.transaction(lambda tx: handler(envelope, tx))

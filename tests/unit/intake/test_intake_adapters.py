@@ -11,12 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from intake.adapters.files import UploadRefused, check_file, dangerous_reason, sniff
-from intake.adapters.translators import reasons_from_decision, submitted_event
+from intake.adapters.translators import submitted_event
 from intake.domain.application import Application
 from intake.domain.mine import Mine
 from intake.service_layer import access, drafts
 from intake.service_layer.form import form_model
-from intake.service_layer.handlers import _valid_reasons, verdict_problems
+from intake.service_layer.submission import reasons_from_decision, valid_reasons, verdict_problems
+from intake.service_layer.unit_of_work import Scope
 from intake_builders import ASSESSMENT, CREDIT_CODE, TODAY, at, attachment, mine_data, ready_application
 from shared import identity
 from shared.catalog import load_catalog
@@ -135,7 +136,7 @@ def test_decision_reasons_become_domain_reasons():
     ])
     assert reasons == {"9": "开采技术资料不全；缺少照片", "P2": "处罚未执行到位", "materials.site_photos": "照片模糊",
                        "general": "[现场核查] 排土场未见分层；请尽快补正"}
-    assert _valid_reasons({"99x": "无效键", "3": "有效"}) == {"general": "[99x] 无效键", "3": "有效"}
+    assert valid_reasons({"99x": "无效键", "3": "有效"}) == {"general": "[99x] 无效键", "3": "有效"}
 
 
 def test_verdict_problems_name_each_item():
@@ -203,9 +204,9 @@ def test_access_rules():
     assert access.can_read(ent, CREDIT_CODE, "baotou") and not access.can_read(other, CREDIT_CODE, "ordos")
     assert access.can_read(ordos, CREDIT_CODE, "ordos") and not access.can_read(ordos, CREDIT_CODE, "baotou")
     assert access.can_read(regional_reviewer, CREDIT_CODE, "alxa")
-    assert access.list_query(ordos) == {"league": "ordos"} and access.list_query(regional_reviewer) == {}
-    assert access.list_query(ent) == {"credit_code": CREDIT_CODE}
-    assert access.list_query(identity.Principal("v", "evaluator", area="自治区")) == {}
+    assert access.scope(ordos) == Scope(league="ordos") and access.scope(regional_reviewer) == Scope()
+    assert access.scope(ent) == Scope(credit_code=CREDIT_CODE)
+    assert access.scope(identity.Principal("v", "evaluator", area="自治区")) == Scope()
 
 
 def test_history_of_a_submission_is_dated_in_order():

@@ -15,11 +15,8 @@ from intake.domain.application import (
     STATUSES,
     TRANSITIONS,
     Application,
-    ApplicationCreated,
     ApplicationResubmitted,
-    ApplicationStatusChanged,
     ApplicationSubmitted,
-    ScoreReportRecorded,
     allowed_actions,
 )
 from intake.domain.errors import (
@@ -52,12 +49,12 @@ def returned(app: Application) -> Application:
 # -- creation ------------------------------------------------------------------------------------------------
 
 
-def test_start_creates_a_draft_with_history_and_event():
+def test_start_creates_a_draft_with_history():
     app = Application.start("a1", "m1", " 9144 0300 1922 0382 16", "nm-2025", at(), "u1")
     assert app.status == "draft" and app.status_label == "草稿" and app.is_editable
     assert app.credit_code == CREDIT_CODE
     assert [h.action for h in app.history] == ["created"]
-    assert app.events == [ApplicationCreated("a1", "m1", CREDIT_CODE, "nm-2025", at(), "u1")]
+    assert app.events == []  # only submissions are events other services hear of
     assert app.created_at == app.updated_at == at() and app.revision == 1
     assert app.versions == [] and app.latest_version is None
 
@@ -395,9 +392,8 @@ def test_return_and_resubmit(app):
     r = app.current_return
     assert r.version == 1 and r.actor == "nr-ordos" and r.comment == "请补充后重新提交"
     assert dict(r.reasons) == {"9": "缺少凿岩降尘的现场照片", "materials.site_photos": "照片不清晰"}
-    changed = app.events[-1]
-    assert isinstance(changed, ApplicationStatusChanged) and changed.to_status == "returned"
-    assert changed.detail["reasons"]["9"] == "缺少凿岩降尘的现场照片"
+    assert app.history[-1].action == "return" and app.history[-1].detail["to"] == "returned"
+    assert app.history[-1].detail["reasons"]["9"] == "缺少凿岩降尘的现场照片"
 
     # nothing changed yet: refused
     with pytest.raises(SubmissionRefused, match="没有任何修改"):
@@ -474,7 +470,7 @@ def test_score_report_written_once(app):
     submitted(app)
     assert app.record_score_report(1, REPORT, at(11), "scoring") is True
     assert app.version(1).score_report["verdict"] == "qualified"
-    assert app.events[-1] == ScoreReportRecorded("app-1", 1, "qualified", at(11))
+    assert app.history[-1].action == "score_recorded" and app.history[-1].detail["verdict"] == "qualified"
     assert app.record_score_report(1, dict(REPORT), at(12)) is False  # replayed event: no change
     with pytest.raises(VersionFrozen, match="已有评分结果"):
         app.record_score_report(1, {**REPORT, "total": "10.00"}, at(13))
@@ -503,13 +499,9 @@ def test_events_for_the_loop(app):
     returned(app)
     app.set_record("9", "补充", at(41), "ent-user")
     app.submit(at(42), "ent-user")
-    kinds = [(type(e).__name__, getattr(e, "action", None)) for e in app.events]
-    assert kinds == [
-        ("ApplicationSubmitted", None),
-        ("ApplicationStatusChanged", "route"),
-        ("ApplicationStatusChanged", "return"),
-        ("ApplicationResubmitted", None),
-    ]
+    kinds = [type(e).__name__ for e in app.pop_events()]
+    assert kinds == ["ApplicationSubmitted", "ApplicationResubmitted"]
+    assert app.events == []
 
 
 def test_round_trip_through_plain_json(app):
