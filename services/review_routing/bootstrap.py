@@ -1,42 +1,78 @@
-"""Composition root of the review_routing service: builds adapters only where the caller passed none.
+"""Composition root of the review_routing service: builds the message bus, with real adapters only where the
+caller passed none, and the consumer's handlers.
 
-Environment (besides the platform's, see docs/review-routing.md):
+Environment (besides the platform's, see docs/review-routing.md and `adapters/config.py`):
 `GREENMINE_REVIEW_DEPARTMENT_DAYS`, `GREENMINE_REVIEW_LEAD_DAYS`, `GREENMINE_REVIEW_RECHECK_DAYS`,
 `GREENMINE_REVIEW_DECISION_DAYS`, `GREENMINE_REVIEW_REMIND_EVERY_DAYS` (working days per step),
 `GREENMINE_REVIEW_SWEEP_SECONDS` (overdue sweep interval), `GREENMINE_REVIEW_PHOTO_MAX_BYTES`.
 """
 from __future__ import annotations
 
-import os
-
+from shared.bus import MessageBus
+from shared.catalog import load_catalog
+from shared.clock import utcnow
 from shared.config import Settings
 from shared.messaging import Handler
 from shared.runtime import service_store
+from shared.scoring_client import ScoringClient
 from shared.storage import ServiceStore, mongo_client
 
-from review_routing.adapters import repository
+from review_routing.adapters import config, repository
 from review_routing.adapters.directory import IdentityDirectory
-from review_routing.adapters.scoring_client import ScoringClient
+from review_routing.adapters.photos import PhotoStore
+from review_routing.adapters.unit_of_work import MongoReviewUnitOfWork
+from review_routing.domain import commands
 from review_routing.domain.photos import PhotoPolicy
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
-from review_routing.service_layer.handlers import TASK_EVENT_TYPES, ReviewService
+from review_routing.service_layer import decisions, routing, sweep, tasks, views
 
 SERVICE = "review_routing"
+sweep_interval_s = config.sweep_interval_s
+
+COMMAND_HANDLERS = {
+    commands.ClaimTask: tasks.claim_task,
+    commands.UnclaimTask: tasks.unclaim_task,
+    commands.TransferTask: tasks.transfer_task,
+    commands.RemindTask: tasks.remind_task,
+    commands.GiveOpinion: tasks.give_opinion,
+    commands.UploadPhoto: tasks.upload_photo,
+    commands.OpenPhoto: tasks.open_photo,
+    commands.ViewEvidence: tasks.view_evidence,
+    commands.ViewCaseEvidence: tasks.view_case_evidence,
+    commands.DecideCase: decisions.decide_case,
+    commands.ShowCase: decisions.show_case,
+    commands.SweepOverdue: sweep.sweep_overdue,
+    commands.ShowQueue: views.show_queue,
+    commands.ShowTask: views.show_task,
+    commands.ListColleagues: views.list_colleagues,
+    commands.ListCases: views.list_cases,
+    commands.ShowAuditLog: views.show_audit_log,
+}
+EVENT_HANDLERS = {
+    "intake.application_submitted": routing.route_submission,
+    "scoring.assessment_scored": routing.record_self_assessment,
+    **{event_type: routing.project_task_event for event_type in routing.TASK_EVENT_TYPES},
+}
 
 
-def build_service(settings: Settings, store: ServiceStore | None = None, *, scorer=None, directory=None,
-                  calendar: WorkingCalendar | None = None, policy: DeadlinePolicy | None = None,
-                  photo_policy: PhotoPolicy | None = None, clock=None, env=None) -> ReviewService:
-    env = os.environ if env is None else env
+def bootstrap(settings: Settings, store: ServiceStore | None = None, *, scoring=None, directory=None,
+              calendar: WorkingCalendar | None = None, policy: DeadlinePolicy | None = None,
+              photo_policy: PhotoPolicy | None = None, photo_files=None, clock=None, catalogs=None,
+              env=None) -> MessageBus:
+    """The review's bus. Nothing here connects yet: the clients connect on first use."""
     store = store or service_store(settings, SERVICE)
-    if scorer is None:
-        scorer = ScoringClient(settings.service_urls.get("scoring"))
+    if scoring is None:
+        scoring = ScoringClient(settings)
     if directory is None:
         directory = IdentityDirectory(mongo_client(settings.mongodb_uri)[settings.database_name("identity")])
-    options = {"clock": clock} if clock is not None else {}
-    return ReviewService(store, calendar=calendar or WorkingCalendar(), policy=policy or DeadlinePolicy.from_env(env),
-                         photo_policy=photo_policy or PhotoPolicy.from_env(env), directory=directory,
-                         scorer=scorer, **options)
+    dependencies = {
+        "clock": clock or utcnow, "catalogs": catalogs or load_catalog, "calendar": calendar or WorkingCalendar(),
+        "policy": policy or config.deadline_policy(env), "photo_policy": photo_policy or config.photo_policy(env),
+        "photo_files": photo_files or PhotoStore(store.db), "directory": directory, "scoring": scoring,
+    }
+    return MessageBus(uow_factory=lambda: MongoReviewUnitOfWork(store), command_handlers=COMMAND_HANDLERS,
+                      event_handlers=EVENT_HANDLERS, dependencies=dependencies,
+                      uow_for=lambda tx: MongoReviewUnitOfWork.within(store, tx))
 
 
 def ensure_indexes(store: ServiceStore) -> None:
@@ -44,36 +80,32 @@ def ensure_indexes(store: ServiceStore) -> None:
     repository.ensure_indexes(store.db)
 
 
-def event_handlers(settings: Settings, store: ServiceStore, service: ReviewService | None = None
-                   ) -> dict[str, Handler]:
-    """Event type -> handler(envelope, tx) for this service's consumer (see contracts/topics.yaml)."""
-    service = service or build_service(settings, store)
+def event_handlers(bus: MessageBus) -> dict[str, Handler]:
+    """Event type -> handler(envelope, tx) for this service's consumer (see contracts/topics.yaml). The
+    handlers that route and project also offer `.batch(envelopes, tx)` to the batching consumer."""
+    handlers = bus.consumer_handlers()
+    deps = bus.dependencies
+    uow_for = bus.uow_for
+    handlers["intake.application_submitted"] = batchable(
+        handlers["intake.application_submitted"],
+        lambda envelopes, tx: routing.route_submissions(
+            envelopes, uow_for(tx), catalogs=deps["catalogs"], calendar=deps["calendar"], policy=deps["policy"],
+            clock=deps["clock"]))
     # One handler object for every task event type, so that a chunk's task events are projected together.
-    task_events = batchable(service.on_task_events,
-                            lambda envelopes, tx: service.on_task_events(envelopes, tx, assume_new_assignments=True))
-    handlers: dict[str, Handler] = {
-        "intake.application_submitted": batchable(service.on_applications_submitted),
-        "scoring.assessment_scored": service.on_assessment_scored,
-    }
-    for event_type in TASK_EVENT_TYPES:
+    task_events = batchable(
+        handlers["review_routing.review_task_assigned"],
+        lambda envelopes, tx: routing.project_task_events(envelopes, uow_for(tx), assume_new_assignments=True))
+    for event_type in routing.TASK_EVENT_TYPES:
         handlers[event_type] = task_events
     return handlers
 
 
-def batchable(careful, fast=None) -> Handler:
-    """A handler(envelope, tx) that also offers `.batch(envelopes, tx)` to the batching consumer. The single
-    form (`careful`) is what the consumer falls back to when a chunk fails."""
+def batchable(single: Handler, batch) -> Handler:
+    """`single(envelope, tx)` offering `.batch(envelopes, tx)` to the batching consumer. The single form is
+    what the consumer falls back to when a chunk fails."""
     def handler(envelope, tx):
-        careful([envelope], tx)
+        single(envelope, tx)
 
-    handler.batch = fast or careful
+    handler.__name__ = getattr(single, "__name__", "handler")
+    handler.batch = batch
     return handler
-
-
-def sweep_interval_s(env=None) -> float:
-    env = os.environ if env is None else env
-    raw = env.get("GREENMINE_REVIEW_SWEEP_SECONDS", "")
-    try:
-        return max(1.0, float(raw)) if raw else 60.0
-    except ValueError:
-        raise ValueError(f"环境变量 GREENMINE_REVIEW_SWEEP_SECONDS 应为秒数,实为 {raw!r}") from None

@@ -12,9 +12,10 @@ import gridfs
 from bson import ObjectId
 
 from review_routing.adapters.repository import PHOTO_BUCKET
+from review_routing.service_layer.unit_of_work import PhotoFiles
 
 
-class PhotoStore:
+class PhotoStore(PhotoFiles):
     def __init__(self, db):
         self.bucket = gridfs.GridFSBucket(db, bucket_name=PHOTO_BUCKET)
 

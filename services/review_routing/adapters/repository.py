@@ -1,4 +1,5 @@
-"""MongoDB storage of the review service (database `<prefix>_review_routing`).
+"""MongoDB storage of the review service (database `<prefix>_review_routing`): the repositories of
+`service_layer.unit_of_work`, each bound to one transaction (`tx`).
 
 | collection | holds |
 |---|---|
@@ -9,20 +10,23 @@
 | `photos` | registered site-check photos (their bytes live in the GridFS bucket `site_photos`) |
 | `self_reports` | the enterprise's self-assessment reports (scoring.assessment_scored, stage self_assessment) |
 
-Every write goes through a `shared.storage.Transaction` (`tx`), so a change, its audit entry and its events are
-stored together or not at all. Documents carry a `version` for optimistic concurrency.
+Every read and write passes the transaction's session, so a change, its audit entry and its events are stored
+together or not at all. Documents carry a `version` for optimistic concurrency.
 """
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
+import re
 from typing import Any, Iterable
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReplaceOne
 
-from review_routing.domain.access import Actor
+from shared.storage import ConcurrencyError, Transaction
+
 from review_routing.domain.case import ReviewCase
 from review_routing.domain.task import ReviewTask
+from review_routing.service_layer.unit_of_work import (
+    AuditLog, CaseRepository, PhotoRepository, QueueQuery, QueueRepository, SelfReports, TaskRepository,
+)
 
 CASES, TASKS, QUEUE, AUDIT, PHOTOS, SELF_REPORTS = "cases", "tasks", "queue", "audit", "photos", "self_reports"
 PHOTO_BUCKET = "site_photos"
@@ -40,70 +44,186 @@ def ensure_indexes(db) -> None:
     db[PHOTOS].create_index([("task_id", ASCENDING)], name="by_task")
 
 
-# --- cases and tasks -------------------------------------------------------------------------------------------
-def load_case(tx, application_id: str) -> ReviewCase | None:
-    doc = tx.db[CASES].find_one({"_id": application_id}, session=tx.session)
-    return ReviewCase.from_dict(doc) if doc else None
+class _Repository:
+    collection = ""
+
+    def __init__(self, tx: Transaction):
+        self.tx = tx
+        self.coll = tx.db[self.collection]
+        self.session = tx.session
 
 
-def save_case(tx, case: ReviewCase) -> int:
-    case.version = tx.save_versioned(CASES, case.to_dict(), case.version)
-    return case.version
+class MongoCaseRepository(_Repository, CaseRepository):
+    collection = CASES
+
+    def get(self, application_id: str) -> ReviewCase | None:
+        doc = self.coll.find_one({"_id": application_id}, session=self.session)
+        return ReviewCase.from_dict(doc) if doc else None
+
+    def get_many(self, application_ids: Iterable[str]) -> dict[str, ReviewCase]:
+        return {d["_id"]: ReviewCase.from_dict(d)
+                for d in self.coll.find({"_id": {"$in": list(application_ids)}}, session=self.session)}
+
+    def add_many(self, cases: list[ReviewCase]) -> None:
+        if cases:
+            self.coll.insert_many([{**c.to_dict(), "version": c.version} for c in cases], ordered=True,
+                                  session=self.session)
+
+    def replace(self, case: ReviewCase, expected_version: int) -> None:
+        result = self.coll.replace_one({"_id": case.application_id, "version": expected_version},
+                                       {**case.to_dict(), "version": case.version}, session=self.session)
+        if result.matched_count != 1:
+            raise ConcurrencyError(f"cases/{case.application_id} changed since version {expected_version}")
+
+    def save(self, case: ReviewCase) -> int:
+        case.version = self.tx.save_versioned(CASES, case.to_dict(), case.version)
+        return case.version
+
+    def summaries(self, league: str | None, status: str | None) -> list[dict]:
+        query: dict[str, Any] = {}
+        if league:
+            query["league"] = league
+        if status:
+            query["status"] = status
+        return list(self.coll.find(query, {"versions.assessment": 0}, session=self.session).sort("_id", 1))
+
+    def decision_reasons(self, application_id: str, version_no: int) -> list[dict]:
+        doc = self.coll.find_one({"_id": application_id}, {"versions.assessment": 0}, session=self.session)
+        for version in (doc or {}).get("versions", []):
+            if version["version_no"] == version_no and version.get("decision"):
+                return version["decision"].get("reasons", [])
+        return []
 
 
-def load_task(tx, task_id: str) -> ReviewTask | None:
-    doc = tx.db[TASKS].find_one({"_id": task_id}, session=tx.session)
-    return ReviewTask.from_dict(doc) if doc else None
+class MongoTaskRepository(_Repository, TaskRepository):
+    collection = TASKS
+
+    def get(self, task_id: str) -> ReviewTask | None:
+        doc = self.coll.find_one({"_id": task_id}, session=self.session)
+        return ReviewTask.from_dict(doc) if doc else None
+
+    def of_case(self, application_id: str, version_no: int | None = None) -> list[ReviewTask]:
+        query: dict[str, Any] = {"application_id": application_id}
+        if version_no is not None:
+            query["version_no"] = version_no
+        docs = self.coll.find(query, session=self.session).sort([("version_no", 1), ("_id", 1)])
+        return [ReviewTask.from_dict(d) for d in docs]
+
+    def add_many(self, tasks: list[ReviewTask]) -> None:
+        if tasks:
+            self.coll.insert_many([{**t.to_dict(), "version": t.version} for t in tasks], ordered=True,
+                                  session=self.session)
+
+    def save(self, task: ReviewTask) -> int:
+        task.version = self.tx.save_versioned(TASKS, task.to_dict(), task.version)
+        return task.version
+
+    def previous(self, application_id: str, department: str, version_no: int) -> ReviewTask | None:
+        doc = self.coll.find_one({"application_id": application_id, "department": department,
+                                  "version_no": {"$lt": version_no}}, sort=[("version_no", -1)],
+                                 session=self.session)
+        return ReviewTask.from_dict(doc) if doc else None
+
+    def pending_due_before(self, day: str) -> list[str]:
+        return [d["_id"] for d in self.coll.find(
+            {"status": {"$in": ["open", "claimed"]}, "outcome": None, "due_date": {"$lt": day}}, {"_id": 1},
+            session=self.session)]
 
 
-def save_task(tx, task: ReviewTask) -> int:
-    task.version = tx.save_versioned(TASKS, task.to_dict(), task.version)
-    return task.version
+class MongoQueueRepository(_Repository, QueueRepository):
+    collection = QUEUE
+
+    def get_many(self, task_ids: Iterable[str]) -> dict[str, dict]:
+        ids = list(task_ids)
+        if not ids:
+            return {}
+        return {d["_id"]: d for d in self.coll.find({"_id": {"$in": ids}}, session=self.session)}
+
+    def add_many(self, entries: list[dict]) -> None:
+        if entries:
+            self.coll.insert_many(entries, ordered=True, session=self.session)
+
+    def replace_many(self, entries: list[dict]) -> None:
+        if entries:
+            self.coll.bulk_write([ReplaceOne({"_id": e["_id"]}, e) for e in entries], ordered=True,
+                                 session=self.session)
+
+    def search(self, query: QueueQuery) -> list[dict]:
+        return list(self.coll.find(queue_filter(query), session=self.session).sort([("due_date", 1), ("_id", 1)]))
 
 
-def insert_tasks(tx, tasks: Iterable[ReviewTask]) -> None:
-    docs = []
-    for task in tasks:
-        task.version = 1
-        docs.append({**task.to_dict(), "version": 1})
-    if docs:
-        tx.db[TASKS].insert_many(docs, ordered=True, session=tx.session)
+def queue_filter(query: QueueQuery) -> dict:
+    """The MongoDB filter of a queue query."""
+    out: dict[str, Any] = {"department": query.department}
+    if query.league:
+        out["league"] = query.league
+    if query.county:
+        out["county"] = query.county
+    if query.statuses is not None:
+        out["status"] = {"$in": list(query.statuses)}
+    due: dict[str, str] = {}
+    if query.due_until:
+        due["$lte"] = query.due_until
+    if query.due_from:
+        due["$gte"] = query.due_from
+    if query.due_before:
+        due["$lt"] = query.due_before
+    if due:
+        out["due_date"] = due
+    if query.mine:
+        out["$or"] = [{"mine_id": query.mine}, {"mine_name": {"$regex": re.escape(query.mine)}},
+                      {"application_id": query.mine}]
+    return out
 
 
-def tasks_of(tx, application_id: str, version_no: int | None = None) -> list[ReviewTask]:
-    query: dict[str, Any] = {"application_id": application_id}
-    if version_no is not None:
-        query["version_no"] = version_no
-    docs = tx.db[TASKS].find(query, session=tx.session).sort([("version_no", 1), ("_id", 1)])
-    return [ReviewTask.from_dict(d) for d in docs]
+class MongoAuditLog(_Repository, AuditLog):
+    collection = AUDIT
+
+    def add_many(self, entries: list[dict]) -> None:
+        if len(entries) == 1:
+            self.coll.insert_one(entries[0], session=self.session)
+        elif entries:
+            self.coll.insert_many(entries, ordered=True, session=self.session)
+
+    def entries(self, *, application_id: str | None = None, task_id: str | None = None,
+                limit: int = 500) -> list[dict]:
+        query: dict[str, Any] = {}
+        if application_id:
+            query["application_id"] = application_id
+        if task_id:
+            query["task_id"] = task_id
+        return list(self.coll.find(query, session=self.session)
+                    .sort([("at", DESCENDING), ("_id", ASCENDING)]).limit(limit))
 
 
-# --- audit -----------------------------------------------------------------------------------------------------
-def audit_doc(actor: Actor | None, action: str, at: datetime, *, application_id: str | None = None,
-              version_no: int | None = None, task_id: str | None = None, target: str | None = None,
-              detail: dict | None = None) -> dict:
-    return {
-        "_id": uuid.uuid4().hex, "at": at, "action": action,
-        "actor": actor.username if actor else "system", "actor_name": actor.name if actor else "系统",
-        "role": actor.role if actor else "system", "department": actor.department if actor else None,
-        "area": actor.area if actor else None,
-        "application_id": application_id, "version_no": version_no, "task_id": task_id, "target": target,
-        "detail": detail or {},
-    }
+class MongoPhotoRepository(_Repository, PhotoRepository):
+    collection = PHOTOS
+
+    def get(self, photo_id: str) -> dict | None:
+        return self.coll.find_one({"_id": photo_id}, session=self.session)
+
+    def of_task(self, task_id: str) -> list[dict]:
+        return list(self.coll.find({"task_id": task_id}, session=self.session).sort("uploaded_at", 1))
+
+    def ids_of_task(self, task_id: str) -> set[str]:
+        return {d["_id"] for d in self.coll.find({"task_id": task_id}, {"_id": 1}, session=self.session)}
+
+    def count_of_task(self, task_id: str) -> int:
+        return self.coll.count_documents({"task_id": task_id}, session=self.session)
+
+    def add(self, photo: dict) -> None:
+        self.coll.insert_one(photo, session=self.session)
 
 
-def audit(tx, actor: Actor | None, action: str, at: datetime, **fields) -> str:
-    """Append one audit entry (who, when, what). There is no update or delete for these."""
-    doc = audit_doc(actor, action, at, **fields)
-    tx.db[AUDIT].insert_one(doc, session=tx.session)
-    return doc["_id"]
+class MongoSelfReports(_Repository, SelfReports):
+    collection = SELF_REPORTS
 
+    def put(self, application_id: str, version_no: int, report: dict, scored_at: str) -> None:
+        key = f"{application_id}.v{version_no}"
+        self.coll.replace_one({"_id": key}, {"_id": key, "application_id": application_id, "version_no": version_no,
+                                             "report": report, "scored_at": scored_at},
+                              upsert=True, session=self.session)
 
-def audit_entries(db, *, application_id: str | None = None, task_id: str | None = None,
-                  limit: int = 500) -> list[dict]:
-    query: dict[str, Any] = {}
-    if application_id:
-        query["application_id"] = application_id
-    if task_id:
-        query["task_id"] = task_id
-    return list(db[AUDIT].find(query).sort([("at", DESCENDING), ("_id", ASCENDING)]).limit(limit))
+    def get(self, application_id: str, version_no: int) -> dict | None:
+        doc = self.coll.find_one({"_id": f"{application_id}.v{version_no}"}, session=self.session)
+        return doc["report"] if doc else None

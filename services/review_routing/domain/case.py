@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping
 
 from shared.catalog import Catalog
+from shared.decimals import plain
 
 from review_routing.domain.access import Actor
 from review_routing.domain.checks import CHECK_CODES, check as check_by_code
@@ -200,8 +201,7 @@ class ReviewCase:
                                   calendar.estimated_between(routed_on, due)))
         superseded = None
         if self.latest is not None and self.latest.status == "under_review":
-            self.latest.status = "superseded"
-            superseded = self.latest.version_no
+            self.latest.status, superseded = "superseded", self.latest.version_no
         self.league, self.county, self.catalog = profile.league, profile.county, payload["catalog"]
         self.mine, self.enterprise = dict(payload["mine"]), dict(payload["enterprise"])
         version = CaseVersion(
@@ -243,8 +243,7 @@ class ReviewCase:
                 "reasons", "退回补正须逐项写明需补正的内容" if outcome == "returned" else "不予通过须写明理由")])
         result = Decision(outcome, tuple(parsed), actor.username, actor.name, at,
                           dict(report) if report is not None else None)
-        version.decision = result
-        version.status = outcome
+        version.status, version.decision = outcome, result
         events = [e for e in (t.finalise(outcome, at, actor.username) for t in tasks) if e is not None]
         return result, events
 
@@ -374,11 +373,6 @@ def chosen_entry(sources: list[EntrySource]) -> EntrySource:
     return sources[0]
 
 
-def _num(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def rescore(assessment: Mapping, tasks: Iterable[ReviewTask],
             department_name: Callable[[str], str] = lambda code: code) -> dict:
     """The self-assessment with the reviewers' entries laid over it (see the module docstring)."""
@@ -388,7 +382,7 @@ def rescore(assessment: Mapping, tasks: Iterable[ReviewTask],
     for no, sources in reviewer_entries(tasks).items():
         chosen = chosen_entry(sources)
         if chosen.score is not None:
-            entry: dict[str, Any] = {"score": _num(chosen.score)}
+            entry: dict[str, Any] = {"score": plain(chosen.score)}
         else:
             reasons = [s.reason for s in sources if s.not_applicable and s.reason]
             entry = {"not_applicable": True, "reason": ";".join(dict.fromkeys(reasons))}

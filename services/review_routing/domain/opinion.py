@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Iterable, Mapping
+
+from shared.decimals import plain
 
 from review_routing.domain.errors import FieldError, InvalidInput
 
@@ -27,15 +29,6 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _dec(value: Decimal | None) -> str | None:
-    if value is None:
-        return None
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
 @dataclass(frozen=True)
 class IndicatorOpinion:
     indicator: int
@@ -48,7 +41,7 @@ class IndicatorOpinion:
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"indicator": self.indicator, "opinion": self.opinion}
         if self.score is not None:
-            out["score"] = _dec(self.score)
+            out["score"] = plain(self.score)
         if self.not_applicable:
             out["not_applicable"] = True
             out["reason"] = self.reason
@@ -184,22 +177,11 @@ class _Errors:
         self.items.append(FieldError(where, message))
 
 
-def _parse_score(raw: Any, points: Decimal, where: str, errors: _Errors) -> Decimal | None:
-    if isinstance(raw, bool) or not isinstance(raw, (int, str, Decimal, float)):
-        errors.add(where, "得分应为数字")
-        return None
-    try:
-        value = Decimal(str(raw).strip())
-    except InvalidOperation:
-        errors.add(where, f"得分应为数字,实为 {raw!r}")
-        return None
-    if not value.is_finite():
-        errors.add(where, "得分应为数字")
-        return None
+def _check_score(value: Decimal, points: Decimal, where: str, errors: _Errors) -> Decimal | None:
     if value < 0:
         errors.add(where, "得分不能为负数")
     elif value > points:
-        errors.add(where, f"得分不能超过该项标准分 {_dec(points)} 分")
+        errors.add(where, f"得分不能超过该项标准分 {plain(points)} 分")
     elif value != value.quantize(TWO_PLACES):
         errors.add(where, "得分最多保留两位小数")
     else:
@@ -207,10 +189,7 @@ def _parse_score(raw: Any, points: Decimal, where: str, errors: _Errors) -> Deci
     return None
 
 
-def _limited(value: Any, where: str, label: str, limit: int, errors: _Errors, required: bool = False) -> str:
-    if value is not None and not isinstance(value, str):
-        errors.add(where, f"{label}应为文本")
-        return ""
+def _limited(value: str | None, where: str, label: str, limit: int, errors: _Errors, required: bool = False) -> str:
     text = _text(value)
     if required and not text:
         errors.add(where, f"请填写{label}")
@@ -219,28 +198,16 @@ def _limited(value: Any, where: str, label: str, limit: int, errors: _Errors, re
     return text
 
 
-def _list(data: Mapping, key: str, errors: _Errors) -> list:
-    value = data.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        errors.add(key, "应为列表")
-        return []
-    return value
-
-
 def parse_opinion(data: Mapping, *, indicator_points: Mapping[int, Decimal], prerequisites: Iterable[str],
                   checks: Iterable[str], lead: bool, photo_ids: Iterable[str], today: date, opinion_id: str,
                   sequence: int, given_by: str, given_by_name: str, given_at: datetime,
                   supersedes: str | None) -> Opinion:
-    """Validate an opinion against its task; raises InvalidInput listing every problem."""
+    """Check an opinion against its task and the rules; raises InvalidInput listing every problem.
+
+    `data` has the shape of the opinion body with its values typed (the HTTP schema, `entrypoints/schemas.py`,
+    owns the shape: known keys, JSON types, integers, exact decimals, dates). These are the rules: what the
+    task covers, what must be said, what goes together."""
     errors = _Errors()
-    if not isinstance(data, Mapping):
-        raise InvalidInput("审核意见应为对象", [FieldError("(body)", "应为 JSON 对象")])
-    known = {"decision", "comments", "indicators", "prerequisites", "checks", "site_checks"}
-    for key in data:
-        if key not in known:
-            errors.add(str(key), "不认识的字段")
     decision = data.get("decision")
     if decision not in DECISIONS:
         errors.add("decision", "审核结论应为 agree(同意)、return(退回补正)或 disagree(不同意)")
@@ -249,18 +216,10 @@ def parse_opinion(data: Mapping, *, indicator_points: Mapping[int, Decimal], pre
     own_prerequisites, own_checks, available_photos = set(prerequisites), list(checks), set(photo_ids)
     indicators: list[IndicatorOpinion] = []
     seen: set[int] = set()
-    for n, raw in enumerate(_list(data, "indicators", errors)):
+    for n, raw in enumerate(data.get("indicators") or ()):
         where = f"indicators[{n}]"
-        if not isinstance(raw, Mapping):
-            errors.add(where, "应为对象")
-            continue
-        for key in raw:
-            if key not in ("indicator", "opinion", "score", "not_applicable", "reason", "record"):
-                errors.add(f"{where}.{key}", "不认识的字段")
         no = raw.get("indicator")
-        if isinstance(no, str) and no.isdigit():
-            no = int(no)
-        if not isinstance(no, int) or isinstance(no, bool):
+        if no is None:
             errors.add(f"{where}.indicator", "应为指标编号(整数)")
             continue
         if no not in indicator_points:
@@ -272,29 +231,23 @@ def parse_opinion(data: Mapping, *, indicator_points: Mapping[int, Decimal], pre
         seen.add(no)
         opinion = _limited(raw.get("opinion"), f"{where}.opinion", "意见", MAX_TEXT, errors)
         record = _limited(raw.get("record"), f"{where}.record", "检查记录", MAX_TEXT, errors)
-        not_applicable = raw.get("not_applicable", False)
-        if not isinstance(not_applicable, bool):
-            errors.add(f"{where}.not_applicable", "应为是/否")
-            not_applicable = False
+        not_applicable = bool(raw.get("not_applicable", False))
         reason = _limited(raw.get("reason"), f"{where}.reason", "不涉及的判定依据和理由", MAX_TEXT, errors,
                           required=not_applicable)
         score = None
-        if raw.get("score") not in (None, ""):
+        if raw.get("score") is not None:
             if not_applicable:
                 errors.add(f"{where}.score", "判定为不涉及项的指标不能同时给分")
             else:
-                score = _parse_score(raw["score"], indicator_points[no], f"{where}.score", errors)
+                score = _check_score(raw["score"], indicator_points[no], f"{where}.score", errors)
         elif reason and not not_applicable:
             errors.add(f"{where}.reason", "只有判定为不涉及项时才填写判定依据")
         indicators.append(IndicatorOpinion(no, opinion, score, not_applicable, reason if not_applicable else "",
                                            record))
 
     findings: list[PrerequisiteFinding] = []
-    for n, raw in enumerate(_list(data, "prerequisites", errors)):
+    for n, raw in enumerate(data.get("prerequisites") or ()):
         where = f"prerequisites[{n}]"
-        if not isinstance(raw, Mapping):
-            errors.add(where, "应为对象")
-            continue
         code = raw.get("prerequisite")
         if code not in own_prerequisites:
             errors.add(f"{where}.prerequisite", f"先决条件 {code} 不在本部门的审核任务中")
@@ -302,22 +255,19 @@ def parse_opinion(data: Mapping, *, indicator_points: Mapping[int, Decimal], pre
         if any(f.prerequisite == code for f in findings):
             errors.add(f"{where}.prerequisite", f"先决条件 {code} 重复填写")
             continue
-        if not isinstance(raw.get("met"), bool):
+        if raw.get("met") is None:
             errors.add(f"{where}.met", "请选择是否满足")
             continue
         note = _limited(raw.get("note"), f"{where}.note", "说明", MAX_TEXT, errors, required=not raw["met"])
         findings.append(PrerequisiteFinding(code, raw["met"], note))
 
     check_findings: list[CheckFinding] = []
-    raw_checks = _list(data, "checks", errors)
+    raw_checks = list(data.get("checks") or ())
     if raw_checks and not lead:
         errors.add("checks", "初审七项内容由牵头的盟市自然资源局填写")
         raw_checks = []
     for n, raw in enumerate(raw_checks):
         where = f"checks[{n}]"
-        if not isinstance(raw, Mapping):
-            errors.add(where, "应为对象")
-            continue
         code = raw.get("check")
         if code not in own_checks:
             errors.add(f"{where}.check", f"没有初审内容 {code}")
@@ -325,27 +275,23 @@ def parse_opinion(data: Mapping, *, indicator_points: Mapping[int, Decimal], pre
         if any(c.check == code for c in check_findings):
             errors.add(f"{where}.check", f"初审内容 {code} 重复填写")
             continue
-        if not isinstance(raw.get("passed"), bool):
+        if raw.get("passed") is None:
             errors.add(f"{where}.passed", "请选择是否通过")
             continue
         note = _limited(raw.get("note"), f"{where}.note", "说明", MAX_TEXT, errors, required=not raw["passed"])
         check_findings.append(CheckFinding(code, raw["passed"], note))
 
     site_checks: list[SiteCheck] = []
-    raw_sites = _list(data, "site_checks", errors)
+    raw_sites = list(data.get("site_checks") or ())
     if len(raw_sites) > MAX_SITE_CHECKS:
         errors.add("site_checks", f"一次最多填写 {MAX_SITE_CHECKS} 条现场检查记录")
     used_photos: set[str] = set()
     for n, raw in enumerate(raw_sites[:MAX_SITE_CHECKS]):
         where = f"site_checks[{n}]"
-        if not isinstance(raw, Mapping):
-            errors.add(where, "应为对象")
-            continue
-        inspectors_raw = raw.get("inspectors")
-        if isinstance(inspectors_raw, str):
+        inspectors_raw = raw.get("inspectors") or ()
+        if isinstance(inspectors_raw, str):          # typed as one line: 张工、李工
             inspectors_raw = re.split(r"[、,，;；\s]+", inspectors_raw)
-        inspectors = tuple(_text(p) for p in inspectors_raw or () if _text(p)) if isinstance(
-            inspectors_raw, (list, tuple)) else ()
+        inspectors = tuple(_text(p) for p in inspectors_raw if _text(p))
         if not inspectors:
             errors.add(f"{where}.inspectors", "请填写参加现场检查的工作人员")
         elif len(inspectors) > MAX_INSPECTORS or any(len(p) > 50 for p in inspectors):
@@ -353,17 +299,12 @@ def parse_opinion(data: Mapping, *, indicator_points: Mapping[int, Decimal], pre
         location = _limited(raw.get("location"), f"{where}.location", "检查地点(现场)", 200, errors, required=True)
         observations = _limited(raw.get("observations"), f"{where}.observations", "查看的内容和发现", MAX_TEXT,
                                 errors, required=True)
-        checked_on = None
-        try:
-            checked_on = date.fromisoformat(str(raw.get("checked_on") or ""))
-        except ValueError:
+        checked_on = raw.get("checked_on")
+        if checked_on is None:
             errors.add(f"{where}.checked_on", "检查日期格式应为 YYYY-MM-DD")
-        if checked_on is not None and checked_on > today:
+        elif checked_on > today:
             errors.add(f"{where}.checked_on", "检查日期不能晚于今天")
-        photos = raw.get("photos") or []
-        if not isinstance(photos, list) or not all(isinstance(p, str) for p in photos):
-            errors.add(f"{where}.photos", "应为照片编号列表")
-            photos = []
+        photos = list(raw.get("photos") or ())
         if len(photos) > MAX_PHOTOS:
             errors.add(f"{where}.photos", f"每条记录最多 {MAX_PHOTOS} 张照片")
         for photo in photos:
@@ -374,7 +315,6 @@ def parse_opinion(data: Mapping, *, indicator_points: Mapping[int, Decimal], pre
             used_photos.add(photo)
         if checked_on is not None:
             site_checks.append(SiteCheck(inspectors, location, checked_on, observations, tuple(photos)))
-
     if decision == "agree":
         for finding in findings:
             if not finding.met:

@@ -2,7 +2,6 @@
 (never by the name or the declared type alone), within a size limit; never served inline."""
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -17,20 +16,6 @@ EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}
 @dataclass(frozen=True)
 class PhotoPolicy:
     max_bytes: int = DEFAULT_MAX_BYTES
-
-    @classmethod
-    def from_env(cls, env=None) -> "PhotoPolicy":
-        env = os.environ if env is None else env
-        raw = env.get("GREENMINE_REVIEW_PHOTO_MAX_BYTES")
-        if raw in (None, ""):
-            return cls()
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError(f"环境变量 GREENMINE_REVIEW_PHOTO_MAX_BYTES 应为整数(字节),实为 {raw!r}") from None
-        if value < 1024:
-            raise ValueError("环境变量 GREENMINE_REVIEW_PHOTO_MAX_BYTES 不能小于 1024 字节")
-        return cls(value)
 
 
 def sniff(head: bytes) -> str | None:

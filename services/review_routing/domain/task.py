@@ -208,8 +208,8 @@ class ReviewTask:
         self.history.append(HistoryEntry(at, name, action, detail))
 
     def claim(self, actor: Actor, at: datetime) -> TaskEvent:
-        self.status = self._require("claim")
-        self.claimed_by, self.claimed_by_name, self.claimed_at = actor.username, actor.name, at
+        self.status, self.claimed_by, self.claimed_by_name, self.claimed_at = (
+            self._require("claim"), actor.username, actor.name, at)
         self._log(at, actor, "claim")
         return TaskEvent("claimed", self.task_id, at, actor.username, {"claimed_by": actor.username,
                                                                       "claimed_by_name": actor.name})
@@ -259,8 +259,7 @@ class ReviewTask:
             lead=self.lead, photo_ids=photo_ids, today=today, opinion_id=opinion_id,
             sequence=len(self.opinions) + 1, given_by=actor.username, given_by_name=actor.name, given_at=at,
             supersedes=previous.opinion_id if previous else None)
-        self.opinions.append(opinion)
-        self.status = target
+        self.status, self.opinions = target, [*self.opinions, opinion]
         if self.claimed_by is None:
             self.claimed_by, self.claimed_by_name, self.claimed_at = actor.username, actor.name, at
         self._log(at, actor, "give_opinion", opinion.decision_label + (
@@ -311,8 +310,7 @@ class ReviewTask:
         if self.status in ("open", "claimed"):
             reason = {"forwarded": "case_forwarded", "returned": "case_returned", "rejected": "case_rejected",
                       "superseded": "superseded"}[outcome]
-            self.status = self._require("close")
-            self.closed_reason = reason
+            self.status, self.closed_reason = self._require("close"), reason
             self._log(at, actor, "close", CLOSE_REASONS[reason])
             event = TaskEvent("closed", self.task_id, at, actor, {"reason": reason})
         self.outcome = outcome

@@ -7,20 +7,21 @@ corrects later computations. Time zone: 北京时间 (UTC+8, no daylight saving)
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Callable
 
-BEIJING = timezone(timedelta(hours=8), "CST")
+from shared.clock import BEIJING, beijing_date as _beijing_date
+
+__all__ = ["BEIJING", "beijing_date", "official_is_workday", "WorkingCalendar", "DeadlinePolicy"]
 
 
 def beijing_date(at: datetime) -> date:
-    """The calendar date in Beijing of an aware datetime."""
+    """The calendar date in Beijing of an aware datetime (a naive one is refused: deadlines depend on it)."""
     if at.tzinfo is None:
         raise ValueError("需要带时区的时间")
-    return at.astimezone(BEIJING).date()
+    return _beijing_date(at)
 
 
 @lru_cache(maxsize=4096)
@@ -75,33 +76,12 @@ class WorkingCalendar:
 
 @dataclass(frozen=True)
 class DeadlinePolicy:
-    """Working days allowed per step. Every value can be set from the environment (see `from_env`)."""
+    """Working days allowed per step (bootstrap reads them from the environment, see docs/review-routing.md)."""
     department_days: int = 10      # a department's review of a first submission
     lead_days: int = 15            # the lead bureau's own task (资料核查 + 实地核查 of the whole case)
     recheck_days: int = 5          # any task of a resubmitted version (复核补正材料)
     decision_days: int = 5         # the countersign decision, counted from the last department opinion
     remind_every_days: int = 3     # automatic 催办 of an overdue task, repeated every N working days
-
-    ENV = {"department_days": "GREENMINE_REVIEW_DEPARTMENT_DAYS", "lead_days": "GREENMINE_REVIEW_LEAD_DAYS",
-           "recheck_days": "GREENMINE_REVIEW_RECHECK_DAYS", "decision_days": "GREENMINE_REVIEW_DECISION_DAYS",
-           "remind_every_days": "GREENMINE_REVIEW_REMIND_EVERY_DAYS"}
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "DeadlinePolicy":
-        env = os.environ if env is None else env
-        values = {}
-        for name, variable in cls.ENV.items():
-            raw = env.get(variable)
-            if raw in (None, ""):
-                continue
-            try:
-                value = int(raw)
-            except ValueError:
-                raise ValueError(f"环境变量 {variable} 应为整数(工作日数),实为 {raw!r}") from None
-            if value < 1 or value > 365:
-                raise ValueError(f"环境变量 {variable} 应在 1 至 365 个工作日之间,实为 {value}")
-            values[name] = value
-        return cls(**values)
 
     def task_days(self, lead: bool, resubmission: bool) -> int:
         if resubmission:

@@ -11,20 +11,22 @@ import logging
 import signal
 import threading
 
+from shared.bus import MessageBus
 from shared.config import Settings
 from shared.logging import configure_logging
 from shared.runtime import service_store
 
 from review_routing.adapters.batching import BatchingConsumer
-from review_routing.bootstrap import SERVICE, build_service, ensure_indexes, event_handlers, sweep_interval_s
+from review_routing.bootstrap import SERVICE, bootstrap, ensure_indexes, event_handlers, sweep_interval_s
+from review_routing.domain.commands import SweepOverdue
 
 log = logging.getLogger(__name__)
 
 
-def sweep_forever(service, stop: threading.Event, interval_s: float) -> None:
+def sweep_forever(bus: MessageBus, stop: threading.Event, interval_s: float) -> None:
     while not stop.wait(interval_s):
         try:
-            sent = service.sweep_overdue()
+            sent = bus.handle(SweepOverdue())
             if sent:
                 log.info("overdue sweep sent %d events", sent)
         except Exception:  # the database may be away for a while; try again next round
@@ -36,8 +38,8 @@ def main(settings: Settings | None = None, stop: threading.Event | None = None) 
     configure_logging(f"{SERVICE}-consumer", settings.log_level)
     store = service_store(settings, SERVICE)
     ensure_indexes(store)
-    service = build_service(settings, store)
-    consumer = BatchingConsumer(SERVICE, settings, store, event_handlers(settings, store, service))
+    bus = bootstrap(settings, store)
+    consumer = BatchingConsumer(SERVICE, settings, store, event_handlers(bus))
     if stop is None:
         stop = threading.Event()
 
@@ -47,7 +49,7 @@ def main(settings: Settings | None = None, stop: threading.Event | None = None) 
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
-    sweeper = threading.Thread(target=sweep_forever, args=(service, stop, sweep_interval_s()), daemon=True,
+    sweeper = threading.Thread(target=sweep_forever, args=(bus, stop, sweep_interval_s()), daemon=True,
                                name="overdue-sweep")
     sweeper.start()
     log.info("consuming %s", ", ".join(consumer.topics))

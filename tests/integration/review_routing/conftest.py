@@ -12,13 +12,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "review_routing"))
 
-from review_harness import CountingConsumer, Harness, add_users, start_scoring  # noqa: E402
+from review_harness import Clock, CountingConsumer, Harness, add_users, start_scoring  # noqa: E402
 from shared.catalog import load_catalog  # noqa: E402
 from shared.messaging import OutboxRelay, ensure_topics, make_producer  # noqa: E402
 from shared.runtime import service_store  # noqa: E402
 from shared.storage import mongo_client  # noqa: E402
 
-from review_routing.bootstrap import build_service, ensure_indexes, event_handlers  # noqa: E402
+from review_routing.bootstrap import bootstrap, ensure_indexes, event_handlers  # noqa: E402
 from review_routing.entrypoints.http import create_app  # noqa: E402
 
 
@@ -31,9 +31,10 @@ def review(settings, registry):
     ensure_indexes(store)
     identity_db = mongo_client(settings.mongodb_uri)[settings.database_name("identity")]
     add_users(identity_db)
-    service = build_service(settings, store)
-    app = create_app(settings, service)
-    consumer = CountingConsumer("review_routing", settings, store, event_handlers(settings, store, service))
+    clock = Clock()
+    bus = bootstrap(settings, store, clock=clock)
+    app = create_app(settings, bus)
+    consumer = CountingConsumer("review_routing", settings, store, event_handlers(bus))
     relay = OutboxRelay(store, make_producer(settings))
     stop = threading.Event()
     threads = [threading.Thread(target=consumer.run, args=(stop,), daemon=True, name="review-consumer"),
@@ -42,7 +43,7 @@ def review(settings, registry):
     for thread in threads:
         thread.start()
     producer = make_producer(settings)
-    harness = Harness(settings, store, service, app, consumer, producer, identity_db)
+    harness = Harness(settings, store, bus, clock, app, consumer, producer, identity_db)
     try:
         yield harness
     finally:

@@ -9,6 +9,7 @@ import threading
 import time
 
 from shared import embedded, identity
+from shared.clock import utcnow
 from shared.messaging import encode
 
 from review_routing.adapters.batching import BatchingConsumer
@@ -46,11 +47,22 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1, what: str 
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+class Clock:
+    """The service's clock: real time unless a test sets `fixed`."""
+
+    def __init__(self):
+        self.fixed = None
+
+    def __call__(self):
+        return self.fixed or utcnow()
+
+
 @dataclasses.dataclass
 class Harness:
     settings: object
     store: object
-    service: object
+    bus: object
+    clock: Clock
     app: object
     consumer: CountingConsumer
     producer: object

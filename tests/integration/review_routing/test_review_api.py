@@ -9,6 +9,7 @@ import pytest
 
 from review_harness import wait_for
 from review_builders import SAND_MINE, submission, submitted_event
+from review_routing.domain.commands import SweepOverdue
 
 pytestmark = pytest.mark.integration
 
@@ -143,15 +144,14 @@ def test_overdue_sweep_flags_and_reminds_and_queues_show_it(review, catalog):
     ordos, _ = route_two_cases(review, catalog)
     latest_due = max(date.fromisoformat(t["due_date"]) for t in review.db["tasks"].find())
     day = latest_due + timedelta(days=3)
-    while not review.service.calendar.is_workday(day):
+    while not review.bus.dependencies["calendar"].is_workday(day):
         day += timedelta(days=1)
     late = datetime(day.year, day.month, day.day, 2, tzinfo=timezone.utc)      # 10:00 北京时间, a working day
-    real_clock = review.service.clock
-    review.service.clock = lambda: late
+    review.clock.fixed = late
     try:
-        sent = review.service.sweep_overdue()
+        sent = review.bus.handle(SweepOverdue())
         assert sent == 2 * len(ordos) + 2 * len(_)         # overdue + automatic reminder for every task
-        assert review.service.sweep_overdue() == 0          # once per day at most
+        assert review.bus.handle(SweepOverdue()) == 0       # once per day at most
         queue = review.call("GET", "/api/v1/review/queues/water_resources?overdue=true", "rv_water_resources")
         body = queue.get_json()
         assert [i["task_id"] for i in body["items"]] == [ordos["water_resources"]]
@@ -163,4 +163,4 @@ def test_overdue_sweep_flags_and_reminds_and_queues_show_it(review, catalog):
         case = review.call("GET", "/api/v1/review/cases/app-ordos", "bureau").get_json()
         assert len(case["versions"][0]["late"]) == len(ordos)
     finally:
-        review.service.clock = real_clock
+        review.clock.fixed = None

@@ -107,3 +107,11 @@ def points(catalog: Catalog, task) -> dict:
 
 
 ALL_CHECKS = [{"check": f"C{n}", "passed": True} for n in range(1, 8)]
+
+
+def opinion_body(data):
+    """An opinion as the API hands it to the domain: loaded through the HTTP schema (shape and JSON types;
+    raises InvalidInput naming the field, as the API answers)."""
+    from review_routing.entrypoints.schemas import OpinionBody, load
+
+    return load(OpinionBody(), data)

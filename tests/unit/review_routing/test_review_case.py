@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from review_builders import AT, ALL_CHECKS, BUREAU, points, reviewer, routed, submission, task_of
+from review_builders import AT, ALL_CHECKS, BUREAU, opinion_body, points, reviewer, routed, submission, task_of
 from review_routing.domain.case import (
     ReviewCase, chosen_entry, countersign_rows, decision_due, parse_reasons, rescore, reviewer_entries,
 )
@@ -32,7 +32,7 @@ def act(task, catalog, decision="agree", at=AT, **extra):
     data = {"decision": decision, "comments": extra.pop("comments", "意见"), **extra}
     if task.lead and decision == "agree":
         data.setdefault("checks", ALL_CHECKS)
-    task.give_opinion(actor, data, indicator_points=points(catalog, task), photo_ids=set(), today=at.date(), at=at,
+    task.give_opinion(actor, opinion_body(data), indicator_points=points(catalog, task), photo_ids=set(), today=at.date(), at=at,
                       opinion_id=f"op-{task.department}-{len(task.opinions)}")
     return task
 

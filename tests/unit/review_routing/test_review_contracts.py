@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from review_builders import AT, ALL_CHECKS, BUREAU, points, reviewer, routed, task_of
+from review_builders import AT, ALL_CHECKS, BUREAU, opinion_body, points, reviewer, routed, task_of
 from review_routing.adapters import events
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
 from shared.contracts import ContractRegistry
@@ -29,12 +29,12 @@ def test_routing_and_every_task_event_validate(catalog, registry):
     eco.claimed_by = actor.username
     happened += eco.flag_overdue(WorkingCalendar(), DeadlinePolicy(), date(2026, 3, 17),
                                  datetime(2026, 3, 17, 1, tzinfo=timezone.utc))
-    _, opinion_event = eco.give_opinion(actor, {
+    _, opinion_event = eco.give_opinion(actor, opinion_body({
         "decision": "agree", "indicators": [{"indicator": 3, "score": "0.8", "record": "r"},
                                             {"indicator": 16, "not_applicable": True, "reason": "无"}],
         "prerequisites": [{"prerequisite": "P1", "met": True}],
         "site_checks": [{"inspectors": ["张"], "location": "采场", "checked_on": "2026-03-02",
-                         "observations": "正常", "photos": ["ph-1"]}]},
+                         "observations": "正常", "photos": ["ph-1"]}]}),
         indicator_points=points(catalog, eco), photo_ids={"ph-1"}, today=date(2026, 3, 17), at=AT,
         opinion_id="op-1")
     happened.append(opinion_event)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from review_builders import AT, ALL_CHECKS
+from review_builders import AT, ALL_CHECKS, opinion_body
 from review_routing.domain.errors import InvalidInput
 from review_routing.domain.opinion import DECISIONS, Opinion, parse_opinion
 
@@ -15,7 +15,7 @@ POINTS = {3: Decimal("1"), 8: Decimal("5"), 16: Decimal("1"), 44: Decimal("1")}
 
 
 def parse(data, *, lead=False, photos=("ph-1",), prerequisites=("P1", "P5")):
-    return parse_opinion(data, indicator_points=POINTS, prerequisites=prerequisites,
+    return parse_opinion(opinion_body(data), indicator_points=POINTS, prerequisites=prerequisites,
                          checks=[f"C{n}" for n in range(1, 8)] if lead else [], lead=lead, photo_ids=photos,
                          today=date(2026, 3, 5), opinion_id="op-1", sequence=1, given_by="rv", given_by_name="审核员",
                          given_at=AT, supersedes=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from review_routing.domain.errors import InvalidInput
+from review_routing.adapters.config import photo_policy
 from review_routing.domain.photos import PhotoPolicy, check_photo, safe_filename
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
@@ -34,9 +35,9 @@ def test_safe_names_and_the_limit_from_the_environment():
     assert safe_filename('a"b<c>.png', "image/png") == "abc.png"
     assert safe_filename("", "image/jpeg") == "现场照片.jpg"
     assert safe_filename("x.exe", "image/jpeg") == "x.exe.jpg"
-    assert PhotoPolicy.from_env({"GREENMINE_REVIEW_PHOTO_MAX_BYTES": "2048"}).max_bytes == 2048
-    assert PhotoPolicy.from_env({}).max_bytes == 10 * 1024 * 1024
+    assert photo_policy({"GREENMINE_REVIEW_PHOTO_MAX_BYTES": "2048"}).max_bytes == 2048
+    assert photo_policy({}).max_bytes == 10 * 1024 * 1024
     with pytest.raises(ValueError, match="GREENMINE_REVIEW_PHOTO_MAX_BYTES"):
-        PhotoPolicy.from_env({"GREENMINE_REVIEW_PHOTO_MAX_BYTES": "big"})
+        photo_policy({"GREENMINE_REVIEW_PHOTO_MAX_BYTES": "big"})
     with pytest.raises(ValueError, match="1024"):
-        PhotoPolicy.from_env({"GREENMINE_REVIEW_PHOTO_MAX_BYTES": "10"})
+        photo_policy({"GREENMINE_REVIEW_PHOTO_MAX_BYTES": "10"})

@@ -8,7 +8,8 @@ from hypothesis import given, settings, strategies as st
 from review_builders import AT, ALL_CHECKS, BUREAU, points, reviewer, routed, task_of
 from review_routing.adapters import events
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
-from review_routing.service_layer.handlers import project_queue, queue_item
+from review_routing.service_layer.presenters import queue_item
+from review_routing.service_layer.routing import project_queue
 
 
 def lifecycle(catalog):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from review_builders import AT, ALL_CHECKS, points, reviewer, routed, task_of
+from review_builders import AT, ALL_CHECKS, opinion_body, points, reviewer, routed, task_of
 from review_routing.domain.access import Actor
 from review_routing.domain.errors import InvalidInput, InvalidTransition
 from review_routing.domain.task import ACTIONS, STATUSES, TRANSITIONS, ReviewTask, allowed_actions, task_id_for
@@ -26,7 +26,7 @@ def eco_task(catalog):
 
 
 def opine(task, catalog, actor, data, at=AT, photos=()):
-    return task.give_opinion(actor, data, indicator_points=points(catalog, task), photo_ids=set(photos),
+    return task.give_opinion(actor, opinion_body(data), indicator_points=points(catalog, task), photo_ids=set(photos),
                              today=at.date(), at=at, opinion_id=f"op-{len(task.opinions) + 1}")
 
 
@@ -192,7 +192,7 @@ class TaskMachine(RuleBasedStateMachine):
         if score is not None:
             data["indicators"] = [{"indicator": 3, "score": score}]
         self.clock += timedelta(minutes=1)
-        self._try(lambda: self.task.give_opinion(self.people[who], data,
+        self._try(lambda: self.task.give_opinion(self.people[who], opinion_body(data),
                                                  indicator_points=points(self.catalog, self.task), photo_ids=set(),
                                                  today=self.clock.date(), at=self.clock,
                                                  opinion_id=f"op-{len(self.seen)}"))

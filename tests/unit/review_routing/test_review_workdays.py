@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from review_routing.adapters.config import deadline_policy
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
 
 CAL = WorkingCalendar()
@@ -56,7 +57,7 @@ def test_policy_defaults_and_environment():
     policy = DeadlinePolicy()
     assert (policy.task_days(lead=False, resubmission=False), policy.task_days(lead=True, resubmission=False),
             policy.task_days(lead=False, resubmission=True)) == (10, 15, 5)
-    custom = DeadlinePolicy.from_env({"GREENMINE_REVIEW_DEPARTMENT_DAYS": "7", "GREENMINE_REVIEW_LEAD_DAYS": "",
+    custom = deadline_policy({"GREENMINE_REVIEW_DEPARTMENT_DAYS": "7", "GREENMINE_REVIEW_LEAD_DAYS": "",
                                       "GREENMINE_REVIEW_DECISION_DAYS": "3"})
     assert (custom.department_days, custom.lead_days, custom.decision_days) == (7, 15, 3)
     assert custom.task_due(CAL, date(2026, 3, 2), lead=False, resubmission=False) == date(2026, 3, 11)
@@ -66,7 +67,7 @@ def test_policy_defaults_and_environment():
 @pytest.mark.parametrize("value,message", [("ten", "应为整数"), ("0", "1 至 365"), ("400", "1 至 365")])
 def test_policy_refuses_bad_environment_values(value, message):
     with pytest.raises(ValueError, match=message) as raised:
-        DeadlinePolicy.from_env({"GREENMINE_REVIEW_RECHECK_DAYS": value})
+        deadline_policy({"GREENMINE_REVIEW_RECHECK_DAYS": value})
     assert "GREENMINE_REVIEW_RECHECK_DAYS" in str(raised.value)
 
 

@@ -1,0 +1,217 @@
+"""The review API's answers as marshmallow schemas: what each operation returns (see `service_layer`)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+Str = fields.String
+Int = fields.Integer
+Bool = fields.Boolean
+
+
+def _maybe(field_class, **kwargs):
+    return field_class(allow_none=True, **kwargs)
+
+
+def _objects(description: str = ""):
+    return fields.List(fields.Dict(), metadata={"description": description} if description else {})
+
+
+class QueueItem(Schema):
+    task_id = Str(required=True)
+    application_id = Str(required=True)
+    version_no = Int(required=True)
+    department = Str(required=True)
+    league = Str(required=True)
+    county = Str()
+    lead = Bool()
+    mine_id = Str()
+    mine_name = Str()
+    indicators = Int(metadata={"description": "本任务的指标数"})
+    prerequisites = Int()
+    evidence = Int(metadata={"description": "材料数"})
+    status = Str(required=True)
+    status_label = Str()
+    claimed_by = _maybe(Str)
+    due_date = _maybe(Str, metadata={"description": "到期日(YYYY-MM-DD)"})
+    overdue = Bool()
+    days_overdue = Int()
+    reminders = Int()
+    decision = _maybe(Str)
+    opinions = Int()
+    closed_reason = _maybe(Str)
+    assigned_at = _maybe(Str)
+
+
+class Queue(Schema):
+    department = Str(required=True)
+    department_name = Str()
+    today = Str(metadata={"description": "北京时间的今天"})
+    total = Int(required=True)
+    overdue = Int()
+    items = fields.List(fields.Nested(QueueItem), required=True)
+
+
+class TaskSummary(Schema):
+    task_id = Str(required=True)
+    status = Str(required=True)
+    status_label = Str()
+    claimed_by = _maybe(Str)
+    version = Int(metadata={"description": "任务的版本(乐观并发)"})
+
+
+class Reminded(TaskSummary):
+    reminders = Int(metadata={"description": "催办次数"})
+
+
+class OpinionRecorded(TaskSummary):
+    opinion_id = Str(required=True)
+    sequence = Int(required=True, metadata={"description": "第几次意见"})
+    supersedes = _maybe(Str, metadata={"description": "被替代的意见编号"})
+
+
+class Colleague(Schema):
+    username = Str(required=True)
+    name = Str()
+
+
+class Photo(Schema):
+    photo_id = Str(required=True)
+    task_id = Str()
+    filename = Str()
+    content_type = Str()
+    size = Int()
+    sha256 = Str()
+    uploaded_by = Str()
+    uploaded_by_name = Str()
+    uploaded_at = Str()
+    url = Str(metadata={"description": "下载地址(以附件下载)"})
+
+
+class AuditEntry(Schema):
+    id = Str(required=True)
+    at = Str(required=True)
+    action = Str(required=True, metadata={"description": "task_claimed、evidence_viewed、decision_recorded …"})
+    actor = Str()
+    actor_name = Str()
+    role = Str()
+    department = _maybe(Str)
+    area = _maybe(Str)
+    application_id = _maybe(Str)
+    version_no = _maybe(Int)
+    task_id = _maybe(Str)
+    target = _maybe(Str)
+    detail = fields.Dict()
+
+
+class TaskView(Schema):
+    task_id = Str(required=True)
+    application_id = Str(required=True)
+    version_no = Int(required=True)
+    department = Str(required=True)
+    department_name = Str()
+    lead = Bool()
+    league = Str()
+    county = _maybe(Str)
+    catalog = Str()
+    mine = fields.Dict()
+    enterprise = fields.Dict()
+    resubmission = Bool()
+    routed_at = Str()
+    due_date = Str()
+    due_estimated = Bool()
+    status = Str(required=True)
+    status_label = Str()
+    claimed_by = _maybe(Str)
+    claimed_by_name = _maybe(Str)
+    overdue = Bool()
+    days_overdue = Int()
+    outcome = _maybe(Str)
+    outcome_label = _maybe(Str)
+    closed_reason = _maybe(Str)
+    indicators = _objects("指标:名称、标准分、评分说明、自评、材料、本部门当前意见")
+    prerequisites = _objects("先决条件及本部门的判定")
+    checks = _objects("初审七项内容(牵头任务)")
+    attachments = _objects("本任务的申报材料")
+    other_attachments = _objects()
+    opinions = _objects("意见(最新在前)")
+    reminders = _objects()
+    transfers = _objects()
+    history = _objects()
+    photos = fields.List(fields.Nested(Photo))
+    previous = _maybe(fields.Dict, metadata={"description": "本部门对上一版的意见"})
+    returned_reasons = _objects("上一版退回补正的理由")
+    permissions = fields.Dict(keys=Str(), values=Bool())
+
+
+class CaseSummary(Schema):
+    application_id = Str(required=True)
+    league = Str()
+    county = _maybe(Str)
+    mine = Str()
+    enterprise = Str()
+    version_no = Int()
+    status = Str()
+    status_label = Str()
+    tasks = Int()
+    agreed = Int()
+    with_opinion = Int()
+    overdue = Int()
+    routed_at = Str()
+
+
+class CaseVersionView(Schema):
+    version_no = Int(required=True)
+    resubmission = Bool()
+    submitted_at = Str()
+    routed_at = Str()
+    status = Str()
+    status_label = Str()
+    warnings = fields.List(Str())
+    tasks = _objects("各部门办理情况")
+    decision = _maybe(fields.Dict)
+    attachments = _objects()
+    late = _objects("逾期的部门")
+    decision_due = _maybe(Str)
+    decision_overdue = Bool()
+    all_agreed = Bool()
+    side_by_side = fields.Dict(metadata={"description": "各部门意见并列"})
+    self_report = _maybe(fields.Dict, metadata={"description": "企业自评的评分结果"})
+    rescored_assessment = fields.Dict(metadata={"description": "按审核意见重新评分所用的评估数据"})
+    report = _maybe(fields.Dict, metadata={"description": "按审核意见重新评分的结果"})
+    report_error = _maybe(fields.Dict)
+
+
+class CaseView(Schema):
+    application_id = Str(required=True)
+    league = Str()
+    county = _maybe(Str)
+    catalog = Str()
+    mine = fields.Dict()
+    enterprise = fields.Dict()
+    status = Str()
+    status_label = Str()
+    latest_version = _maybe(Int)
+    today = Str()
+    can_decide = Bool()
+    checks = _objects()
+    prerequisites = _objects()
+    versions = fields.List(fields.Nested(CaseVersionView), metadata={"description": "最新版本在前"})
+
+
+class Reason(Schema):
+    indicator = _maybe(Int)
+    prerequisite = _maybe(Str)
+    check = _maybe(Str)
+    text = Str(required=True)
+
+
+class DecisionRecorded(Schema):
+    application_id = Str(required=True)
+    version_no = Int(required=True)
+    decision = Str(required=True, metadata={"description": "forwarded / returned / rejected"})
+    label = Str()
+    reasons = fields.List(fields.Nested(Reason))
+    decided_by = Str()
+    decided_by_name = Str()
+    decided_at = Str()
+    report = _maybe(fields.Dict, metadata={"description": "决定所依据的重新评分"})

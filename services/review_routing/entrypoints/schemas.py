@@ -1,0 +1,199 @@
+"""The review API's bodies and answers as marshmallow schemas (the OpenAPI document is generated from them).
+
+The request bodies own their SHAPE: which keys exist and their JSON types (integers, exact decimals, dates,
+booleans), unknown keys refused. The RULES (what a task covers, what must be said, ranges, what goes together)
+belong to the domain (`domain/opinion.py`, `domain/case.py`), which reports every problem with its field.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from flask_smorest.fields import Upload
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from shared.web import translate_messages
+
+from review_routing.domain.case import DECISIONS as CASE_DECISIONS
+from review_routing.domain.errors import FieldError, InvalidInput
+from review_routing.domain.opinion import DECISIONS as OPINION_DECISIONS
+from review_routing.domain.task import STATUSES
+
+INVALID_BODY = "提交的数据有误,请按提示修改"
+
+
+# --- reading bodies ---------------------------------------------------------------------------------------------
+def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as the platform's field paths: ``indicators[0].score``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                path = f"{prefix}[{key}]"
+            elif key == "_schema":
+                path = prefix or "(body)"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            for field, texts in flatten(value, path).items():
+                out.setdefault(field, []).extend(texts)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out[prefix or "(body)"] = list(messages)
+    elif isinstance(messages, list):
+        for value in messages:
+            for field, texts in flatten(value, prefix).items():
+                out.setdefault(field, []).extend(texts)
+    else:
+        out[prefix or "(body)"] = [str(messages)]
+    return out
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    return [FieldError(field, text) for field, texts in flatten(translate_messages(error.messages)).items()
+            for text in texts]
+
+
+def load(schema: Schema, data) -> dict:
+    """`data` loaded through `schema`, or InvalidInput naming each field (what the HTTP layer answers)."""
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise InvalidInput(INVALID_BODY, field_errors(error)) from None
+
+
+class ReviewParser(FlaskParser):
+    """Request bodies with exact decimals (0.1 stays Decimal("0.1")), and errors named by field path."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        return json.loads(req.get_data(cache=True) or b"null", parse_float=Decimal)
+
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        raise InvalidInput(INVALID_BODY, field_errors(error))
+
+
+# --- request bodies ---------------------------------------------------------------------------------------------
+class QueueArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(metadata={"description": "状态,可用逗号分隔多个:" + "、".join(
+        f"{k}({v})" for k, v in STATUSES.items())})
+    due_before = fields.Date(metadata={"description": "到期日不晚于(YYYY-MM-DD)"})
+    due_after = fields.Date(metadata={"description": "到期日不早于(YYYY-MM-DD)"})
+    league = fields.String(metadata={"description": "盟市(须在本人辖区内)"})
+    mine = fields.String(metadata={"description": "矿山名称(包含)、矿山编号或申报编号"})
+    overdue = fields.Boolean(metadata={"description": "true 只看逾期,false 只看未逾期"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class CaseArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    league = fields.String(metadata={"description": "盟市"})
+    status = fields.String(metadata={"description": "under_review / forwarded / returned / rejected / superseded"})
+
+
+class TransferBody(Schema):
+    to_user = fields.String(required=True, metadata={"description": "同部门、同辖区审核人员的用户名"})
+    reason = fields.String(required=True, metadata={"description": "转办原因"})
+
+
+class RemindBody(Schema):
+    message = fields.String(load_default="", metadata={"description": "催办内容(可空)"})
+
+
+class PhotoUpload(Schema):
+    photo = Upload(required=True, metadata={"description": "JPEG 或 PNG,不超过 GREENMINE_REVIEW_PHOTO_MAX_BYTES"})
+
+
+NUMBER = "得分应为数字"
+
+
+class IndicatorOpinionBody(Schema):
+    indicator = fields.Integer(metadata={"description": "指标编号"},
+                               error_messages={"invalid": "应为指标编号(整数)", "null": "应为指标编号(整数)"})
+    opinion = fields.String(metadata={"description": "意见"})
+    score = fields.Decimal(allow_nan=False, allow_none=True,
+                           metadata={"description": "得分(不超过标准分,最多两位小数)", "example": "1.5"},
+                           error_messages={"invalid": NUMBER, "special": NUMBER})
+    not_applicable = fields.Boolean(metadata={"description": "判定为不涉及项"})
+    reason = fields.String(metadata={"description": "不涉及的判定依据和理由"})
+    record = fields.String(metadata={"description": "检查记录"})
+
+    @pre_load
+    def _blank_score(self, data, **_):
+        if isinstance(data, dict) and data.get("score") == "":
+            data = {**data, "score": None}
+        return data
+
+
+class PrerequisiteFindingBody(Schema):
+    prerequisite = fields.String(metadata={"description": "先决条件编号(P1…)"})
+    met = fields.Boolean(metadata={"description": "是否满足"})
+    note = fields.String(metadata={"description": "说明(不满足时必填)"})
+
+
+class CheckFindingBody(Schema):
+    check = fields.String(metadata={"description": "初审内容 C1–C7"})
+    passed = fields.Boolean(metadata={"description": "是否通过"})
+    note = fields.String(metadata={"description": "说明(未通过时必填)"})
+
+
+class Inspectors(fields.List):
+    """A list of names, or the names typed on one line (张工、李工)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.String(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            return value
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class SiteCheckBody(Schema):
+    inspectors = Inspectors(metadata={"description": "参加现场检查的工作人员(也可为一行,用、分隔)"})
+    location = fields.String(metadata={"description": "检查地点(现场)"})
+    checked_on = fields.Date(metadata={"description": "检查日期"},
+                             error_messages={"invalid": "检查日期格式应为 YYYY-MM-DD"})
+    observations = fields.String(metadata={"description": "查看的内容和发现"})
+    photos = fields.List(fields.String(), metadata={"description": "本任务已上传的照片编号"},
+                         error_messages={"invalid": "应为照片编号列表"})
+
+
+class OpinionBody(Schema):
+    """A department's opinion on its task. Which decisions, indicators, prerequisites and checks are allowed
+    and what must be said with them is checked by the domain (422 with every problem by field)."""
+
+    decision = fields.String(metadata={"description": "同意 / 退回补正 / 不同意(必填)",
+                                       "enum": list(OPINION_DECISIONS)})
+    comments = fields.String(metadata={"description": "总体意见(退回补正、不同意时须写明理由)"})
+    indicators = fields.List(fields.Nested(IndicatorOpinionBody),
+                             metadata={"description": "逐项意见(仅限本任务的指标);得分与不涉及二选一"})
+    prerequisites = fields.List(fields.Nested(PrerequisiteFindingBody))
+    checks = fields.List(fields.Nested(CheckFindingBody), metadata={"description": "牵头任务:附件2 二 (一)–(七) 即 C1–C7"})
+    site_checks = fields.List(fields.Nested(SiteCheckBody),
+                              metadata={"description": "现场检查记录:谁、到哪里、哪天、看了什么、照片"})
+
+
+class ReasonBody(Schema):
+    indicator = fields.Integer(allow_none=True, metadata={"description": "指标编号"})
+    prerequisite = fields.String(allow_none=True, metadata={"description": "先决条件编号"})
+    check = fields.String(allow_none=True, metadata={"description": "初审内容 C1–C7"})
+    text = fields.String(metadata={"description": "理由(必填)"})
+
+
+class DecisionBody(Schema):
+    """The lead bureau's decision; whether it may be taken and what its reasons must say is the domain's."""
+
+    version_no = fields.Integer(strict=True, metadata={"description": "默认最新版本"},
+                                error_messages={"invalid": "应为申报版本号(整数)"})
+    decision = fields.String(metadata={"description": "通过(报自治区)/ 退回补正 / 不予通过(必填)",
+                                       "enum": list(CASE_DECISIONS)})
+    reasons = fields.List(fields.Nested(ReasonBody), allow_none=True,
+                          metadata={"description": "退回补正、不予通过须逐条写明理由"})

@@ -1,0 +1,177 @@
+"""The review's read models as plain JSON-ready dicts (what the pages and the API show); pure functions."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Mapping
+
+from shared.catalog import Catalog
+from shared.decimals import plain
+
+from review_routing.domain.case import chosen_entry, reviewer_entries
+from review_routing.domain.checks import INITIAL_REVIEW_CHECKS, check as check_by_code
+from review_routing.domain.task import OUTCOMES, STATUSES, ReviewTask
+from review_routing.domain.workdays import WorkingCalendar
+
+
+def queue_item(doc: Mapping, today: date, calendar: WorkingCalendar) -> dict:
+    due = date.fromisoformat(doc["due_date"]) if doc.get("due_date") else None
+    pending = doc.get("status") in ("open", "claimed")
+    overdue = bool(due and pending and today > due)
+    return {"task_id": doc["_id"], "application_id": doc["application_id"], "version_no": doc["version_no"],
+            "department": doc["department"], "league": doc["league"], "county": doc.get("county", ""),
+            "lead": doc.get("lead", False), "mine_id": doc.get("mine_id", ""), "mine_name": doc.get("mine_name", ""),
+            "indicators": doc.get("indicators", 0), "prerequisites": doc.get("prerequisites", 0),
+            "evidence": doc.get("evidence", 0), "status": doc["status"],
+            "status_label": STATUSES.get(doc["status"], doc["status"]), "claimed_by": doc.get("claimed_by"),
+            "due_date": doc.get("due_date"), "overdue": overdue,
+            "days_overdue": calendar.working_days_between(due, today) if overdue else 0,
+            "reminders": doc.get("reminders", 0), "decision": doc.get("decision"),
+            "opinions": doc.get("opinions", 0), "closed_reason": doc.get("closed_reason"),
+            "assigned_at": doc.get("assigned_at")}
+
+
+def photo_view(doc: Mapping) -> dict:
+    uploaded = doc["uploaded_at"]
+    return {"photo_id": doc["_id"], "task_id": doc["task_id"], "filename": doc["filename"],
+            "content_type": doc["content_type"], "size": doc["size"], "sha256": doc["sha256"],
+            "uploaded_by": doc["uploaded_by"], "uploaded_by_name": doc.get("uploaded_by_name", doc["uploaded_by"]),
+            "uploaded_at": uploaded.isoformat() if isinstance(uploaded, datetime) else uploaded,
+            "url": f"/api/v1/review/photos/{doc['_id']}"}
+
+
+def opinion_view(opinion, catalog: Catalog) -> dict:
+    body = opinion.to_dict()
+    body["decision_label"] = opinion.decision_label
+    for item in body["indicators"]:
+        try:
+            item["name"] = catalog.indicator(item["indicator"]).name
+        except KeyError:
+            item["name"] = ""
+    for item in body["checks"]:
+        item["label"] = check_by_code(item["check"]).label
+    return body
+
+
+def _entry_label(entry: Mapping | None) -> str:
+    if not entry:
+        return "未填写"
+    if entry.get("not_applicable"):
+        return "不涉及"
+    for key in ("score", "findings", "deductions", "items"):
+        if key in entry:
+            value = entry[key]
+            if key == "score":
+                return f"{value} 分"
+            if key == "findings":
+                return f"不符合 {value} 处"
+            if key == "deductions":
+                return "扣分条件:" + "、".join(value) if value else "无扣分"
+            return "加分子项:" + "、".join(k for k, v in value.items() if v)
+    return "未填写"
+
+
+def task_view(task: ReviewTask, catalog: Catalog, today: date, calendar: WorkingCalendar, *, photos: list[dict],
+              previous: dict | None, returned_reasons: list, department_name: str, permissions: dict) -> dict:
+    current = task.current_opinion
+    attachments = [dict(a, url=f"/api/v1/review/tasks/{task.task_id}/evidence/{a['attachment_id']}")
+                   for a in task.attachments]
+    indicators = []
+    for no in task.indicators:
+        indicator = catalog.indicator(no)
+        entry = task.entries.get(str(no))
+        rule = indicator.scoring_rule(task.mine.get("mining_method"), task.mine.get("industry_variant"))
+        indicators.append({
+            "no": no, "name": indicator.name, "points": plain(indicator.points), "binding": indicator.binding,
+            "attribute": indicator.attribute, "category": catalog.category_of(no).label,
+            "subcategory": catalog.subcategory_of(no).name, "text": indicator.text,
+            "rule_text": getattr(rule, "text", "") or indicator.text, "methods": list(indicator.methods),
+            "basis": indicator.basis, "departments": [d.name for d in catalog.departments_for_indicator(no)],
+            "scope": indicator.department_scopes.get(task.department),
+            "self_entry": dict(entry) if entry else None, "self_label": _entry_label(entry),
+            "not_applicable": no in task.not_applicable,
+            "evidence": [a for a in attachments if a.get("indicator") == no],
+            "opinion": (current.indicator(no).to_dict() if current and current.indicator(no) else None),
+        })
+    prerequisites = []
+    for code in task.prerequisites:
+        prerequisite = catalog.prerequisite(code)
+        finding = current.prerequisite(code) if current else None
+        prerequisites.append({"code": code, "name": prerequisite.name, "requirement": prerequisite.requirement,
+                              "evidence": [a for a in attachments if a.get("prerequisite") == code],
+                              "finding": finding.to_dict() if finding else None})
+    checks = []
+    for code in task.checks:
+        item = check_by_code(code)
+        finding = next((c for c in current.checks if c.check == code), None) if current else None
+        checks.append({**item.to_dict(), "label": item.label,
+                       "evidence": [a for a in attachments if a.get("kind") in item.materials],
+                       "finding": finding.to_dict() if finding else None})
+    placed = {id(a) for i in indicators for a in i["evidence"]} | {id(a) for p in prerequisites for a in p["evidence"]}
+    other = [a for a in attachments if id(a) not in placed]
+    return {
+        "task_id": task.task_id, "application_id": task.application_id, "version_no": task.version_no,
+        "department": task.department, "department_name": department_name, "lead": task.lead,
+        "league": task.league, "county": task.county, "catalog": task.catalog, "mine": dict(task.mine),
+        "enterprise": dict(task.enterprise), "resubmission": task.resubmission,
+        "routed_at": task.routed_at.isoformat(), "due_date": task.due_date.isoformat(),
+        "due_estimated": task.due_estimated, "status": task.status, "status_label": task.status_label,
+        "claimed_by": task.claimed_by, "claimed_by_name": task.claimed_by_name,
+        "overdue": task.is_overdue(today), "days_overdue": task.days_overdue(calendar, today),
+        "outcome": task.outcome, "outcome_label": OUTCOMES.get(task.outcome) if task.outcome else None,
+        "closed_reason": task.closed_reason, "indicators": indicators, "prerequisites": prerequisites,
+        "checks": checks, "attachments": attachments, "other_attachments": other,
+        "opinions": [opinion_view(o, catalog) | {"current": o is current} for o in reversed(task.opinions)],
+        "reminders": [r.to_dict() for r in task.reminders], "transfers": [t.to_dict() for t in task.transfers],
+        "history": [h.to_dict() for h in task.history], "photos": photos, "previous": previous,
+        "returned_reasons": returned_reasons, "permissions": permissions,
+    }
+
+
+def side_by_side(version, tasks: list[ReviewTask], catalog: Catalog, department_name) -> dict:
+    """Every applicable indicator with the self-assessment, each department's current opinion on it, and the
+    entry the re-score uses; the same for prerequisites and (lead) the seven checks."""
+    columns = [{"department": t.department, "name": department_name(t.department), "lead": t.lead,
+                "task_id": t.task_id, "decision": t.current_opinion.decision if t.current_opinion else None,
+                "decision_label": t.current_opinion.decision_label if t.current_opinion else None}
+               for t in sorted(tasks, key=lambda t: (not t.lead, t.department))]
+    by_department = {t.department: t for t in tasks}
+    sources = reviewer_entries(tasks)
+    entries = (version.assessment or {}).get("indicators") or {}
+    rows = []
+    for no in version.applicable_indicators:
+        indicator = catalog.indicator(no)
+        cells = {}
+        for column in columns:
+            task = by_department[column["department"]]
+            if no not in task.indicators:
+                continue
+            item = task.current_opinion.indicator(no) if task.current_opinion else None
+            cells[column["department"]] = (item.to_dict() if item else
+                                           {"indicator": no, "opinion": "", "pending": task.current_opinion is None})
+        chosen = chosen_entry(sources[no]) if no in sources else None
+        rows.append({"no": no, "name": indicator.name, "points": plain(indicator.points),
+                     "binding": indicator.binding, "self": _entry_label(entries.get(str(no))),
+                     "cells": cells,
+                     "rescore": ("不涉及" if chosen and chosen.score is None else
+                                 f"{plain(chosen.score)} 分({department_name(chosen.department)})" if chosen
+                                 else "沿用自评"),
+                     "differs": bool(chosen)})
+    prerequisites = []
+    for prerequisite in catalog.prerequisites:
+        cells = {}
+        for column in columns:
+            task = by_department[column["department"]]
+            if prerequisite.code not in task.prerequisites:
+                continue
+            finding = task.current_opinion.prerequisite(prerequisite.code) if task.current_opinion else None
+            cells[column["department"]] = finding.to_dict() if finding else None
+        prerequisites.append({"code": prerequisite.code, "name": prerequisite.name,
+                              "self": (version.assessment or {}).get("prerequisites", {}).get(prerequisite.code),
+                              "cells": cells})
+    lead = next((t for t in tasks if t.lead), None)
+    checks = []
+    for item in INITIAL_REVIEW_CHECKS:
+        finding = next((c for c in lead.current_opinion.checks if c.check == item.code), None) if (
+            lead and lead.current_opinion) else None
+        checks.append({**item.to_dict(), "label": item.label, "finding": finding.to_dict() if finding else None})
+    return {"columns": columns, "indicators": rows, "prerequisites": prerequisites, "checks": checks}

@@ -1,0 +1,46 @@
+"""The overdue sweep (run by the consumer process every GREENMINE_REVIEW_SWEEP_SECONDS): on working days,
+flag tasks past their due date and send the automatic reminders (see ReviewTask.flag_overdue)."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable
+
+from shared.storage import ConcurrencyError
+
+from review_routing.domain.commands import SweepOverdue
+from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
+from review_routing.service_layer.common import audit, publish_task_events
+from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def sweep_overdue(cmd: SweepOverdue, uow: ReviewUnitOfWork, *, clock: Callable[[], datetime],
+                  calendar: WorkingCalendar, policy: DeadlinePolicy) -> int:
+    """Flag overdue tasks and send automatic reminders, one transaction per task. Returns the events sent."""
+    now = clock()
+    today = beijing_date(now)
+    if not calendar.is_workday(today):
+        return 0
+    sent = 0
+    for task_id in uow.run(lambda: uow.tasks.pending_due_before(today.isoformat())):
+        def work(task_id=task_id) -> int:
+            task = uow.tasks.get(task_id)
+            if task is None:
+                return 0
+            happened = task.flag_overdue(calendar, policy, today, now)
+            if not happened:
+                return 0
+            version = uow.tasks.save(task)
+            publish_task_events(uow, task, happened, version)
+            audit(uow, None, "task_overdue", now, application_id=task.application_id,
+                  version_no=task.version_no, task_id=task.task_id,
+                  detail={"due_date": task.due_date.isoformat(), "events": [e.kind for e in happened]})
+            return len(happened)
+
+        try:
+            sent += uow.run(work)
+        except ConcurrencyError:
+            log.info("task %s changed during the overdue sweep; next sweep retries", task_id)
+    return sent
