@@ -2,23 +2,133 @@
 
 Services contribute sub-commands through the `greenmine.commands` entry-point group and demo data through
 `greenmine.demo_data`, so this module never imports a service. Bad input exits 2 with the reason.
+
+The CLI finds the system it belongs to: `greenmine up` (`make run`) records the addresses it used in
+`var/system.env` (`$GREENMINE_VAR/system.env`), and every other command reads them for the variables the
+environment does not set (the environment still wins). A server that cannot be reached is one line on stderr
+and exit status 1, never a traceback.
 """
 from __future__ import annotations
 
 import json
+import logging
+import os
+import re
 import sys
-from pathlib import Path
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import click
 
 from shared import identity
-from shared.config import SERVICES, Settings
+from shared.config import REPO_ROOT, SERVICES, Settings
 from shared.contracts import DEPARTMENT_CODES, ContractRegistry
+
+SYSTEM_ENV = "system.env"
+EXIT_UNREACHABLE = 1
+# What `greenmine up` records for the other commands (never a secret itself: at most the file holding it).
+RECORDED = ("MONGODB_URI", "KAFKA_BOOTSTRAP_SERVERS", "GREENMINE_DB_PREFIX", "GREENMINE_TOPIC_PREFIX",
+            "GREENMINE_KAFKA_SESSION_TIMEOUT_MS", "GREENMINE_KAFKA_HEARTBEAT_MS", "GREENMINE_PUBLIC_URL",
+            "GREENMINE_SERVICE_URLS", "GREENMINE_SECRET_KEY_FILE")
+
+
+class Unreachable(Exception):
+    """A server the command needs does not answer (the message is the one line the operator sees)."""
+
+
+def var_dir(env=None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("GREENMINE_VAR") or REPO_ROOT / "var")
+
+
+def system_env_path(env=None) -> Path:
+    return var_dir(env) / SYSTEM_ENV
+
+
+def read_system_env(path: Path) -> dict[str, str]:
+    """The `NAME=value` lines of a system.env (blank lines and `#` comments skipped); {} when absent."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    values = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            name, value = line.split("=", 1)
+            values[name.strip()] = value.strip()
+    return values
+
+
+def write_system_env(path: Path, env: dict[str, str]) -> None:
+    """Record the addresses of a running system for the CLI (called by `greenmine up`)."""
+    lines = ["# Written by `greenmine up`: the system it started. greenmine commands read these values for",
+             "# the variables the environment does not set.", ""]
+    lines += [f"{name}={env[name]}" for name in RECORDED if env.get(name)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+
+
+def _environment() -> tuple[dict[str, str], dict[str, str]]:
+    """(the environment the commands use, the values that came from system.env)."""
+    recorded = read_system_env(system_env_path())
+    env = dict(os.environ)
+    from_file = {name: value for name, value in recorded.items() if name in RECORDED and not env.get(name)}
+    env.update(from_file)
+    if not env.get("GREENMINE_SECRET_KEY") and not env.get("GREENMINE_SECRET_KEY_FILE"):
+        secret = var_dir(env) / "secret_key"
+        if secret.exists():
+            env["GREENMINE_SECRET_KEY_FILE"] = str(secret)
+    return env, from_file
 
 
 def _settings() -> Settings:
-    return Settings.from_env()
+    env, _from_file = _environment()
+    if not env.get("GREENMINE_SECRET_KEY") and not env.get("GREENMINE_SECRET_KEY_FILE"):
+        # The operator's commands sign nothing: the warning meant for the services would only be noise here.
+        logging.getLogger("shared.config").setLevel(logging.ERROR)
+    return Settings.from_env(env)
+
+
+def _origin(name: str) -> str:
+    """Where a setting came from, for the one-line error."""
+    if os.environ.get(name):
+        return f"${name}"
+    if name in _environment()[1]:
+        return f"recorded by `greenmine up` in {system_env_path()}"
+    return "the default; set it, or start the system with `make run`"
+
+
+def _redact(uri: str) -> str:
+    return re.sub(r"//[^@/]*@", "//***@", uri)
+
+
+def _mongo(settings: Settings):
+    """A MongoDB client that has answered a ping (Unreachable otherwise, within a few seconds)."""
+    import pymongo
+
+    from shared.storage import mongo_client
+
+    client = mongo_client(settings.mongodb_uri)
+    try:
+        with pymongo.timeout(3.0):
+            client.admin.command("ping")
+    except pymongo.errors.PyMongoError as exc:
+        raise Unreachable(f"cannot reach MongoDB at {_redact(settings.mongodb_uri)} ({_origin('MONGODB_URI')}): "
+                          f"{type(exc).__name__}; is the system running (`make run`)?") from None
+    return client
+
+
+def _kafka(settings: Settings) -> Settings:
+    """The settings, once a Kafka bootstrap server accepts connections (Unreachable otherwise)."""
+    from shared.embedded import port_open
+
+    servers = [s.strip().rsplit(":", 1) for s in settings.kafka_bootstrap_servers.split(",") if ":" in s]
+    if not any(port_open(host.strip("[]"), int(port), timeout=2.0) for host, port in servers):
+        raise Unreachable(f"cannot reach Kafka at {settings.kafka_bootstrap_servers} "
+                          f"({_origin('KAFKA_BOOTSTRAP_SERVERS')}); is the system running (`make run`)?")
+    return settings
 
 
 def _fail(message: str, errors: list[dict] | None = None) -> None:
@@ -43,6 +153,33 @@ class _Group(click.Group):
             command = self._plugins()[name].load()
         return command
 
+    def invoke(self, ctx):
+        """A server that does not answer is one line and exit 1, never a traceback."""
+        try:
+            return super().invoke(ctx)
+        except Unreachable as exc:
+            click.echo(f"greenmine: {exc}", err=True)
+            ctx.exit(EXIT_UNREACHABLE)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if not _is_connection_error(exc):
+                raise
+            click.echo(f"greenmine: a server does not answer ({type(exc).__name__}: {str(exc)[:160]}); "
+                       f"is the system running? (`make run`)".replace("\n", " "), err=True)
+            ctx.exit(EXIT_UNREACHABLE)
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    from kafka import errors as kafka_errors
+    from pymongo import errors as mongo_errors
+
+    kinds = [mongo_errors.ConnectionFailure, mongo_errors.ServerSelectionTimeoutError]
+    # kafka-python's names vary between versions: whichever of these it has.
+    kinds += [getattr(kafka_errors, name) for name in ("NoBrokersAvailable", "KafkaConnectionError",
+                                                       "MetadataEmptyBrokerList") if hasattr(kafka_errors, name)]
+    return isinstance(exc, tuple(kinds))
+
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
@@ -54,7 +191,7 @@ def topics():
     """Create every topic of contracts/topics.yaml with its partitions (idempotent)."""
     from shared.messaging import ensure_topics
 
-    settings = _settings()
+    settings = _kafka(_settings())
     for name, outcome in ensure_topics(settings, ContractRegistry([settings.contracts_dir])).items():
         click.echo(f"{outcome:8} {name}")
 
@@ -65,7 +202,7 @@ def relay(service):
     """Run SERVICE's outbox relay (publishes its outbox to Kafka)."""
     from shared.runtime import run_relay
 
-    run_relay(service)
+    run_relay(service, settings=_settings())
 
 
 @main.group()
@@ -80,7 +217,7 @@ def dlq_list(service, as_json):
     """List SERVICE's dead letters with their reasons."""
     from shared.messaging import list_dead_letters
 
-    settings = _settings()
+    settings = _kafka(_settings())
     letters = list_dead_letters(settings, ContractRegistry([settings.contracts_dir]), service)
     if not letters:
         click.echo(f"{service}: 没有死信")
@@ -100,7 +237,7 @@ def dlq_replay(service, offsets):
     """Re-deliver SERVICE's dead letters to that service alone (topic retry.SERVICE)."""
     from shared.messaging import replay_dead_letters
 
-    settings = _settings()
+    settings = _kafka(_settings())
     replayed = replay_dead_letters(settings, ContractRegistry([settings.contracts_dir]), service,
                                    set(offsets) if offsets else None)
     if offsets and len(replayed) != len(set(offsets)):
@@ -115,9 +252,7 @@ def user():
 
 
 def _directory(settings: Settings) -> identity.UserDirectory:
-    from shared.storage import mongo_client
-
-    return identity.UserDirectory(mongo_client(settings.mongodb_uri)[settings.database_name("identity")])
+    return identity.UserDirectory(_mongo(settings)[settings.database_name("identity")])
 
 
 @user.command("add")
@@ -130,9 +265,10 @@ def _directory(settings: Settings) -> identity.UserDirectory:
 @click.option("--name", "display_name", default="", help="display name")
 def user_add(username, role, department, area, county, enterprise, display_name):
     """Add a user; the password is read from standard input (first line)."""
+    directory = _directory(_settings())     # the database first: no password typed for nothing
     password = sys.stdin.readline().rstrip("\r\n")
     try:
-        principal = _directory(_settings()).add(username, password, role, department=department, area=area,
+        principal = directory.add(username, password, role, department=department, area=area,
                                                 county=county, enterprise=enterprise, display_name=display_name)
     except identity.IdentityError as exc:
         _fail("无法创建用户", exc.errors)
@@ -265,9 +401,15 @@ def openapi(check):
 @click.option("--no-demo", is_flag=True, help="do not load demo data")
 def up(port, no_demo):
     """Start the whole system (embedded Kafka/MongoDB unless given), print the URL; Ctrl-C stops all."""
+    from shared.embedded import EmbeddedServerError
     from shared.launcher import run_system
 
-    sys.exit(run_system(http_port=port, demo=not no_demo))
+    try:
+        code = run_system(http_port=port, demo=not no_demo)
+    except EmbeddedServerError as exc:
+        click.echo(f"greenmine up: {str(exc).splitlines()[0]}", err=True)
+        code = 1
+    sys.exit(code)
 
 
 if __name__ == "__main__":

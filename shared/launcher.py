@@ -105,7 +105,7 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
                                            f"{embedded.LOCAL_EXTRA_HINT}")
     from honcho.manager import Manager
 
-    from shared.cli import DEMO_PASSWORD, DEMO_USERS
+    from shared.cli import DEMO_PASSWORD, DEMO_USERS, SYSTEM_ENV, write_system_env
     from shared.contracts import ContractRegistry
     from shared.logging import configure_logging
     from shared.messaging import ensure_topics
@@ -133,12 +133,17 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
             env.setdefault("GREENMINE_KAFKA_SESSION_TIMEOUT_MS", "2000")
             env.setdefault("GREENMINE_KAFKA_HEARTBEAT_MS", "300")
             print(f"[greenmine] Tansu (Kafka protocol, in memory) on {env['KAFKA_BOOTSTRAP_SERVERS']}")
-        env.setdefault("GREENMINE_SECRET_KEY", secret_key(var))
+        secret_file = ""
+        if not env.get("GREENMINE_SECRET_KEY"):
+            env["GREENMINE_SECRET_KEY"] = secret_key(var)
+            secret_file = str(var / "secret_key")
         public_url = f"http://127.0.0.1:{http_port}"
         env.setdefault("GREENMINE_PUBLIC_URL", public_url)
         env["GREENMINE_SERVICE_URLS"] = ",".join(f"{s}=http://127.0.0.1:{ports[s]}" for s in SERVICES)
         env["PYTHONUNBUFFERED"] = "1"
         settings = Settings.from_env(env)
+        # For the operator's other commands (a second terminal): where this system's servers are.
+        write_system_env(var / SYSTEM_ENV, {**env, "GREENMINE_SECRET_KEY_FILE": secret_file})
         created = ensure_topics(settings, ContractRegistry([settings.contracts_dir]))
         print(f"[greenmine] {len(created)} topics ready")
         (var / "Caddyfile").write_text(caddyfile(http_port, ports))

@@ -11,7 +11,6 @@ import requests
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
-from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
 from shared import identity
@@ -100,7 +99,7 @@ def create_app(settings: Settings | None = None):
             """Exchange a username and password for a bearer token."""
             principal = directory.authenticate(body["username"], body["password"])
             if principal is None:
-                abort(401, message="用户名或密码错误")
+                return jsonify({"code": 401, "message": "用户名或密码错误"}), 401
             return {"access_token": identity.issue_token(settings.secret_key, principal), "token_type": "Bearer",
                     "expires_in": settings.token_minutes * 60, "username": principal.username,
                     "role": principal.role, "workspace": identity.WORKSPACES[principal.role]}

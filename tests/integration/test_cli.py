@@ -92,3 +92,58 @@ def test_score_command_exit_codes(settings, tmp_path):
     bad = greenmine(settings, "score", "-", stdin='{"catalog": "nm-2025"}')
     assert bad.returncode == 2 and "mine" in bad.stderr
     assert greenmine(settings, "score", str(tmp_path / "absent.json")).returncode == 2
+
+
+# ---- the CLI finds the system it belongs to ---------------------------------------------------------------
+
+def bare_env(var: Path) -> dict[str, str]:
+    """A second terminal: nothing of the system in the environment but where `make run` keeps its state."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+            "LANG": "C.UTF-8", "GREENMINE_VAR": str(var)}
+
+
+def bare_greenmine(var: Path, *args, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "greenmine"), *args], input=stdin, capture_output=True,
+                          text=True, env=bare_env(var), timeout=120, cwd=ROOT)
+
+
+def test_system_env_round_trip_and_the_environment_wins(tmp_path, monkeypatch):
+    from shared import cli
+
+    cli.write_system_env(tmp_path / "system.env", {"MONGODB_URI": "mongodb://127.0.0.1:1/", "GREENMINE_DB_PREFIX": "x",
+                                                   "GREENMINE_SECRET_KEY": "never written", "PATH": "/nope"})
+    text = (tmp_path / "system.env").read_text()
+    assert "never written" not in text and "PATH" not in text
+    assert cli.read_system_env(tmp_path / "system.env") == {"MONGODB_URI": "mongodb://127.0.0.1:1/",
+                                                            "GREENMINE_DB_PREFIX": "x"}
+    monkeypatch.setenv("GREENMINE_VAR", str(tmp_path))
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    monkeypatch.setenv("GREENMINE_DB_PREFIX", "from-env")
+    settings = cli._settings()
+    assert settings.mongodb_uri == "mongodb://127.0.0.1:1/" and settings.db_prefix == "from-env"
+
+
+def test_with_the_system_stopped_a_command_is_one_line_and_exit_1(tmp_path):
+    from shared.embedded import free_port
+
+    (tmp_path / "system.env").write_text(f"MONGODB_URI=mongodb://127.0.0.1:{free_port()}/\n"
+                                         f"KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:{free_port()}\n")
+    for args in (["user", "add", "opsadmin", "--role", "admin"], ["topics"], ["dlq", "list", "--service", "scoring"]):
+        result = bare_greenmine(tmp_path, *args, stdin="Greenmine-2025\n")
+        assert result.returncode == 1, (args, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "system.env" in lines[0] and ("MongoDB" in lines[0] or "Kafka" in lines[0])
+
+
+def test_a_second_terminal_reaches_the_system_greenmine_up_started(running_system):
+    var = Path(running_system["env"]["GREENMINE_VAR"])
+    recorded = (var / "system.env").read_text()
+    assert running_system["settings"].mongodb_uri in recorded
+    result = bare_greenmine(var, "user", "add", "opsadmin", "--role", "admin", stdin="Another-Pass-2025\n")
+    assert result.returncode == 0, result.stderr
+    settings = running_system["settings"]
+    users = mongo_client(settings.mongodb_uri)[settings.database_name("identity")]["users"]
+    assert users.find_one({"_id": "opsadmin"})["role"] == "admin"
+    listed = bare_greenmine(var, "user", "list")
+    assert listed.returncode == 0 and "enterprise" in listed.stdout

@@ -1,0 +1,160 @@
+"""Every app answers as its OpenAPI document (contracts/http/<app>.openapi.json) says, on real servers.
+
+schemathesis generates requests from each operation of the checked-in document (which `test_openapi` keeps
+equal to the code), calls the WSGI app directly, signed in with a bearer token of a role the operation
+admits, and checks that no answer is a server error and none contradicts the documented schema of its status
+(`response_schema_conformance`). Examples are bounded (derandomized, no example database) so the whole file
+stays within a few minutes; one test per app, so each app passes or fails on its own."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+
+import hypothesis
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+from werkzeug.exceptions import HTTPException
+
+from shared import embedded, identity
+from shared.config import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+APPS = ["portal", "intake", "review_routing", "scoring", "public_notice", "supervision"]
+EXAMPLES_PER_OPERATION = 12
+# One account per role, scoped like the demo users (an operation is called as the first role it admits).
+PRINCIPALS = {
+    "enterprise": identity.Principal("conf-enterprise", "enterprise", enterprise="91150600MA0N00001W"),
+    "bureau": identity.Principal("conf-bureau", "bureau", area="鄂尔多斯市"),
+    "department_reviewer": identity.Principal("conf-reviewer", "department_reviewer",
+                                              department="ecology_environment", area="鄂尔多斯市"),
+    "region_office": identity.Principal("conf-region", "region_office", area="自治区"),
+    "evaluator": identity.Principal("conf-evaluator", "evaluator", area="自治区"),
+    "admin": identity.Principal("conf-admin", "admin", area="自治区"),
+}
+
+
+PASSWORD = "Conformance-2025"
+ASSESSMENT = json.loads((REPO_ROOT / "contracts" / "examples" / "intake.application_submitted.v1.json")
+                        .read_text(encoding="utf-8"))["payload"]["assessment"]
+# Requests the documents' answers must also hold for on their success paths, which random input rarely reaches:
+# {app: {"METHOD /path": [Case keyword arguments]}}, each answered 2xx. (intake and review_routing may add theirs.)
+KNOWN_GOOD = {
+    "portal": {"POST /api/v1/auth/token": [{"body": {"username": "conf-admin", "password": PASSWORD}}]},
+    "scoring": {
+        "POST /api/v1/scoring/evaluate": [{"body": ASSESSMENT, "media_type": "application/json"}],
+        "POST /api/v1/scoring/assessments": [{"body": {
+            "subject_id": "app-conf", "version_no": 1, "stage": "third_party_evaluation", "league": "鄂尔多斯市",
+            "assessment": ASSESSMENT}, "media_type": "application/json"}],
+        "GET /api/v1/scoring/assessments": [{"query": {"subject": "app-conf"}}],
+        "POST /api/v1/scoring/sheet": [{"body": {"assessment": ASSESSMENT, "format": "html"},
+                                        "media_type": "application/json"}],
+        "GET /api/v1/scoring/sheet": [{"query": {"industry_group": 2, "format": "xlsx"}}],
+        "GET /api/v1/scoring/catalogs/{catalog_id}": [{"path_parameters": {"catalog_id": "nm-2025"}}],
+    },
+    "public_notice": {"GET /api/v1/list": [{"query": {}}, {"query": {"league": "鄂尔多斯市", "q": "示范"}}]},
+}
+
+
+def _prepare(name: str, settings) -> None:
+    """Data for the known-good requests: a user to sign in, a listed mine."""
+    from shared.runtime import service_store
+    from shared.storage import mongo_client
+
+    if name == "portal":
+        directory = identity.UserDirectory(mongo_client(settings.mongodb_uri)[settings.database_name("identity")])
+        directory.add("conf-admin", PASSWORD, "admin", replace=True)
+    if name == "public_notice":
+        service_store(settings, "public_notice").db["green_mines"].insert_one({
+            "mine_name": "鄂尔多斯示范煤矿", "enterprise_name": "鄂尔多斯示范煤业有限公司", "league": "鄂尔多斯市",
+            "county": "准格尔旗", "minerals": ["煤"], "listed_on": "2026-01-05", "status": "listed"})
+
+
+class _Server:
+    """A web app on a free port in a thread (the services that call scoring over HTTP need one)."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.port = embedded.free_port()
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def app_under_test(request, settings):
+    """(name, app) for the parametrized app name, wired to the session's real servers."""
+    import importlib
+
+    name = request.param
+    scoring = None
+    if name in ("intake", "review_routing"):
+        from scoring.entrypoints.http import create_app as create_scoring
+
+        scoring = _Server(create_scoring(settings))
+        settings = dataclasses.replace(settings, service_urls={**settings.service_urls, "scoring": scoring.url})
+    module = "shared.portal" if name == "portal" else f"{name}.entrypoints.http"
+    app = importlib.import_module(module).create_app(settings)
+    try:
+        yield name, app, settings
+    finally:
+        if scoring is not None:
+            scoring.stop()
+
+
+def _headers(app, settings, case) -> dict[str, str]:
+    """A bearer token of the first role the operation admits (none for a public one)."""
+    try:
+        endpoint, _args = app.url_map.bind("localhost").match(case.formatted_path, method=case.method)
+    except HTTPException:
+        return {}
+    roles = identity.roles_of(app, endpoint, case.method) or identity.PUBLIC
+    if roles == identity.PUBLIC:
+        return {}
+    principal = PRINCIPALS[roles[0]]
+    return {"Authorization": f"Bearer {identity.issue_token(settings.secret_key, principal)}"}
+
+
+@pytest.mark.parametrize("app_under_test", APPS, indirect=True)
+def test_no_answer_contradicts_the_document(app_under_test):
+    name, app, settings = app_under_test
+    document = json.loads((REPO_ROOT / "contracts" / "http" / f"{name}.openapi.json").read_text(encoding="utf-8"))
+    schema = schemathesis.openapi.from_dict(document)
+    schema.app = app
+    _prepare(name, settings)
+    checks = [not_a_server_error, response_schema_conformance]
+    known = KNOWN_GOOD.get(name, {})
+    failures: dict[str, str] = {}
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        label = f"{operation.method.upper()} {operation.path}"
+        for kwargs in known.get(label, []):
+            case = operation.Case(**kwargs)
+            response = case.call(headers=_headers(app, settings, case))
+            assert response.status_code < 300, (label, response.status_code, response.text[:500])
+            case.validate_response(response, checks=checks)
+
+        @hypothesis.settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
+                             phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @hypothesis.given(case=operation.as_strategy())
+        def call(case):
+            response = case.call(headers=_headers(app, settings, case))
+            case.validate_response(response, checks=checks)
+
+        try:
+            call()
+        except Exception as exc:     # noqa: BLE001 - every operation is tried; the failures are listed at the end
+            failures[label] = f"{type(exc).__name__}: {exc}"[:3000]
+    assert operations > 0 or name == "supervision"
+    assert not set(known) - {f"{o.ok().method.upper()} {o.ok().path}" for o in schema.get_all_operations()}
+    assert not failures, "\n\n".join(f"{op}\n{text}" for op, text in failures.items())
