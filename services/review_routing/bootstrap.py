@@ -55,12 +55,17 @@ EVENT_HANDLERS = {
 }
 
 
-def bootstrap(settings: Settings, store: ServiceStore | None = None, *, scoring=None, directory=None,
-              calendar: WorkingCalendar | None = None, policy: DeadlinePolicy | None = None,
-              photo_policy: PhotoPolicy | None = None, photo_files=None, clock=None, catalogs=None,
-              env=None) -> MessageBus:
-    """The review's bus. Nothing here connects yet: the clients connect on first use."""
-    store = store or service_store(settings, SERVICE)
+def bootstrap(settings: Settings, store: ServiceStore | None = None, *, uow_factory=None, uow_for=None,
+              scoring=None, directory=None, calendar: WorkingCalendar | None = None,
+              policy: DeadlinePolicy | None = None, photo_policy: PhotoPolicy | None = None, photo_files=None,
+              clock=None, catalogs=None, env=None) -> MessageBus:
+    """The review's bus. Nothing here connects yet: the clients connect on first use. Tests pass
+    `uow_factory` (a fake unit of work) and fakes of the other adapters."""
+    if store is None and (uow_factory is None or photo_files is None):
+        store = service_store(settings, SERVICE)
+    if uow_factory is None:
+        uow_factory = lambda: MongoReviewUnitOfWork(store)  # noqa: E731
+        uow_for = uow_for or (lambda tx: MongoReviewUnitOfWork.within(store, tx))
     if scoring is None:
         scoring = ScoringClient(settings)
     if directory is None:
@@ -70,9 +75,8 @@ def bootstrap(settings: Settings, store: ServiceStore | None = None, *, scoring=
         "policy": policy or config.deadline_policy(env), "photo_policy": photo_policy or config.photo_policy(env),
         "photo_files": photo_files or PhotoStore(store.db), "directory": directory, "scoring": scoring,
     }
-    return MessageBus(uow_factory=lambda: MongoReviewUnitOfWork(store), command_handlers=COMMAND_HANDLERS,
-                      event_handlers=EVENT_HANDLERS, dependencies=dependencies,
-                      uow_for=lambda tx: MongoReviewUnitOfWork.within(store, tx))
+    return MessageBus(uow_factory=uow_factory, command_handlers=COMMAND_HANDLERS, event_handlers=EVENT_HANDLERS,
+                      dependencies=dependencies, uow_for=uow_for)
 
 
 def ensure_indexes(store: ServiceStore) -> None:
