@@ -17,16 +17,10 @@ lowest it can score; the running score fills unfilled indicators with it so the 
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 from shared.catalog import (
     AdditiveItems, AllOrNothing, ByIndustry, ByMiningMethod, ConditionalDeductions, DeductPerFinding,
 )
-
-
-def _num(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+from shared.decimals import plain as _num
 
 
 def _rule_input(rule) -> dict:
