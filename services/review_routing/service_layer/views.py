@@ -22,6 +22,16 @@ Clock = Callable[[], datetime]
 QUEUE_STATUSES = tuple(STATUSES)
 
 
+def _league_asked(actor, asked: str, refusal: str) -> str:
+    """The 盟市 a filter names, which must be within the actor's area."""
+    league = canonical_league(asked)
+    if league is None:
+        raise InvalidInput("筛选条件有误", [FieldError("league", f"无法识别盟市 {asked}")])
+    if not actor.covers(league):
+        raise NotPermitted(refusal)
+    return league
+
+
 def show_queue(cmd: ShowQueue, uow: ReviewUnitOfWork, *, clock: Clock, calendar: WorkingCalendar,
                catalogs: Catalogs) -> dict:
     actor, department = cmd.actor, cmd.department
@@ -29,15 +39,12 @@ def show_queue(cmd: ShowQueue, uow: ReviewUnitOfWork, *, clock: Clock, calendar:
         raise NotFound(f"没有部门 {department}")
     if not can_view_queue(actor, department):
         raise NotPermitted("只能查看本部门的审核队列")
-    league = None
     if cmd.league:
-        league = canonical_league(cmd.league)
-        if league is None:
-            raise InvalidInput("筛选条件有误", [FieldError("league", f"无法识别盟市 {cmd.league}")])
-        if not actor.covers(league):
-            raise NotPermitted(f"只能查看本辖区({actor.area})的审核任务")
+        league = _league_asked(actor, cmd.league, f"只能查看本辖区({actor.area})的审核任务")
     elif actor.role != "region_office" and actor.area and actor.area != "自治区":
         league = actor.area
+    else:
+        league = None
     for status in cmd.status:
         if status not in QUEUE_STATUSES:
             raise InvalidInput("筛选条件有误", [FieldError("status", "状态应为 " + "、".join(QUEUE_STATUSES))])
@@ -104,15 +111,10 @@ def list_cases(cmd: ListCases, uow: ReviewUnitOfWork, *, clock: Clock) -> list[d
     actor = cmd.actor
     if actor.role not in ("bureau", "region_office"):
         raise NotPermitted("只有盟市自然资源局和自治区可以查看申报的初审")
-    league = None
     if cmd.league:
-        league = canonical_league(cmd.league)
-        if league is None:
-            raise InvalidInput("筛选条件有误", [FieldError("league", f"无法识别盟市 {cmd.league}")])
-        if not actor.covers(league):
-            raise NotPermitted(f"只能查看本盟市({actor.area})的申报")
-    elif actor.role == "bureau":
-        league = actor.area
+        league = _league_asked(actor, cmd.league, f"只能查看本盟市({actor.area})的申报")
+    else:
+        league = actor.area if actor.role == "bureau" else None
     if cmd.status and cmd.status not in VERSION_STATUSES:
         raise InvalidInput("筛选条件有误", [FieldError("status", "状态应为 " + "、".join(VERSION_STATUSES))])
     today = beijing_date(clock())
