@@ -1,0 +1,140 @@
+"""The report of a scored assessment: indicator and category scores, the verdict, and its contract shape
+(contracts/scoring/report.v1.schema.json, decimals as strings)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, NamedTuple
+
+from shared.decimals import plain
+
+INELIGIBLE, NOT_QUALIFIED, QUALIFIED = "ineligible", "not_qualified", "qualified"
+VERDICT_LABELS = {
+    INELIGIBLE: "不具备遴选资格(先决条件未满足)",
+    NOT_QUALIFIED: "不达标",
+    QUALIFIED: "达标",
+}
+# Ordering of verdicts from worst to best, for comparisons ("never lowers the verdict").
+VERDICT_RANK = {INELIGIBLE: 0, NOT_QUALIFIED: 1, QUALIFIED: 2}
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+class AssessmentInvalid(ValueError):
+    """The assessment cannot be scored. `errors` lists every problem as {"field": ..., "message": ...}."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        self.errors = list(errors)
+        super().__init__("评估数据有误:\n" + "\n".join(f"  {e['field']}: {e['message']}" for e in self.errors))
+
+
+class IndicatorScore(NamedTuple):
+    """One indicator's outcome. A NamedTuple rather than a frozen dataclass: a report builds ~46 of them and
+    tuple construction is several times cheaper, which keeps the engine well below JSON parsing cost."""
+    no: int
+    name: str
+    category_no: int
+    points: Decimal
+    binding: bool
+    score: Decimal | None                   # None when not applicable
+    not_applicable: bool = False
+    reason: str | None = None               # 不涉及项的判定依据和理由
+    record: str | None = None               # 检查记录
+    variant: str | None = None              # chosen mining-method / industry variant
+    findings: int | None = None
+    deductions: tuple[str, ...] | None = None
+    items: Mapping[str, Any] | None = None
+
+    @property
+    def full_marks(self) -> bool:
+        return self.score is not None and self.score == self.points
+
+
+@dataclass(frozen=True)
+class CategoryScore:
+    no: int
+    name: str
+    points: Decimal
+    applicable_points: Decimal
+    earned: Decimal
+    score: Decimal                          # rounded to 2 decimals
+
+    @property
+    def all_not_applicable(self) -> bool:
+        return self.applicable_points == 0
+
+
+@dataclass(frozen=True)
+class Report:
+    catalog_id: str
+    catalog_version: str
+    industry_group: int
+    mining_method: str
+    industry_variant: str | None
+    verdict: str
+    total: Decimal
+    pass_total: Decimal
+    categories: tuple[CategoryScore, ...]
+    failed_binding: tuple[int, ...]
+    failed_prerequisites: tuple[str, ...]
+    not_applicable_binding: tuple[int, ...]
+    indicator_scores: Mapping[int, IndicatorScore] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report contract (contracts/scoring/report.v1.schema.json): decimals as strings."""
+        mine: dict[str, Any] = {"industry_group": self.industry_group, "mining_method": self.mining_method}
+        if self.industry_variant is not None:
+            mine["industry_variant"] = self.industry_variant
+        return {
+            "catalog": self.catalog_id,
+            "catalog_version": self.catalog_version,
+            "mine": mine,
+            "verdict": self.verdict,
+            "verdict_label": VERDICT_LABELS[self.verdict],
+            "total": _money(self.total),
+            "pass_total": _plain(self.pass_total),
+            "categories": [
+                {"no": c.no, "name": c.name, "points": _plain(c.points),
+                 "applicable_points": _plain(c.applicable_points), "earned": _plain(c.earned),
+                 "score": _money(c.score), "all_not_applicable": c.all_not_applicable}
+                for c in self.categories],
+            "failed_binding": list(self.failed_binding),
+            "failed_prerequisites": list(self.failed_prerequisites),
+            "not_applicable_binding": list(self.not_applicable_binding),
+            "indicator_scores": {str(no): _indicator_dict(s) for no, s in self.indicator_scores.items()},
+        }
+
+
+def _indicator_dict(s: IndicatorScore) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": s.name, "category": s.category_no, "points": _plain(s.points), "binding": s.binding,
+        "score": None if s.score is None else _plain(s.score), "not_applicable": s.not_applicable,
+    }
+    for key in ("reason", "record", "variant", "findings"):
+        if getattr(s, key) is not None:
+            out[key] = getattr(s, key)
+    if s.deductions is not None:
+        out["deductions"] = list(s.deductions)
+    if s.items is not None:
+        out["items"] = dict(s.items)
+    return out
+
+
+_PLAIN: dict[Decimal, str] = {}
+
+
+def _plain(value: Decimal) -> str:
+    """`shared.decimals.plain` (2, 0.5, 11.75), memoised: reports repeat a few values."""
+    text = _PLAIN.get(value)
+    if text is None:
+        text = plain(value)
+        if len(_PLAIN) < 4096:
+            _PLAIN[value] = text
+    return text
+
+
+def _money(value: Decimal) -> str:
+    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+
