@@ -1,8 +1,8 @@
 """The named refusals of the intake domain, as kinds of the platform's errors (``shared.errors``).
 
 Messages are Chinese and fit for the user.  Errors about input carry the fields at fault (``errors``);
-``str(err)`` joins the summary and every field message.  What they mean to a caller (422, 409 …) is decided
-once by the platform's error kinds, never here."""
+``str(err)`` joins the summary and every field message.  What a kind means to a caller is decided once, by the
+platform, never here."""
 from __future__ import annotations
 
 from collections.abc import Iterable
