@@ -228,7 +228,7 @@ class VersionSummaryOut(_Out):
 class VersionOut(VersionSummaryOut):
     assessment = fields.Dict()
     records = fields.Dict()
-    mine = fields.Dict()
+    mine = fields.Dict(allow_none=True, metadata={"description": "提交时矿山登记信息的快照"})
     score_report = fields.Dict(allow_none=True)
     attachment_list = fields.List(fields.Nested(AttachmentOut))
 
@@ -236,7 +236,7 @@ class VersionOut(VersionSummaryOut):
 class ChecklistOut(_Out):
     kind = fields.String()
     label = fields.String()
-    item = fields.Integer()
+    item = fields.Integer(allow_none=True)
     item_label = fields.String()
     requirement = fields.String()
     status = fields.String(metadata={"description": "present|missing|not_required"})
@@ -258,12 +258,12 @@ class DraftOut(_Out):
 class ApplicationOut(_Out):
     id = fields.String()
     mine_id = fields.String()
-    mine_name = fields.String()
+    mine_name = fields.String(allow_none=True)
     mine = fields.Nested(MineOut)
-    league = fields.String()
-    league_name = fields.String()
+    league = fields.String(allow_none=True)
+    league_name = fields.String(allow_none=True)
     credit_code = fields.String()
-    enterprise_name = fields.String()
+    enterprise_name = fields.String(allow_none=True)
     catalog = fields.String()
     status = fields.String()
     status_label = fields.String()
@@ -288,10 +288,10 @@ class ApplicationOut(_Out):
 class ApplicationListItem(_Out):
     id = fields.String()
     mine_id = fields.String()
-    mine_name = fields.String()
-    enterprise_name = fields.String()
+    mine_name = fields.String(allow_none=True)
+    enterprise_name = fields.String(allow_none=True)
     credit_code = fields.String()
-    league = fields.String()
+    league = fields.String(allow_none=True)
     league_name = fields.String(allow_none=True)
     status = fields.String()
     status_label = fields.String()
