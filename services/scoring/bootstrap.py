@@ -12,7 +12,9 @@ from typing import Any
 from scoring.adapters.repository import MongoScoringUnitOfWork
 from scoring.domain.commands import EvaluateAssessment, RecordAssessment
 from scoring.service_layer.handlers import (
-    evaluate_assessment, record_assessment, when_application_submitted_score_self_assessment,
+    evaluate_assessment,
+    record_assessment,
+    when_application_submitted_score_self_assessment,
 )
 from scoring.service_layer.unit_of_work import ScoringUnitOfWork
 from shared.bus import MessageBus

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from supervision.adapters.repository import MongoSupervisionUnitOfWork
-from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
 from shared.bus import MessageBus
 from shared.clock import utcnow
 from shared.config import Settings
 from shared.messaging import Handler
 from shared.storage import ServiceStore
+from supervision.adapters.repository import MongoSupervisionUnitOfWork
+from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
 
 SERVICE = "supervision"
 COMMAND_HANDLERS: dict[type, Callable] = {}

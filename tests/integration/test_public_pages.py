@@ -1,7 +1,7 @@
 """The public list (名录) and notices pages read the public_notice service's read models; anyone may read them."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 
@@ -36,7 +36,7 @@ def test_public_notices(settings):
     client = create_app(settings).test_client()
     assert "暂无公示或公告" in client.get("/public/notices").get_data(as_text=True)
     db["notices"].insert_one({"title": "2026年第一批绿色矿山公示", "kind_label": "公示", "published": True,
-                              "published_at": datetime(2026, 4, 1, tzinfo=timezone.utc), "ends_on": "2026-04-10",
+                              "published_at": datetime(2026, 4, 1, tzinfo=UTC), "ends_on": "2026-04-10",
                               "summary": "拟纳入名录矿山12座"})
     page = client.get("/public/notices").get_data(as_text=True)
     assert "2026年第一批绿色矿山公示" in page and "公示截止 2026-04-10" in page

@@ -1,8 +1,8 @@
 """`python -m public_notice.entrypoints.consumer`: the public_notice service's Kafka consumer process."""
 from __future__ import annotations
 
-from shared.runtime import run_consumer
 from public_notice.bootstrap import event_handlers
+from shared.runtime import run_consumer
 
 
 def main() -> None:

@@ -2,9 +2,9 @@
 every problem collected with the field it concerns (nothing stops at the first)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Callable, Union
+from typing import Union
 
 from scoring.domain.report import CENT, ZERO, IndicatorScore, _plain
 from scoring.domain.rules import _rule_description, possible_scores

@@ -25,8 +25,16 @@ from scoring.bootstrap import LazyStore, bootstrap
 from scoring.domain.commands import EvaluateAssessment, RecordAssessment
 from scoring.domain.stages import STAGE_ROLES, STAGES
 from scoring.entrypoints.schemas import (
-    ApiBlueprint, AssessmentListQuerySchema, AssessmentSchema, CatalogDocumentSchema, CatalogSummarySchema,
-    RecordedAssessmentSchema, RecordRequestSchema, ReportSchema, SheetQuerySchema, SheetRequestSchema,
+    ApiBlueprint,
+    AssessmentListQuerySchema,
+    AssessmentSchema,
+    CatalogDocumentSchema,
+    CatalogSummarySchema,
+    RecordedAssessmentSchema,
+    RecordRequestSchema,
+    ReportSchema,
+    SheetQuerySchema,
+    SheetRequestSchema,
 )
 from shared import identity
 from shared.catalog import CatalogError, list_catalogs, load_catalog

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from flask_smorest import Blueprint
 from marshmallow import INCLUDE, Schema, fields, validate
-from webargs.flaskparser import FlaskParser, abort, is_json_request
 from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from scoring.domain.stages import STAGE_ROLES
 

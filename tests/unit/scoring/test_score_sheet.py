@@ -9,7 +9,12 @@ import openpyxl
 import pytest
 
 from scoring.adapters.score_sheet import (
-    COLUMNS, HEADER_ROW, build_sheet, department_names, score_sheet_html, score_sheet_xlsx,
+    COLUMNS,
+    HEADER_ROW,
+    build_sheet,
+    department_names,
+    score_sheet_html,
+    score_sheet_xlsx,
 )
 from scoring.domain.engine import score_assessment
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from shared.testing import FakeUnitOfWork
 
 CONTRACTS = Path(REPO_ROOT) / "contracts"
 SUBMITTED = json.loads((CONTRACTS / "examples" / "intake.application_submitted.v1.json").read_text())
-NOW = datetime(2026, 5, 4, 3, 2, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC)
 
 
 class FakeAssessments(AssessmentRepository):
