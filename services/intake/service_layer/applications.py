@@ -14,13 +14,13 @@ from intake.domain.commands import (
 )
 from intake.domain.errors import FieldError, InvalidApplicationData, NotEditable
 from intake.domain.mine import INDUSTRY_GROUPS
-from intake.domain.plain import to_plain
 from intake.domain.status import CLOSED_STATUSES
 from intake.domain.values import INDICATOR_KEY, AttachmentRef
 from shared.errors import Conflict, InvalidInput, NotFound, NotPermitted
 
 from . import access, drafts
 from .common import (
+    jsonable,
     DEFAULT_CATALOG, Catalogs, Clock, Loaded, actor_of, after, for_view, listing, load, not_editable, status_label,
 )
 from .unit_of_work import IntakeUnitOfWork, Scope
@@ -117,7 +117,7 @@ def edit_draft(cmd: EditDraft, uow: IntakeUnitOfWork, *, clock: Clock, catalogs:
         uow.applications.save(app, listing(current.mine))
         uow.audit.record(actor=actor_of(principal), action="draft_updated", subject_type="application",
                          subject_id=cmd.application_id, at=now,
-                         detail={"fields": sorted(todo), "revision": app.revision, "draft": _jsonable(todo)})
+                         detail={"fields": sorted(todo), "revision": app.revision, "draft": jsonable(todo)})
         return after(current)
 
     return for_view(uow.run(work), catalogs, clock)
@@ -257,13 +257,6 @@ def _current(app: Application, key: str):
     if key == "records":
         return dict(app.records)
     return getattr(app, key)
-
-
-def _jsonable(value):
-    try:
-        return to_plain(value)
-    except ValueError:
-        return str(value)
 
 
 def import_draft(cmd: ImportDraft, uow: IntakeUnitOfWork) -> bool:

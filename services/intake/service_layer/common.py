@@ -10,6 +10,7 @@ from typing import Any, Callable
 from intake.domain.application import Application
 from intake.domain.errors import FieldError
 from intake.domain.mine import INDUSTRY_GROUPS, MINING_METHODS, Mine
+from intake.domain.plain import to_plain
 from intake.domain.status import STATUSES
 from shared.clock import beijing_date
 from shared.errors import NotFound
@@ -121,3 +122,11 @@ def actor_of(principal) -> dict:
         if value:
             out[key] = value
     return out
+
+
+def jsonable(value):
+    """A plain copy for the audit log; what cannot be made plain is kept as its text."""
+    try:
+        return to_plain(value)
+    except ValueError:
+        return str(value)

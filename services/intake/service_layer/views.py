@@ -6,13 +6,12 @@ from intake.domain.commands import (
     GetApplication, GetAuditTrail, GetMine, GetScoreSheet, GetVersion, ListApplications, ListMines,
 )
 from intake.domain.errors import FieldError
-from intake.domain.plain import to_plain
 from intake.domain.values import ApplicationVersion
 from shared.errors import InvalidInput, NotFound, Unavailable
 from shared.scoring_client import ScoringRejected, ScoringUnavailable
 
 from . import access
-from .common import Catalogs, Clock, Loaded, MineRecord, for_view, load, today
+from .common import jsonable, Catalogs, Clock, Loaded, MineRecord, for_view, load, today
 from .unit_of_work import IntakeUnitOfWork
 
 
@@ -61,7 +60,7 @@ def audit_trail(cmd: GetAuditTrail, uow: IntakeUnitOfWork) -> list[dict]:
         return uow.audit.for_subject(cmd.application_id)
 
     return [{"at": e["at"].isoformat(), "actor": e["actor"], "action": e["action"],
-             "detail": _plain(e.get("detail"))} for e in uow.read(read)]
+             "detail": jsonable(e.get("detail"))} for e in uow.read(read)]
 
 
 def score_sheet(cmd: GetScoreSheet, uow: IntakeUnitOfWork, *, scoring):
@@ -87,10 +86,3 @@ def score_sheet(cmd: GetScoreSheet, uow: IntakeUnitOfWork, *, scoring):
     except ScoringRejected as exc:
         detail = "；".join(f"{e.field}：{e.message}" for e in exc.errors) or "评估数据有误"
         raise InvalidInput("自评估尚未填写完整，无法生成评分表", [FieldError("assessment", detail)]) from None
-
-
-def _plain(value):
-    try:
-        return to_plain(value)
-    except ValueError:
-        return str(value)
