@@ -251,8 +251,7 @@ def _deny(status: int, message: str):
             body = (f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>403</title>"
                     f"<p>{escape(message)}。<a href='/'>返回首页</a></p></html>")
         return current_app.response_class(body, status=status, mimetype="text/html")
-    response = jsonify({"code": status, "status": "Unauthorized" if status == 401 else "Forbidden",
-                        "message": message})
+    response = jsonify({"code": status, "message": message})   # the documented error body (shared.schemas)
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="greenmine"'

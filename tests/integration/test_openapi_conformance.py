@@ -3,7 +3,8 @@
 schemathesis generates requests from each operation of the checked-in document (which `test_openapi` keeps
 equal to the code), calls the WSGI app directly, signed in with a bearer token of a role the operation
 admits, and checks that no answer is a server error and none contradicts the documented schema of its status
-(`response_schema_conformance`). Examples are bounded (derandomized, no example database) so the whole file
+(`response_schema_conformance`); a protected operation's refusals of an anonymous caller (401) and of a role
+it does not admit (403) are checked against the document too. Examples are bounded (derandomized, no example database) so the whole file
 stays within a few minutes; one test per app, so each app passes or fails on its own."""
 from __future__ import annotations
 
@@ -110,17 +111,35 @@ def app_under_test(request, settings):
             scoring.stop()
 
 
-def _headers(app, settings, case) -> dict[str, str]:
-    """A bearer token of the first role the operation admits (none for a public one)."""
+def _roles(app, case) -> tuple[str, ...]:
     try:
         endpoint, _args = app.url_map.bind("localhost").match(case.formatted_path, method=case.method)
     except HTTPException:
-        return {}
-    roles = identity.roles_of(app, endpoint, case.method) or identity.PUBLIC
+        return identity.PUBLIC
+    return identity.roles_of(app, endpoint, case.method) or identity.PUBLIC
+
+
+def _bearer(settings, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {identity.issue_token(settings.secret_key, PRINCIPALS[role])}"}
+
+
+def _headers(app, settings, case) -> dict[str, str]:
+    """A bearer token of the first role the operation admits (none for a public one)."""
+    roles = _roles(app, case)
+    return {} if roles == identity.PUBLIC else _bearer(settings, roles[0])
+
+
+def _denials(app, settings, case, checks) -> None:
+    """A protected operation refuses an anonymous caller (401) and a role it does not admit (403), with the
+    documented error body."""
+    roles = _roles(app, case)
     if roles == identity.PUBLIC:
-        return {}
-    principal = PRINCIPALS[roles[0]]
-    return {"Authorization": f"Bearer {identity.issue_token(settings.secret_key, principal)}"}
+        return
+    outsiders = [role for role in PRINCIPALS if role not in roles]
+    for headers, status in [({}, 401)] + ([(_bearer(settings, outsiders[0]), 403)] if outsiders else []):
+        response = case.call(headers=headers)
+        assert response.status_code == status, (case.method, case.formatted_path, response.status_code)
+        case.validate_response(response, checks=checks)
 
 
 @pytest.mark.parametrize("app_under_test", APPS, indirect=True)
@@ -138,11 +157,13 @@ def test_no_answer_contradicts_the_document(app_under_test):
         operation = result.ok()
         operations += 1
         label = f"{operation.method.upper()} {operation.path}"
+        refusals_checked: list[str] = []
         for kwargs in known.get(label, []):
             case = operation.Case(**kwargs)
             response = case.call(headers=_headers(app, settings, case))
             assert response.status_code < 300, (label, response.status_code, response.text[:500])
             case.validate_response(response, checks=checks)
+            _denials(app, settings, case, checks)
 
         @hypothesis.settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
                              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
@@ -150,6 +171,9 @@ def test_no_answer_contradicts_the_document(app_under_test):
         def call(case):
             response = case.call(headers=_headers(app, settings, case))
             case.validate_response(response, checks=checks)
+            if not refusals_checked:       # once per operation: refusals do not depend on the input
+                refusals_checked.append(label)
+                _denials(app, settings, case, checks)
 
         try:
             call()
