@@ -293,28 +293,25 @@ def verdict_detail(report: Mapping) -> str:
     return "(" + ";".join(parts) + ")" if parts else ""
 
 
-def parse_reasons(raw: Any, indicators: Iterable[int], prerequisites: Iterable[str]) -> list[Reason]:
+def parse_reasons(raw: Iterable[Mapping] | None, indicators: Iterable[int], prerequisites: Iterable[str]
+                  ) -> list[Reason]:
+    """Check the reasons of a decision against the version (their shape and JSON types are the decision body's,
+    `entrypoints/schemas.py`); raises InvalidInput naming every problem."""
     if raw is None:
         return []
-    if not isinstance(raw, list):
-        raise InvalidInput("初审决定有误", [FieldError("reasons", "应为列表")])
+    raw = list(raw)
     if len(raw) > MAX_REASONS:
         raise InvalidInput("初审决定有误", [FieldError("reasons", f"理由最多 {MAX_REASONS} 条")])
     indicators, prerequisites = set(indicators), set(prerequisites)
     errors, out = [], []
     for n, item in enumerate(raw):
         where = f"reasons[{n}]"
-        if not isinstance(item, Mapping):
-            errors.append(FieldError(where, "应为对象"))
-            continue
-        text = item.get("text").strip() if isinstance(item.get("text"), str) else ""
+        text = (item.get("text") or "").strip()
         if not text:
             errors.append(FieldError(f"{where}.text", "请写明理由"))
         elif len(text) > 2000:
             errors.append(FieldError(f"{where}.text", "理由不能超过 2000 字"))
         indicator, prerequisite, check = item.get("indicator"), item.get("prerequisite"), item.get("check")
-        if isinstance(indicator, str) and indicator.isdigit():
-            indicator = int(indicator)
         given = [x for x in (indicator, prerequisite, check) if x not in (None, "")]
         if len(given) > 1:
             errors.append(FieldError(where, "每条理由只能对应一项指标、先决条件或初审内容"))

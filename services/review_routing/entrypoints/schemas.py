@@ -22,6 +22,7 @@ from review_routing.domain.opinion import DECISIONS as OPINION_DECISIONS
 from review_routing.domain.task import STATUSES
 
 INVALID_BODY = "提交的数据有误,请按提示修改"
+LOCATIONS = {"json", "query", "form", "files", "path", "headers", "querystring"}
 
 
 # --- reading bodies ---------------------------------------------------------------------------------------------
@@ -49,8 +50,8 @@ def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
-def field_errors(error: ValidationError) -> list[FieldError]:
-    return [FieldError(field, text) for field, texts in flatten(translate_messages(error.messages)).items()
+def field_errors(messages) -> list[FieldError]:
+    return [FieldError(field, text) for field, texts in flatten(translate_messages(messages)).items()
             for text in texts]
 
 
@@ -59,7 +60,7 @@ def load(schema: Schema, data) -> dict:
     try:
         return schema.load(data)
     except ValidationError as error:
-        raise InvalidInput(INVALID_BODY, field_errors(error)) from None
+        raise InvalidInput(INVALID_BODY, field_errors(error.messages)) from None
 
 
 class ReviewParser(FlaskParser):
@@ -71,10 +72,19 @@ class ReviewParser(FlaskParser):
         return json.loads(req.get_data(cache=True) or b"null", parse_float=Decimal)
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
-        raise InvalidInput(INVALID_BODY, field_errors(error))
+        messages = error.messages           # by location ({"json": {...}}): the fields are what people want
+        if isinstance(messages, dict) and set(messages) <= LOCATIONS:
+            messages = {k: v for location in messages.values() for k, v in location.items()}
+        raise InvalidInput(INVALID_BODY, field_errors(messages))
 
 
 # --- request bodies ---------------------------------------------------------------------------------------------
+class Body(Schema):
+    """A JSON object of a request body: unknown keys refused."""
+
+    error_messages = {"type": "应为对象", "unknown": "不认识的字段"}
+
+
 class QueueArgs(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -114,7 +124,7 @@ class PhotoUpload(Schema):
 NUMBER = "得分应为数字"
 
 
-class IndicatorOpinionBody(Schema):
+class IndicatorOpinionBody(Body):
     indicator = fields.Integer(metadata={"description": "指标编号"},
                                error_messages={"invalid": "应为指标编号(整数)", "null": "应为指标编号(整数)"})
     opinion = fields.String(metadata={"description": "意见"})
@@ -132,13 +142,13 @@ class IndicatorOpinionBody(Schema):
         return data
 
 
-class PrerequisiteFindingBody(Schema):
+class PrerequisiteFindingBody(Body):
     prerequisite = fields.String(metadata={"description": "先决条件编号(P1…)"})
     met = fields.Boolean(metadata={"description": "是否满足"})
     note = fields.String(metadata={"description": "说明(不满足时必填)"})
 
 
-class CheckFindingBody(Schema):
+class CheckFindingBody(Body):
     check = fields.String(metadata={"description": "初审内容 C1–C7"})
     passed = fields.Boolean(metadata={"description": "是否通过"})
     note = fields.String(metadata={"description": "说明(未通过时必填)"})
@@ -156,7 +166,7 @@ class Inspectors(fields.List):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class SiteCheckBody(Schema):
+class SiteCheckBody(Body):
     inspectors = Inspectors(metadata={"description": "参加现场检查的工作人员(也可为一行,用、分隔)"})
     location = fields.String(metadata={"description": "检查地点(现场)"})
     checked_on = fields.Date(metadata={"description": "检查日期"},
@@ -166,7 +176,7 @@ class SiteCheckBody(Schema):
                          error_messages={"invalid": "应为照片编号列表"})
 
 
-class OpinionBody(Schema):
+class OpinionBody(Body):
     """A department's opinion on its task. Which decisions, indicators, prerequisites and checks are allowed
     and what must be said with them is checked by the domain (422 with every problem by field)."""
 
@@ -181,14 +191,14 @@ class OpinionBody(Schema):
                               metadata={"description": "现场检查记录:谁、到哪里、哪天、看了什么、照片"})
 
 
-class ReasonBody(Schema):
+class ReasonBody(Body):
     indicator = fields.Integer(allow_none=True, metadata={"description": "指标编号"})
     prerequisite = fields.String(allow_none=True, metadata={"description": "先决条件编号"})
     check = fields.String(allow_none=True, metadata={"description": "初审内容 C1–C7"})
     text = fields.String(metadata={"description": "理由(必填)"})
 
 
-class DecisionBody(Schema):
+class DecisionBody(Body):
     """The lead bureau's decision; whether it may be taken and what its reasons must say is the domain's."""
 
     version_no = fields.Integer(strict=True, metadata={"description": "默认最新版本"},

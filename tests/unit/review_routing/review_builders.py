@@ -115,3 +115,10 @@ def opinion_body(data):
     from review_routing.entrypoints.schemas import OpinionBody, load
 
     return load(OpinionBody(), data)
+
+
+def reasons_body(reasons):
+    """A decision's reasons as the API hands them to the domain (through the decision body's schema)."""
+    from review_routing.entrypoints.schemas import DecisionBody, load
+
+    return load(DecisionBody(), {"reasons": reasons})["reasons"]

@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from review_builders import AT, ALL_CHECKS, BUREAU, opinion_body, points, reviewer, routed, submission, task_of
+from review_builders import (
+    AT, ALL_CHECKS, BUREAU, opinion_body, points, reasons_body, reviewer, routed, submission, task_of,
+)
 from review_routing.domain.case import (
     ReviewCase, chosen_entry, countersign_rows, decision_due, parse_reasons, rescore, reviewer_entries,
 )
@@ -128,14 +130,14 @@ def test_unknown_decision_and_version(catalog):
 def test_reason_refusals(catalog, reasons, field, message):
     case, result = routed(catalog)
     with pytest.raises(InvalidInput) as raised:
-        parse_reasons(reasons, result.version.applicable_indicators, catalog.prerequisite_codes)
+        parse_reasons(reasons_body(reasons), result.version.applicable_indicators, catalog.prerequisite_codes)
     assert raised.value.errors[0].field == field and message in raised.value.errors[0].message
 
 
 def test_reasons_per_indicator_prerequisite_check_or_general(catalog):
     case, result = routed(catalog)
-    parsed = parse_reasons([{"indicator": "3", "text": " 缺 "}, {"prerequisite": "P4", "text": "储量不足"},
-                            {"check": "C3", "text": "修复未完成"}, {"text": "其他"}],
+    parsed = parse_reasons(reasons_body([{"indicator": "3", "text": " 缺 "}, {"prerequisite": "P4", "text": "储量不足"},
+                                         {"check": "C3", "text": "修复未完成"}, {"text": "其他"}]),
                            result.version.applicable_indicators, catalog.prerequisite_codes)
     assert [r.subject for r in parsed] == ["第3项指标", "先决条件P4", "初审内容(三)", "总体"]
     assert parsed[0].text == "缺"

@@ -1,0 +1,84 @@
+"""The review API on a fake unit of work (no server): bodies read with exact decimals and refused by field
+path, domain refusals answered by the platform's one error mapping, answers as documented."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from fakes import FakePhotoFiles, FakeReviewUnitOfWork
+from review_builders import CONTRACTS, submission, submitted_event
+from shared import identity
+from shared.config import Settings
+from shared.contracts import ContractRegistry
+
+from review_routing.bootstrap import bootstrap
+from review_routing.entrypoints.http import create_app
+from review_routing.service_layer import routing
+
+SETTINGS = Settings.from_env({"GREENMINE_SECRET_KEY": "unit-secret", "MONGODB_URI": "mongodb://127.0.0.1:1/",
+                              "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+ECO = identity.Principal("rv_eco", "department_reviewer", display_name="生态", department="ecology_environment",
+                         area="鄂尔多斯市")
+ECO_BAOTOU = identity.Principal("rv_eco_bt", "department_reviewer", department="ecology_environment", area="包头市")
+TASK = "app-1.v1.ecology_environment"
+
+
+class Directory:
+    def get(self, username):
+        return None
+
+    def all(self):
+        return []
+
+
+@pytest.fixture
+def api(catalog):
+    uow = FakeReviewUnitOfWork(ContractRegistry([CONTRACTS]))
+    bus = bootstrap(SETTINGS, uow_factory=lambda: uow, uow_for=lambda tx: uow, scoring=None,
+                    directory=Directory(), photo_files=FakePhotoFiles(), env={})
+    bus.handle_event(submitted_event(submission(catalog)), uow)
+    routing.project_task_events([e for e, t in uow.published if t and ".tasks." in t], uow)
+    client = create_app(SETTINGS, bus).test_client()
+
+    def call(method, path, who=ECO, **kwargs):
+        token = identity.issue_token(SETTINGS.secret_key, who)
+        return client.open(path, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+    call.uow = uow
+    return call
+
+
+def test_scores_are_read_exactly_and_opinions_recorded(api):
+    assert api("POST", f"/api/v1/review/tasks/{TASK}/claim").status_code == 200
+    body = b'{"decision": "agree", "indicators": [{"indicator": 3, "score": 0.35, "opinion": "ok"}]}'
+    answer = api("POST", f"/api/v1/review/tasks/{TASK}/opinion", data=body, content_type="application/json")
+    assert answer.status_code == 201, answer.get_json()
+    assert set(answer.get_json()) == {"task_id", "status", "status_label", "claimed_by", "version", "opinion_id",
+                                      "sequence", "supersedes"}
+    stored = api.uow.tasks.get(TASK).current_opinion.indicator(3).score
+    assert stored == Decimal("0.35") and str(stored) == "0.35"
+
+
+def test_bodies_are_refused_by_field_path_and_rules_by_the_domain(api):
+    api("POST", f"/api/v1/review/tasks/{TASK}/claim")
+    shape = api("POST", f"/api/v1/review/tasks/{TASK}/opinion", content_type="application/json",
+                data='{"decision": "agree", "indicators": [{"indicator": 3, "score": "abc", "weight": 1}]}')
+    assert shape.status_code == 422
+    assert shape.get_json()["errors"] == {"indicators[0].score": ["得分应为数字"],
+                                          "indicators[0].weight": ["不认识的字段"]}
+    rule = api("POST", f"/api/v1/review/tasks/{TASK}/opinion", json={"decision": "agree",
+                                                                     "indicators": [{"indicator": 3, "score": "9"}]})
+    assert rule.status_code == 422 and "不能超过该项标准分" in rule.get_json()["errors"]["indicators[0].score"][0]
+    assert api.uow.tasks.get(TASK).opinions == []
+
+
+def test_domain_refusals_are_answered_once_by_the_platform(api):
+    forbidden = api("GET", f"/api/v1/review/tasks/{TASK}", who=ECO_BAOTOU)
+    assert forbidden.status_code == 403 and forbidden.get_json()["code"] == 403
+    assert api("GET", "/api/v1/review/tasks/nope").status_code == 404
+    assert api("POST", f"/api/v1/review/tasks/{TASK}/unclaim").status_code == 409
+    page = api("GET", f"/review/tasks/{TASK}", who=ECO_BAOTOU)
+    assert page.status_code == 403
+    queue = api("GET", "/api/v1/review/queues/ecology_environment").get_json()
+    assert [i["task_id"] for i in queue["items"]] == [TASK]
