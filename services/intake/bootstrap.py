@@ -3,9 +3,10 @@ the scoring service over HTTP, building real adapters only where the caller pass
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from intake.domain import commands as c
 from intake.service_layer import applications, mines, submission, views

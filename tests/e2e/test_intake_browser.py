@@ -8,7 +8,6 @@ import random
 import re
 
 import pytest
-
 from browsing import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

@@ -18,8 +18,9 @@ Every method takes the transaction's session, so reads and writes of one command
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError

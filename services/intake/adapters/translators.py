@@ -1,9 +1,9 @@
 """Domain → contract translation: the application's submission events become ``intake.application_submitted``."""
 from __future__ import annotations
 
-from shared import regions
 from intake.domain.application import Application, ApplicationVersion, thaw
 from intake.domain.mine import mineral_by_code
+from shared import regions
 from shared.contracts import new_event
 
 EVENT_SUBMITTED = "intake.application_submitted"

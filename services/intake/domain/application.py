@@ -25,10 +25,19 @@ from .draft_input import read_assessment, read_declared_penalties, read_records,
 from .errors import FieldError, InvalidApplicationData, NotEditable, SubmissionRefused, VersionFrozen
 from .events import ApplicationResubmitted, ApplicationSubmitted
 from .identifiers import check_credit_code
-from .plain import aware as _aware, freeze, iso as _iso, parse_dt as _parse_dt, thaw, to_plain
+from .plain import aware as _aware
+from .plain import freeze, thaw, to_plain
+from .plain import iso as _iso
+from .plain import parse_dt as _parse_dt
 from .status import ACTIONS, EDITABLE_STATUSES, STATUSES, TRANSITIONS, allowed_actions, transition_error
 from .values import (
-    DRAFT_LOG_WINDOW, MAX_ATTACHMENTS, ApplicationVersion, AttachmentRef, HistoryEntry, ReturnRecord, merge_records,
+    DRAFT_LOG_WINDOW,
+    MAX_ATTACHMENTS,
+    ApplicationVersion,
+    AttachmentRef,
+    HistoryEntry,
+    ReturnRecord,
+    merge_records,
 )
 
 __all__ = [
@@ -109,7 +118,7 @@ class Application:
         at: datetime,
         actor: str,
         assessment: Mapping | None = None,
-    ) -> "Application":
+    ) -> Application:
         """A new draft application of ``credit_code``'s enterprise for mine ``mine_id``."""
         _aware(at)
         errors = []
@@ -463,7 +472,7 @@ class Application:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Application":
+    def from_dict(cls, d: Mapping) -> Application:
         draft = d.get("draft") or {}
         return cls(
             d["id"],

@@ -61,7 +61,7 @@ def credit_code_check_char(first17: str) -> str:
     if len(first17) != 17:
         raise ValueError("需要前17位字符")
     try:
-        total = sum(_CHAR_VALUE[ch] * w for ch, w in zip(first17, CREDIT_CODE_WEIGHTS))
+        total = sum(_CHAR_VALUE[ch] * w for ch, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=False))
     except KeyError as exc:
         raise ValueError(f"字符 {exc.args[0]!r} 不在统一社会信用代码字符集内") from None
     return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
@@ -249,6 +249,6 @@ class ValidityPeriod:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ValidityPeriod":
+    def from_dict(cls, data: dict) -> ValidityPeriod:
         to = data.get("valid_to")
         return cls(parse_date(data["valid_from"]), None if to in (None, "", "长期") else parse_date(to))

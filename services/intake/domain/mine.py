@@ -24,11 +24,24 @@ from .errors import FieldError, MineInvalid
 from .identifiers import add_years
 from .mine_input import MineReader, validate_mine
 from .mine_values import (
-    FIELD_LABELS, INDUSTRY_GROUPS, LICENCES, MINING_METHODS, PRODUCTION_STATUSES, SCALES, Enterprise, Licence,
+    FIELD_LABELS,
+    INDUSTRY_GROUPS,
+    LICENCES,
+    MINING_METHODS,
+    PRODUCTION_STATUSES,
+    SCALES,
+    Enterprise,
+    Licence,
     PrerequisiteHints,
 )
 from .minerals import (
-    MINERALS, OTHER_MINERAL, MineralType, Mineral, find_mineral, mineral_by_code, suggest_industry_group,
+    MINERALS,
+    OTHER_MINERAL,
+    Mineral,
+    MineralType,
+    find_mineral,
+    mineral_by_code,
+    suggest_industry_group,
 )
 
 __all__ = [
@@ -73,7 +86,7 @@ class Mine:
     # -- construction ------------------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, data: Mapping, today: date, id: str | None = None) -> "Mine":
+    def create(cls, data: Mapping, today: date, id: str | None = None) -> Mine:
         """Validate user input (all errors at once, raising ``MineInvalid``) and build the mine."""
         reader = MineReader(data, today)
         if reader.errors:
@@ -81,7 +94,7 @@ class Mine:
         return cls._build(reader, id if id is not None else data.get("id") if isinstance(data, Mapping) else None)
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "Mine":
+    def from_dict(cls, data: Mapping) -> Mine:
         """Rehydrate a stored mine.  Checks structure and codes but nothing relative to a date, so a mine whose
         licence has expired since it was stored still loads (``expired_licences(today)`` tells)."""
         reader = MineReader(data, None)
@@ -90,7 +103,7 @@ class Mine:
         return cls._build(reader, data.get("id"))
 
     @classmethod
-    def _build(cls, reader: MineReader, id: object) -> "Mine":
+    def _build(cls, reader: MineReader, id: object) -> Mine:
         return cls(**reader.values, id=None if id is None else str(id))
 
     def update(self, data: Mapping, today: date) -> None:

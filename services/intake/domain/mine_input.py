@@ -19,10 +19,24 @@ from .identifiers import (
     parse_date,
 )
 from .mine_values import (
-    FIELD_LABELS, INDUSTRY_GROUPS, MINING_METHODS, NAME_MAX_LENGTH, PRODUCTION_STATUSES, RESERVE_YEARS_MAX, SCALES,
-    Enterprise, Licence,
+    FIELD_LABELS,
+    INDUSTRY_GROUPS,
+    MINING_METHODS,
+    NAME_MAX_LENGTH,
+    PRODUCTION_STATUSES,
+    RESERVE_YEARS_MAX,
+    SCALES,
+    Enterprise,
+    Licence,
 )
-from .minerals import MAX_MINERALS, OTHER_MINERAL, OTHER_MINERAL_LABEL, Mineral, find_mineral, suggest_industry_group
+from .minerals import (
+    MAX_MINERALS,
+    OTHER_MINERAL,
+    OTHER_MINERAL_LABEL,
+    Mineral,
+    find_mineral,
+    suggest_industry_group,
+)
 
 __all__ = ["MineReader", "validate_mine"]
 

@@ -11,7 +11,10 @@ from datetime import datetime, timedelta
 
 from . import materials as mat
 from .errors import FieldError
-from .plain import aware as _aware, freeze, iso as _iso, parse_dt as _parse_dt, thaw, to_plain
+from .plain import aware as _aware
+from .plain import freeze, thaw, to_plain
+from .plain import iso as _iso
+from .plain import parse_dt as _parse_dt
 
 __all__ = ["AttachmentRef", "HistoryEntry", "ReturnRecord", "ApplicationVersion", "merge_records", "INDICATOR_KEY",
            "indicator_label", "RECORD_MAX_LENGTH", "REASON_MAX_LENGTH", "MAX_ATTACHMENTS", "DRAFT_LOG_WINDOW"]
@@ -85,7 +88,7 @@ class AttachmentRef:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "AttachmentRef":
+    def from_dict(cls, d: Mapping) -> AttachmentRef:
         return cls(
             id=d["id"],
             kind=d["kind"],
@@ -109,7 +112,7 @@ class HistoryEntry:
         return {"at": _iso(self.at), "actor": self.actor, "action": self.action, "detail": thaw(self.detail)}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "HistoryEntry":
+    def from_dict(cls, d: Mapping) -> HistoryEntry:
         return cls(_parse_dt(d["at"]), d["actor"], d["action"], freeze(to_plain(d.get("detail") or {})))
 
 
@@ -133,7 +136,7 @@ class ReturnRecord:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "ReturnRecord":
+    def from_dict(cls, d: Mapping) -> ReturnRecord:
         return cls(int(d["version"]), _parse_dt(d["at"]), d["actor"], freeze(dict(d.get("reasons") or {})),
                    d.get("comment") or "")
 
@@ -173,7 +176,7 @@ class ApplicationVersion:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "ApplicationVersion":
+    def from_dict(cls, d: Mapping) -> ApplicationVersion:
         return cls(
             number=int(d["number"]),
             submitted_at=_parse_dt(d["submitted_at"]),

@@ -7,7 +7,7 @@ nothing.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from shared.config import Settings
 
@@ -65,7 +65,7 @@ DEMO_RECORDS = {
     "3": "2026年3月5日王工查看采场入口和破碎车间：破碎车间缺1处安全警示标志，已列入整改",
     "8": "采用单斗-卡车开采工艺，开采方式与开发利用方案一致",
 }
-DEMO_AT = datetime(2026, 3, 5, 9, 30, tzinfo=timezone.utc)
+DEMO_AT = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
 
 
 def load_demo_data(settings: Settings | None = None) -> dict:

@@ -1,8 +1,8 @@
 """`python -m intake.entrypoints.consumer`: the intake service's Kafka consumer process."""
 from __future__ import annotations
 
-from shared.runtime import run_consumer
 from intake.bootstrap import event_handlers
+from shared.runtime import run_consumer
 
 
 def main() -> None:

@@ -45,8 +45,9 @@ READERS = identity.ANY_SIGNED_IN  # each record is then checked: own enterprise,
 def vocabulary() -> dict:
     """Everything a client needs to fill the mine form: 盟市/旗县, minerals, scales, methods, statuses."""
     return {
-        "leagues": [{"code": l.code, "name": l.name, "division_code": l.division_code,
-                     "counties": [{"code": c.code, "name": c.name} for c in l.counties]} for l in regions.LEAGUES],
+        "leagues": [{"code": league.code, "name": league.name, "division_code": league.division_code,
+                     "counties": [{"code": c.code, "name": c.name} for c in league.counties]}
+                    for league in regions.LEAGUES],
         "minerals": [{"code": m.code, "name": m.name, "category": m.category, "industry_group": m.industry_group,
                       "well": m.well} for m in MINERALS],
         "mineral_categories": dict(MINERAL_CATEGORIES),

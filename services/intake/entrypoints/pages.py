@@ -84,7 +84,8 @@ def pages_blueprint(system, settings) -> Blueprint:
             "mine_json": _js(data) if data else "null",
             "version": mine_doc.get("version") if mine_doc else None,
             "leagues": regions.LEAGUES,
-            "regions_json": _js({l.code: [[c.code, c.name] for c in l.counties] for l in regions.LEAGUES}),
+            "regions_json": _js({league.code: [[c.code, c.name] for c in league.counties]
+                                 for league in regions.LEAGUES}),
             "minerals_by_category": [(label, [m for m in MINERALS if m.category == cat])
                                      for cat, label in MINERAL_CATEGORIES.items()],
             "mineral_groups_json": _js({m.code: m.industry_group for m in MINERALS}),

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 from intake.domain import materials as mat
-from shared import regions
+from intake.domain.mine import (
+    INDUSTRY_GROUPS,
+    LICENCES,
+    MINING_METHODS,
+    PRODUCTION_STATUSES,
+    SCALES,
+    Mine,
+)
 from intake.domain.plain import thaw
 from intake.domain.status import ACTIONS, STATUSES
-from intake.domain.mine import (
-    INDUSTRY_GROUPS, LICENCES, MINING_METHODS, PRODUCTION_STATUSES, SCALES, Mine,
-)
+from shared import regions
 
 #: Labels of every history action (the domain's transitions plus the editing steps).
 HISTORY_LABELS = {

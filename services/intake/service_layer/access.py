@@ -11,7 +11,6 @@ Records store the 盟市 as its ASCII code (``ordos``); principals carry the Chi
 from __future__ import annotations
 
 from shared import regions
-
 from shared.errors import NotPermitted
 
 from .unit_of_work import Scope

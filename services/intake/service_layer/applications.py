@@ -10,7 +10,13 @@ import uuid
 from intake.domain import materials as mat
 from intake.domain.application import Application
 from intake.domain.commands import (
-    UNSET, AddAttachment, EditDraft, ImportDraft, OpenAttachment, RemoveAttachment, StartApplication,
+    UNSET,
+    AddAttachment,
+    EditDraft,
+    ImportDraft,
+    OpenAttachment,
+    RemoveAttachment,
+    StartApplication,
 )
 from intake.domain.errors import FieldError, InvalidApplicationData, NotEditable
 from intake.domain.mine import INDUSTRY_GROUPS
@@ -20,8 +26,18 @@ from shared.errors import Conflict, InvalidInput, NotFound, NotPermitted
 
 from . import access, drafts
 from .common import (
+    DEFAULT_CATALOG,
+    Catalogs,
+    Clock,
+    Loaded,
+    actor_of,
+    after,
+    for_view,
     jsonable,
-    DEFAULT_CATALOG, Catalogs, Clock, Loaded, actor_of, after, for_view, listing, load, not_editable, status_label,
+    listing,
+    load,
+    not_editable,
+    status_label,
 )
 from .unit_of_work import IntakeUnitOfWork, Scope
 

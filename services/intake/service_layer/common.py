@@ -3,9 +3,10 @@ listing fields an application copies from its mine, the mine's problems that blo
 date in Beijing (licences and production dates are calendar dates in China)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 from intake.domain.application import Application
 from intake.domain.errors import FieldError

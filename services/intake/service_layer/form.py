@@ -18,7 +18,12 @@ lowest it can score; the running score fills unfilled indicators with it so the 
 from __future__ import annotations
 
 from shared.catalog import (
-    AdditiveItems, AllOrNothing, ByIndustry, ByMiningMethod, ConditionalDeductions, DeductPerFinding,
+    AdditiveItems,
+    AllOrNothing,
+    ByIndustry,
+    ByMiningMethod,
+    ConditionalDeductions,
+    DeductPerFinding,
 )
 from shared.decimals import plain as _num
 

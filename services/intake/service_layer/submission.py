@@ -7,7 +7,7 @@ effect); the transaction then checks the draft did not change meanwhile, freezes
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from intake.domain import materials as mat
@@ -18,8 +18,20 @@ from shared.errors import Conflict, Unavailable
 from shared.messaging import PermanentFailure
 from shared.scoring_client import ScoringRejected, ScoringUnavailable
 
-from .common import Catalogs, Clock, Loaded, actor_of, after, for_view, listing, listing_from, load, mine_problems
-from .common import not_editable, today
+from .common import (
+    Catalogs,
+    Clock,
+    Loaded,
+    actor_of,
+    after,
+    for_view,
+    listing,
+    listing_from,
+    load,
+    mine_problems,
+    not_editable,
+    today,
+)
 from .unit_of_work import IntakeUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -245,4 +257,4 @@ def valid_reasons(reasons: dict[str, str]) -> dict[str, str]:
 
 def _parse_time(value: str) -> datetime:
     dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -7,9 +7,10 @@ before a call to another service)."""
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from intake.domain.application import Application, ApplicationVersion
 from intake.domain.mine import Mine

@@ -3,7 +3,13 @@ rules), the audit trail of an application, and its printable score sheet (made b
 from __future__ import annotations
 
 from intake.domain.commands import (
-    GetApplication, GetAuditTrail, GetMine, GetScoreSheet, GetVersion, ListApplications, ListMines,
+    GetApplication,
+    GetAuditTrail,
+    GetMine,
+    GetScoreSheet,
+    GetVersion,
+    ListApplications,
+    ListMines,
 )
 from intake.domain.errors import FieldError
 from intake.domain.values import ApplicationVersion
@@ -11,7 +17,7 @@ from shared.errors import InvalidInput, NotFound, Unavailable
 from shared.scoring_client import ScoringRejected, ScoringUnavailable
 
 from . import access
-from .common import jsonable, Catalogs, Clock, Loaded, MineRecord, for_view, load, today
+from .common import Catalogs, Clock, Loaded, MineRecord, for_view, jsonable, load, today
 from .unit_of_work import IntakeUnitOfWork
 
 

@@ -9,7 +9,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from intake_api_support import (  # noqa: E402
-    BUREAU_BAOTOU, BUREAU_ORDOS, ENT1, ENT2, REGION, REVIEWER, Api, ThreadedServer, with_scoring,
+    BUREAU_BAOTOU,
+    BUREAU_ORDOS,
+    ENT1,
+    ENT2,
+    REGION,
+    REVIEWER,
+    Api,
+    ThreadedServer,
+    with_scoring,
 )
 
 

@@ -6,13 +6,21 @@ import hashlib
 import io
 import re
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from intake_api_support import (
-    COAL_MINE, JPEG, PDF, PNG, SAND_MINE, Api, ENT1, full_assessment, upload_required,
+    COAL_MINE,
+    ENT1,
+    JPEG,
+    PDF,
+    PNG,
+    SAND_MINE,
+    Api,
+    full_assessment,
+    upload_required,
 )
+
 from shared.contracts import ContractRegistry
 
 pytestmark = pytest.mark.integration
@@ -252,8 +260,9 @@ def test_a_missing_file_or_kind_is_a_field_error(ent1, draft, client, intake_set
 
 def test_size_limits_per_kind_and_per_deployment(settings, scoring_server, service):
     """The kind's limit (营业执照 10 MB) and the deployment's (GREENMINE_UPLOAD_MAX_BYTES), streamed, nothing kept."""
-    from intake.entrypoints.http import create_app
     from intake_api_support import with_scoring
+
+    from intake.entrypoints.http import create_app
 
     small = replace(with_scoring(settings, scoring_server.url), upload_max_bytes=2 * 1024 * 1024)
     api = Api(create_app(small).test_client(), small, ENT1)
@@ -373,7 +382,7 @@ def test_expired_licence_blocks_submission(ent1, draft, intake_settings, service
     from intake.entrypoints.http import create_app
 
     ready(ent1, draft)
-    later = bootstrap(intake_settings, service.store, clock=lambda: datetime(2041, 3, 1, tzinfo=timezone.utc))
+    later = bootstrap(intake_settings, service.store, clock=lambda: datetime(2041, 3, 1, tzinfo=UTC))
     in_2041 = Api(create_app(intake_settings, intake=later).test_client(), intake_settings, ENT1)
     response = in_2041.post(f"/api/v1/applications/{draft}/submit")
     assert response.status_code == 422
@@ -381,8 +390,9 @@ def test_expired_licence_blocks_submission(ent1, draft, intake_settings, service
 
 
 def test_scoring_unavailable_means_503_and_nothing_changes(settings, service):
-    from intake.entrypoints.http import create_app
     from intake_api_support import with_scoring
+
+    from intake.entrypoints.http import create_app
     from shared.embedded import free_port
 
     down = with_scoring(settings, f"http://127.0.0.1:{free_port()}")

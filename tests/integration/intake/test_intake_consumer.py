@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from intake_api_support import COAL_MINE, full_assessment, upload_required
+
 from shared.contracts import new_event
 from shared.messaging import EventConsumer, PermanentFailure
 
@@ -71,7 +71,6 @@ def submitted(ent1):
 def report_of(ent1, intake_settings, app_id: str) -> dict:
     """The real scoring service's report of the submitted version (what scoring would publish)."""
     import requests
-
     from intake_api_support import headers
 
     version = ent1.get(f"/api/v1/applications/{app_id}/versions/1").json
@@ -177,4 +176,4 @@ def test_events_for_unknown_applications_or_versions_are_permanent_failures(subm
                               (routed(submitted, 7), handlers["review_routing.case_routed"]),
                               (scored("app-unknown", 1, {}), handlers["scoring.assessment_scored"])]:
         with pytest.raises(PermanentFailure):
-            service.store.transaction(lambda tx: handler(envelope, tx))
+            service.store.transaction(lambda tx, handler=handler, envelope=envelope: handler(envelope, tx))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from intake_api_support import COAL_MINE, SAND_MINE, mine
 
 pytestmark = pytest.mark.integration
@@ -139,6 +138,6 @@ def test_officials_read_within_their_area_only(ent1, ent2, bureau, bureau_baotou
 def test_vocabulary_lists_all_twelve_leagues_and_their_counties(ent1):
     vocabulary = ent1.get("/api/v1/mines/vocabulary").json
     assert len(vocabulary["leagues"]) == 12
-    assert sum(len(l["counties"]) for l in vocabulary["leagues"]) == 103
-    assert {"code": "150622", "name": "准格尔旗"} in next(l for l in vocabulary["leagues"]
-                                                          if l["code"] == "ordos")["counties"]
+    assert sum(len(league["counties"]) for league in vocabulary["leagues"]) == 103
+    ordos = next(league for league in vocabulary["leagues"] if league["code"] == "ordos")
+    assert {"code": "150622", "name": "准格尔旗"} in ordos["counties"]

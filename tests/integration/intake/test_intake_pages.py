@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from intake_api_support import COAL_MINE, SAND_MINE, full_assessment, headers, mine, upload_required
+
 from shared.catalog import load_catalog
 
 pytestmark = pytest.mark.integration

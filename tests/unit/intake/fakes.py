@@ -10,7 +10,12 @@ from intake.adapters.translators import contract_events
 from intake.domain.application import Application
 from intake.domain.mine import Mine
 from intake.service_layer.unit_of_work import (
-    ApplicationRepository, AuditLog, DuplicateMine, IntakeUnitOfWork, MineRepository, Scope,
+    ApplicationRepository,
+    AuditLog,
+    DuplicateMine,
+    IntakeUnitOfWork,
+    MineRepository,
+    Scope,
 )
 from shared.config import REPO_ROOT
 from shared.contracts import ContractRegistry

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from intake_builders import ASSESSMENT, CREDIT_CODE, TODAY, at, attachment, mine_data, ready_application
 
 from intake.adapters.files import UploadRefused, check_file, dangerous_reason, sniff
 from intake.adapters.translators import submitted_event
@@ -18,7 +19,6 @@ from intake.service_layer import access, drafts
 from intake.service_layer.form import form_model
 from intake.service_layer.submission import reasons_from_decision, valid_reasons, verdict_problems
 from intake.service_layer.unit_of_work import Scope
-from intake_builders import ASSESSMENT, CREDIT_CODE, TODAY, at, attachment, mine_data, ready_application
 from shared import identity
 from shared.catalog import load_catalog
 from shared.config import REPO_ROOT

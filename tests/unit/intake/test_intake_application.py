@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from intake_builders import ASSESSMENT, CREDIT_CODE, TODAY, at, attachment, mine_data, ready_application
 
 from intake.domain import application as appmod
 from intake.domain.application import (
@@ -27,7 +28,6 @@ from intake.domain.errors import (
     SubmissionRefused,
 )
 from intake.domain.mine import Mine
-from intake_builders import ASSESSMENT, CREDIT_CODE, TODAY, at, attachment, mine_data, ready_application
 
 REPORT = {"verdict": "qualified", "total": "92.50", "failed_binding": []}
 

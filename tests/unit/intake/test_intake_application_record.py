@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from intake_builders import at
 
 from intake.domain.application import Application
 from intake.domain.errors import VersionFrozen
-from intake_builders import at
 
 REPORT = {"verdict": "qualified", "total": "92.50", "failed_binding": []}
 

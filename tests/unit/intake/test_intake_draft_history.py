@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from intake.domain.application import DRAFT_LOG_WINDOW, Application
 from intake_builders import CREDIT_CODE, at
+
+from intake.domain.application import DRAFT_LOG_WINDOW, Application
 
 
 def test_consecutive_draft_edits_share_one_history_entry():

@@ -4,23 +4,23 @@ resubmission."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from fakes import FakeFiles, FakeIntakeUnitOfWork, FakeScoring
+from intake_builders import ASSESSMENT, CREDIT_CODE, mine_data
+
 from intake.bootstrap import COMMAND_HANDLERS, EVENT_HANDLERS
 from intake.domain import commands as c
 from intake.domain import materials as mat
 from intake.domain.errors import InvalidApplicationData, MineInvalid, SubmissionRefused
-from intake_builders import ASSESSMENT, CREDIT_CODE, mine_data
 from shared import identity
 from shared.bus import MessageBus
 from shared.catalog import load_catalog
 from shared.contracts import new_event
 from shared.errors import Conflict, FieldError, NotPermitted, Unavailable
 
-NOW = datetime(2025, 7, 1, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 7, 1, 2, 0, tzinfo=UTC)
 ENTERPRISE = identity.Principal("ent-user", "enterprise", display_name="内蒙古某某煤业有限责任公司",
                                 enterprise=CREDIT_CODE)
 OTHER = identity.Principal("other", "enterprise", enterprise="91150200MA0N00002B")

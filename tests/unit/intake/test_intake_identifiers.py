@@ -5,6 +5,7 @@ from datetime import date, datetime
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from intake_builders import REAL_CREDIT_CODES
 
 from intake.domain.identifiers import (
     CREDIT_CODE_CHARSET,
@@ -21,7 +22,6 @@ from intake.domain.identifiers import (
     normalise_credit_code,
     parse_date,
 )
-from intake_builders import REAL_CREDIT_CODES
 
 # -- 统一社会信用代码 -------------------------------------------------------------------------------------------
 
@@ -41,7 +41,7 @@ def test_real_codes_are_valid(code):
 def test_check_char_computed_by_hand():
     # 91350100M000100Y4: Σ value×weight = 1: 9·1+1·3+3·9+5·27+0·19+1·26+0·16+0·17+M(21)·20+0+0+0+1·8+0+0+Y(30)·30+4·28
     first17 = "91350100M000100Y4"
-    total = sum(CREDIT_CODE_CHARSET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS))
+    total = sum(CREDIT_CODE_CHARSET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=False))
     assert total == 9 + 3 + 27 + 135 + 26 + 21 * 20 + 8 + 30 * 30 + 4 * 28
     assert CREDIT_CODE_CHARSET[31 - total % 31] == "3" == credit_code_check_char(first17)
 

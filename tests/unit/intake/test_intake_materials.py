@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from intake_builders import attachment, required_attachments
 
 from intake.domain import materials as mat
 from intake.domain.materials import (
@@ -17,7 +18,6 @@ from intake.domain.materials import (
     check_upload,
     kind_by_code,
 )
-from intake_builders import attachment, required_attachments
 
 
 def test_every_numbered_item_has_kinds():

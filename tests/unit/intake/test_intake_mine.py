@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from intake_builders import CREDIT_CODE, REAL_CREDIT_CODES, TODAY, mine_data
 
-from shared import regions
 from intake.domain.errors import MineInvalid
 from intake.domain.mine import (
     FIELD_LABELS,
@@ -19,7 +19,7 @@ from intake.domain.mine import (
     suggest_industry_group,
     validate_mine,
 )
-from intake_builders import CREDIT_CODE, REAL_CREDIT_CODES, TODAY, mine_data
+from shared import regions
 
 
 def fields(errors):
