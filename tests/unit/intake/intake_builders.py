@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from intake.domain import materials as mat
 from intake.domain.application import Application, AttachmentRef
+from shared.clock import BEIJING
 
-CST = timezone(timedelta(hours=8))
+CST = BEIJING
 TODAY = date(2025, 7, 1)
 T0 = datetime(2025, 7, 1, 9, 0, tzinfo=CST)
 
