@@ -214,7 +214,7 @@ def run(env: dict) -> list[dict]:
         {"name": "review_routing.tasks_per_s", "value": tasks / drained_s, "unit": "tasks/s"},
         # CPU per application: unlike latencies, these do not depend on what else the machine is running.
         *[{"name": f"review_routing.{name}_cpu_ms_per_application", "value": (after - before) * 1000 / total,
-           "unit": "ms"} for name, before, after in zip(("consumer", "relay"), cpu_before, cpu_after)
+           "unit": "ms"} for name, before, after in zip(("consumer", "relay"), cpu_before, cpu_after, strict=True)
           if before is not None and after is not None],
         {"name": "review_routing.light_load_rate", "value": LIGHT_RATE, "unit": "applications/s"},
         {"name": "review_routing.light_load_p50_ms", "value": statistics.median(light_latencies), "unit": "ms"},

@@ -8,15 +8,6 @@ Environment (besides the platform's, see docs/review-routing.md and `adapters/co
 """
 from __future__ import annotations
 
-from shared.bus import MessageBus
-from shared.catalog import load_catalog
-from shared.clock import utcnow
-from shared.config import Settings
-from shared.messaging import Handler
-from shared.runtime import service_store
-from shared.scoring_client import ScoringClient
-from shared.storage import ServiceStore, mongo_client
-
 from review_routing.adapters import config, repository
 from review_routing.adapters.directory import IdentityDirectory
 from review_routing.adapters.photos import PhotoStore
@@ -25,6 +16,14 @@ from review_routing.domain import commands
 from review_routing.domain.photos import PhotoPolicy
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
 from review_routing.service_layer import decisions, routing, sweep, tasks, views
+from shared.bus import MessageBus
+from shared.catalog import load_catalog
+from shared.clock import utcnow
+from shared.config import Settings
+from shared.messaging import Handler
+from shared.runtime import service_store
+from shared.scoring_client import ScoringClient
+from shared.storage import ServiceStore, mongo_client
 
 SERVICE = "review_routing"
 sweep_interval_s = config.sweep_interval_s

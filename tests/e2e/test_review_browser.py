@@ -10,7 +10,6 @@ import time
 
 import pytest
 import requests
-
 from browsing import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

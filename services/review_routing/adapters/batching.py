@@ -22,9 +22,9 @@ import logging
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from shared.clock import utcnow
 from shared.logging import correlation_id
 from shared.messaging import EventConsumer, Outcome
-from shared.clock import utcnow
 from shared.storage import INBOX, Transaction
 
 log = logging.getLogger(__name__)

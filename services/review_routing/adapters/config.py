@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from review_routing.domain.photos import PhotoPolicy
 from review_routing.domain.workdays import DeadlinePolicy

@@ -1,9 +1,8 @@
 """The user accounts, read from the identity database that `shared.identity` keeps (who may receive a 转办)."""
 from __future__ import annotations
 
-from shared.identity import UserDirectory
-
 from review_routing.domain.access import Actor
+from shared.identity import UserDirectory
 
 
 def _actor(doc) -> Actor:

@@ -5,13 +5,12 @@ Task events go to the task's department topic `review_routing.tasks.<department>
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Mapping
 
-from shared.contracts import new_event
-
-from review_routing.domain.case import Decision, ReviewCase, CaseVersion
+from review_routing.domain.case import CaseVersion, Decision, ReviewCase
 from review_routing.domain.task import ReviewTask, TaskEvent
+from shared.contracts import new_event
 
 PRODUCER = "review_routing"
 CASE_TOPIC = "review_routing.case.events"

@@ -16,17 +16,23 @@ together or not at all. Documents carry a `version` for optimistic concurrency.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne
-
-from shared.storage import ConcurrencyError, Transaction
 
 from review_routing.domain.case import ReviewCase
 from review_routing.domain.task import ReviewTask
 from review_routing.service_layer.unit_of_work import (
-    AuditLog, CaseRepository, PhotoRepository, QueueQuery, QueueRepository, SelfReports, TaskRepository,
+    AuditLog,
+    CaseRepository,
+    PhotoRepository,
+    QueueQuery,
+    QueueRepository,
+    SelfReports,
+    TaskRepository,
 )
+from shared.storage import ConcurrencyError, Transaction
 
 CASES, TASKS, QUEUE, AUDIT, PHOTOS, SELF_REPORTS = "cases", "tasks", "queue", "audit", "photos", "self_reports"
 PHOTO_BUCKET = "site_photos"

@@ -1,14 +1,17 @@
 """The review's unit of work on MongoDB: the repositories of `adapters.repository` bound to one transaction."""
 from __future__ import annotations
 
-from shared.storage import Transaction
-from shared.unit_of_work import MongoUnitOfWork
-
 from review_routing.adapters.repository import (
-    MongoAuditLog, MongoCaseRepository, MongoPhotoRepository, MongoQueueRepository, MongoSelfReports,
+    MongoAuditLog,
+    MongoCaseRepository,
+    MongoPhotoRepository,
+    MongoQueueRepository,
+    MongoSelfReports,
     MongoTaskRepository,
 )
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
+from shared.storage import Transaction
+from shared.unit_of_work import MongoUnitOfWork
 
 
 class MongoReviewUnitOfWork(MongoUnitOfWork, ReviewUnitOfWork):

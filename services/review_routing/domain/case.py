@@ -20,20 +20,21 @@ Pure: no I/O.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping
-
-from shared.catalog import Catalog
-from shared.decimals import plain
+from typing import Any
 
 from review_routing.domain.access import Actor
-from review_routing.domain.checks import CHECK_CODES, check as check_by_code
+from review_routing.domain.checks import CHECK_CODES
+from review_routing.domain.checks import check as check_by_code
 from review_routing.domain.errors import FieldError, InvalidInput, InvalidTransition
 from review_routing.domain.routing import MineProfile, RoutingResult, TaskPlan, route
 from review_routing.domain.task import ReviewTask, TaskEvent, _dt, task_id_for
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
+from shared.catalog import Catalog
+from shared.decimals import plain
 
 VERSION_STATUSES = {"under_review": "审核中", "forwarded": "已通过初审(报自治区)", "returned": "已退回补正",
                     "rejected": "初审不予通过", "superseded": "已被新版本替代"}
@@ -54,7 +55,7 @@ class Reason:
                 "text": self.text}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Reason":
+    def from_dict(cls, d: Mapping) -> Reason:
         return cls(d["text"], d.get("indicator"), d.get("prerequisite"), d.get("check"))
 
     @property
@@ -87,7 +88,7 @@ class Decision:
                 "decided_at": self.decided_at.isoformat(), "report": self.report}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Decision":
+    def from_dict(cls, d: Mapping) -> Decision:
         return cls(d["decision"], tuple(Reason.from_dict(r) for r in d.get("reasons", ())), d["decided_by"],
                    d.get("decided_by_name", d["decided_by"]), _dt(d["decided_at"]), d.get("report"))
 
@@ -132,7 +133,7 @@ class CaseVersion:
                 "self_report": self.self_report}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "CaseVersion":
+    def from_dict(cls, d: Mapping) -> CaseVersion:
         return cls(version_no=d["version_no"], resubmission=d["resubmission"], submitted_at=_dt(d["submitted_at"]),
                    submitted_by=d["submitted_by"], routed_at=_dt(d["routed_at"]), assessment=d["assessment"],
                    attachments=tuple(d.get("attachments", ())),
@@ -179,7 +180,7 @@ class ReviewCase:
 
     # --- routing --------------------------------------------------------------------------------------------
     @classmethod
-    def open(cls, payload: Mapping) -> "ReviewCase":
+    def open(cls, payload: Mapping) -> ReviewCase:
         profile = MineProfile.from_submission(payload["mine"], payload.get("assessment"))
         return cls(application_id=payload["application_id"], league=profile.league, county=profile.county,
                    catalog=payload["catalog"], enterprise=dict(payload["enterprise"]), mine=dict(payload["mine"]))
@@ -256,7 +257,7 @@ class ReviewCase:
                 "status": self.status}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "ReviewCase":
+    def from_dict(cls, d: Mapping) -> ReviewCase:
         return cls(application_id=d["_id"], league=d["league"], county=d.get("county", ""),
                    catalog=d["catalog"], enterprise=d.get("enterprise", {}), mine=d.get("mine", {}),
                    versions=[CaseVersion.from_dict(v) for v in d.get("versions", ())], version=d.get("version"))

@@ -6,9 +6,10 @@ Changes are named imperatively (`ClaimTask`); the reads the pages and the API ne
 (`domain.access.Actor`)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from review_routing.domain.access import Actor
 

@@ -5,7 +5,14 @@ the review adds only the names it needs."""
 from __future__ import annotations
 
 from shared.errors import (
-    Conflict, DomainError, FieldError, InvalidInput, InvalidTransition, NotFound, NotPermitted, Unavailable,
+    Conflict,
+    DomainError,
+    FieldError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    Unavailable,
 )
 
 __all__ = ["FieldError", "ReviewError", "InvalidInput", "InvalidTransition", "NotPermitted", "NotFound",

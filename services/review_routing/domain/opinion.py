@@ -7,14 +7,14 @@ replaces); both stay on record.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
-
-from shared.decimals import plain
+from typing import Any
 
 from review_routing.domain.errors import FieldError, InvalidInput
+from shared.decimals import plain
 
 DECISIONS = {"agree": "同意", "return": "退回补正", "disagree": "不同意"}
 MAX_TEXT = 2000
@@ -50,7 +50,7 @@ class IndicatorOpinion:
         return out
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "IndicatorOpinion":
+    def from_dict(cls, d: Mapping) -> IndicatorOpinion:
         return cls(indicator=int(d["indicator"]), opinion=d.get("opinion", ""),
                    score=Decimal(d["score"]) if d.get("score") is not None else None,
                    not_applicable=bool(d.get("not_applicable", False)), reason=d.get("reason", ""),
@@ -72,7 +72,7 @@ class PrerequisiteFinding:
         return {"prerequisite": self.prerequisite, "met": self.met, "note": self.note}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "PrerequisiteFinding":
+    def from_dict(cls, d: Mapping) -> PrerequisiteFinding:
         return cls(d["prerequisite"], bool(d["met"]), d.get("note", ""))
 
 
@@ -86,7 +86,7 @@ class CheckFinding:
         return {"check": self.check, "passed": self.passed, "note": self.note}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "CheckFinding":
+    def from_dict(cls, d: Mapping) -> CheckFinding:
         return cls(d["check"], bool(d["passed"]), d.get("note", ""))
 
 
@@ -105,7 +105,7 @@ class SiteCheck:
                 "photos": list(self.photos)}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "SiteCheck":
+    def from_dict(cls, d: Mapping) -> SiteCheck:
         return cls(tuple(d["inspectors"]), d["location"], date.fromisoformat(d["checked_on"]),
                    d["observations"], tuple(d.get("photos", ())))
 
@@ -154,7 +154,7 @@ class Opinion:
                 "comments": self.comments, "supersedes": self.supersedes}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Opinion":
+    def from_dict(cls, d: Mapping) -> Opinion:
         return cls(opinion_id=d["opinion_id"], sequence=int(d["sequence"]), decision=d["decision"],
                    given_by=d["given_by"], given_by_name=d.get("given_by_name", d["given_by"]),
                    given_at=_datetime(d["given_at"]),

@@ -19,14 +19,14 @@ Pure: no I/O.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
-
-from shared.catalog import Catalog, Indicator
+from typing import Any
 
 from review_routing.domain.checks import CHECK_CODES, materials_of_checks
 from review_routing.domain.errors import FieldError, RoutingError
+from shared.catalog import Catalog, Indicator
 from shared.regions import canonical_league
 
 LEAD_DEPARTMENT = "natural_resources"
@@ -57,7 +57,7 @@ class MineProfile:
         return any(m in COAL_MINERALS for m in self.minerals)
 
     @classmethod
-    def from_submission(cls, mine: Mapping, assessment: Mapping | None = None) -> "MineProfile":
+    def from_submission(cls, mine: Mapping, assessment: Mapping | None = None) -> MineProfile:
         """From the `mine` of intake.application_submitted (and its assessment, for the industry variant)."""
         errors = []
         league = canonical_league(mine.get("league"))

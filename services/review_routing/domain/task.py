@@ -2,7 +2,7 @@
 
 ```
 open ──claim──► claimed ──give_opinion──► opinion_given ──give_opinion (supersedes)──► opinion_given
- ▲  ◄─unclaim──    │ ▲                                                      
+ ▲  ◄─unclaim──    │ ▲
  │                 │ └─transfer (转办, same department)
  └──transfer───────┘
 open / claimed ──close (the case was decided or a newer version arrived)──► closed
@@ -17,10 +17,11 @@ Pure: every "now" is passed in; methods return the domain events they cause.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from review_routing.domain.access import Actor
 from review_routing.domain.errors import FieldError, InvalidInput, InvalidTransition
@@ -76,7 +77,7 @@ class Reminder:
                 "message": self.message, "automatic": self.automatic}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Reminder":
+    def from_dict(cls, d: Mapping) -> Reminder:
         return cls(d["no"], _dt(d["at"]), d["by"], d.get("by_name", d["by"]), d.get("message", ""),
                    bool(d.get("automatic", False)))
 
@@ -95,7 +96,7 @@ class Transfer:
                 "to_name": self.to_name, "reason": self.reason}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Transfer":
+    def from_dict(cls, d: Mapping) -> Transfer:
         return cls(_dt(d["at"]), d["by"], d.get("from_user"), d["to_user"], d.get("to_name", d["to_user"]),
                    d.get("reason", ""))
 
@@ -111,7 +112,7 @@ class HistoryEntry:
         return {"at": self.at.isoformat(), "actor": self.actor, "action": self.action, "detail": self.detail}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "HistoryEntry":
+    def from_dict(cls, d: Mapping) -> HistoryEntry:
         return cls(_dt(d["at"]), d["actor"], d["action"], d.get("detail", ""))
 
 
@@ -341,7 +342,7 @@ class ReviewTask:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "ReviewTask":
+    def from_dict(cls, d: Mapping) -> ReviewTask:
         return cls(
             task_id=d["_id"], application_id=d["application_id"], version_no=int(d["version_no"]),
             department=d["department"], lead=bool(d["lead"]), league=d["league"], county=d.get("county", ""),

@@ -7,12 +7,13 @@ corrects later computations. Time zone: 北京时间 (UTC+8, no daylight saving)
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime, timedelta
-from typing import Callable
+from functools import lru_cache
 
-from shared.clock import BEIJING, beijing_date as _beijing_date
+from shared.clock import BEIJING
+from shared.clock import beijing_date as _beijing_date
 
 __all__ = ["BEIJING", "beijing_date", "official_is_workday", "WorkingCalendar", "DeadlinePolicy"]
 

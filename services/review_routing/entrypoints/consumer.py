@@ -11,14 +11,13 @@ import logging
 import signal
 import threading
 
+from review_routing.adapters.batching import BatchingConsumer
+from review_routing.bootstrap import SERVICE, bootstrap, ensure_indexes, event_handlers, sweep_interval_s
+from review_routing.domain.commands import SweepOverdue
 from shared.bus import MessageBus
 from shared.config import Settings
 from shared.logging import configure_logging
 from shared.runtime import service_store
-
-from review_routing.adapters.batching import BatchingConsumer
-from review_routing.bootstrap import SERVICE, bootstrap, ensure_indexes, event_handlers, sweep_interval_s
-from review_routing.domain.commands import SweepOverdue
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,22 @@ from flask import Blueprint, redirect, render_template, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 
+from review_routing.domain import commands as c
+from review_routing.domain.access import Actor
+from review_routing.domain.task import STATUSES
+from review_routing.domain.workdays import beijing_date
+from review_routing.entrypoints import answers
+from review_routing.entrypoints.schemas import (
+    CaseArgs,
+    DecisionBody,
+    OpinionBody,
+    PhotoUpload,
+    QueueArgs,
+    RemindBody,
+    ReviewParser,
+    TransferBody,
+)
+from review_routing.service_layer.common import department_name
 from shared import identity
 from shared.bus import MessageBus
 from shared.config import Settings
@@ -26,16 +42,6 @@ from shared.regions import LEAGUE_NAMES
 from shared.runtime import service_readiness
 from shared.schemas import document_errors
 from shared.web import create_service_app, finalize, http_status
-
-from review_routing.domain import commands as c
-from review_routing.domain.access import Actor
-from review_routing.domain.task import STATUSES
-from review_routing.domain.workdays import beijing_date
-from review_routing.entrypoints import answers
-from review_routing.entrypoints.schemas import (
-    CaseArgs, DecisionBody, OpinionBody, PhotoUpload, QueueArgs, RemindBody, ReviewParser, TransferBody,
-)
-from review_routing.service_layer.common import department_name
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 READERS = ("department_reviewer", "bureau", "region_office")

@@ -14,12 +14,11 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from shared.web import translate_messages
-
 from review_routing.domain.case import DECISIONS as CASE_DECISIONS
 from review_routing.domain.errors import FieldError, InvalidInput
 from review_routing.domain.opinion import DECISIONS as OPINION_DECISIONS
 from review_routing.domain.task import STATUSES
+from shared.web import translate_messages
 
 INVALID_BODY = "提交的数据有误,请按提示修改"
 LOCATIONS = {"json", "query", "form", "files", "path", "headers", "querystring"}

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Callable, Iterable
 from urllib.parse import quote
-
-from shared.catalog import Catalog, CatalogError
 
 from review_routing.adapters import events
 from review_routing.domain.access import Actor, can_view_case, can_view_task
@@ -14,6 +12,7 @@ from review_routing.domain.case import ReviewCase
 from review_routing.domain.errors import NotFound, NotPermitted
 from review_routing.domain.task import ReviewTask, TaskEvent
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
+from shared.catalog import Catalog, CatalogError
 
 Catalogs = Callable[[str], Catalog]
 

@@ -7,25 +7,29 @@ transaction; the decision's transaction checks that no opinion changed since."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Callable, Mapping
 
-from shared.identity import Principal
-from shared.scoring_client import ScoringRejected, ScoringUnavailable
-from shared.storage import ConcurrencyError
-
+from review_routing.adapters import events
 from review_routing.domain.access import Actor, can_decide
 from review_routing.domain.case import VERSION_STATUSES, countersign_rows, decision_due, rescore
 from review_routing.domain.checks import INITIAL_REVIEW_CHECKS
 from review_routing.domain.commands import DecideCase, ShowCase
 from review_routing.domain.errors import (
-    Conflict, FieldError, InvalidInput, NotFound, NotPermitted, Unavailable,
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    Unavailable,
 )
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
 from review_routing.service_layer.common import Catalogs, audit, department_name, readable_case
 from review_routing.service_layer.presenters import side_by_side
-from review_routing.adapters import events
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
+from shared.identity import Principal
+from shared.scoring_client import ScoringRejected, ScoringUnavailable
+from shared.storage import ConcurrencyError
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]

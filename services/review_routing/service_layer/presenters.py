@@ -1,16 +1,16 @@
 """The review's read models as plain JSON-ready dicts (what the pages and the API show); pure functions."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Mapping
-
-from shared.catalog import Catalog
-from shared.decimals import plain
 
 from review_routing.domain.case import chosen_entry, reviewer_entries
-from review_routing.domain.checks import INITIAL_REVIEW_CHECKS, check as check_by_code
+from review_routing.domain.checks import INITIAL_REVIEW_CHECKS
+from review_routing.domain.checks import check as check_by_code
 from review_routing.domain.task import OUTCOMES, STATUSES, ReviewTask
 from review_routing.domain.workdays import WorkingCalendar
+from shared.catalog import Catalog
+from shared.decimals import plain
 
 
 def queue_item(doc: Mapping, today: date, calendar: WorkingCalendar) -> dict:

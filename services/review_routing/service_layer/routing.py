@@ -9,12 +9,8 @@ the chunk's size. The single-envelope forms are what the consumer falls back to 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Callable, Mapping
-
-from shared.catalog import CatalogError
-from shared.logging import correlation_id
-from shared.messaging import PermanentFailure
 
 from review_routing.adapters import events
 from review_routing.domain.case import ReviewCase
@@ -23,6 +19,9 @@ from review_routing.domain.task import ReviewTask
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
 from review_routing.service_layer.common import Catalogs, audit_entry
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
+from shared.catalog import CatalogError
+from shared.logging import correlation_id
+from shared.messaging import PermanentFailure
 
 log = logging.getLogger(__name__)
 

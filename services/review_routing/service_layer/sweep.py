@@ -3,15 +3,14 @@ flag tasks past their due date and send the automatic reminders (see ReviewTask.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
-
-from shared.storage import ConcurrencyError
 
 from review_routing.domain.commands import SweepOverdue
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
 from review_routing.service_layer.common import audit, publish_task_events
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
+from shared.storage import ConcurrencyError
 
 log = logging.getLogger(__name__)
 

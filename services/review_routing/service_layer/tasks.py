@@ -6,28 +6,44 @@ before that transaction (and deleted again if it fails)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
-
-from shared.storage import ConcurrencyError
 
 from review_routing.domain.access import Actor, can_remind, can_view_case, can_view_task, can_work_task
 from review_routing.domain.case import VERSION_STATUSES
 from review_routing.domain.commands import (
-    ClaimTask, GiveOpinion, OpenPhoto, RemindTask, TransferTask, UnclaimTask, UploadPhoto, ViewCaseEvidence,
+    ClaimTask,
+    GiveOpinion,
+    OpenPhoto,
+    RemindTask,
+    TransferTask,
+    UnclaimTask,
+    UploadPhoto,
+    ViewCaseEvidence,
     ViewEvidence,
 )
 from review_routing.domain.errors import (
-    Conflict, FieldError, InvalidInput, InvalidTransition, NotFound, NotPermitted,
+    Conflict,
+    FieldError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
 )
 from review_routing.domain.photos import PhotoPolicy, check_photo
 from review_routing.domain.task import OUTCOMES, ReviewTask
 from review_routing.domain.workdays import beijing_date
 from review_routing.service_layer.common import (
-    Catalogs, attachment_url, audit, department_name, publish_task_events, readable_task,
+    Catalogs,
+    attachment_url,
+    audit,
+    department_name,
+    publish_task_events,
+    readable_task,
 )
 from review_routing.service_layer.presenters import photo_view
 from review_routing.service_layer.unit_of_work import PhotoFiles, ReviewUnitOfWork
+from shared.storage import ConcurrencyError
 
 Clock = Callable[[], datetime]
 MAX_PHOTOS_PER_TASK = 200

@@ -8,13 +8,12 @@ A versioned save raises `shared.storage.ConcurrencyError` when the record change
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
-
-from shared.unit_of_work import UnitOfWork
 
 from review_routing.domain.case import ReviewCase
 from review_routing.domain.task import ReviewTask
+from shared.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,8 @@
 lead bureau's cases, the audit log. Reads run in one snapshot (`uow.run`) and change nothing."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
-
-from shared.contracts import DEPARTMENT_CODES
-from shared.regions import canonical_league
 
 from review_routing.domain.access import can_remind, can_view_queue, can_work_task
 from review_routing.domain.case import VERSION_STATUSES
@@ -17,6 +14,8 @@ from review_routing.domain.workdays import WorkingCalendar, beijing_date
 from review_routing.service_layer.common import Catalogs, department_name, readable_case, readable_task
 from review_routing.service_layer.presenters import opinion_view, photo_view, queue_item, task_view
 from review_routing.service_layer.unit_of_work import QueueQuery, ReviewUnitOfWork
+from shared.contracts import DEPARTMENT_CODES
+from shared.regions import canonical_league
 
 Clock = Callable[[], datetime]
 QUEUE_STATUSES = tuple(STATUSES)

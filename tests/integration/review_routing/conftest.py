@@ -13,13 +13,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "review_routing"))
 
 from review_harness import Clock, CountingConsumer, Harness, add_users, start_scoring  # noqa: E402
+
+from review_routing.bootstrap import bootstrap, ensure_indexes, event_handlers  # noqa: E402
+from review_routing.entrypoints.http import create_app  # noqa: E402
 from shared.catalog import load_catalog  # noqa: E402
 from shared.messaging import OutboxRelay, ensure_topics, make_producer  # noqa: E402
 from shared.runtime import service_store  # noqa: E402
 from shared.storage import mongo_client  # noqa: E402
-
-from review_routing.bootstrap import bootstrap, ensure_indexes, event_handlers  # noqa: E402
-from review_routing.entrypoints.http import create_app  # noqa: E402
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ import json
 import threading
 import time
 
+from review_routing.adapters.batching import BatchingConsumer
 from shared import embedded, identity
 from shared.clock import utcnow
 from shared.messaging import encode
-
-from review_routing.adapters.batching import BatchingConsumer
 
 PASSWORD = "Greenmine-2025"
 DEPARTMENTS = ("natural_resources", "development_reform", "industry_it", "ecology_environment", "water_resources",

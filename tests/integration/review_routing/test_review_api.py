@@ -3,12 +3,12 @@ photos, evidence views in the audit log, the overdue sweep."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-
-from review_harness import wait_for
 from review_builders import SAND_MINE, submission, submitted_event
+from review_harness import wait_for
+
 from review_routing.domain.commands import SweepOverdue
 
 pytestmark = pytest.mark.integration
@@ -20,8 +20,9 @@ def route_two_cases(review, catalog):
     review.publish(submitted_event(submission(catalog, "app-ordos")))
     review.publish(submitted_event(submission(catalog, "app-baotou", mine=SAND_MINE)))
     for app_id in ("app-ordos", "app-baotou"):
-        tasks = wait_for(lambda: review.routed_tasks(app_id, 1), what=f"routing {app_id}")
-        wait_for(lambda: len(review.queued(app_id, 1)) == len(tasks), what=f"queue {app_id}")
+        tasks = wait_for(lambda app_id=app_id: review.routed_tasks(app_id, 1), what=f"routing {app_id}")
+        wait_for(lambda app_id=app_id, tasks=tasks: len(review.queued(app_id, 1)) == len(tasks),
+                 what=f"queue {app_id}")
     return ({t["department"]: t["_id"] for t in review.routed_tasks("app-ordos", 1)},
             {t["department"]: t["_id"] for t in review.routed_tasks("app-baotou", 1)})
 
@@ -146,7 +147,7 @@ def test_overdue_sweep_flags_and_reminds_and_queues_show_it(review, catalog):
     day = latest_due + timedelta(days=3)
     while not review.bus.dependencies["calendar"].is_workday(day):
         day += timedelta(days=1)
-    late = datetime(day.year, day.month, day.day, 2, tzinfo=timezone.utc)      # 10:00 北京时间, a working day
+    late = datetime(day.year, day.month, day.day, 2, tzinfo=UTC)      # 10:00 北京时间, a working day
     review.clock.fixed = late
     try:
         sent = review.bus.handle(SweepOverdue())

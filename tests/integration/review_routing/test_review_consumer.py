@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from review_harness import wait_for
 from review_builders import submission, submitted_event
+from review_harness import wait_for
+
 from shared.messaging import read_topic
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,7 @@ def test_a_poison_submission_is_dead_lettered_alone(review, catalog):
                     submission(catalog, "app-good-2")):
         review.publish(submitted_event(payload))
     for app_id in ("app-good-1", "app-good-2"):
-        wait_for(lambda: review.routed_tasks(app_id, 1), what=app_id)
+        wait_for(lambda app_id=app_id: review.routed_tasks(app_id, 1), what=app_id)
     review.producer.send(review.settings.topic("intake.application.events"), key=b"x", value=b"{not json").get(30)
     letters = wait_for(lambda: len(read_topic(review.settings, review.settings.topic("dlq.review_routing"))) >= 3
                        and read_topic(review.settings, review.settings.topic("dlq.review_routing")),

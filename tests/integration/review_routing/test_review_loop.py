@@ -6,9 +6,9 @@ import io
 import json
 
 import pytest
-
-from review_harness import wait_for
 from review_builders import submission, submitted_event
+from review_harness import wait_for
+
 from shared.contracts import new_event
 from shared.messaging import encode, read_topic
 

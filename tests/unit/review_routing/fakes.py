@@ -10,15 +10,20 @@ import hashlib
 import io
 import re
 
-from shared.storage import ConcurrencyError
-from shared.testing import FakeUnitOfWork
-
 from review_routing.domain.case import ReviewCase
 from review_routing.domain.task import ReviewTask
 from review_routing.service_layer.unit_of_work import (
-    AuditLog, CaseRepository, PhotoFiles, PhotoRepository, QueueQuery, QueueRepository, SelfReports,
+    AuditLog,
+    CaseRepository,
+    PhotoFiles,
+    PhotoRepository,
+    QueueQuery,
+    QueueRepository,
+    SelfReports,
     TaskRepository,
 )
+from shared.storage import ConcurrencyError
+from shared.testing import FakeUnitOfWork
 
 
 class DuplicateId(Exception):

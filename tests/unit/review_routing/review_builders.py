@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from review_routing.domain.access import Actor
 from shared.catalog import Catalog
 from shared.contracts import new_event
 
-from review_routing.domain.access import Actor
-
 CONTRACTS = Path(__file__).resolve().parents[3] / "contracts"
 EXAMPLE = json.loads((CONTRACTS / "examples" / "intake.application_submitted.v1.json").read_text(encoding="utf-8"))
-AT = datetime(2026, 3, 2, 8, 15, tzinfo=timezone.utc)     # a Monday, 北京时间 16:15
+AT = datetime(2026, 3, 2, 8, 15, tzinfo=UTC)     # a Monday, 北京时间 16:15
 
 COAL_MINE = {"mine_id": "mine-001", "name": "鄂尔多斯示范煤矿", "league": "鄂尔多斯市", "county": "准格尔旗",
              "scale": "large", "industry_group": 1, "mining_method": "open_pit", "minerals": ["煤"]}

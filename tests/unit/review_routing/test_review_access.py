@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import pytest
-
 from review_builders import BUREAU, BUREAU_BAOTOU, ENTERPRISE, REGION, reviewer
+
 from review_routing.domain.access import (
-    Actor, can_decide, can_remind, can_view_case, can_view_queue, can_view_task, can_work_task,
+    Actor,
+    can_decide,
+    can_remind,
+    can_view_case,
+    can_view_queue,
+    can_view_task,
+    can_work_task,
 )
 
 ORDOS = "鄂尔多斯市"

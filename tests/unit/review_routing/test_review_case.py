@@ -3,17 +3,33 @@ re-scored assessment it is taken on."""
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from review_builders import (
-    AT, ALL_CHECKS, BUREAU, opinion_body, points, reasons_body, reviewer, routed, submission, task_of,
+    ALL_CHECKS,
+    AT,
+    BUREAU,
+    opinion_body,
+    points,
+    reasons_body,
+    reviewer,
+    routed,
+    submission,
+    task_of,
 )
+
 from review_routing.domain.case import (
-    ReviewCase, chosen_entry, countersign_rows, decision_due, parse_reasons, rescore, reviewer_entries,
+    ReviewCase,
+    chosen_entry,
+    countersign_rows,
+    decision_due,
+    parse_reasons,
+    rescore,
+    reviewer_entries,
 )
 from review_routing.domain.errors import InvalidInput, InvalidTransition
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
@@ -54,7 +70,7 @@ def test_resubmission_routes_the_new_version_with_recheck_deadlines(catalog):
     for task in first.tasks:
         act(task, catalog)
     case.decide(1, "return", [{"indicator": 3, "text": "补设警示牌"}], BUREAU, AT, first.tasks, None, catalog, name)
-    later = datetime(2026, 3, 10, 2, tzinfo=timezone.utc)
+    later = datetime(2026, 3, 10, 2, tzinfo=UTC)
     _, second = routed(catalog, submission(catalog, version_no=2), at=later, case=case)
     assert second.version.resubmission and second.superseded is None
     assert {t.version_no for t in second.tasks} == {2}
@@ -176,7 +192,7 @@ def test_rescore_never_exceeds_the_lowest_department_score_without_a_lead_entry(
     case, result = routed(catalog)
     holders = [t for t in result.tasks if 3 in t.indicators and not t.lead]
     given_scores = []
-    for task, score in zip(holders, scores):
+    for task, score in zip(holders, scores, strict=False):
         items = [{"indicator": 3, "score": score}] if score is not None else []
         act(task, catalog, indicators=items)
         if score is not None:
@@ -199,5 +215,5 @@ def test_countersign_rows_and_who_is_late(catalog):
     assert decision_due(tasks, CAL, DeadlinePolicy()) is None
     for task in tasks:
         if not task.opinions:
-            act(task, catalog, at=datetime(2026, 3, 12, 2, tzinfo=timezone.utc))
+            act(task, catalog, at=datetime(2026, 3, 12, 2, tzinfo=UTC))
     assert decision_due(tasks, CAL, DeadlinePolicy()) == date(2026, 3, 19)

@@ -1,11 +1,11 @@
 """Every event review_routing publishes matches its contract (the translators, on real tasks and cases)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
+from review_builders import ALL_CHECKS, AT, BUREAU, opinion_body, points, reviewer, routed, task_of
 
-from review_builders import AT, ALL_CHECKS, BUREAU, opinion_body, points, reviewer, routed, task_of
 from review_routing.adapters import events
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
 from shared.contracts import ContractRegistry
@@ -28,7 +28,7 @@ def test_routing_and_every_task_event_validate(catalog, registry):
                 eco.transfer(actor, "rv_2", "二号", "片区调整", AT)]
     eco.claimed_by = actor.username
     happened += eco.flag_overdue(WorkingCalendar(), DeadlinePolicy(), date(2026, 3, 17),
-                                 datetime(2026, 3, 17, 1, tzinfo=timezone.utc))
+                                 datetime(2026, 3, 17, 1, tzinfo=UTC))
     _, opinion_event = eco.give_opinion(actor, opinion_body({
         "decision": "agree", "indicators": [{"indicator": 3, "score": "0.8", "record": "r"},
                                             {"indicator": 16, "not_applicable": True, "reason": "无"}],
@@ -64,10 +64,12 @@ def test_routing_and_every_task_event_validate(catalog, registry):
 
 
 def test_publishing_a_department_event_without_its_topic_is_refused(registry):
+    import json
+
+    from review_builders import CONTRACTS
+
     from shared.contracts import ContractError
     from shared.storage import Transaction
-    import json
-    from review_builders import CONTRACTS
 
     example = json.loads((CONTRACTS / "examples" / "review_routing.review_task_claimed.v1.json").read_text())
     tx = Transaction(db=None, session=None, registry=registry, service="review_routing")

@@ -2,17 +2,12 @@
 model, task actions, photos and evidence, the decision with the re-score, the overdue sweep, the views."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from fakes import DuplicateId, FakePhotoFiles, FakeReviewUnitOfWork
-from review_builders import AT, ALL_CHECKS, BUREAU, CONTRACTS, REGION, reviewer, submission, submitted_event
-from shared.config import Settings
-from shared.contracts import ContractRegistry
-from shared.errors import Conflict, InvalidInput, InvalidTransition, NotFound, NotPermitted, Unavailable
-from shared.scoring_client import ScoringUnavailable
+from review_builders import ALL_CHECKS, AT, BUREAU, CONTRACTS, REGION, reviewer, submission, submitted_event
 
 from review_routing.adapters import events
 from review_routing.bootstrap import bootstrap
@@ -20,6 +15,10 @@ from review_routing.domain import commands as c
 from review_routing.domain.access import Actor
 from review_routing.domain.workdays import WorkingCalendar
 from review_routing.service_layer import routing
+from shared.config import Settings
+from shared.contracts import ContractRegistry
+from shared.errors import Conflict, InvalidInput, InvalidTransition, NotFound, NotPermitted, Unavailable
+from shared.scoring_client import ScoringUnavailable
 
 ECO = reviewer("ecology_environment")
 ECO_2 = reviewer("ecology_environment", username="rv_ecology_2")
@@ -351,11 +350,11 @@ def test_the_sweep_flags_and_reminds_once_a_day_on_working_days(bus, uow, catalo
     day = max(t.due_date for t in tasks) + timedelta(days=3)
     while not WorkingCalendar().is_workday(day):
         day += timedelta(days=1)
-    clock.now = datetime(day.year, day.month, day.day, 2, tzinfo=timezone.utc)
+    clock.now = datetime(day.year, day.month, day.day, 2, tzinfo=UTC)
     assert bus.handle(c.SweepOverdue()) == 2 * len(tasks)
     assert bus.handle(c.SweepOverdue()) == 0
     assert len(uow.events("review_routing.review_task_overdue")) == len(tasks)
-    clock.now = datetime(2026, 10, 1, 2, tzinfo=timezone.utc)              # 国庆节
+    clock.now = datetime(2026, 10, 1, 2, tzinfo=UTC)              # 国庆节
     assert bus.handle(c.SweepOverdue()) == 0
 
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-
 from fakes import FakePhotoFiles, FakeReviewUnitOfWork
 from review_builders import CONTRACTS, submission, submitted_event
-from shared import identity
-from shared.config import Settings
-from shared.contracts import ContractRegistry
 
 from review_routing.bootstrap import bootstrap
 from review_routing.entrypoints.http import create_app
 from review_routing.service_layer import routing
+from shared import identity
+from shared.config import Settings
+from shared.contracts import ContractRegistry
 
 SETTINGS = Settings.from_env({"GREENMINE_SECRET_KEY": "unit-secret", "MONGODB_URI": "mongodb://127.0.0.1:1/",
                               "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})

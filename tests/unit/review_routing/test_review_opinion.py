@@ -5,9 +5,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from review_builders import ALL_CHECKS, AT, opinion_body
 
-from review_builders import AT, ALL_CHECKS, opinion_body
 from review_routing.domain.errors import InvalidInput
 from review_routing.domain.opinion import DECISIONS, Opinion, parse_opinion
 

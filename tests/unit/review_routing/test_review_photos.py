@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from review_routing.domain.errors import InvalidInput
 from review_routing.adapters.config import photo_policy
+from review_routing.domain.errors import InvalidInput
 from review_routing.domain.photos import PhotoPolicy, check_photo, safe_filename
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100

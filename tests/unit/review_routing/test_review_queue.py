@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from review_builders import ALL_CHECKS, AT, BUREAU, points, reviewer, routed, task_of
 
-from review_builders import AT, ALL_CHECKS, BUREAU, points, reviewer, routed, task_of
 from review_routing.adapters import events
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
 from review_routing.service_layer.presenters import queue_item

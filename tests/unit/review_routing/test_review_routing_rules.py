@@ -3,13 +3,14 @@ exactly which indicators, prerequisites and evidence each holds."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from review_builders import COAL_MINE, SAND_MINE, attachment, full_assessment
+
 from review_routing.domain.checks import CHECK_CODES, INITIAL_REVIEW_CHECKS
 from review_routing.domain.errors import RoutingError
-from shared.regions import LEAGUE_NAMES, canonical_league, league_of_county_code
 from review_routing.domain.routing import LEAD_DEPARTMENT, MineProfile, route
+from shared.regions import LEAGUE_NAMES, canonical_league, league_of_county_code
 
 
 def expected_routing(catalog, group: int, method: str, coal: bool) -> dict[str, dict]:

@@ -2,17 +2,25 @@
 reminders (催办), overdue detection and finalisation."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from review_builders import ALL_CHECKS, AT, opinion_body, points, reviewer, routed, task_of
 
-from review_builders import AT, ALL_CHECKS, opinion_body, points, reviewer, routed, task_of
 from review_routing.domain.access import Actor
 from review_routing.domain.errors import InvalidInput, InvalidTransition
-from review_routing.domain.task import ACTIONS, STATUSES, TRANSITIONS, ReviewTask, allowed_actions, task_id_for
+from review_routing.domain.task import (
+    ACTIONS,
+    STATUSES,
+    TRANSITIONS,
+    ReviewTask,
+    allowed_actions,
+    task_id_for,
+)
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
 
 CAL = WorkingCalendar()
@@ -94,7 +102,7 @@ def test_reminders_and_the_overdue_sweep(eco_task):
     bureau = Actor("bureau", "bureau", "局", None, "鄂尔多斯市")
     assert eco_task.remind(bureau, "", AT).detail["reminder"].message == "请尽快办理"
     assert eco_task.flag_overdue(CAL, policy, date(2026, 3, 16), AT) == []            # due today: not late
-    at = datetime(2026, 3, 17, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 3, 17, 1, tzinfo=UTC)
     events = eco_task.flag_overdue(CAL, policy, date(2026, 3, 17), at)
     assert [e.kind for e in events] == ["overdue", "reminded"]
     assert events[0].detail["days_overdue"] == 1 and events[1].detail["reminder"].automatic

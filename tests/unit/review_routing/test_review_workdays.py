@@ -1,10 +1,11 @@
 """Deadlines in working days on the Chinese official calendar, with 调休 make-up days."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from review_routing.adapters.config import deadline_policy
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
@@ -47,8 +48,8 @@ def test_injected_calendar():
 
 
 def test_beijing_date():
-    assert beijing_date(datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc)) == date(2026, 3, 2)
-    assert beijing_date(datetime(2026, 3, 1, 15, 59, tzinfo=timezone.utc)) == date(2026, 3, 1)
+    assert beijing_date(datetime(2026, 3, 1, 16, 30, tzinfo=UTC)) == date(2026, 3, 2)
+    assert beijing_date(datetime(2026, 3, 1, 15, 59, tzinfo=UTC)) == date(2026, 3, 1)
     with pytest.raises(ValueError):
         beijing_date(datetime(2026, 3, 1))
 
