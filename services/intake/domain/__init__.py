@@ -1,4 +1,5 @@
-"""The intake service's pure domain: regions, identifiers, the Mine and Application aggregates, materials.
+"""The intake service's pure domain: identifiers, the Mine and Application aggregates, materials, commands.
 
-No I/O here (no pymongo, kafka, flask or marshmallow).  See docs/intake-domain.md.
+No pymongo, kafka, flask or marshmallow here, no clock and no configuration; the one file read is reference data
+(the minerals vocabulary, at import).  See docs/intake-domain.md.
 """
