@@ -85,10 +85,15 @@ def _environment() -> tuple[dict[str, str], dict[str, str]]:
 
 def _settings() -> Settings:
     env, _from_file = _environment()
+    log = logging.getLogger("shared.config")
+    level = log.level
     if not env.get("GREENMINE_SECRET_KEY") and not env.get("GREENMINE_SECRET_KEY_FILE"):
         # The operator's commands sign nothing: the warning meant for the services would only be noise here.
-        logging.getLogger("shared.config").setLevel(logging.ERROR)
-    return Settings.from_env(env)
+        log.setLevel(logging.ERROR)
+    try:
+        return Settings.from_env(env)
+    finally:
+        log.setLevel(level)
 
 
 def _origin(name: str) -> str:
@@ -97,7 +102,7 @@ def _origin(name: str) -> str:
         return f"${name}"
     if name in _environment()[1]:
         return f"recorded by `greenmine up` in {system_env_path()}"
-    return "the default; set it, or start the system with `make run`"
+    return f"the default: neither ${name} nor {system_env_path()} gives it"
 
 
 def _redact(uri: str) -> str:
