@@ -15,10 +15,8 @@ from shared.errors import (
     Unavailable,
 )
 
-__all__ = ["FieldError", "ReviewError", "InvalidInput", "InvalidTransition", "NotPermitted", "NotFound",
+__all__ = ["FieldError", "DomainError", "InvalidInput", "InvalidTransition", "NotPermitted", "NotFound",
            "Conflict", "Unavailable", "RoutingError"]
-
-ReviewError = DomainError
 
 
 class RoutingError(InvalidInput):
