@@ -40,24 +40,9 @@ from .values import (
     merge_records,
 )
 
-__all__ = [
-    "STATUSES",
-    "ACTIONS",
-    "TRANSITIONS",
-    "EDITABLE_STATUSES",
-    "DRAFT_LOG_WINDOW",
-    "allowed_actions",
-    "AttachmentRef",
-    "HistoryEntry",
-    "ReturnRecord",
-    "ApplicationVersion",
-    "Application",
-    "ApplicationSubmitted",
-    "ApplicationResubmitted",
-    "to_plain",
-    "freeze",
-    "thaw",
-]
+__all__ = ["STATUSES", "ACTIONS", "TRANSITIONS", "EDITABLE_STATUSES", "DRAFT_LOG_WINDOW", "allowed_actions",
+           "AttachmentRef", "HistoryEntry", "ReturnRecord", "ApplicationVersion", "Application",
+           "ApplicationSubmitted", "ApplicationResubmitted", "to_plain", "freeze", "thaw"]
 
 _UNSET = object()
 
