@@ -103,6 +103,85 @@ class AuditEntry(Schema):
     detail = fields.Dict()
 
 
+class IndicatorOpinionView(Schema):
+    indicator = Int(required=True)
+    name = Str(metadata={"description": "指标名称"})
+    opinion = Str()
+    score = Str(metadata={"description": "得分(精确小数)"})
+    not_applicable = Bool()
+    reason = Str()
+    record = Str(metadata={"description": "检查记录"})
+
+
+class PrerequisiteFindingView(Schema):
+    prerequisite = Str(required=True)
+    met = Bool(required=True)
+    note = Str()
+
+
+class CheckFindingView(Schema):
+    check = Str(required=True)
+    label = Str()
+    passed = Bool(required=True)
+    note = Str()
+
+
+class SiteCheckView(Schema):
+    inspectors = fields.List(Str())
+    location = Str()
+    checked_on = Str()
+    observations = Str()
+    photos = fields.List(Str())
+
+
+class OpinionView(Schema):
+    opinion_id = Str(required=True)
+    sequence = Int(required=True)
+    decision = Str(required=True, metadata={"description": "agree / return / disagree"})
+    decision_label = Str()
+    given_by = Str()
+    given_by_name = Str()
+    given_at = Str()
+    indicators = fields.List(fields.Nested(IndicatorOpinionView))
+    prerequisites = fields.List(fields.Nested(PrerequisiteFindingView))
+    checks = fields.List(fields.Nested(CheckFindingView))
+    site_checks = fields.List(fields.Nested(SiteCheckView))
+    comments = Str()
+    supersedes = _maybe(Str)
+    current = Bool(metadata={"description": "是否为当前有效的意见"})
+
+
+class ReminderView(Schema):
+    no = Int(required=True)
+    at = Str()
+    by = Str()
+    by_name = Str()
+    message = Str()
+    automatic = Bool()
+
+
+class TransferView(Schema):
+    at = Str()
+    by = Str()
+    from_user = _maybe(Str)
+    to_user = Str()
+    to_name = Str()
+    reason = Str()
+
+
+class HistoryView(Schema):
+    at = Str()
+    actor = Str()
+    action = Str()
+    detail = Str()
+
+
+class PreviousOpinions(Schema):
+    task_id = Str(required=True)
+    version_no = Int(required=True)
+    opinions = fields.List(fields.Nested(OpinionView))
+
+
 class TaskView(Schema):
     task_id = Str(required=True)
     application_id = Str(required=True)
@@ -133,12 +212,12 @@ class TaskView(Schema):
     checks = _objects("初审七项内容(牵头任务)")
     attachments = _objects("本任务的申报材料")
     other_attachments = _objects()
-    opinions = _objects("意见(最新在前)")
-    reminders = _objects()
-    transfers = _objects()
-    history = _objects()
+    opinions = fields.List(fields.Nested(OpinionView), metadata={"description": "意见(最新在前)"})
+    reminders = fields.List(fields.Nested(ReminderView))
+    transfers = fields.List(fields.Nested(TransferView))
+    history = fields.List(fields.Nested(HistoryView))
     photos = fields.List(fields.Nested(Photo))
-    previous = _maybe(fields.Dict, metadata={"description": "本部门对上一版的意见"})
+    previous = _maybe(fields.Nested, nested=PreviousOpinions, metadata={"description": "本部门对上一版的意见"})
     returned_reasons = _objects("上一版退回补正的理由")
     permissions = fields.Dict(keys=Str(), values=Bool())
 
@@ -159,6 +238,43 @@ class CaseSummary(Schema):
     routed_at = Str()
 
 
+class CountersignRow(Schema):
+    task_id = Str(required=True)
+    department = Str(required=True)
+    department_name = Str()
+    lead = Bool()
+    status = Str()
+    status_label = Str()
+    claimed_by = _maybe(Str)
+    claimed_by_name = _maybe(Str)
+    due_date = Str()
+    overdue = Bool()
+    days_overdue = Int()
+    reminders = Int()
+    decision = _maybe(Str)
+    decision_label = _maybe(Str)
+    given_at = _maybe(Str)
+    given_by_name = _maybe(Str)
+    opinions = Int()
+
+
+class Reason(Schema):
+    indicator = _maybe(Int)
+    prerequisite = _maybe(Str)
+    check = _maybe(Str)
+    text = Str(required=True)
+
+
+class DecisionView(Schema):
+    decision = Str(required=True, metadata={"description": "forwarded / returned / rejected"})
+    label = Str()
+    reasons = fields.List(fields.Nested(Reason))
+    decided_by = Str()
+    decided_by_name = Str()
+    decided_at = Str()
+    report = _maybe(fields.Dict, metadata={"description": "决定所依据的重新评分"})
+
+
 class CaseVersionView(Schema):
     version_no = Int(required=True)
     resubmission = Bool()
@@ -167,10 +283,10 @@ class CaseVersionView(Schema):
     status = Str()
     status_label = Str()
     warnings = fields.List(Str())
-    tasks = _objects("各部门办理情况")
-    decision = _maybe(fields.Dict)
+    tasks = fields.List(fields.Nested(CountersignRow), metadata={"description": "各部门办理情况"})
+    decision = _maybe(fields.Nested, nested=DecisionView)
     attachments = _objects()
-    late = _objects("逾期的部门")
+    late = fields.List(fields.Nested(CountersignRow), metadata={"description": "逾期的部门"})
     decision_due = _maybe(Str)
     decision_overdue = Bool()
     all_agreed = Bool()
@@ -198,20 +314,6 @@ class CaseView(Schema):
     versions = fields.List(fields.Nested(CaseVersionView), metadata={"description": "最新版本在前"})
 
 
-class Reason(Schema):
-    indicator = _maybe(Int)
-    prerequisite = _maybe(Str)
-    check = _maybe(Str)
-    text = Str(required=True)
-
-
-class DecisionRecorded(Schema):
+class DecisionRecorded(DecisionView):
     application_id = Str(required=True)
     version_no = Int(required=True)
-    decision = Str(required=True, metadata={"description": "forwarded / returned / rejected"})
-    label = Str()
-    reasons = fields.List(fields.Nested(Reason))
-    decided_by = Str()
-    decided_by_name = Str()
-    decided_at = Str()
-    report = _maybe(fields.Dict, metadata={"description": "决定所依据的重新评分"})

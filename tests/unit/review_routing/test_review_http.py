@@ -44,7 +44,7 @@ def api(catalog):
         token = identity.issue_token(SETTINGS.secret_key, who)
         return client.open(path, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
 
-    call.uow = uow
+    call.uow, call.bus = uow, bus
     return call
 
 
@@ -81,3 +81,34 @@ def test_domain_refusals_are_answered_once_by_the_platform(api):
     assert page.status_code == 403
     queue = api("GET", "/api/v1/review/queues/ecology_environment").get_json()
     assert [i["task_id"] for i in queue["items"]] == [TASK]
+
+
+def test_answers_carry_all_the_handlers_return(api):
+    """The documented answer schemas drop nothing: each answer is the handler's result, as JSON."""
+    import json
+
+    from review_routing.domain import commands as c
+    from review_routing.domain.access import Actor
+
+    eco = Actor(ECO.username, ECO.role, ECO.display_name, ECO.department, ECO.area)
+    bureau = identity.Principal("bureau", "bureau", display_name="局", area="鄂尔多斯市")
+    assert api("POST", f"/api/v1/review/tasks/{TASK}/claim").status_code == 200
+    assert api("POST", f"/api/v1/review/tasks/{TASK}/remind", who=bureau, json={"message": "快"}).status_code == 200
+    assert api("POST", f"/api/v1/review/tasks/{TASK}/opinion", json={
+        "decision": "return", "comments": "补正", "indicators": [{"indicator": 3, "score": "0.5", "record": "r"}],
+        "prerequisites": [{"prerequisite": "P1", "met": True}],
+        "site_checks": [{"inspectors": ["张"], "location": "采场", "checked_on": "2026-03-02", "observations": "o"}]}).status_code == 201
+    decided = api("POST", "/api/v1/review/cases/app-1/decision", who=bureau,
+                  json={"decision": "return", "reasons": [{"indicator": 3, "text": "补设"}]})
+    assert decided.status_code == 201 and decided.get_json()["reasons"][0]["text"] == "补设"
+    as_json = lambda value: json.loads(json.dumps(value, default=str))  # noqa: E731
+    bureau_actor = Actor("bureau", "bureau", "局", None, "鄂尔多斯市")
+    for path, who, command in [
+            (f"/api/v1/review/tasks/{TASK}", ECO, c.ShowTask(eco, TASK)),
+            ("/api/v1/review/queues/ecology_environment", ECO, c.ShowQueue(eco, "ecology_environment")),
+            ("/api/v1/review/cases/app-1", bureau, c.ShowCase(bureau_actor, "app-1")),
+            ("/api/v1/review/cases", bureau, c.ListCases(bureau_actor)),
+            ("/api/v1/review/cases/app-1/audit", bureau, c.ShowAuditLog(bureau_actor, application_id="app-1"))]:
+        answer = api("GET", path, who=who)
+        assert answer.status_code == 200, (path, answer.get_json())
+        assert answer.get_json() == as_json(api.bus.handle(command)), path
