@@ -68,7 +68,10 @@ class ReviewParser(FlaskParser):
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return core.missing
-        return json.loads(req.get_data(cache=True) or b"null", parse_float=Decimal)
+        return json.loads(req.get_data(cache=True).decode("utf-8"), parse_float=Decimal)
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        raise InvalidInput("请求体不是合法的 JSON", [FieldError("(body)", str(error))])
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages           # by location ({"json": {...}}): the fields are what people want

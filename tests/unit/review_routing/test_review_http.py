@@ -70,6 +70,13 @@ def test_bodies_are_refused_by_field_path_and_rules_by_the_domain(api):
                                                                      "indicators": [{"indicator": 3, "score": "9"}]})
     assert rule.status_code == 422 and "不能超过该项标准分" in rule.get_json()["errors"]["indicators[0].score"][0]
     assert api.uow.tasks.get(TASK).opinions == []
+    for text in (b'{"decision": ', b'\xff'):
+        broken = api("POST", f"/api/v1/review/tasks/{TASK}/opinion", data=text, content_type="application/json")
+        assert broken.status_code == 422 and broken.get_json()["message"] == "请求体不是合法的 JSON"
+    empty = api("POST", f"/api/v1/review/tasks/{TASK}/opinion", data=b"", content_type="application/json")
+    assert empty.status_code == 422 and "decision" in empty.get_json()["errors"]
+    listed = api("POST", f"/api/v1/review/tasks/{TASK}/opinion", json=[1])
+    assert listed.status_code == 422 and listed.get_json()["errors"] == {"(body)": ["应为对象"]}
 
 
 def test_domain_refusals_are_answered_once_by_the_platform(api):
