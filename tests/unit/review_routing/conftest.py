@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -9,6 +10,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from shared.catalog import load_catalog  # noqa: E402
+
+# fakes.py under a name of its own: other services' test folders have a `fakes` module too.
+_spec = importlib.util.spec_from_file_location("review_fakes", Path(__file__).resolve().parent / "fakes.py")
+sys.modules["review_fakes"] = _fakes = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fakes)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from fakes import DuplicateId, FakePhotoFiles, FakeReviewUnitOfWork
+from review_fakes import DuplicateId, FakePhotoFiles, FakeReviewUnitOfWork
 from review_builders import ALL_CHECKS, AT, BUREAU, CONTRACTS, REGION, reviewer, submission, submitted_event
 
 from review_routing.adapters import events

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from fakes import FakePhotoFiles, FakeReviewUnitOfWork
+from review_fakes import FakePhotoFiles, FakeReviewUnitOfWork
 from review_builders import CONTRACTS, submission, submitted_event
 
 from review_routing.bootstrap import bootstrap
