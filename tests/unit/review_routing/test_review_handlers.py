@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from review_fakes import DuplicateId, FakePhotoFiles, FakeReviewUnitOfWork
 from review_builders import ALL_CHECKS, AT, BUREAU, CONTRACTS, REGION, reviewer, submission, submitted_event
+from review_fakes import DuplicateId, FakePhotoFiles, FakeReviewUnitOfWork
 
 from review_routing.adapters import events
 from review_routing.bootstrap import bootstrap

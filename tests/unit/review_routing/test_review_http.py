@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from review_fakes import FakePhotoFiles, FakeReviewUnitOfWork
 from review_builders import CONTRACTS, submission, submitted_event
+from review_fakes import FakePhotoFiles, FakeReviewUnitOfWork
 
 from review_routing.bootstrap import bootstrap
 from review_routing.entrypoints.http import create_app
