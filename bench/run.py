@@ -12,7 +12,7 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from shared import embedded
@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
             if base and base["value"] and base["unit"] == figure["unit"]:
                 figure["ratio_to_baseline"] = figure["value"] / base["value"]
                 print(f"{figure['name']}.ratio_to_{base['name']}: {figure['ratio_to_baseline']:.3f} x")
-        out = {"generated_at": datetime.now(timezone.utc).isoformat(), "machine": {
+        out = {"generated_at": datetime.now(UTC).isoformat(), "machine": {
             "python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
             "servers": env["kind"], "figures": results}
         (HERE / "results.json").write_text(json.dumps(out, ensure_ascii=False, indent=2))

@@ -13,7 +13,8 @@ transaction (`uow_for(tx)`), where the inbox claim of that event already is.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from shared.storage import Transaction
 from shared.unit_of_work import UnitOfWork

@@ -4,24 +4,24 @@ Deadlines in working days and "today" are Beijing dates (the notice's days are C
 timestamp is aware UTC."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 BEIJING = timezone(timedelta(hours=8), "CST")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def beijing_date(moment: datetime) -> date:
     """The calendar date in Beijing at `moment` (naive datetimes are taken as UTC)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(BEIJING).date()
 
 
 def beijing_time(moment: datetime) -> datetime:
     """`moment` in Beijing time, for showing to people."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(BEIJING)

@@ -38,7 +38,7 @@ class Settings:
     upload_max_bytes: int = 50 * 1024 * 1024
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> "Settings":
+    def from_env(cls, env: dict | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         secret = env.get("GREENMINE_SECRET_KEY", "")
         if not secret:

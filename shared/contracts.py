@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
@@ -101,7 +101,7 @@ class ContractRegistry:
         self._envelope = envelope
 
     @classmethod
-    def default(cls, contracts_dir: Path | None = None) -> "ContractRegistry":
+    def default(cls, contracts_dir: Path | None = None) -> ContractRegistry:
         from shared.config import Settings
 
         return cls([contracts_dir or Settings.from_env().contracts_dir])
@@ -199,7 +199,7 @@ class ContractRegistry:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_event(

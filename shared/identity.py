@@ -12,7 +12,7 @@ import functools
 import re
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -136,7 +136,7 @@ class UserDirectory:
             "_id": username, "password_hash": _hasher.hash(password), "role": role,
             "department": department, "area": area, "county": county, "enterprise": enterprise,
             "display_name": display_name or username, "active": True,
-            "created_at": datetime.now(timezone.utc),
+            "created_at": datetime.now(UTC),
         }
         if replace:
             self.users.replace_one({"_id": username}, doc, upsert=True)

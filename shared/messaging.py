@@ -13,17 +13,17 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from shared.clock import utcnow
 from shared.config import SERVICES, Settings
 from shared.contracts import ContractError, ContractRegistry
 from shared.logging import correlation_id
-from shared.clock import utcnow
 from shared.storage import OUTBOX, AlreadyProcessed, ServiceStore, Transaction
 
 log = logging.getLogger(__name__)

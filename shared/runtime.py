@@ -4,13 +4,18 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from shared.config import Settings
 from shared.contracts import ContractRegistry
 from shared.logging import configure_logging
 from shared.messaging import (
-    EventConsumer, Handler, OutboxRelay, broker_cluster_id, ensure_topics, make_producer,
+    EventConsumer,
+    Handler,
+    OutboxRelay,
+    broker_cluster_id,
+    ensure_topics,
+    make_producer,
 )
 from shared.storage import ServiceStore
 from shared.web import Readiness

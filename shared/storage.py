@@ -11,8 +11,9 @@ data capture could replace the Python relay without touching producers.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from bson import ObjectId
 from pymongo import ASCENDING, MongoClient
@@ -144,7 +145,7 @@ class ServiceStore:
         self.topic_prefix = topic_prefix
 
     @classmethod
-    def from_settings(cls, settings, service: str, registry: ContractRegistry | None = None) -> "ServiceStore":
+    def from_settings(cls, settings, service: str, registry: ContractRegistry | None = None) -> ServiceStore:
         registry = registry or ContractRegistry([settings.contracts_dir])
         return cls(mongo_client(settings.mongodb_uri), settings.database_name(service), registry, service,
                    settings.topic_prefix)

@@ -5,7 +5,8 @@ go back to what they were before, as a rolled-back transaction would leave them.
 from __future__ import annotations
 
 import copy
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from shared.contracts import ContractRegistry
 from shared.unit_of_work import UnitOfWork

@@ -15,7 +15,8 @@ web worker's threads never share one. Tests use `shared.testing.FakeUnitOfWork` 
 from __future__ import annotations
 
 import abc
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from shared.storage import ServiceStore, Transaction
 

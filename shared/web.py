@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable, Iterable
 
 from flask import Flask, current_app, g, jsonify, render_template, request, session
 from flask_smorest import Api
@@ -20,7 +20,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from shared import identity
 from shared.config import Settings
 from shared.errors import (
-    Conflict, DomainError, InvalidInput, InvalidTransition, NotFound, NotPermitted, Unavailable,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    Unavailable,
 )
 from shared.logging import configure_logging, correlation_id, new_correlation_id
 from shared.schemas import ErrorSchema
@@ -138,9 +144,9 @@ class Readiness:
         self._lock = threading.Lock()
 
     def mongo(self) -> tuple[bool, str]:
-        from shared.storage import mongo_client
-
         import pymongo
+
+        from shared.storage import mongo_client
 
         try:
             with pymongo.timeout(2.0):  # a probe must answer quickly even when the database is away

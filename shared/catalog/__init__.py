@@ -5,10 +5,16 @@ indicators to departments with it, scoring scores against it. The index lives in
 (format: `catalog.schema.json` beside it). `model` holds the classes, `loading` reads, checks and parses.
 """
 from shared.catalog.loading import (
-    _DecimalLoader, catalog_directory, consistency_problems, list_catalogs, load_catalog, parse_catalog,
+    _DecimalLoader,
+    catalog_directory,
+    consistency_problems,
+    list_catalogs,
+    load_catalog,
+    parse_catalog,
 )
 from shared.catalog.model import *  # noqa: F403
-from shared.catalog.model import SCHEMA_FILE, __all__ as _model_names
+from shared.catalog.model import SCHEMA_FILE
+from shared.catalog.model import __all__ as _model_names
 
 __all__ = [*_model_names, "SCHEMA_FILE", "catalog_directory", "consistency_problems", "list_catalogs",
            "load_catalog", "parse_catalog", "_DecimalLoader"]

@@ -4,23 +4,42 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from shared.catalog.model import (
-    ALL_GROUPS, SCHEMA_FILE, AdditiveItem, AdditiveItems, AllOrNothing, ByIndustry, ByMiningMethod, Catalog,
-    CatalogError, Category, Condition, ConditionalDeductions, DeductPerFinding, Department, Indicator,
-    IndustryGroup, Prerequisite, Rule, ScoringRule, Subcategory, _leaf_rules,
+    ALL_GROUPS,
+    SCHEMA_FILE,
+    AdditiveItem,
+    AdditiveItems,
+    AllOrNothing,
+    ByIndustry,
+    ByMiningMethod,
+    Catalog,
+    CatalogError,
+    Category,
+    Condition,
+    ConditionalDeductions,
+    DeductPerFinding,
+    Department,
+    Indicator,
+    IndustryGroup,
+    Prerequisite,
+    Rule,
+    ScoringRule,
+    Subcategory,
+    _leaf_rules,
 )
 from shared.config import REPO_ROOT
 from shared.contracts import DEPARTMENT_CODES
+
 
 class _DecimalLoader(yaml.SafeLoader):
     """SafeLoader that reads YAML floats as exact Decimals from their source text."""

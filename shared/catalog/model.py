@@ -10,13 +10,12 @@ Points are `Decimal`. YAML numbers are read from their source text, so `0.2` is 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Iterable, Mapping, Union
-
-
+from typing import Union
 
 __all__ = [
     "ALL_GROUPS", "AdditiveItem", "AdditiveItems", "AllOrNothing", "ByIndustry", "ByMiningMethod", "Catalog",

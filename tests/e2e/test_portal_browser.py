@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from browsing import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

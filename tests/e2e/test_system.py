@@ -61,7 +61,7 @@ def test_greenmine_up_ready_within_60s_and_ctrl_c_stops_everything(tmp_path):
         while time.monotonic() < wait and not any("greenmine is ready" in line for line in output):
             time.sleep(0.2)
         text = "".join(output)
-        assert f"greenmine is ready in" in text and url in text
+        assert "greenmine is ready in" in text and url in text
         assert re.search(r"demo logins \(password \S+\)", text)
         for role_user in ("enterprise", "bureau", "reviewer_eco", "region", "evaluator", "admin"):
             assert re.search(rf"^\s+{role_user}\s", text, re.M), role_user

@@ -11,7 +11,12 @@ import pytest
 from shared import embedded
 from shared.contracts import new_event
 from shared.messaging import (
-    RELAY_STATE, OutboxRelay, broker_cluster_id, ensure_topics, make_producer, read_topic,
+    RELAY_STATE,
+    OutboxRelay,
+    broker_cluster_id,
+    ensure_topics,
+    make_producer,
+    read_topic,
 )
 from shared.storage import OUTBOX, ServiceStore, mongo_client
 

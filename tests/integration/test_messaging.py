@@ -13,8 +13,15 @@ import pytest
 from kafka import KafkaProducer
 
 from shared.contracts import ContractError, new_event
-from shared.messaging import (EventConsumer, OutboxRelay, ensure_topics, list_dead_letters, make_producer,
-                              read_topic, replay_dead_letters)
+from shared.messaging import (
+    EventConsumer,
+    OutboxRelay,
+    ensure_topics,
+    list_dead_letters,
+    make_producer,
+    read_topic,
+    replay_dead_letters,
+)
 from shared.storage import ServiceStore, mongo_client
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,7 @@
 """The public list (名录) and notices pages read the public_notice service's read models; anyone may read them."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 

@@ -10,8 +10,16 @@ import pytest
 import yaml
 
 from shared.catalog import (
-    AdditiveItems, AllOrNothing, ByIndustry, ByMiningMethod, CatalogError, ConditionalDeductions,
-    DeductPerFinding, catalog_directory, list_catalogs, load_catalog,
+    AdditiveItems,
+    AllOrNothing,
+    ByIndustry,
+    ByMiningMethod,
+    CatalogError,
+    ConditionalDeductions,
+    DeductPerFinding,
+    catalog_directory,
+    list_catalogs,
+    load_catalog,
 )
 from shared.contracts import DEPARTMENT_CODES
 

@@ -3,7 +3,7 @@ domain errors' one mapping to HTTP, and the clock and decimal helpers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -17,7 +17,14 @@ from shared.config import REPO_ROOT, Settings
 from shared.contracts import ContractRegistry, new_event
 from shared.decimals import plain, plain_or_none
 from shared.errors import (
-    Conflict, DomainError, FieldError, InvalidInput, InvalidTransition, NotFound, NotPermitted, Unavailable,
+    Conflict,
+    DomainError,
+    FieldError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    Unavailable,
 )
 from shared.testing import FakeUnitOfWork
 from shared.web import create_service_app, http_status
@@ -157,10 +164,10 @@ def test_field_errors_group_by_field_and_name_the_body_when_unnamed():
 
 
 def test_beijing_date_turns_at_16_utc():
-    assert beijing_date(datetime(2026, 1, 1, 15, 59, tzinfo=timezone.utc)) == date(2026, 1, 1)
-    assert beijing_date(datetime(2026, 1, 1, 16, 0, tzinfo=timezone.utc)) == date(2026, 1, 2)
+    assert beijing_date(datetime(2026, 1, 1, 15, 59, tzinfo=UTC)) == date(2026, 1, 1)
+    assert beijing_date(datetime(2026, 1, 1, 16, 0, tzinfo=UTC)) == date(2026, 1, 2)
     assert beijing_date(datetime(2026, 1, 1, 16, 0)) == date(2026, 1, 2)  # naive is UTC
-    assert beijing_time(datetime(2026, 1, 1, 0, 0, tzinfo=timezone.utc)).hour == 8
+    assert beijing_time(datetime(2026, 1, 1, 0, 0, tzinfo=UTC)).hour == 8
 
 
 @pytest.mark.parametrize("value, text", [
