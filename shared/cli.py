@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import sys
+from datetime import UTC
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -249,6 +250,40 @@ def dlq_replay(service, offsets):
         found = {d["dlq"]["offset"] for d in replayed}
         _fail(f"找不到死信 offset {sorted(set(offsets) - found)}")
     click.echo(f"已重放 {len(replayed)} 条死信到 retry.{service}")
+
+
+@main.group()
+def outbox():
+    """A service's outbox: the events it has written, before and after the relay sends them."""
+
+
+@outbox.command("republish")
+@click.argument("service", type=click.Choice(SERVICES))
+@click.option("--since", required=True, help="ISO date or time (UTC unless it names an offset), e.g. 2026-11-30T08:00")
+@click.option("--until", default=None, help="optional end, same format (exclusive)")
+def outbox_republish(service, since, until):
+    """Send SERVICE's events written since SINCE again (after a broker lost them); consumers skip what they had."""
+    from datetime import datetime
+
+    from shared.messaging import republish_outbox
+    from shared.storage import ServiceStore
+
+    def moment(name: str, text: str):
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            _fail(f"--{name}: {text!r} 不是 ISO 日期或时间(如 2026-11-30T08:00)")
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    start, end = moment("since", since), (moment("until", until) if until else None)
+    if end is not None and end <= start:
+        _fail("--until 须晚于 --since")
+    settings = _settings()
+    client = _mongo(settings)
+    store = ServiceStore(client, settings.database_name(service), ContractRegistry([settings.contracts_dir]),
+                         service, settings.topic_prefix)
+    count = republish_outbox(store, start, end)
+    click.echo(f"{service}: {count} 个事件已重新排队,由 {service}-relay 按原顺序发送")
 
 
 @main.group()

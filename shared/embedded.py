@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -140,7 +141,10 @@ def start_tansu(port: int | None = None, *, host: str = "127.0.0.1", log_dir: Pa
     url = f"tcp://{host}:{port}"
     log_path = (log_dir / "tansu.log") if log_dir else None
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    # A new cluster id for every start: the broker keeps its log in memory, so a restarted one is a new,
+    # empty cluster, and saying so lets the relays send again what the old one lost (messaging.OutboxRelay).
     env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
+    env.setdefault("CLUSTER_ID", f"greenmine-{uuid.uuid4().hex[:12]}")
     process = subprocess.Popen(
         [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
          "--storage-engine", "memory://tansu/"],

@@ -147,3 +147,29 @@ def test_a_second_terminal_reaches_the_system_greenmine_up_started(running_syste
     assert users.find_one({"_id": "opsadmin"})["role"] == "admin"
     listed = bare_greenmine(var, "user", "list")
     assert listed.returncode == 0 and "enterprise" in listed.stdout
+
+
+def test_outbox_republish_queues_a_services_events_again_from_a_point_in_time(settings):
+    from datetime import timedelta
+
+    from shared.clock import utcnow
+    from shared.contracts import new_event
+    from shared.storage import OUTBOX
+
+    store = service_store(settings, "scoring")
+    store.ensure_indexes()
+    example = json.loads((ROOT / "contracts" / "examples" / "scoring.assessment_scored.v1.json").read_text())
+    for n in (1, 2):
+        store.transaction(lambda tx, n=n: tx.publish(new_event(
+            "scoring.assessment_scored", producer="scoring", aggregate_type="assessment", aggregate_id=f"a{n}",
+            aggregate_version=1, payload=example["payload"])))
+    store.db[OUTBOX].update_many({}, {"$set": {"published_at": utcnow()}})
+    since = (utcnow() - timedelta(minutes=5)).isoformat()
+
+    done = greenmine(settings, "outbox", "republish", "scoring", "--since", since)
+    assert done.returncode == 0, done.stderr
+    assert "2 个事件已重新排队" in done.stdout
+    assert store.db[OUTBOX].count_documents({"published_at": None}) == 2
+
+    bad = greenmine(settings, "outbox", "republish", "scoring", "--since", "yesterday")
+    assert bad.returncode == 2 and "--since" in bad.stderr
