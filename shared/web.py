@@ -265,7 +265,8 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
         if request.is_json and request.content_length:
             depth = json_depth(request.get_data(cache=True))
             if depth > MAX_JSON_DEPTH:
-                return _error(422, "请求体嵌套过深", {"(body)": [f"JSON 嵌套不能超过 {MAX_JSON_DEPTH} 层(实为 {depth} 层)"]})
+                return _error(422, "请求体嵌套过深",
+                              {"(body)": [f"JSON 嵌套不能超过 {MAX_JSON_DEPTH} 层(实为 {depth} 层)"]})
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.headers.get(
                 "Authorization", "").startswith("Bearer ") and request.path not in CSRF_EXEMPT_PATHS:
             # Cookie-authenticated writes and public form posts (sign-in, objections) need the token;

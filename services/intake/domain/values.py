@@ -66,7 +66,8 @@ class AttachmentRef:
         if self.indicator is not None and not (
             isinstance(self.indicator, str) and INDICATOR_KEY.fullmatch(self.indicator)
         ):
-            errs.append(FieldError("attachment.indicator", f"所属指标：“{self.indicator}”不是指标编号（1–50 或 P1–P5）"))
+            errs.append(FieldError("attachment.indicator",
+                                   f"所属指标：“{self.indicator}”不是指标编号（1–50 或 P1–P5）"))
         if self.kind == mat.EVIDENCE and self.indicator is None:
             errs.append(FieldError("attachment.indicator", "所属指标：指标佐证材料须注明所属指标"))
         try:

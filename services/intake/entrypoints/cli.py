@@ -31,7 +31,8 @@ def _mine(enterprise, name, number, league, county, minerals, scale, group, meth
 DEMO_MINES = {
     # the two the README names: a branch (一) open-pit coal mine in 准格尔旗, a branch (二) sand mine in 包头市
     "mine-demo-ordos-coal": _mine(E1, "鄂尔多斯示范露天煤矿", "C1506002010061120067890", "ordos", "准格尔旗",
-                                  ["coal"], "large", 1, "open_pit", "2011-08-01", "32", "（蒙）MK安许证字〔2024〕0101号"),
+                                  ["coal"], "large", 1, "open_pit", "2011-08-01", "32",
+                                  "（蒙）MK安许证字〔2024〕0101号"),
     "mine-demo-baotou-sand": _mine(E2, "包头示范建筑砂石矿", "C1502002018071120012345", "baotou", "九原区",
                                    ["construction_sand", "construction_gravel"], "medium", 2, "open_pit",
                                    "2018-09-01", "9.5", "（蒙）FM安许证字〔2024〕0207号"),

@@ -76,7 +76,8 @@ def create_app(settings: Settings | None = None, *, intake=None):
     def me():
         return identity.current_principal()
 
-    mines = ApiBlueprint("mines", __name__, url_prefix="/api/v1/mines", description="矿山登记（矿山企业登记和维护本企业的矿山）")
+    mines = ApiBlueprint("mines", __name__, url_prefix="/api/v1/mines",
+                         description="矿山登记（矿山企业登记和维护本企业的矿山）")
 
     @mines.route("")
     class Mines(MethodView):

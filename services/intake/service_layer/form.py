@@ -103,7 +103,8 @@ def form_model(catalog, industry_group: int, mining_method: str) -> dict:
         "mining_method": mining_method,
         "mining_method_name": catalog.mining_methods.get(mining_method, mining_method),
         "industry_variants": dict(catalog.industry_variants) if industry_group == 2 else {},
-        "prerequisites": [{"code": p.code, "name": p.name, "requirement": p.requirement} for p in catalog.prerequisites],
+        "prerequisites": [{"code": p.code, "name": p.name, "requirement": p.requirement}
+                          for p in catalog.prerequisites],
         "categories": categories,
         "indicator_count": len(indicators),
         "applicable_count": len(applicable),

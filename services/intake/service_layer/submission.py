@@ -107,7 +107,8 @@ def verdict_problems(report: dict, catalog) -> list[dict]:
     except InvalidOperation:
         below = False
     if below:
-        problems.append({"field": "total", "message": f"自评总分{report.get('total')}分，低于{report.get('pass_total')}分"})
+        problems.append({"field": "total",
+                         "message": f"自评总分{report.get('total')}分，低于{report.get('pass_total')}分"})
     if not problems:
         problems.append({"field": "verdict", "message": f"自评结论为“{report.get('verdict_label')}”，未达到申报标准"})
     return problems
@@ -201,7 +202,8 @@ def on_initial_review_decided(envelope: dict, uow: IntakeUnitOfWork) -> None:
         reasons = valid_reasons(reasons)
         decision = payload["decision"]
         if decision == "returned":
-            app.return_for_correction(at, actor, reasons or {"general": "退回补正（未说明具体理由，请联系盟市自然资源局）"},
+            app.return_for_correction(at, actor,
+                                      reasons or {"general": "退回补正（未说明具体理由，请联系盟市自然资源局）"},
                                       comment)
         elif decision == "forwarded":
             app.forward(at, actor, "；".join(reasons.values()))

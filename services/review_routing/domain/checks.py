@@ -32,11 +32,14 @@ INITIAL_REVIEW_CHECKS: tuple[InitialReviewCheck, ...] = (
     InitialReviewCheck("C2", "(二)", "按规定完成矿业权出让收益(价款)处置、环境影响评价和环保竣工验收",
                        ("P1",), ("mining_right_payment", "annual_sales_report", "eia_approval",
                                  "environmental_acceptance")),
-    InitialReviewCheck("C3", "(三)", "按规定提取使用矿区生态修复费用,并按照《矿区生态修复方案》和《年度治理计划》完成矿区生态修复工作"),
-    InitialReviewCheck("C4", "(四)", "截至申报绿色矿山之日前3年,未受到自然资源、能源、生态环境、应急管理、矿山安全监察监管等有关主管部门"
+    InitialReviewCheck("C3", "(三)", "按规定提取使用矿区生态修复费用,"
+                       "并按照《矿区生态修复方案》和《年度治理计划》完成矿区生态修复工作"),
+    InitialReviewCheck("C4", "(四)", "截至申报绿色矿山之日前3年,"
+                       "未受到自然资源、能源、生态环境、应急管理、矿山安全监察监管等有关主管部门"
                        "行政处罚或处罚已执行到位,未发生过较大及以上安全生产、环保事故",
                        ("P2",), ("penalty_rectification",)),
-    InitialReviewCheck("C5", "(五)", "按要求进行矿业权人勘查开采信息公示,未被列入异常名录,如被列入且处罚整改到位的须提供佐证材料",
+    InitialReviewCheck("C5", "(五)", "按要求进行矿业权人勘查开采信息公示,未被列入异常名录,"
+                       "如被列入且处罚整改到位的须提供佐证材料",
                        ("P3",)),
     InitialReviewCheck("C6", "(六)", "矿山近3年正常生产运营,且剩余储量可采年限(按储量年度报告)不少于3年",
                        ("P4",), ("reserve_annual_report", "annual_sales_report")),

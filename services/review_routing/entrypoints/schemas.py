@@ -188,7 +188,8 @@ class OpinionBody(Body):
     indicators = fields.List(fields.Nested(IndicatorOpinionBody),
                              metadata={"description": "逐项意见(仅限本任务的指标);得分与不涉及二选一"})
     prerequisites = fields.List(fields.Nested(PrerequisiteFindingBody))
-    checks = fields.List(fields.Nested(CheckFindingBody), metadata={"description": "牵头任务:附件2 二 (一)–(七) 即 C1–C7"})
+    checks = fields.List(fields.Nested(CheckFindingBody),
+                         metadata={"description": "牵头任务:附件2 二 (一)–(七) 即 C1–C7"})
     site_checks = fields.List(fields.Nested(SiteCheckBody),
                               metadata={"description": "现场检查记录:谁、到哪里、哪天、看了什么、照片"})
 

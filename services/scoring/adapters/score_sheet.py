@@ -140,7 +140,8 @@ def build_sheet(catalog: Catalog, industry_group: int | None, report=None, asses
     if industry_group is None:
         subtitle = f"{catalog.source}|评价指标 {catalog.id}(版本 {catalog.version})|全部行业分支"
     else:
-        subtitle = f"{catalog.source}|评价指标 {catalog.id}(版本 {catalog.version})|{_branch_name(catalog, industry_group)}"
+        subtitle = (f"{catalog.source}|评价指标 {catalog.id}(版本 {catalog.version})|"
+                    f"{_branch_name(catalog, industry_group)}")
     if report is not None:
         mine = report["mine"]
         subtitle += f"|开采方式:{catalog.mining_methods.get(mine['mining_method'], mine['mining_method'])}"
@@ -233,7 +234,7 @@ def score_sheet_xlsx(catalog: Catalog, industry_group: int | None, report=None, 
     ws.merge_cells(f"A2:{last_column}2")
     ws["A2"] = sheet.subtitle
     ws["A2"].alignment = _WRAP_CENTER
-    for column, (title, width) in enumerate(zip(COLUMNS, COLUMN_WIDTHS), start=1):
+    for column, (title, width) in enumerate(zip(COLUMNS, COLUMN_WIDTHS, strict=True), start=1):
         cell = ws.cell(row=HEADER_ROW, column=column, value=title)
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
@@ -329,7 +330,7 @@ def _write_summary(ws, r: int, summary: Mapping) -> int:
 
 def _prerequisite_sheet(ws, sheet: Sheet) -> None:
     for column, (title, width) in enumerate(zip(("编号", "先决条件", "要求", "分工部门", "是否满足"),
-                                                (7, 22, 80, 30, 10)), start=1):
+                                                (7, 22, 80, 30, 10), strict=True), start=1):
         cell = ws.cell(row=1, column=column, value=title)
         cell.font, cell.fill, cell.border, cell.alignment = Font(bold=True), _HEADER_FILL, _BORDER, _WRAP_CENTER
         ws.column_dimensions[get_column_letter(column)].width = width
