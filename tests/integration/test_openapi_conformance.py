@@ -4,8 +4,9 @@ schemathesis generates requests from each operation of the checked-in document (
 equal to the code), calls the WSGI app directly, signed in with a bearer token of a role the operation
 admits, and checks that no answer is a server error and none contradicts the documented schema of its status
 (`response_schema_conformance`); a protected operation's refusals of an anonymous caller (401) and of a role
-it does not admit (403) are checked against the document too. Examples are bounded (derandomized, no example database) so the whole file
-stays within a few minutes; one test per app, so each app passes or fails on its own."""
+it does not admit (403) are checked against the document too. Examples are bounded (derandomized, no example
+database) so the whole file stays within a few minutes; one test per app, so each app passes or fails on its
+own."""
 from __future__ import annotations
 
 import dataclasses
@@ -142,6 +143,23 @@ def _denials(app, settings, case, checks) -> None:
         case.validate_response(response, checks=checks)
 
 
+def _generated_calls(app, settings, operation, checks, label: str):
+    """The property test of one operation: requests generated from its document answer as documented."""
+    refusals_checked: list[str] = []
+
+    @hypothesis.settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
+                         phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @hypothesis.given(case=operation.as_strategy())
+    def call(case):
+        response = case.call(headers=_headers(app, settings, case))
+        case.validate_response(response, checks=checks)
+        if not refusals_checked:       # once per operation: refusals do not depend on the input
+            refusals_checked.append(label)
+            _denials(app, settings, case, checks)
+
+    return call
+
+
 @pytest.mark.parametrize("app_under_test", APPS, indirect=True)
 def test_no_answer_contradicts_the_document(app_under_test):
     name, app, settings = app_under_test
@@ -157,7 +175,6 @@ def test_no_answer_contradicts_the_document(app_under_test):
         operation = result.ok()
         operations += 1
         label = f"{operation.method.upper()} {operation.path}"
-        refusals_checked: list[str] = []
         for kwargs in known.get(label, []):
             case = operation.Case(**kwargs)
             response = case.call(headers=_headers(app, settings, case))
@@ -165,16 +182,7 @@ def test_no_answer_contradicts_the_document(app_under_test):
             case.validate_response(response, checks=checks)
             _denials(app, settings, case, checks)
 
-        @hypothesis.settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
-                             phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-        @hypothesis.given(case=operation.as_strategy())
-        def call(case):
-            response = case.call(headers=_headers(app, settings, case))
-            case.validate_response(response, checks=checks)
-            if not refusals_checked:       # once per operation: refusals do not depend on the input
-                refusals_checked.append(label)
-                _denials(app, settings, case, checks)
-
+        call = _generated_calls(app, settings, operation, checks, label)
         try:
             call()
         except Exception as exc:     # noqa: BLE001 - every operation is tried; the failures are listed at the end
