@@ -160,7 +160,8 @@ def running_system(infra, tmp_path_factory):
     settings = make_settings(infra)
     var = tmp_path_factory.mktemp("system-var")
     http_port = embedded.free_port()
-    env = {**os.environ, "MONGODB_URI": settings.mongodb_uri, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+    env = {**os.environ, "MONGODB_URI": settings.mongodb_uri,
+           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
            "GREENMINE_SECRET_KEY": settings.secret_key, "GREENMINE_DB_PREFIX": settings.db_prefix,
            "GREENMINE_TOPIC_PREFIX": settings.topic_prefix, "GREENMINE_VAR": str(var),
            "GREENMINE_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),

@@ -33,7 +33,8 @@ def full_assessment() -> dict:
     from shared.catalog import load_catalog
 
     catalog = load_catalog("nm-2025")
-    indicators = {str(i.no): {"score": format(i.points.normalize(), "f")} for i in catalog.indicators_for(1, "open_pit")}
+    indicators = {str(i.no): {"score": format(i.points.normalize(), "f")}
+                  for i in catalog.indicators_for(1, "open_pit")}
     indicators["16"] = {"not_applicable": True, "reason": "本矿无暂不能开采利用的共伴生矿产"}
     return {"catalog": "nm-2025", "mine": {"industry_group": 1, "mining_method": "open_pit"},
             "prerequisites": {f"P{n}": True for n in range(1, 6)}, "indicators": indicators}

@@ -74,7 +74,8 @@ def test_greenmine_up_ready_within_60s_and_ctrl_c_stops_everything(tmp_path):
         assert requests.get(url + "/intake/", headers=headers, timeout=10).status_code == 200
         assert requests.get(url + "/scoring/", headers=headers, timeout=10).status_code == 200
         assert requests.get(url + "/notice/", headers=headers, timeout=10).status_code == 403
-        assert requests.get(url + "/supervision/", timeout=10, headers={"Accept": "application/json"}).status_code == 401
+        assert requests.get(url + "/supervision/", timeout=10,
+                            headers={"Accept": "application/json"}).status_code == 401
         home = requests.get(url + "/", timeout=10)
         assert home.status_code == 200 and "绿色矿山" in home.text
     finally:

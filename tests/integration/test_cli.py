@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def greenmine(settings, *args, stdin: str = "") -> subprocess.CompletedProcess:
-    env = {**os.environ, "MONGODB_URI": settings.mongodb_uri, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+    env = {**os.environ, "MONGODB_URI": settings.mongodb_uri,
+           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
            "GREENMINE_DB_PREFIX": settings.db_prefix, "GREENMINE_TOPIC_PREFIX": settings.topic_prefix,
            "GREENMINE_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
            "GREENMINE_KAFKA_HEARTBEAT_MS": str(settings.kafka_heartbeat_ms)}

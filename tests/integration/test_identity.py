@@ -17,7 +17,8 @@ pytestmark = pytest.mark.integration
 
 
 def cli(settings, *args, stdin: str = "") -> subprocess.CompletedProcess:
-    env = {**os.environ, "MONGODB_URI": settings.mongodb_uri, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+    env = {**os.environ, "MONGODB_URI": settings.mongodb_uri,
+           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
            "GREENMINE_DB_PREFIX": settings.db_prefix, "GREENMINE_TOPIC_PREFIX": settings.topic_prefix}
     return subprocess.run([sys.executable, "-m", "shared.cli", *args], input=stdin, capture_output=True, text=True,
                           env=env, timeout=120)

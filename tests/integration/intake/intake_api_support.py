@@ -29,7 +29,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 100
 COAL_MINE = {
     "name": "鄂尔多斯示范露天煤矿",
     "mining_licence": {"number": "C1500002010061120067890", "valid_from": "2020-01-01", "valid_to": "2040-12-31"},
-    "safety_licence": {"number": "（蒙）FM安许证字〔2023〕0001号", "valid_from": "2023-03-01", "valid_to": "2039-02-28"},
+    "safety_licence": {"number": "（蒙）FM安许证字〔2023〕0001号",
+                       "valid_from": "2023-03-01", "valid_to": "2039-02-28"},
     "business_licence": {"valid_from": "2005-06-01", "valid_to": None},
     "league": "ordos", "county": "准格尔旗", "minerals": ["coal"], "scale": "large", "industry_group": 1,
     "mining_method": "open_pit", "production_status": "in_production", "production_start_date": "2012-05-01",
@@ -39,7 +40,8 @@ COAL_MINE = {
 SAND_MINE = {
     "name": "包头示范砂石矿",
     "mining_licence": {"number": "C1502002019071120012345", "valid_from": "2019-07-01", "valid_to": "2039-06-30"},
-    "safety_licence": {"number": "（蒙）FM安许证字〔2024〕0207号", "valid_from": "2024-01-01", "valid_to": "2038-12-31"},
+    "safety_licence": {"number": "（蒙）FM安许证字〔2024〕0207号",
+                       "valid_from": "2024-01-01", "valid_to": "2038-12-31"},
     "business_licence": {"valid_from": "2018-03-01", "valid_to": "2048-02-28"},
     "league": "baotou", "county": "九原区", "minerals": ["construction_sand", "construction_gravel"],
     "scale": "medium", "industry_group": 2, "mining_method": "open_pit", "production_status": "in_production",

@@ -120,7 +120,8 @@ def test_another_enterprise_may_not_register_or_see_or_edit(ent1, ent2, service)
 
 def test_duplicate_licence_number_is_refused(ent1, ent2):
     assert ent1.post("/api/v1/mines", COAL_MINE).status_code == 201
-    again = ent2.post("/api/v1/mines", mine(SAND_MINE, **{"mining_licence.number": COAL_MINE["mining_licence"]["number"]}))
+    again = ent2.post("/api/v1/mines",
+                      mine(SAND_MINE, **{"mining_licence.number": COAL_MINE["mining_licence"]["number"]}))
     assert again.status_code == 422 and "mining_licence.number" in again.json["errors"]
 
 

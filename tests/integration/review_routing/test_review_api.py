@@ -90,7 +90,8 @@ def test_scoping_filters_transfer_remind_photos_and_audit(review, catalog):
     assert [c["username"] for c in colleagues] == ["rv_ecology_2"]
     refused = review.call("POST", f"/api/v1/review/tasks/{eco_task}/transfer", "rv_ecology_environment",
                           {"to_user": "reviewer_eco_baotou", "reason": "忙"})
-    assert status(refused) == 422 and "不是生态环境部门在鄂尔多斯市的审核人员" in refused.get_json()["errors"]["to_user"][0]
+    assert (status(refused) == 422
+            and "不是生态环境部门在鄂尔多斯市的审核人员" in refused.get_json()["errors"]["to_user"][0])
     moved = review.call("POST", f"/api/v1/review/tasks/{eco_task}/transfer", "rv_ecology_environment",
                         {"to_user": "rv_ecology_2", "reason": "片区调整"})
     assert status(moved) == 200 and moved.get_json()["claimed_by"] == "rv_ecology_2"
@@ -131,9 +132,9 @@ def test_scoping_filters_transfer_remind_photos_and_audit(review, catalog):
     assert status(review.call("GET", "/api/v1/review/cases/app-ordos/evidence/1/att-report", "bureau")) == 302
     audit = review.call("GET", f"/api/v1/review/tasks/{eco_task}/audit", "rv_ecology_2").get_json()
     actions = [(a["action"], a["actor"]) for a in audit]
-    for expected in [("evidence_viewed", "rv_ecology_2"), ("photo_viewed", "bureau"), ("photo_uploaded", "rv_ecology_2"),
-                     ("task_reminded", "bureau"), ("task_transferred", "rv_ecology_environment"),
-                     ("task_claimed", "rv_ecology_environment")]:
+    for expected in [("evidence_viewed", "rv_ecology_2"), ("photo_viewed", "bureau"),
+                     ("photo_uploaded", "rv_ecology_2"), ("task_reminded", "bureau"),
+                     ("task_transferred", "rv_ecology_environment"), ("task_claimed", "rv_ecology_environment")]:
         assert expected in actions
     viewed = next(a for a in audit if a["action"] == "evidence_viewed")
     assert viewed["target"] == "att-3" and viewed["detail"]["filename"] == "标牌照片.jpg"

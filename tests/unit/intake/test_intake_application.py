@@ -40,7 +40,8 @@ def submitted(app: Application) -> Application:
 def returned(app: Application) -> Application:
     submitted(app)
     app.mark_routed(at(20), "review_routing")
-    app.return_for_correction(at(30), "nr-ordos", {"9": "缺少凿岩降尘的现场照片", "materials.site_photos": "照片不清晰"},
+    app.return_for_correction(at(30), "nr-ordos",
+                              {"9": "缺少凿岩降尘的现场照片", "materials.site_photos": "照片不清晰"},
                               "请补充后重新提交")
     return app
 
@@ -227,7 +228,8 @@ def test_update_draft_is_all_or_nothing():
 
 def test_records_per_indicator():
     app = Application.start("a1", "m1", CREDIT_CODE, "nm-2025", at(), "u1")
-    app.update_draft(at(1), "u1", assessment=ASSESSMENT, records={"1": "张三于2025-06-20查看了矿区功能分区", "P4": "储量年报"})
+    app.update_draft(at(1), "u1", assessment=ASSESSMENT,
+                     records={"1": "张三于2025-06-20查看了矿区功能分区", "P4": "储量年报"})
     app.set_record("3", "发现一处标牌缺失", at(2), "u1")
     app.set_record("P4", "", at(3), "u1")  # clears
     assert app.records == {"1": "张三于2025-06-20查看了矿区功能分区", "3": "发现一处标牌缺失"}
@@ -333,7 +335,8 @@ def test_penalties_declared_make_the_rectification_proof_required():
 def test_assessment_and_mine_problems_are_passed_through(app):
     mine_problem = FieldError("mine.safety_licence.valid_to", "安全生产许可证已于2025-06-30过期")
     problems = app.check_can_submit(
-        assessment_errors=[FieldError("indicators.12", "缺少第12项"), {"field": "prerequisites.P3", "message": "缺少P3"},
+        assessment_errors=[FieldError("indicators.12", "缺少第12项"),
+                           {"field": "prerequisites.P3", "message": "缺少P3"},
                            "总体格式错误"],
         mine_problems=[mine_problem],
     )

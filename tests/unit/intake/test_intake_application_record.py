@@ -21,7 +21,8 @@ def submitted(app: Application) -> Application:
 def returned(app: Application) -> Application:
     submitted(app)
     app.mark_routed(at(20), "review_routing")
-    app.return_for_correction(at(30), "nr-ordos", {"9": "缺少凿岩降尘的现场照片", "materials.site_photos": "照片不清晰"},
+    app.return_for_correction(at(30), "nr-ordos",
+                              {"9": "缺少凿岩降尘的现场照片", "materials.site_photos": "照片不清晰"},
                               "请补充后重新提交")
     return app
 

@@ -113,7 +113,7 @@ def test_edit_a_mine_and_its_applications_follow(system):
     assert system.uow.mines.get(mine_id)[0].name == "新名称露天煤矿"
 
 
-# -- the draft -----------------------------------------------------------------------------------------------------------
+# -- the draft ---------------------------------------------------------------------------------------------------------
 
 def test_edit_the_draft(system):
     app_id = system.draft()
@@ -142,7 +142,7 @@ def test_a_refused_draft_edit_changes_nothing(system):
         system.handle(c.EditDraft(OTHER, app_id, declared_penalties=True))
 
 
-# -- submission ----------------------------------------------------------------------------------------------------------
+# -- submission --------------------------------------------------------------------------------------------------------
 
 def test_submission_refused_lists_what_is_missing(system):
     app_id = system.draft()

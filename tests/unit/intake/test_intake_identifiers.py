@@ -213,7 +213,8 @@ def test_safety_licence_number_errors(value, fragment):
 
 
 @pytest.mark.parametrize(
-    "value", ["2024-01-31", "2024-1-31", "2024/01/31", "2024.1.31", "2024年1月31日", " ２０２４-０１-３１ ", date(2024, 1, 31)]
+    "value",
+    ["2024-01-31", "2024-1-31", "2024/01/31", "2024.1.31", "2024年1月31日", " ２０２４-０１-３１ ", date(2024, 1, 31)],
 )
 def test_parse_date_forms(value):
     assert parse_date(value) == date(2024, 1, 31)

@@ -92,7 +92,8 @@ class FakeTasks(TaskRepository):
     def of_case(self, application_id, version_no=None):
         found = [d for d in self.docs.values() if d["application_id"] == application_id
                  and (version_no is None or d["version_no"] == version_no)]
-        return [ReviewTask.from_dict(copy.deepcopy(d)) for d in sorted(found, key=lambda d: (d["version_no"], d["_id"]))]
+        return [ReviewTask.from_dict(copy.deepcopy(d))
+                for d in sorted(found, key=lambda d: (d["version_no"], d["_id"]))]
 
     def add_many(self, tasks):
         for task in tasks:

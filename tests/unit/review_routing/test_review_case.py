@@ -50,8 +50,8 @@ def act(task, catalog, decision="agree", at=AT, **extra):
     data = {"decision": decision, "comments": extra.pop("comments", "意见"), **extra}
     if task.lead and decision == "agree":
         data.setdefault("checks", ALL_CHECKS)
-    task.give_opinion(actor, opinion_body(data), indicator_points=points(catalog, task), photo_ids=set(), today=at.date(), at=at,
-                      opinion_id=f"op-{task.department}-{len(task.opinions)}")
+    task.give_opinion(actor, opinion_body(data), indicator_points=points(catalog, task), photo_ids=set(),
+                      today=at.date(), at=at, opinion_id=f"op-{task.department}-{len(task.opinions)}")
     return task
 
 

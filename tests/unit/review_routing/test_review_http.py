@@ -104,7 +104,8 @@ def test_answers_carry_all_the_handlers_return(api):
     assert api("POST", f"/api/v1/review/tasks/{TASK}/opinion", json={
         "decision": "return", "comments": "补正", "indicators": [{"indicator": 3, "score": "0.5", "record": "r"}],
         "prerequisites": [{"prerequisite": "P1", "met": True}],
-        "site_checks": [{"inspectors": ["张"], "location": "采场", "checked_on": "2026-03-02", "observations": "o"}]}).status_code == 201
+        "site_checks": [{"inspectors": ["张"], "location": "采场", "checked_on": "2026-03-02",
+                         "observations": "o"}]}).status_code == 201
     decided = api("POST", "/api/v1/review/cases/app-1/decision", who=bureau,
                   json={"decision": "return", "reasons": [{"indicator": 3, "text": "补设"}]})
     assert decided.status_code == 201 and decided.get_json()["reasons"][0]["text"] == "补设"

@@ -158,7 +158,8 @@ def test_unroutable_mines_are_refused_naming_the_field(change, field):
 
 
 @pytest.mark.parametrize("minerals,coal", [(["煤"], True), (["coal"], True), ([{"code": "coal"}], True),
-                                           (["煤炭", "高岭土"], True), (["煤层气"], False), (["铁"], False), ([], False)])
+                                           (["煤炭", "高岭土"], True), (["煤层气"], False), (["铁"], False),
+                                           ([], False)])
 def test_coal_mine_recognised_from_its_minerals(minerals, coal):
     assert MineProfile.from_submission({**COAL_MINE, "minerals": minerals}).is_coal_mine is coal
 
