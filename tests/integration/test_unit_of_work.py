@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.contracts import new_event
+from shared.contracts import ContractError, new_event
 from shared.storage import OUTBOX, ServiceStore, Transaction, mongo_client
 from shared.unit_of_work import MongoUnitOfWork
 
@@ -71,7 +71,7 @@ def test_an_invalid_event_fails_the_whole_change(store):
     bad = new_event("test.probe_recorded", producer="intake", aggregate_type="probe", aggregate_id="p",
                     aggregate_version=1, payload={"n": "not a number"})
 
-    with pytest.raises(Exception):
+    with pytest.raises(ContractError):
         uow.run(lambda: (uow.notes.add("n1", "first"), uow.publish(bad)))
     assert store.db["notes"].count_documents({}) == 0
 

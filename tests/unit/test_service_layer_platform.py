@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from shared.bus import MessageBus
 from shared.clock import beijing_date, beijing_time
 from shared.config import REPO_ROOT, Settings
-from shared.contracts import ContractRegistry, new_event
+from shared.contracts import ContractError, ContractRegistry, new_event
 from shared.decimals import plain, plain_or_none
 from shared.errors import (
     Conflict,
@@ -117,7 +117,7 @@ def test_the_fake_validates_events_against_their_contracts():
     uow = ItemsUnitOfWork(ContractRegistry([REPO_ROOT / "contracts"]))
     bad = new_event("intake.application_submitted", producer="intake", aggregate_type="application",
                     aggregate_id="a", aggregate_version=1, payload={})
-    with pytest.raises(Exception):
+    with pytest.raises(ContractError):
         uow.run(lambda: uow.publish(bad))
     assert uow.published == []
 
