@@ -27,6 +27,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.registry = registry
         self.published: list[tuple[dict, str | None]] = []
         self.commits = 0
+        self.reads = 0
         self._depth = 0
 
     def run(self, work: Callable[[], T]) -> T:
@@ -46,6 +47,11 @@ class FakeUnitOfWork(UnitOfWork):
             self._depth -= 1
         self.commits += 1
         return result
+
+    def read(self, work: Callable[[], T]) -> T:
+        """Reads see what the fake repositories hold (the fake has no uncommitted state outside `run`)."""
+        self.reads += 1
+        return work()
 
     def publish(self, envelope: dict, *, topic: str | None = None) -> None:
         if not self._depth:

@@ -31,6 +31,11 @@ class UnitOfWork(abc.ABC):
         """Run `work()` atomically: its writes and published events are kept together or not at all."""
 
     @abc.abstractmethod
+    def read(self, work: Callable[[], T]) -> T:
+        """Run `work()` with the repositories reading the latest committed data, outside any transaction (queries,
+        and the look-ups a handler makes before calling another service). Inside `run` it joins that run."""
+
+    @abc.abstractmethod
     def publish(self, envelope: dict, *, topic: str | None = None) -> None:
         """Queue a contract event; it is written to the outbox with the change (only inside `run`)."""
 
@@ -88,5 +93,26 @@ class MongoUnitOfWork(UnitOfWork):
 
         return self.store.transaction(in_transaction)
 
+    def read(self, work: Callable[[], T]) -> T:
+        if self._tx is not None:
+            return work()
+        # The repositories get a view without a session: each read sees the latest committed data.
+        self._enter(_ReadOnly(self.store.db, None, self.store.registry, self.store.service,
+                              self.store.topic_prefix))
+        try:
+            return work()
+        finally:
+            self._leave()
+
     def publish(self, envelope: dict, *, topic: str | None = None) -> None:
         self.tx.publish(envelope, topic=topic)
+
+
+class _ReadOnly(Transaction):
+    """What repositories see inside `read`: the database without a session; publishing is refused."""
+
+    def publish(self, envelope: dict, *, topic: str | None = None) -> None:
+        raise RuntimeError("events are published inside uow.run(...), not uow.read(...)")
+
+    def save_versioned(self, collection: str, document: dict, expected_version: int | None) -> int:
+        raise RuntimeError("changes are written inside uow.run(...), not uow.read(...)")

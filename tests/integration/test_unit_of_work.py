@@ -110,3 +110,15 @@ def test_repositories_are_out_of_reach_outside_run(store):
         uow.notes.add("n1", "outside")
     with pytest.raises(RuntimeError):
         uow.publish(probe(3))
+
+
+def test_read_sees_committed_data_without_a_transaction_and_cannot_publish(store):
+    uow = NotesUnitOfWork(store)
+    uow.run(lambda: uow.notes.add("n1", "committed"))
+    assert uow.read(lambda: uow.notes.tx.db["notes"].count_documents({})) == 1
+    assert uow.read(lambda: uow.notes.tx.session) is None
+    with pytest.raises(RuntimeError):
+        uow.read(lambda: uow.publish(probe(5)))
+    with pytest.raises(AttributeError):
+        uow.notes.add("n2", "outside")
+    assert uow.run(lambda: uow.read(lambda: uow.notes.tx.session)) is not None  # inside run: joins it

@@ -275,3 +275,11 @@ def test_json_body_keeps_decimals_exact_and_refuses_nan(body, kept):
                 json_body()
         else:
             assert json_body() == {"points": kept}
+
+
+def test_the_fake_reads_outside_run_but_refuses_to_publish_there():
+    uow = ItemsUnitOfWork()
+    uow.items["a"] = 1
+    assert uow.read(lambda: dict(uow.items)) == {"a": 1} and uow.reads == 1
+    with pytest.raises(RuntimeError):
+        uow.read(lambda: uow.publish({"type": "x"}))

@@ -235,12 +235,9 @@ class MongoIntakeUnitOfWork(MongoUnitOfWork, ports.IntakeUnitOfWork):
     """The intake repositories over one transaction of the intake database (or, in ``read``, over none)."""
 
     def bind(self, tx: Transaction) -> None:
-        self._repositories(tx.db, tx.session, tx)
-
-    def _repositories(self, db, session, tx) -> None:
-        self.mines = MineRepository(db, session, tx)
-        self.applications = ApplicationRepository(db, session, tx)
-        self.audit = AuditLog(db, session)
+        self.mines = MineRepository(tx.db, tx.session, tx)
+        self.applications = ApplicationRepository(tx.db, tx.session, tx)
+        self.audit = AuditLog(tx.db, tx.session)
 
     def run(self, work: Callable[[], T]) -> T:
         if self._tx is not None:
@@ -249,12 +246,6 @@ class MongoIntakeUnitOfWork(MongoUnitOfWork, ports.IntakeUnitOfWork):
             return super().run(work)
         except ConcurrencyError:
             raise Conflict("记录已被同时修改，请刷新后重试") from None
-
-    def read(self, work: Callable[[], T]) -> T:
-        if self._tx is not None:
-            return work()
-        self._repositories(self.store.db, None, None)
-        return work()
 
     def publish_events(self, app: Application) -> None:
         for envelope in contract_events(app, app.pop_events()):

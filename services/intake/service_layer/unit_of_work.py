@@ -7,7 +7,6 @@ before a call to another service)."""
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -95,7 +94,3 @@ class IntakeUnitOfWork(UnitOfWork):
     @abc.abstractmethod
     def publish_events(self, app: Application) -> None:
         """Publish, with the change, the contract events of the aggregate's new domain events (drained from it)."""
-
-    @abc.abstractmethod
-    def read(self, work: Callable[[], T]) -> T:
-        """Run ``work()`` with the repositories for reading, outside any transaction."""

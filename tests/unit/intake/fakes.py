@@ -119,9 +119,6 @@ class FakeIntakeUnitOfWork(FakeUnitOfWork, IntakeUnitOfWork):
         self.applications = FakeApplications()
         self.audit = FakeAudit()
 
-    def read(self, work):
-        return work()
-
     def publish_events(self, app):
         for envelope in contract_events(app, app.pop_events()):
             self.publish(envelope)
