@@ -31,7 +31,8 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
-test: setup browser
+# Lint first: a style slip fails in seconds, not after the whole suite.
+test: setup browser lint
 	$(BIN)/pytest
 
 test-unit: setup
