@@ -98,3 +98,21 @@ def ready_application(app_id: str = "app-1", declared_penalties: bool = False) -
     for a in required_attachments(declared_penalties):
         app.add_attachment(a, at(2), "ent-user")
     return app
+
+
+# -- an application moved along its lifecycle (the domain tests share these) ----------------------------------
+REPORT = {"verdict": "qualified", "total": "92.50", "failed_binding": []}
+
+
+def submitted(app):
+    app.submit(at(10), "ent-user")
+    return app
+
+
+def returned(app):
+    submitted(app)
+    app.mark_routed(at(20), "review_routing")
+    app.return_for_correction(at(30), "nr-ordos",
+                              {"9": "缺少凿岩降尘的现场照片", "materials.site_photos": "照片不清晰"},
+                              "请补充后重新提交")
+    return app

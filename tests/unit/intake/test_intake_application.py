@@ -8,7 +8,17 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from intake_builders import ASSESSMENT, CREDIT_CODE, TODAY, at, attachment, mine_data, ready_application
+from intake_builders import (
+    ASSESSMENT,
+    CREDIT_CODE,
+    TODAY,
+    at,
+    attachment,
+    mine_data,
+    ready_application,
+    returned,
+    submitted,
+)
 
 from intake.domain import application as appmod
 from intake.domain.application import (
@@ -28,23 +38,6 @@ from intake.domain.errors import (
     SubmissionRefused,
 )
 from intake.domain.mine import Mine
-
-REPORT = {"verdict": "qualified", "total": "92.50", "failed_binding": []}
-
-
-def submitted(app: Application) -> Application:
-    app.submit(at(10), "ent-user")
-    return app
-
-
-def returned(app: Application) -> Application:
-    submitted(app)
-    app.mark_routed(at(20), "review_routing")
-    app.return_for_correction(at(30), "nr-ordos",
-                              {"9": "缺少凿岩降尘的现场照片", "materials.site_photos": "照片不清晰"},
-                              "请补充后重新提交")
-    return app
-
 
 # -- creation ------------------------------------------------------------------------------------------------
 

@@ -5,27 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from intake_builders import at
+from intake_builders import REPORT, at, returned, submitted
 
 from intake.domain.application import Application
 from intake.domain.errors import VersionFrozen
-
-REPORT = {"verdict": "qualified", "total": "92.50", "failed_binding": []}
-
-
-def submitted(app: Application) -> Application:
-    app.submit(at(10), "ent-user")
-    return app
-
-
-def returned(app: Application) -> Application:
-    submitted(app)
-    app.mark_routed(at(20), "review_routing")
-    app.return_for_correction(at(30), "nr-ordos",
-                              {"9": "缺少凿岩降尘的现场照片", "materials.site_photos": "照片不清晰"},
-                              "请补充后重新提交")
-    return app
-
 
 # -- score report --------------------------------------------------------------------------------------------
 
