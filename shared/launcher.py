@@ -19,32 +19,12 @@ import requests
 
 from shared import embedded
 from shared.config import REPO_ROOT, SERVICES, Settings
+from shared.proxy import caddyfile
 
 WEB_PORTS = {"portal": 8100, "intake": 8101, "review_routing": 8102, "scoring": 8103, "public_notice": 8104,
              "supervision": 8105}
-ROUTES = {
-    "portal": ["/", "/login", "/logout", "/readyz", "/api/v1/auth/*", "/portal/*"],
-    "intake": ["/api/v1/mines", "/api/v1/mines/*", "/api/v1/applications", "/api/v1/applications/*", "/intake/*"],
-    "review_routing": ["/api/v1/review/*", "/review/*"],
-    "scoring": ["/api/v1/scoring/*", "/scoring/*"],
-    "public_notice": ["/api/v1/notice/*", "/api/v1/list", "/api/v1/list/*", "/notice/*", "/public/*"],
-    "supervision": ["/api/v1/supervision/*", "/supervision/*"],
-}
 EMBEDDED_KAFKA_PORT = 19092
 EMBEDDED_MONGO_PORT = 27027
-
-
-def caddyfile(http_port: int, web_ports: dict[str, int]) -> str:
-    lines = ["{", "\tadmin off", "\tauto_https off", "\tpersist_config off", "}", "",
-             f"http://127.0.0.1:{http_port}, http://localhost:{http_port} {{",
-             "\tencode gzip", "\trequest_body {", "\t\tmax_size 64MB", "\t}"]
-    for service, paths in ROUTES.items():
-        if service == "portal":
-            continue
-        lines += [f"\t@{service} path " + " ".join(paths),
-                  f"\thandle @{service} {{", f"\t\treverse_proxy 127.0.0.1:{web_ports[service]}", "\t}"]
-    lines += ["\thandle {", f"\t\treverse_proxy 127.0.0.1:{web_ports['portal']}", "\t}", "}", ""]
-    return "\n".join(lines)
 
 
 def _bin(name: str) -> str:

@@ -4,20 +4,19 @@ It is plumbing, not a service: it knows users and roles, no rule of the notice.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-import requests
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import Schema, fields, validate
 
 from shared import identity
-from shared.config import SERVICES, Settings
+from shared.config import Settings
+from shared.readiness import AggregateReadiness
 from shared.schemas import document_errors
 from shared.storage import mongo_client
-from shared.web import Readiness, create_service_app, finalize
+from shared.web import create_service_app, finalize
 
 
 class TokenRequestSchema(Schema):
@@ -53,34 +52,6 @@ def _safe_next(target: str | None, default: str = "/") -> str:
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
-
-
-class AggregateReadiness(Readiness):
-    """The portal is ready when its own database and broker answer AND every service reports ready."""
-
-    def services(self) -> dict[str, tuple[bool, dict | str]]:
-        urls = self.settings.service_urls
-
-        def probe(name: str):
-            url = urls.get(name)
-            if not url:
-                return name, (False, "no URL configured (GREENMINE_SERVICE_URLS)")
-            try:
-                response = requests.get(url + "/readyz", timeout=3)
-                return name, (response.status_code == 200, response.json())
-            except Exception as exc:
-                return name, (False, f"{type(exc).__name__}: {exc}"[:200])
-
-        with ThreadPoolExecutor(max_workers=len(SERVICES)) as pool:
-            return dict(pool.map(probe, SERVICES))
-
-    def report(self):
-        own_ok, own = super().report()
-        services = self.services()
-        ok = own_ok and all(result for result, _ in services.values())
-        return ok, {"ready": ok, "portal": own,
-                    "services": {name: {"ready": result, "report": detail}
-                                 for name, (result, detail) in services.items()}}
 
 
 def create_app(settings: Settings | None = None):

@@ -17,8 +17,8 @@ from shared.messaging import (
     ensure_topics,
     make_producer,
 )
+from shared.readiness import Readiness
 from shared.storage import ServiceStore
-from shared.web import Readiness
 
 log = logging.getLogger(__name__)
 

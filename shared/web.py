@@ -5,9 +5,8 @@ A service's `create_app()` calls `create_service_app(...)` and registers its fla
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,11 +28,11 @@ from shared.errors import (
     Unavailable,
 )
 from shared.logging import configure_logging, correlation_id, new_correlation_id
+from shared.readiness import Readiness
 from shared.schemas import ErrorSchema
 
 SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 SHARED_STATIC = Path(__file__).resolve().parent / "static"
-HEARTBEAT_FRESH_S = 15
 # JSON endpoints that authenticate by their body, not by a cookie.
 CSRF_EXEMPT_PATHS = {"/api/v1/auth/token"}
 
@@ -129,82 +128,6 @@ def translate_messages(errors):
             if errors.startswith(english):
                 return chinese + errors[len(english):]
     return errors
-
-
-class Readiness:
-    """Checks behind /readyz. Each returns (ok, detail); the checks are cheap and time-limited."""
-
-    def __init__(self, settings: Settings, service: str, store_factory: Callable | None = None,
-                 processes: Iterable[str] = ()):
-        self.settings = settings
-        self.service = service
-        self.store_factory = store_factory
-        self.processes = tuple(processes)
-        self._admin = None
-        self._lock = threading.Lock()
-
-    def mongo(self) -> tuple[bool, str]:
-        import pymongo
-
-        from shared.storage import mongo_client
-
-        try:
-            with pymongo.timeout(2.0):  # a probe must answer quickly even when the database is away
-                mongo_client(self.settings.mongodb_uri).admin.command("ping")
-            return True, "ok"
-        except Exception as exc:
-            return False, f"{type(exc).__name__}: {exc}"[:200]
-
-    def kafka(self) -> tuple[bool, str]:
-        from kafka import KafkaAdminClient
-
-        from shared.embedded import port_open
-
-        servers = [server.rsplit(":", 1) for server in self.settings.kafka_bootstrap_servers.split(",")]
-        if not any(port_open(host.strip("[]"), int(port), timeout=1.0) for host, port in servers):
-            # kafka-python's client would spend its whole bootstrap timeout finding that out.
-            return False, "no bootstrap server accepts connections"
-        with self._lock:
-            try:
-                if self._admin is None:
-                    self._admin = KafkaAdminClient(
-                        bootstrap_servers=self.settings.kafka_bootstrap_servers.split(","),
-                        client_id=f"greenmine-{self.service}-readyz", request_timeout_ms=3000)
-                topics = self._admin.list_topics()
-                return True, f"ok ({len(topics)} topics)"
-            except Exception as exc:
-                if self._admin is not None:
-                    try:
-                        self._admin.close()
-                    except Exception:
-                        pass
-                self._admin = None
-                return False, f"{type(exc).__name__}: {exc}"[:200]
-
-    def heartbeats(self) -> dict[str, tuple[bool, str]]:
-        if not self.processes or self.store_factory is None:
-            return {}
-        from shared.clock import utcnow
-
-        try:
-            beats = self.store_factory().heartbeats()
-        except Exception as exc:
-            return {p: (False, f"{type(exc).__name__}") for p in self.processes}
-        out = {}
-        for process in self.processes:
-            beat = beats.get(process)
-            if beat is None:
-                out[process] = (False, "no heartbeat yet")
-            else:
-                age = (utcnow() - beat["at"]).total_seconds()
-                out[process] = (age <= HEARTBEAT_FRESH_S, f"last heartbeat {age:.1f}s ago")
-        return out
-
-    def report(self) -> tuple[bool, dict]:
-        checks = {"mongodb": self.mongo(), "kafka": self.kafka(), **self.heartbeats()}
-        ok = all(result for result, _ in checks.values())
-        return ok, {"service": self.service, "ready": ok,
-                    "checks": {name: {"ok": result, "detail": detail} for name, (result, detail) in checks.items()}}
 
 
 class _Api(Api):

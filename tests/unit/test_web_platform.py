@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from shared.config import Settings
-from shared.web import Readiness, translate_messages
+from shared.readiness import Readiness
+from shared.web import translate_messages
 
 SETTINGS = Settings.from_env({"GREENMINE_SECRET_KEY": "unit", "MONGODB_URI": "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200",
                               "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
@@ -77,7 +78,7 @@ def test_marshmallow_messages_are_translated():
 def test_stylesheet_is_served_under_the_prefix_the_proxy_routes_to_the_service(module, prefix):
     import importlib
 
-    from shared.launcher import ROUTES
+    from shared.proxy import ROUTES
 
     app = importlib.import_module(module).create_app(SETTINGS)
     assert app.test_client().get(f"/{prefix}/assets/app.css").status_code == 200
