@@ -130,6 +130,16 @@ def translate_messages(errors):
     return errors
 
 
+def shows_internals() -> bool:
+    """Whether this request may see how the system is built (readiness detail, metrics): callers inside the
+    deployment reach the apps directly, while everything through the proxy carries X-Forwarded-For and then
+    needs an administrator's sign-in."""
+    if not request.headers.get("X-Forwarded-For"):
+        return True
+    principal = identity.current_principal()
+    return principal is not None and principal.role == "admin"
+
+
 class _Api(Api):
     # flask-smorest documents its default error answers with this schema: ours, the body every error has.
     ERROR_SCHEMA = ErrorSchema
@@ -284,6 +294,8 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
     @identity.public
     def readyz():
         ok, report = readiness.report()
+        if not shows_internals():
+            report = {"ready": ok}  # the public learns whether the system is up, not how it is built
         return jsonify(report), (200 if ok else 503)
 
     @app.get("/metrics")

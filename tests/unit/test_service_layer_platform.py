@@ -283,3 +283,17 @@ def test_the_fake_reads_outside_run_but_refuses_to_publish_there():
     assert uow.read(lambda: dict(uow.items)) == {"a": 1} and uow.reads == 1
     with pytest.raises(RuntimeError):
         uow.read(lambda: uow.publish({"type": "x"}))
+
+
+def test_readiness_detail_is_for_the_inside_and_administrators():
+    from shared import identity
+
+    app = _probe_app()
+    client = app.test_client()
+    inside = client.get("/readyz").get_json()
+    assert "checks" in inside
+    through_proxy = client.get("/readyz", headers={"X-Forwarded-For": "203.0.113.9"}).get_json()
+    assert set(through_proxy) == {"ready"}
+    admin = identity.issue_token("k", identity.Principal("root", "admin"))
+    detailed = client.get("/readyz", headers={"X-Forwarded-For": "203.0.113.9", "Authorization": f"Bearer {admin}"})
+    assert "checks" in detailed.get_json()
