@@ -139,6 +139,10 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
             if stop.is_set():
                 return
             if not ok:
+                try:  # the detail, which the proxy does not tell the public, straight from the portal
+                    report = requests.get(f"http://127.0.0.1:{ports['portal']}/readyz", timeout=5).json()
+                except Exception:
+                    pass
                 print(f"[greenmine] NOT READY after {ready_timeout_s:.0f}s: {report}", flush=True)
                 return
             elapsed = time.monotonic() - started
