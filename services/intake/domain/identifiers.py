@@ -20,6 +20,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from shared import text as texts
+
 __all__ = [
     "CREDIT_CODE_CHARSET",
     "CREDIT_CODE_WEIGHTS",
@@ -171,8 +173,9 @@ def check_safety_licence_number(value: object) -> tuple[str, list[str]]:
     problems = []
     if len(text) > SAFETY_LICENCE_MAX_LENGTH:
         problems.append(f"过长（最多{SAFETY_LICENCE_MAX_LENGTH}个字符，当前{len(text)}个）")
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        problems.append("含有换行或控制字符")
+    unsafe = texts.problem(text)
+    if unsafe:
+        problems.append(unsafe)
     return text, problems
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from shared import regions
+from shared import text as texts
 
 from .errors import FieldError
 from .identifiers import (
@@ -111,7 +112,11 @@ class MineReader:
         if not isinstance(value, str):
             self.err(path, "应为文字")
             return None
-        text = " ".join(value.split())
+        unsafe = texts.problem(value, allow_newlines=True) if self.today is not None else None  # stored: as is
+        if unsafe:
+            self.err(path, unsafe)
+            return None
+        text = " ".join(texts.normalize(value).split())
         if len(text) > max_len:
             self.err(path, f"过长（最多{max_len}个字符，当前{len(text)}个）")
             return None
@@ -271,7 +276,11 @@ class MineReader:
             if not isinstance(other, str) or not other.strip():
                 self.errors.append(FieldError(f"{path}.other", "开采矿种：选择“其他”时请填写矿种名称"))
                 return None
-            other = " ".join(other.split())
+            unsafe = texts.problem(other, allow_newlines=True) if self.today is not None else None
+            if unsafe:
+                self.errors.append(FieldError(f"{path}.other", f"开采矿种：{unsafe}"))
+                return None
+            other = " ".join(texts.normalize(other).split())
             if len(other) > 50:
                 self.errors.append(FieldError(f"{path}.other", "开采矿种：矿种名称过长（最多50个字符）"))
                 return None

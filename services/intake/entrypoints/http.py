@@ -28,6 +28,7 @@ from intake.domain import materials as mat
 from intake.domain.mine import INDUSTRY_GROUPS, MINERALS, MINING_METHODS, PRODUCTION_STATUSES, SCALES
 from intake.domain.minerals import MINERAL_CATEGORIES
 from shared import identity, regions
+from shared import text as texts
 from shared.config import Settings
 from shared.errors import FieldError, InvalidInput
 from shared.runtime import service_readiness
@@ -257,8 +258,9 @@ def download_response(ref, grid_out, files) -> Response:
     """Stored files are only ever downloaded, never rendered: attachment disposition, nosniff, a sandboxing CSP."""
     response = Response(files.iterate(grid_out), mimetype=ref.content_type, direct_passthrough=True)
     response.headers["Content-Length"] = str(grid_out.length)
-    response.headers["Content-Disposition"] = (f"attachment; filename=\"{_ascii_name(ref.filename)}\"; "
-                                               f"filename*=UTF-8''{quote(ref.filename)}")
+    name = texts.safe_filename(ref.filename)  # stored before names were cleaned on upload: cleaned here too
+    response.headers["Content-Disposition"] = (f"attachment; filename=\"{_ascii_name(name)}\"; "
+                                               f"filename*=UTF-8''{quote(name)}")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"

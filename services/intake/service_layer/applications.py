@@ -22,6 +22,7 @@ from intake.domain.errors import FieldError, InvalidApplicationData, NotEditable
 from intake.domain.mine import INDUSTRY_GROUPS
 from intake.domain.status import CLOSED_STATUSES
 from intake.domain.values import INDICATOR_KEY, AttachmentRef
+from shared import text as texts
 from shared.errors import Conflict, InvalidInput, NotFound, NotPermitted
 
 from . import access, drafts
@@ -158,9 +159,14 @@ def add_attachment(cmd: AddAttachment, uow: IntakeUnitOfWork, *, files, clock: C
         errors.append(FieldError("indicator", "所属指标：指标佐证材料须注明所属指标（1–50 或 P1–P5）"))
     if errors:
         raise InvalidInput(INVALID_UPLOAD, errors)
-    stored = files.store(cmd.stream, kind=cmd.kind, filename=cmd.filename, declared_type=cmd.declared_type,
+    # The name as sent may carry path parts, controls or a right-to-left override: a safe base name is stored,
+    # shown and sent back; the original stays only as data beside the file (GridFS metadata, the audit entry).
+    filename = texts.safe_filename(cmd.filename)
+    original = (cmd.filename or "").encode("utf-8", "backslashreplace").decode("utf-8")
+    original = original if original != filename else None
+    stored = files.store(cmd.stream, kind=cmd.kind, filename=filename, declared_type=cmd.declared_type,
                          metadata={"application_id": cmd.application_id, "indicator": indicator,
-                                   "uploaded_by": principal.username})
+                                   "uploaded_by": principal.username, "original_filename": original})
     now = clock()
     ref = AttachmentRef(id=stored.id, kind=cmd.kind, filename=stored.filename, content_type=stored.content_type,
                         size=stored.size, sha256=stored.sha256, uploaded_at=now, indicator=indicator)
@@ -173,7 +179,8 @@ def add_attachment(cmd: AddAttachment, uow: IntakeUnitOfWork, *, files, clock: C
             raise InvalidApplicationData(exc.errors, INVALID_UPLOAD) from None
         uow.applications.save(current.app, listing(current.mine))
         uow.audit.record(actor=actor_of(principal), action="attachment_added", subject_type="application",
-                         subject_id=cmd.application_id, at=now, detail=ref.to_dict())
+                         subject_id=cmd.application_id, at=now,
+                         detail={**ref.to_dict(), **({"original_filename": original} if original else {})})
         return after(current)
 
     try:

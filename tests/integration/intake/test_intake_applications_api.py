@@ -434,3 +434,33 @@ def test_officials_read_applications_of_their_area_and_audit_their_downloads(ent
     audit = ent1.get(f"/api/v1/applications/{draft}/audit").json
     assert audit[-1]["action"] == "attachment_downloaded" and audit[-1]["actor"]["username"] == "reviewer_eco"
     assert audit[-1]["actor"]["department"] == "ecology_environment"
+
+
+UNSAFE_NAMES = [
+    ("../../../../etc/passwd.pdf", "passwd.pdf"),
+    ("/etc/shadow.pdf", "shadow.pdf"),
+    ("C:/Users/x/营业执照.pdf", "营业执照.pdf"),
+    ("营业\x00执照.pdf", "营业执照.pdf"),
+    ("\u202egnp.exe.pdf", "gnp.exe.pdf"),
+    ("营\u200b业\ufeff执照.pdf", "营业执照.pdf"),
+    ("../.hidden.pdf", "hidden.pdf"),
+    ("Cafe\u0301.pdf", "Caf\u00e9.pdf"),
+]
+
+
+@pytest.mark.parametrize("sent,kept", UNSAFE_NAMES, ids=[f"name-{i}" for i in range(len(UNSAFE_NAMES))])
+def test_upload_names_are_reduced_to_a_safe_base_name(ent1, draft, service, sent, kept):
+    """No path parts, controls, bidi or zero-width characters, NFC: in the answer, the draft and the download
+    header; the name as sent is kept only as data (GridFS metadata, the audit entry)."""
+    response = ent1.upload(draft, "business_licence", PDF, sent, "application/pdf")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.json["filename"] == kept
+    assert [a["filename"] for a in ent1.get(f"/api/v1/applications/{draft}").json["draft"]["attachments"]] == [kept]
+    disposition = ent1.get(response.json["download_url"]).headers["Content-Disposition"]
+    from urllib.parse import quote
+    assert disposition.endswith(f"filename*=UTF-8''{quote(kept)}"), disposition
+    assert "%2F" not in disposition and "%E2%80%AE" not in disposition and "%00" not in disposition
+    stored = service.db["attachments.files"].find_one({"filename": kept})
+    assert stored is not None and stored["metadata"]["original_filename"] == sent
+    added = [e for e in ent1.get(f"/api/v1/applications/{draft}/audit").json if e["action"] == "attachment_added"]
+    assert added[-1]["detail"]["filename"] == kept and added[-1]["detail"]["original_filename"] == sent

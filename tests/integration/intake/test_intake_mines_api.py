@@ -142,3 +142,27 @@ def test_vocabulary_lists_all_twelve_leagues_and_their_counties(ent1):
     assert sum(len(league["counties"]) for league in vocabulary["leagues"]) == 103
     ordos = next(league for league in vocabulary["leagues"] if league["code"] == "ordos")
     assert {"code": "150622", "name": "准格尔旗"} in ordos["counties"]
+
+
+HIDDEN = ["\u202e", "\u200b", "\x00", "\ufeff", "\u2066", "\x1b"]
+
+
+@pytest.mark.parametrize("char", HIDDEN, ids=[f"U+{ord(c):04X}" for c in HIDDEN])
+def test_names_with_invisible_or_reordering_characters_are_refused(ent1, service, char):
+    """A right-to-left override, a zero-width space, NUL or a BOM in a name: 422 naming the field (not stored,
+    not silently dropped); the same in an 'other' mineral and the safety licence number."""
+    data = mine(COAL_MINE, name=f"鄂尔多斯{char}示范煤矿", minerals=[{"code": "other", "other": f"稀{char}土"}],
+                **{"safety_licence.number": f"（蒙）FM安许证字{char}〔2023〕1号"})
+    response = ent1.post("/api/v1/mines", data)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    errors = response.json["errors"]
+    assert {"name", "minerals[0].other", "safety_licence.number"} <= set(errors), errors
+    assert f"U+{ord(char):04X}" in errors["name"][0] and CJK.search(errors["name"][0])
+    assert count(service, "mines") == 0
+
+
+def test_names_are_stored_in_nfc(ent1):
+    decomposed = "Cafe\u0301 示范煤矿"          # e + combining acute: NFC makes it one character
+    created = ent1.post("/api/v1/mines", mine(COAL_MINE, name=decomposed + "\n"))
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.json["name"] == "Caf\u00e9 示范煤矿"
