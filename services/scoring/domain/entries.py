@@ -2,6 +2,7 @@
 every problem collected with the field it concerns (nothing stops at the first)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Union
@@ -23,6 +24,7 @@ from shared.catalog import (
 INPUT_KINDS = ("score", "findings", "deductions", "items")
 ENTRY_KEYS = frozenset({*INPUT_KINDS, "not_applicable", "reason", "record"})
 MINE_KEYS = frozenset({"industry_group", "mining_method", "industry_variant"})
+CATALOG_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 CatalogSource = Union[Catalog, Callable[[str], Catalog]]
 
@@ -40,6 +42,17 @@ class _Errors:
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+# Counts (findings, units of an item) beyond any real inspection: refused before they reach arithmetic or storage
+# (MongoDB holds 8-byte integers at most).
+MAX_COUNT = 1_000_000
+
+
+def _shown(value) -> str:
+    """A received value in a message, cut short (a number may have thousands of digits)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _as_decimal(value) -> Decimal | None:
@@ -71,6 +84,9 @@ def _resolve_catalog(assessment: Mapping, source: CatalogSource, errors: _Errors
     if not isinstance(catalog_id, str) or not catalog_id.strip():
         errors.add("catalog", "须注明评价指标版本(如 nm-2025)")
         return None
+    if not CATALOG_ID.fullmatch(catalog_id):  # it names a file: no path, no length beyond a name
+        errors.add("catalog", f"未知的评价指标版本 {_shown(catalog_id)}(应形如 nm-2025)")
+        return None
     if isinstance(source, Catalog):
         if catalog_id != source.id:
             errors.add("catalog", f"未知的评价指标版本 {catalog_id}(本服务按 {source.id} 评分)")
@@ -96,20 +112,20 @@ def _read_mine(raw, catalog: Catalog | None, errors: _Errors) -> tuple[int | Non
         group = None
     elif not _is_int(group) or group not in groups:
         names = ";".join(f"{g.id}={g.name}" for g in catalog.industry_groups) if catalog else "1 或 2"
-        errors.add("mine.industry_group", f"行业分支须为 {names},收到 {group!r}")
+        errors.add("mine.industry_group", f"行业分支须为 {names},收到 {_shown(group)}")
         group = None
     methods = catalog.mining_methods if catalog else {}
     if "mining_method" not in raw:
         errors.add("mine.mining_method", "缺少开采方式(open_pit 露天、underground 地下、oil_gas 油气)")
         method = None
-    elif catalog and method not in methods:
+    elif catalog and (not isinstance(method, str) or method not in methods):
         names = "、".join(f"{code}({name})" for code, name in methods.items())
-        errors.add("mine.mining_method", f"开采方式须为 {names} 之一,收到 {method!r}")
+        errors.add("mine.mining_method", f"开采方式须为 {names} 之一,收到 {_shown(method)}")
         method = None
     if variant is not None and catalog:
-        if variant not in catalog.industry_variants:
+        if not isinstance(variant, str) or variant not in catalog.industry_variants:
             names = "、".join(f"{c}({n})" for c, n in catalog.industry_variants.items())
-            errors.add("mine.industry_variant", f"子行业须为 {names} 之一,收到 {variant!r}")
+            errors.add("mine.industry_variant", f"子行业须为 {names} 之一,收到 {_shown(variant)}")
             variant = None
         elif group is not None and catalog.industry_variant_groups[variant] != group:
             errors.add("mine.industry_variant",
@@ -220,14 +236,14 @@ def _score_entry(indicator: Indicator, entry, mining_method: str, industry_varia
     if kind == "score":
         score = _as_decimal(value)
         if score is None:
-            errors.add(f"{where}.score", f"得分须为数字,收到 {value!r}")
+            errors.add(f"{where}.score", f"得分须为数字,收到 {_shown(value)}")
             return None
         problems = []
         if score < 0:
             problems.append(f"得分 {_plain(score)} 不能为负数")
         if score > points:
             problems.append(f"得分 {_plain(score)} 超过{_label(indicator)}的标准分 {_plain(points)}")
-        if score != score.quantize(CENT, rounding=ROUND_HALF_UP):
+        if not problems and score != score.quantize(CENT, rounding=ROUND_HALF_UP):  # in range: quantize is safe
             problems.append(f"得分 {value} 至多保留2位小数")
         if not problems and score not in possible:
             problems.append(f"得分 {_plain(score)} 不符合评分说明:{_label(indicator)}{_rule_description(rule, points)}")
@@ -244,8 +260,8 @@ def _score_entry(indicator: Indicator, entry, mining_method: str, industry_varia
                        "请填写 score" + ("、deductions" if isinstance(rule, ConditionalDeductions) else "")
                        + ("、items" if isinstance(rule, AdditiveItems) else ""))
             return None
-        if not _is_int(value) or value < 0:
-            errors.add(f"{where}.findings", f"不符合处数须为非负整数,收到 {value!r}")
+        if not _is_int(value) or value < 0 or value > MAX_COUNT:
+            errors.add(f"{where}.findings", f"不符合处数须为 0 至 {MAX_COUNT} 的整数,收到 {_shown(value)}")
             return None
         score = max(ZERO, points - rule.amount * value)
         return outcome(score, variant, findings=value) if ok else None
@@ -287,8 +303,9 @@ def _score_entry(indicator: Indicator, entry, mining_method: str, industry_varia
                        "未知子项(可选:" + "、".join(f"{i.id}={i.text}" for i in rule.items) + ")")
             ok = False
         elif item.per_unit:
-            if not _is_int(achieved) or achieved < 0:
-                errors.add(f"{where}.items.{item_id}", f"按件计分的子项须填写非负整数件数,收到 {achieved!r}")
+            if not _is_int(achieved) or achieved < 0 or achieved > MAX_COUNT:
+                errors.add(f"{where}.items.{item_id}",
+                           f"按件计分的子项须填写 0 至 {MAX_COUNT} 的整数件数,收到 {_shown(achieved)}")
                 ok = False
             else:
                 gain = item.points * achieved

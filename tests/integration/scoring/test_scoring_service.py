@@ -167,3 +167,38 @@ def test_submitted_application_is_scored_and_published_over_kafka(settings):
 
     assert consumer.handle(Record()).status == "duplicate"
     assert scoring.db["assessments"].count_documents({}) == 1
+
+
+class TestNoServerErrorFromInput:
+    """Issue 9 item 4: numbers Decimal cannot hold and wrong types are 422s naming the field, never a 500."""
+
+    @pytest.mark.parametrize("number", ["1e400", "-1e400", "1e-400", "1e999999999", "123456789012345678901234567890"])
+    def test_huge_and_tiny_scores(self, settings, client, number):
+        body = json.dumps(assessment()).replace('"score": "2"', f'"score": {number}', 1)
+        assert f'"score": {number}' in body
+        for path in ("/api/v1/scoring/evaluate",):
+            response = client.post(path, data=body, content_type="application/json",
+                                   headers=token(settings, "evaluator"))
+            assert response.status_code == 422, (number, response.get_data(as_text=True))
+            assert "indicators.1.score" in response.json["errors"]
+        recorded = ('{"subject_id": "app-1", "version_no": 1, "stage": "third_party_evaluation", '
+                    f'"league": "鄂尔多斯市", "assessment": {body}}}')
+        response = client.post("/api/v1/scoring/assessments", data=recorded, content_type="application/json",
+                               headers=token(settings, "evaluator"))
+        assert response.status_code == 422 and "assessment.indicators.1.score" in response.json["errors"]
+
+    @pytest.mark.parametrize("stage", [{}, [], 1, None, True, "no_such_stage"])
+    def test_stage_of_a_wrong_type(self, settings, client, stage):
+        body = {"subject_id": "app-1", "version_no": 1, "stage": stage, "league": "鄂尔多斯市",
+                "assessment": assessment()}
+        response = client.post("/api/v1/scoring/assessments", json=body, headers=token(settings, "region_office"))
+        assert response.status_code == 422, response.get_data(as_text=True)
+        assert "stage" in response.json["errors"]
+
+    @pytest.mark.parametrize("field,value", [("subject_id", {}), ("version_no", "1e400"), ("version_no", 1e300),
+                                             ("league", []), ("assessment", "x")])
+    def test_other_fields_of_a_wrong_type(self, settings, client, field, value):
+        body = {"subject_id": "app-1", "version_no": 1, "stage": "spot_check", "league": "鄂尔多斯市",
+                "assessment": assessment(), field: value}
+        response = client.post("/api/v1/scoring/assessments", json=body, headers=token(settings, "region_office"))
+        assert response.status_code == 422, response.get_data(as_text=True)
