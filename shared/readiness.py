@@ -1,16 +1,58 @@
 """Readiness: what `/readyz` reports. A service is ready when its database and broker answer and its own
-processes (consumer, relay) are beating; the portal is ready when it is and every service says so."""
+processes (consumer, relay) are beating; the portal is ready when it is and every service says so.
+
+Under `greenmine up` the portal also shows what the supervisor sees (`GREENMINE_PROCESS_STATE`, the launcher's
+`var/processes.json`): every process's state, its restarts and last exit, which ones are restarting and which
+are in a crash loop. A restarting or crash-looping process makes the system not ready. In production the
+orchestrator restarts processes (deploy/: restart policies and probes) and this part is absent."""
 from __future__ import annotations
 
+import json
+import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import requests
 
 from shared.config import SERVICES, Settings
 
 HEARTBEAT_FRESH_S = 15
+PROCESS_STATE_FRESH_S = 10  # the launcher rewrites the file every quarter second
+RESTARTING_STATES = {"STARTING", "BACKOFF", "EXITED", "STOPPING", "STOPPED", "FATAL", "UNKNOWN"}
+
+
+def supervised_processes(path: str | None = None) -> dict | None:
+    """The launcher's view of its processes, for /readyz: None when not under `greenmine up`.
+
+    {"ok", "detail", "restarting": [names], "crash_loop": [names], "processes": {name: {state, pid, restarts,
+    last_exit, last_exit_at, last_restart_s, crash_loop, restart_at}}}"""
+    path = path or os.environ.get("GREENMINE_PROCESS_STATE")
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            state = json.load(handle)
+        age = (datetime.now().astimezone() - datetime.fromisoformat(state["updated_at"])).total_seconds()
+    except (OSError, ValueError, KeyError) as exc:
+        return {"ok": False, "detail": f"no process state from the launcher: {type(exc).__name__}",
+                "restarting": [], "crash_loop": [], "processes": {}}
+    processes = state.get("processes", {})
+    restarting = sorted(n for n, p in processes.items() if p.get("state") in RESTARTING_STATES)
+    crash_loop = sorted(n for n, p in processes.items() if p.get("crash_loop"))
+    fresh = age <= PROCESS_STATE_FRESH_S
+    ok = fresh and bool(processes) and not restarting and not crash_loop
+    if not fresh:
+        detail = f"the launcher's process state is {age:.0f}s old"
+    elif crash_loop:
+        detail = "crash loop: " + ", ".join(crash_loop)
+    elif restarting:
+        detail = "restarting: " + ", ".join(restarting)
+    else:
+        detail = f"{len(processes)} processes running"
+    return {"ok": ok, "detail": detail, "restarting": restarting, "crash_loop": crash_loop,
+            "processes": processes}
 
 
 class Readiness:
@@ -112,6 +154,10 @@ class AggregateReadiness(Readiness):
         own_ok, own = super().report()
         services = self.services()
         ok = own_ok and all(result for result, _ in services.values())
-        return ok, {"ready": ok, "portal": own,
-                    "services": {name: {"ready": result, "report": detail}
-                                 for name, (result, detail) in services.items()}}
+        body = {"ready": ok, "portal": own,
+                "services": {name: {"ready": result, "report": detail} for name, (result, detail) in services.items()}}
+        supervised = supervised_processes()
+        if supervised is not None:
+            body["processes"] = supervised
+            body["ready"] = ok = ok and supervised["ok"]
+        return ok, body
