@@ -6,6 +6,12 @@ Settings chosen to work on both Apache Kafka and the embedded Tansu broker (docs
   10 s on Kafka, whose group.min.session.timeout.ms defaults to 6 s), no static membership;
 - producers: idempotence off (an idempotent kafka-python producer never recovers from a Tansu restart),
   `max_in_flight_requests_per_connection=1` so retries cannot reorder one aggregate's events, acks=all.
+
+Nothing is lost when a broker loses its log (the embedded broker keeps it in memory): the relay sends again
+what is still in the outbox (`OutboxRelay.check_broker`), and a consumer that meets a new cluster reads its
+topics again from the beginning (`EventConsumer.check_broker`): its group's offsets went with the old broker,
+and offsets it still holds in memory point into a log that no longer exists. Its inbox absorbs what it had
+handled already. A database that is away (restarting) is waited for, never a reason to dead-letter an event.
 """
 from __future__ import annotations
 
@@ -18,7 +24,9 @@ from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from shared.clock import utcnow
 from shared.config import SERVICES, Settings
@@ -36,6 +44,25 @@ RELAY_STATE = "relay_state"
 
 class PermanentFailure(Exception):
     """Raised by a handler for an event it can never process (goes to the dead-letter topic at once)."""
+
+
+class InfrastructureUnavailable(Exception):
+    """The database stayed away longer than a consumer waits for it: the process stops without committing, is
+    started again by its supervisor, and reads the event again."""
+
+
+DATABASE_PATIENCE_S = 120.0
+
+
+def database_away(exc: BaseException) -> bool:
+    """Whether a failure says the database is unreachable or changing primary (a restart), not that the handler
+    failed: such an event is retried until the database is back, never counted towards a dead letter."""
+    if isinstance(exc, ConnectionFailure):  # AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
+        return True
+    if isinstance(exc, PyMongoError):
+        return exc.has_error_label("TransientTransactionError") or exc.has_error_label(
+            "UnknownTransactionCommitResult") or exc.has_error_label("RetryableWriteError")
+    return False
 
 
 # --- clients -------------------------------------------------------------------------------------------------
@@ -270,7 +297,8 @@ class EventConsumer:
 
     def __init__(self, service: str, settings: Settings, store: ServiceStore, handlers: dict[str, Handler],
                  *, topics: Iterable[str] | None = None, producer: KafkaProducer | None = None,
-                 max_attempts: int = 5, backoff_s: float = 0.2):
+                 max_attempts: int = 5, backoff_s: float = 0.2, cluster_id: Callable[[], str | None] | None = None,
+                 broker_check_every_s: float = 3.0, database_patience_s: float = DATABASE_PATIENCE_S):
         self.service = service
         self.settings = settings
         self.store = store
@@ -283,7 +311,14 @@ class EventConsumer:
         self._producer = producer
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
+        self.database_patience_s = database_patience_s
         self.consumer: KafkaConsumer | None = None
+        self.cluster_id = cluster_id if cluster_id is not None else broker_cluster_id(settings)
+        self.broker_check_every_s = broker_check_every_s
+        self._cluster: str | None = None
+        self._last_check = float("-inf")
+        self._rewind_until = 0.0  # partitions assigned before this moment are read from the beginning
+        self.rewinds = 0
 
     @property
     def producer(self) -> KafkaProducer:
@@ -315,8 +350,11 @@ class EventConsumer:
             return parsed
         envelope, handler, topic = parsed
         token = correlation_id.set(envelope["correlation_id"])
+        away_since: float | None = None
         try:
-            for attempt in range(1, self.max_attempts + 1):
+            attempt = 0
+            while attempt < self.max_attempts:
+                attempt += 1
                 try:
                     def work(tx: Transaction) -> None:
                         tx.claim_inbox(envelope, topic)
@@ -330,6 +368,16 @@ class EventConsumer:
                     return self.dead_letter(record, f"{type(exc).__name__}: {exc}",
                                             errors=getattr(exc, "errors", []), attempts=attempt)
                 except Exception as exc:
+                    if database_away(exc):  # not the handler's fault: wait for the database, count nothing
+                        attempt -= 1
+                        away_since = away_since or time.monotonic()
+                        if time.monotonic() - away_since > self.database_patience_s:
+                            raise InfrastructureUnavailable(f"database away for {self.database_patience_s:.0f}s: "
+                                                            f"{type(exc).__name__}: {exc}") from exc
+                        log.warning("database away while handling %s (%s); waiting", envelope["event_id"],
+                                    type(exc).__name__)
+                        time.sleep(min(2.0, self.backoff_s * 4))
+                        continue
                     if attempt == self.max_attempts:
                         return self.dead_letter(record, f"gave up after {attempt} attempts: "
                                                 f"{type(exc).__name__}: {exc}", attempts=attempt)
@@ -383,20 +431,63 @@ class EventConsumer:
 
     def _commit(self) -> None:
         assert self.consumer is not None
-        self.consumer.commit()
+        try:
+            self.consumer.commit()
+        except KafkaError as exc:  # a rebalance or a new broker: the records come again, the inbox absorbs them
+            log.warning("offset commit failed (%s: %s); the records will be delivered again", type(exc).__name__, exc)
+
+    def check_broker(self) -> bool:
+        """Read every assigned partition again from the beginning when the broker is another cluster than the one
+        this consumer read from (a broker that lost its log). Returns whether it rewound."""
+        now = time.monotonic()
+        if now - self._last_check < self.broker_check_every_s:
+            return False
+        self._last_check = now
+        current = self.cluster_id() if self.cluster_id is not None else None
+        if not current or current == self._cluster:
+            return False
+        previous, self._cluster = self._cluster, current
+        if previous is None:
+            return False
+        self.rewinds += 1
+        # The group is rebuilt on the new broker too: partitions assigned in the next while also start over.
+        self._rewind_until = now + 60.0
+        assigned = list(self.consumer.assignment()) if self.consumer is not None else []
+        if assigned:
+            self.consumer.seek_to_beginning(*assigned)
+        log.warning("broker changed from cluster %s to %s: reading %d partitions again from the beginning",
+                    previous, current, len(assigned))
+        return True
+
+    def _rebalance_listener(self) -> ConsumerRebalanceListener:
+        outer = self
+
+        class Rewind(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked):
+                pass
+
+            def on_partitions_assigned(self, assigned):
+                if assigned and time.monotonic() < outer._rewind_until and outer.consumer is not None:
+                    outer.consumer.seek_to_beginning(*assigned)  # non-blocking: a reset applied at the next fetch
+
+        return Rewind()
 
     def run(self, stop: threading.Event, *, heartbeat_every_s: float = 2.0) -> None:
         # The topic prefix also prefixes the group, so deployments (and tests) sharing a broker stay apart.
-        self.consumer = make_consumer(self.settings, group_id=self.settings.topic(self.service), topics=self.topics,
+        self.consumer = make_consumer(self.settings, group_id=self.settings.topic(self.service),
                                       **self.consumer_options())
+        self.consumer.subscribe(self.topics, listener=self._rebalance_listener())
         name = f"{self.service}-consumer"
         last_beat = 0.0
         try:
             while not stop.is_set():
+                self.check_broker()
                 batches = self.consumer.poll(timeout_ms=500)
                 records = [record for partition_records in batches.values() for record in partition_records]
                 if records:
                     self.handle_polled(records)
+                    if self.check_broker():
+                        continue  # the broker changed under these records: read them again, commit nothing
                     self._commit()
                 now = time.monotonic()
                 if now - last_beat >= heartbeat_every_s:

@@ -5,6 +5,12 @@ either both are stored or neither is. The relay (shared.messaging.OutboxRelay) p
 at least once. Consumers record every processed event_id in the inbox inside the transaction of their own
 state change, so a replayed event changes nothing.
 
+Durability: a transaction is acknowledged only once it is journaled and, on a replica set, on a majority
+(`DURABLE`, WriteConcern("majority", j=True)), so `kill -9` of the database loses nothing that was acknowledged
+(the embedded SecantusDB loses about the last second of unjournaled writes). Its cost is measured in
+bench/bench_durability.py. Heartbeats and the relay's "published" marks are not journaled: losing one only
+repeats a heartbeat or a publication (the inbox absorbs it).
+
 Outbox documents keep the Debezium MongoDB outbox shape (aggregatetype, aggregateid, type, payload) so change
 data capture could replace the Python relay without touching producers.
 """
@@ -35,6 +41,7 @@ OUTBOX = "outbox"
 INBOX = "inbox"
 HEARTBEATS = "process_heartbeats"
 PUBLISHED_OUTBOX_RETENTION_S = 7 * 24 * 3600
+DURABLE = WriteConcern("majority", j=True)
 
 
 def mongo_client(uri: str) -> MongoClient:
@@ -169,7 +176,7 @@ class ServiceStore:
             return session.with_transaction(
                 callback,
                 read_concern=ReadConcern("snapshot"),
-                write_concern=WriteConcern("majority"),
+                write_concern=DURABLE,
             )
 
     def heartbeat(self, process: str, detail: dict | None = None) -> None:

@@ -112,3 +112,70 @@ def test_an_operator_republishes_the_outbox_from_a_point_in_time(settings, regis
     queued = [d["envelope"]["payload"]["n"] for d in outbox.find({"published_at": None}).sort("order", 1)]
     assert queued == [2, 3]
     assert republish_outbox(store, since=old, until=old + timedelta(seconds=1)) == 1
+
+
+def _count_seen(envelope: dict, tx) -> None:
+    tx.db["seen"].update_one({"_id": envelope["payload"]["n"]}, {"$inc": {"times": 1}}, upsert=True,
+                             session=tx.session)
+
+
+def test_a_consumer_reads_everything_again_from_a_broker_that_lost_its_log(settings, registry, monkeypatch,
+                                                                           tmp_path):
+    """The consumer's group offsets are gone with the broker, and the offsets it holds in memory point into a log
+    that no longer exists: it must read the new broker's log from the beginning (the inbox absorbs repeats)."""
+    import threading
+    import time
+
+    from shared.messaging import EventConsumer
+
+    port = embedded.free_port()
+    broker = start_broker(port, "first-" + uuid.uuid4().hex[:8], monkeypatch, tmp_path)
+    settings = dataclasses.replace(settings, kafka_bootstrap_servers=f"127.0.0.1:{port}")
+    client = mongo_client(settings.mongodb_uri)
+    store = ServiceStore(client, settings.database_name("intake"), registry, "intake", settings.topic_prefix)
+    consumer_store = ServiceStore(client, settings.database_name("scoring"), registry, "scoring",
+                                  settings.topic_prefix)
+    store.ensure_indexes()
+    consumer_store.ensure_indexes()
+    producer = make_producer(settings)
+    relay = OutboxRelay(store, producer, cluster_id=broker_cluster_id(settings), broker_check_every_s=0,
+                        on_new_broker=lambda: ensure_topics(settings, registry))
+    consumer = EventConsumer("scoring", settings, consumer_store, {"test.probe_recorded": _count_seen},
+                             topics=["test.probe.events"], broker_check_every_s=0.5)
+    seen = consumer_store.db["seen"]
+
+    def relay_until(predicate, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                relay.publish_pending()
+            except Exception:
+                time.sleep(0.3)  # the producer reconnects to the new broker on its own
+            if predicate():
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"not reached within {timeout}s: {sorted((d['_id'], d['times']) for d in seen.find())}")
+
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    try:
+        ensure_topics(settings, registry)
+        for n in (1, 2, 3):
+            store.transaction(lambda tx, n=n: tx.publish(probe(n)))
+        thread.start()
+        relay_until(lambda: seen.count_documents({}) == 3)
+
+        broker.stop()                      # the log and the group's offsets are gone with the process
+        broker = start_broker(port, "second-" + uuid.uuid4().hex[:8], monkeypatch, tmp_path)
+        for n in range(4, 11):
+            store.transaction(lambda tx, n=n: tx.publish(probe(n)))
+        relay_until(lambda: seen.count_documents({}) == 10, timeout=90)
+        time.sleep(2)                      # the repeats of 1-3 arrive too, and change nothing
+        assert sorted((d["_id"], d["times"]) for d in seen.find()) == [(n, 1) for n in range(1, 11)]
+        assert consumer.rewinds == 1
+        assert consumer_store.db["inbox"].count_documents({}) == 10
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        producer.close(timeout=5)
+        broker.stop()
