@@ -12,10 +12,19 @@ ROUTES = {
 }
 
 
+# Never answered through the proxy: Prometheus metrics, each app's generated OpenAPI document
+# (/<service>/openapi/openapi.json) and any documentation UI under it.
+INTERNAL_PATHS = ["/metrics", "/metrics/*", "*/openapi", "*/openapi/*"]
+
+
 def caddyfile(http_port: int, web_ports: dict[str, int]) -> str:
     lines = ["{", "\tadmin off", "\tauto_https off", "\tpersist_config off", "}", "",
              f"http://127.0.0.1:{http_port}, http://localhost:{http_port} {{",
-             "\tencode gzip", "\trequest_body {", "\t\tmax_size 64MB", "\t}"]
+             "\tencode gzip", "\trequest_body {", "\t\tmax_size 64MB", "\t}",
+             "\t# How the system is built is not for the public: metrics and the apps' OpenAPI documents are read",
+             "\t# on the apps' own ports (the published API is contracts/http/).",
+             "\t@internal path " + " ".join(INTERNAL_PATHS),
+             "\thandle @internal {", "\t\trespond 404", "\t}"]
     for service, paths in ROUTES.items():
         if service == "portal":
             continue

@@ -5,6 +5,7 @@ A service's `create_app()` calls `create_service_app(...)` and registers its fla
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections.abc import Iterable
 from datetime import timedelta
@@ -35,6 +36,28 @@ SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 SHARED_STATIC = Path(__file__).resolve().parent / "static"
 # JSON endpoints that authenticate by their body, not by a cookie.
 CSRF_EXEMPT_PATHS = {"/api/v1/auth/token"}
+
+
+def content_security_policy(nonce: str) -> str:
+    """The policy of every answer that does not set its own: scripts and styles only from our own origin or
+    carrying this request's nonce (templates write `nonce="{{ csp_nonce }}"` on their inline <script> and <style>),
+    no inline event handlers or style attributes, no plugins, no <base> elsewhere, never framed."""
+    return ("default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
+            "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            "frame-ancestors 'none'")
+
+
+# For a standalone document we render with its own inline styles and no script at all (the score sheet).
+NO_SCRIPT_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
+                    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def csp_nonce() -> str:
+    """This request's CSP nonce (one per request, unguessable)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
 
 # marshmallow's messages are English; users read Chinese. Unlisted messages pass through unchanged.
 _MESSAGES_ZH = {
@@ -195,6 +218,10 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
     def _begin():
         g.started = time.perf_counter()
         g.correlation_token = correlation_id.set(request.headers.get("X-Correlation-ID") or new_correlation_id())
+        if (request.endpoint == "metrics_view" or (request.blueprint or "") == "api-docs") and not shows_internals():
+            # Metrics and the generated OpenAPI document describe how the system is built: read on the app's own
+            # port or by an administrator; through the proxy they do not exist (contracts/http/ is the API).
+            return _error(404, "找不到该页面或记录")
         if request.is_json and request.content_length:
             depth = json_depth(request.get_data(cache=True))
             if depth > MAX_JSON_DEPTH:
@@ -218,7 +245,7 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         # Our pages are never framed (clickjacking); what a signed-in person sees is never kept by a cache.
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
         if request.endpoint != "static" and ("user" in session or request.headers.get("Authorization")):
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -233,7 +260,7 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
     def _template_globals():
         return {"principal": identity.current_principal(), "csrf_token": generate_csrf,
                 "roles": identity.ROLES, "service": service, "workspaces": identity.WORKSPACES,
-                "asset_base": asset_base}
+                "asset_base": asset_base, "csp_nonce": csp_nonce}
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):

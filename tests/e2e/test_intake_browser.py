@@ -3,9 +3,9 @@ fills the whole self-assessment generated from the index (branch (一) and branc
 materials, watches the running score, submits, and sees the case move once review routing has picked it up."""
 from __future__ import annotations
 
-import json
 import random
 import re
+import time
 
 import pytest
 from browsing import sign_in
@@ -17,6 +17,35 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" +
 REQUIRED = ["business_licence", "mining_licence", "safety_licence", "mining_right_payment", "annual_sales_report",
             "eia_approval", "environmental_acceptance", "reserve_annual_report", "self_assessment_report",
             "application_form", "truthfulness_pledge", "site_photos"]
+
+
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) =>
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " +
+                e.sourceFile + ":" + e.lineNumber));"""
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation(page):
+    """Issue 9 item 6: the pages work under the strict Content-Security-Policy, and the browser reports no
+    violation of it on any page the test opens (console messages, and the securitypolicyviolation event)."""
+    messages: list[str] = []
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+    yield messages
+    violations = [m for m in messages if "Content Security Policy" in m or "CSP violation" in m]
+    assert not violations, violations
+
+
+
+def wait_until(page, expression: str, arg=None, timeout: float = 30) -> None:
+    """Poll a JavaScript predicate until it holds. Playwright's wait_for_function polls by evaluating a string in
+    the page, which the strict Content-Security-Policy (no 'unsafe-eval') refuses; page.evaluate is not affected."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)
 
 
 def licence_number(authority: str) -> str:
@@ -88,8 +117,7 @@ def total(page) -> str:
 
 def wait_total(page, value: str):
     # Generous: on a loaded 2-core CI machine one evaluation round trip can take seconds.
-    page.wait_for_function(f"document.getElementById('score-total').textContent === {json.dumps(value)}",
-                           timeout=60000)
+    wait_until(page, "value => document.getElementById('score-total').textContent === value", value, timeout=60)
 
 
 def fill_whole_form(page, *, not_applicable: str | None):
@@ -200,7 +228,7 @@ def test_branch_two_mine_with_its_sub_industry(running_system, page):
     fill_whole_form(page, not_applicable=None)
     wait_total(page, "100.00")
     page.locator("#ind-24 input.item").first.uncheck()
-    page.wait_for_function("document.getElementById('score-total').textContent !== '100.00'", timeout=20000)
+    wait_until(page, "() => document.getElementById('score-total').textContent !== '100.00'", timeout=20)
     assert float(total(page)) < 100
     page.locator("#ind-24 input.item").first.check()
     wait_total(page, "100.00")

@@ -22,6 +22,35 @@ REQUIRED = ["business_licence", "mining_licence", "safety_licence", "mining_righ
             "application_form", "truthfulness_pledge", "site_photos"]
 
 
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) =>
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " +
+                e.sourceFile + ":" + e.lineNumber));"""
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation(page):
+    """Issue 9 item 6: the pages work under the strict Content-Security-Policy, and the browser reports no
+    violation of it on any page the test opens (console messages, and the securitypolicyviolation event)."""
+    messages: list[str] = []
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+    yield messages
+    violations = [m for m in messages if "Content Security Policy" in m or "CSP violation" in m]
+    assert not violations, violations
+
+
+
+def wait_until(page, expression: str, arg=None, timeout: float = 30) -> None:
+    """Poll a JavaScript predicate until it holds. Playwright's wait_for_function polls by evaluating a string in
+    the page, which the strict Content-Security-Policy (no 'unsafe-eval') refuses; page.evaluate is not affected."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)
+
+
 def token(url: str, username: str) -> dict:
     response = requests.post(url + "/api/v1/auth/token", json={"username": username, "password": PASSWORD},
                              timeout=30)
@@ -86,7 +115,7 @@ def wait_for_task(url: str, app_id: str, username: str, department: str, timeout
     raise AssertionError(f"{app_id} never reached the {department} queue")
 
 
-def test_a_department_reviewers_day(running_system, page):
+def test_a_department_reviewers_day(running_system, page, no_csp_violation):
     url = running_system["url"]
     app_id, mine_name = submit_through_intake(url)
     queued = wait_for_task(url, app_id, "reviewer_eco", "ecology_environment")
@@ -121,7 +150,7 @@ def test_a_department_reviewers_day(running_system, page):
 
     # Claim it, record a site check with a photo, agree.
     page.get_by_role("button", name="认领").click()
-    page.wait_for_function("document.querySelector('#task-status').innerText === '办理中'")
+    wait_until(page, "() => document.querySelector('#task-status').innerText === '办理中'")
     page.get_by_label("检查人员").fill("张工、李工")
     page.get_by_label("检查地点").fill("准格尔旗示范煤矿矿井水处理站")
     page.get_by_label("查看的内容和发现").fill("矿井水处理设施运行正常,回用管网完好")
@@ -135,7 +164,7 @@ def test_a_department_reviewers_day(running_system, page):
     page.get_by_label("同意", exact=True).check()
     page.get_by_label("总体意见").fill("同意。现场核查符合要求。")
     page.get_by_role("button", name="提交审核意见").click()
-    page.wait_for_function("document.querySelector('#task-status').innerText === '已出具意见'")
+    wait_until(page, "() => document.querySelector('#task-status').innerText === '已出具意见'")
     record = page.locator("[data-opinion]").first
     assert "同意" in record.inner_text() and "当前有效" in record.inner_text()
     assert "准格尔旗示范煤矿矿井水处理站" in record.locator(".site-check").inner_text()
@@ -169,6 +198,21 @@ def test_a_department_reviewers_day(running_system, page):
     assert reminders.count() == 9                       # every department but 生态环境 is still pending
     target = reminders.first.get_attribute("data-remind")
     reminders.first.click()                             # 催办: the reminder count of that department goes to 1
-    page.wait_for_function("id => document.querySelector(`[data-remind=\"${id}\"]`)"
-                           ".closest('tr').cells[5].innerText.trim().startsWith('1')", arg=target)
+    wait_until(page, "id => document.querySelector(`[data-remind=\"${id}\"]`)"
+             ".closest('tr').cells[5].innerText.trim().startsWith('1')", arg=target)
     assert page.get_by_label("通过,报自治区自然资源厅").is_disabled()
+
+    # The page runs under the strict policy: its own nonce-bearing script worked above, while script or style
+    # injected into it (as an XSS would) is refused by the browser, and the refusal is what the watcher sees.
+    policy = requests.get(page.url, cookies={c["name"]: c["value"] for c in page.context.cookies()}, timeout=30)
+    assert "script-src 'self' 'nonce-" in policy.headers["Content-Security-Policy"]
+    page.evaluate("""() => {
+        const s = document.createElement("script"); s.textContent = "window.__injected = true";
+        document.body.appendChild(s);
+        document.body.insertAdjacentHTML("beforeend", '<img src="data:," onerror="window.__handler = true">');
+    }""")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__injected === undefined && window.__handler === undefined")
+    refused = [m for m in no_csp_violation if "CSP violation" in m or "Content Security Policy" in m]
+    assert refused, no_csp_violation
+    no_csp_violation.clear()

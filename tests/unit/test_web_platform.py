@@ -84,3 +84,101 @@ def test_stylesheet_is_served_under_the_prefix_the_proxy_routes_to_the_service(m
     assert app.test_client().get(f"/{prefix}/assets/app.css").status_code == 200
     service = {"review": "review_routing", "notice": "public_notice"}.get(prefix, prefix)
     assert f"/{prefix}/*" in ROUTES[service]
+
+
+# ---- issue 9 item 6: a strict CSP on every answer; metrics and OpenAPI documents not public -----------------
+
+def _policy(header: str) -> dict[str, list[str]]:
+    directives = (part.strip().split() for part in header.split(";") if part.strip())
+    return {d[0]: d[1:] for d in directives}
+
+
+@pytest.mark.parametrize("module", ["intake.entrypoints.http", "review_routing.entrypoints.http",
+                                    "public_notice.entrypoints.http", "scoring.entrypoints.http",
+                                    "supervision.entrypoints.http", "shared.portal"])
+def test_every_answer_has_a_strict_content_security_policy(module):
+    import importlib
+
+    client = importlib.import_module(module).create_app(SETTINGS).test_client()
+    for path in ("/healthz", "/no-such-page", "/login"):
+        response = client.get(path)
+        policy = _policy(response.headers["Content-Security-Policy"])
+        assert policy["default-src"] == ["'self'"] and policy["object-src"] == ["'none'"]
+        assert policy["base-uri"] == ["'self'"] and policy["frame-ancestors"] == ["'none'"]
+        for directive in ("script-src", "style-src"):
+            assert "'unsafe-inline'" not in policy[directive] and "'unsafe-eval'" not in policy[directive]
+            assert [s for s in policy[directive] if s.startswith("'nonce-")]
+        assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_nonce_is_new_for_every_request_and_written_on_inline_scripts():
+    from shared.portal import create_app
+
+    app = create_app(SETTINGS)
+
+    @app.get("/_nonce_probe")
+    def probe():
+        from flask import render_template_string
+
+        return render_template_string('<script nonce="{{ csp_nonce() }}">1</script>')
+
+    probe._greenmine_roles = ("*public*",)
+    client = app.test_client()
+    nonces = []
+    for _ in range(3):
+        response = client.get("/_nonce_probe")
+        nonce = _policy(response.headers["Content-Security-Policy"])["script-src"][1][len("'nonce-"):-1]
+        assert len(nonce) >= 22 and f'nonce="{nonce}"' in response.get_data(as_text=True)
+        nonces.append(nonce)
+    assert len(set(nonces)) == 3
+
+
+def test_templates_have_no_inline_script_handlers_or_styles_without_the_nonce():
+    import re
+
+    from shared.config import REPO_ROOT
+
+    templates = [*REPO_ROOT.glob("services/*/templates/**/*.html"), *REPO_ROOT.glob("shared/templates/**/*.html")]
+    assert len(templates) > 15
+    for path in templates:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\son[a-z]+\s*=", text), f"{path}: inline event handler"
+        assert not re.search(r"\sstyle\s*=", text), f"{path}: style attribute"
+        assert "javascript:" not in text, path
+        for tag in re.findall(r"<(?:script|style)\b[^>]*>", text):
+            assert "nonce=" in tag or "src=" in tag or 'type="application/json"' in tag, f"{path}: {tag}"
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/supervision/openapi/openapi.json"])
+def test_metrics_and_the_openapi_document_are_internal(app, path):
+    client = app.test_client()
+    assert client.get(path).status_code == 200                                      # on the app's own port
+    proxied = client.get(path, headers={"X-Forwarded-For": "203.0.113.9"})          # through the proxy
+    assert proxied.status_code == 404 and proxied.json["message"] == "找不到该页面或记录"
+    from shared import identity
+
+    admin = identity.Principal("admin", "admin", area="自治区")
+    token = identity.issue_token(SETTINGS.secret_key, admin)
+    signed_in = client.get(path, headers={"X-Forwarded-For": "203.0.113.9", "Authorization": f"Bearer {token}"})
+    assert signed_in.status_code == 200
+
+
+def test_the_proxies_never_serve_metrics_or_openapi_documents():
+    import re
+
+    from shared.config import REPO_ROOT
+    from shared.proxy import INTERNAL_PATHS, caddyfile
+
+    generated = caddyfile(8080, {name: 9000 for name in ("portal", "intake", "review_routing", "scoring",
+                                                           "public_notice", "supervision")})
+    deploy = (REPO_ROOT / "deploy" / "Caddyfile").read_text(encoding="utf-8")
+    for text in (generated, deploy):
+        blocked = re.search(r"@(\w+) path (.+)\n\s*handle @\1 \{\n\s*respond 404", text)
+        assert blocked and set(INTERNAL_PATHS) <= set(blocked.group(2).split())
+        first_route = re.search(r"handle @\w+ \{\n\s*(import proxy_to|reverse_proxy)", text).start()
+        assert blocked.start() < first_route  # before any route to an app
+    nginx = (REPO_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    regex = re.search(r"location ~ (\S+) \{ return 404; \}", nginx).group(1)
+    for path in ("/intake/openapi/openapi.json", "/portal/openapi", "/review_routing/openapi/"):
+        assert re.match(regex, path)
+    assert not re.match(regex, "/api/v1/mines") and not re.match(regex, "/intake/openapi-guide")

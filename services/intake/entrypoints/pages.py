@@ -24,7 +24,7 @@ from intake.service_layer.form import form_model
 from shared import identity, regions
 from shared.clock import beijing_date, utcnow
 from shared.errors import Conflict, DomainError
-from shared.web import http_status
+from shared.web import NO_SCRIPT_POLICY, http_status
 
 from . import presenters as views
 
@@ -223,6 +223,7 @@ def pages_blueprint(system, settings) -> Blueprint:
             detail = "；".join(e.message for e in exc.errors)
             return _error_page(exc, f"：{detail}" if detail else "")
         response = Response(result.content, mimetype=result.content_type.split(";")[0])
+        response.headers["Content-Security-Policy"] = NO_SCRIPT_POLICY  # the scoring service's printable sheet
         if fmt == "xlsx":
             name = f"绿色矿山评分表-{app_id}" + (f"-第{version}版" if version else "") + ".xlsx"
             response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"

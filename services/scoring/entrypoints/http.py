@@ -42,7 +42,7 @@ from shared.config import Settings
 from shared.errors import NotFound
 from shared.runtime import service_readiness
 from shared.schemas import document_errors
-from shared.web import create_service_app, finalize
+from shared.web import NO_SCRIPT_POLICY, create_service_app, finalize
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,8 +55,10 @@ def _sheet_response(fmt: str, catalog, industry_group, report=None, assessment=N
         response = Response(body, mimetype=XLSX)
         response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}.xlsx"
         return response
-    return Response(score_sheet_html(catalog, industry_group, report=report, assessment=assessment),
-                    mimetype="text/html")
+    response = Response(score_sheet_html(catalog, industry_group, report=report, assessment=assessment),
+                        mimetype="text/html")
+    response.headers["Content-Security-Policy"] = NO_SCRIPT_POLICY  # a printable document: its own styles, no script
+    return response
 
 
 def _catalog(catalog_id: str):
