@@ -1,17 +1,20 @@
 """Every app answers as its OpenAPI document (contracts/http/<app>.openapi.json) says, on real servers.
 
 schemathesis generates requests from each operation of the checked-in document (which `test_openapi` keeps
-equal to the code), calls the WSGI app directly, signed in with a bearer token of a role the operation
-admits, and checks that no answer is a server error and none contradicts the documented schema of its status
-(`response_schema_conformance`); a protected operation's refusals of an anonymous caller (401) and of a role
-it does not admit (403) are checked against the document too. Examples are bounded (derandomized, no example
-database) so the whole file stays within a few minutes; one test per app, so each app passes or fails on its
-own."""
+equal to the code), calls the WSGI app directly, once signed in with a bearer token of EACH role the operation
+admits (a public operation: anonymously and as every role), and checks that no answer is a server error and
+none contradicts the documented schema of its status (`response_schema_conformance`); a protected operation's
+refusals of an anonymous caller (401) and of a role it does not admit (403) are checked against the document
+too. Every `$ref` of the checked-in documents resolves inside the document itself (they are published: a
+reference to another address would leave their readers, and schemathesis, without the schema). Examples are
+bounded (derandomized, no example database) so the whole file stays within a few minutes; one test per app, so
+each app passes or fails on its own; each prints how many operations x roles it exercised and its time."""
 from __future__ import annotations
 
 import dataclasses
 import json
 import threading
+import time
 
 import hypothesis
 import pytest
@@ -130,6 +133,15 @@ def _headers(app, settings, case) -> dict[str, str]:
     return {} if roles == identity.PUBLIC else _bearer(settings, roles[0])
 
 
+def _callers(app, settings, case) -> list[tuple[str, dict[str, str]]]:
+    """(caller, headers) for every role that may call the operation: each admitted role's bearer token; for a
+    public operation an anonymous caller and every role (a signed-in caller may see more of it)."""
+    roles = _roles(app, case)
+    if roles == identity.PUBLIC:
+        return [("anonymous", {})] + [(role, _bearer(settings, role)) for role in PRINCIPALS]
+    return [(role, _bearer(settings, role)) for role in roles if role in PRINCIPALS]
+
+
 def _denials(app, settings, case, checks) -> None:
     """A protected operation refuses an anonymous caller (401) and a role it does not admit (403), with the
     documented error body."""
@@ -143,21 +155,62 @@ def _denials(app, settings, case, checks) -> None:
         case.validate_response(response, checks=checks)
 
 
-def _generated_calls(app, settings, operation, checks, label: str):
-    """The property test of one operation: requests generated from its document answer as documented."""
+def _generated_calls(app, settings, operation, checks, label: str, callers: set[str]):
+    """The property test of one operation: requests generated from its document answer as documented, to every
+    role that may call it (`callers` collects the roles exercised)."""
     refusals_checked: list[str] = []
 
     @hypothesis.settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
                          phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @hypothesis.given(case=operation.as_strategy())
     def call(case):
-        response = case.call(headers=_headers(app, settings, case))
-        case.validate_response(response, checks=checks)
+        for caller, headers in _callers(app, settings, case):
+            callers.add(caller)
+            response = case.call(headers=headers)
+            try:
+                case.validate_response(response, checks=checks)
+            except Exception as exc:
+                exc.add_note(f"called as {caller}")
+                raise
         if not refusals_checked:       # once per operation: refusals do not depend on the input
             refusals_checked.append(label)
             _denials(app, settings, case, checks)
 
     return call
+
+
+def _refs(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _resolve(document: dict, ref: str):
+    """The target of a local reference (`#/components/schemas/X`), or KeyError."""
+    if not ref.startswith("#/"):
+        raise KeyError(f"{ref}: not a reference inside the document")
+    node = document
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_every_reference_of_the_published_documents_resolves(name):
+    document = json.loads((REPO_ROOT / "contracts" / "http" / f"{name}.openapi.json").read_text(encoding="utf-8"))
+    unresolved = []
+    for ref in sorted(set(_refs(document))):
+        try:
+            _resolve(document, ref)
+        except (KeyError, IndexError, TypeError) as exc:
+            unresolved.append(f"{ref}: {exc}")
+    assert not unresolved, unresolved
+    assert "greenmine.example" not in json.dumps(document)
 
 
 @pytest.mark.parametrize("app_under_test", APPS, indirect=True)
@@ -170,7 +223,8 @@ def test_no_answer_contradicts_the_document(app_under_test):
     checks = [not_a_server_error, response_schema_conformance]
     known = KNOWN_GOOD.get(name, {})
     failures: dict[str, str] = {}
-    operations = 0
+    operations = pairs = 0
+    started = time.perf_counter()
     for result in schema.get_all_operations():
         operation = result.ok()
         operations += 1
@@ -181,12 +235,23 @@ def test_no_answer_contradicts_the_document(app_under_test):
             assert response.status_code < 300, (label, response.status_code, response.text[:500])
             case.validate_response(response, checks=checks)
             _denials(app, settings, case, checks)
+            for caller, headers in _callers(app, settings, case)[1:]:   # the other roles: as documented, no 5xx
+                try:
+                    case.validate_response(case.call(headers=headers), checks=checks)
+                except Exception as exc:
+                    exc.add_note(f"known-good request called as {caller}")
+                    raise
 
-        call = _generated_calls(app, settings, operation, checks, label)
+        callers: set[str] = set()
+        call = _generated_calls(app, settings, operation, checks, label, callers)
         try:
             call()
         except Exception as exc:     # noqa: BLE001 - every operation is tried; the failures are listed at the end
-            failures[label] = f"{type(exc).__name__}: {exc}"[:3000]
+            notes = "; ".join(getattr(exc, "__notes__", []))
+            failures[label] = f"{type(exc).__name__}: {exc} [{notes}]"[:3000]
+        pairs += len(callers)
+    print(f"\nconformance {name}: {operations} operations, {pairs} operation x role pairs, "
+          f"{time.perf_counter() - started:.1f} s")
     assert operations > 0 or name == "supervision"
     assert not set(known) - {f"{o.ok().method.upper()} {o.ok().path}" for o in schema.get_all_operations()}
     assert not failures, "\n\n".join(f"{op}\n{text}" for op, text in failures.items())
