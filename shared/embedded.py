@@ -7,6 +7,11 @@ Traps handled here (measured, see README "Embedded servers"):
   alive, not only that the port answers; it is stopped with SIGINT (SIGTERM waits 5 s with clients connected).
 - Tansu keeps everything in memory: topics must be created again after every start.
 - SecantusDB auto-discovers ./secantusd.toml and friends unless --config is given, so we always pass one.
+- A transaction whose client was killed (-9) stays open, holding its writes, until it has been idle for the
+  server's transaction lifetime (60 s, like mongod's transactionLifetimeLimitSeconds): a restarted consumer
+  meets WriteConflict on the same documents that long. SecantusDB's command line has no setting for it, so the
+  embedded one is started with TRANSACTION_LIFETIME_S through its Python API (greenmine's transactions are
+  short; none idles that long). On MongoDB the same is `setParameter transactionLifetimeLimitSeconds`.
 """
 from __future__ import annotations
 
@@ -153,9 +158,16 @@ def start_tansu(port: int | None = None, *, host: str = "127.0.0.1", log_dir: Pa
     return _wait_ready(server, lambda: port_open(host, port), timeout)
 
 
+TRANSACTION_LIFETIME_S = 10.0
+# `python -m secantus` with the transaction lifetime its command line cannot set (see the module's notes).
+_SECANTUS_MAIN = ("import functools, sys, secantus.cli as cli; "
+                  "cli.SecantusDBServer = functools.partial(cli.SecantusDBServer, transaction_lifetime_seconds="
+                  "float(sys.argv.pop(1))); raise SystemExit(cli.main())")
+
+
 def start_secantus(port: int | None = None, *, host: str = "127.0.0.1", data_dir: Path | str = ":memory:",
                    config_path: Path | None = None, log_dir: Path | None = None,
-                   timeout: float = 30.0) -> EmbeddedServer:
+                   timeout: float = 30.0, transaction_lifetime_s: float = TRANSACTION_LIFETIME_S) -> EmbeddedServer:
     require_local("secantus", "the embedded MongoDB-wire server SecantusDB")
     port = port or free_port()
     if config_path is None:
@@ -170,7 +182,8 @@ def start_secantus(port: int | None = None, *, host: str = "127.0.0.1", data_dir
     log_path = (Path(log_dir) / "secantusd.log") if log_dir else None
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-m", "secantus", "--config", str(config_path), "--host", host, "--port", str(port),
+        [sys.executable, "-c", _SECANTUS_MAIN, str(transaction_lifetime_s),
+         "--config", str(config_path), "--host", host, "--port", str(port),
          "--storage-path", str(data_dir), "--log-level", "WARNING"],
         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = EmbeddedServer("secantusdb", host, port, process, signal.SIGTERM, log_path)

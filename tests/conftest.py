@@ -215,3 +215,22 @@ def page(browser):
     yield page
     context.close()
 
+
+
+@pytest.fixture(scope="module")
+def faulty_system(tmp_path_factory):
+    """`greenmine up` (with demo data) on a Tansu and a durable SecantusDB of its own, on fixed ports, so a test
+    can kill -9 processes, restart the broker (which loses its log) and kill and restart the database.
+    Yields a tests/system_faults.System (`.servers`, `.settings`, `.url`, `.kill(name)`, `.processes()`)."""
+    from system_faults import Servers, System
+
+    base = tmp_path_factory.mktemp("faulty-system")
+    (base / "servers").mkdir()
+    servers = Servers(base / "servers")
+    system = System(servers, base / "var", uuid.uuid4().hex[:8])
+    try:
+        system.start()
+        yield system
+    finally:
+        system.stop()
+        servers.stop()
