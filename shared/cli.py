@@ -322,6 +322,55 @@ def user_list():
         click.echo(f"{p.username:24} {p.role:20} {p.department or '':22} {p.area or '':8} {p.enterprise or ''}")
 
 
+def _account_change(change, *args) -> int:
+    try:
+        return change(*args)
+    except identity.IdentityError as exc:
+        _fail("无法修改用户", exc.errors)
+
+
+@user.command("disable")
+@click.argument("username")
+def user_disable(username):
+    """Disable an account: its sessions and tokens are refused at once, in every service."""
+    ended = _account_change(_directory(_settings()).set_active, username, False)
+    click.echo(f"已停用用户 {username},结束登录 {ended} 个")
+
+
+@user.command("enable")
+@click.argument("username")
+def user_enable(username):
+    """Enable a disabled account again (it signs in anew)."""
+    _account_change(_directory(_settings()).set_active, username, True)
+    click.echo(f"已启用用户 {username}")
+
+
+@user.command("password")
+@click.argument("username")
+def user_password(username):
+    """Set a new password, read from standard input (first line); every session and token of the user ends."""
+    directory = _directory(_settings())
+    password = sys.stdin.readline().rstrip("\r\n")
+    ended = _account_change(directory.set_password, username, password)
+    click.echo(f"已修改用户 {username} 的密码,结束登录 {ended} 个")
+
+
+@user.command("delete")
+@click.argument("username")
+def user_delete(username):
+    """Delete an account; its sessions and tokens are refused at once."""
+    ended = _account_change(_directory(_settings()).delete, username)
+    click.echo(f"已删除用户 {username},结束登录 {ended} 个")
+
+
+@user.command("sign-out")
+@click.argument("username")
+def user_sign_out(username):
+    """End every session and token of a user (the account unchanged)."""
+    ended = _account_change(_directory(_settings()).revoke, username)
+    click.echo(f"已结束用户 {username} 的登录 {ended} 个")
+
+
 DEMO_PASSWORD = "Greenmine-2025"
 DEMO_USERS = [
     # username, role, options, display name

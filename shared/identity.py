@@ -1,7 +1,16 @@
 """Users, roles, area scoping, password hashing, sign-in sessions and bearer tokens.
 
 One sign-in reaches every service: every app shares GREENMINE_SECRET_KEY, so the session cookie set by the
-portal and the bearer tokens it issues are verified by any service without a round trip.
+portal and the bearer tokens it issues are verified by any service.
+
+Revocation: every sign-in (a browser session or a bearer token from /api/v1/auth/token) is a *grant*, a record
+in the identity database's `grants` collection, and the cookie or token carries its id (`sid`). Each
+authenticated request costs one look-up of that record by `_id` (no cache: revocation takes effect at the next
+request, in every service). Logging out deletes the session's grant; disabling, deleting a user or changing
+their password deletes all of theirs. A token a service issues for the person it serves
+(`issue_token(secret, current_principal())`) carries the same `sid`, so it lives exactly as long as the sign-in.
+A token signed without a `sid` (only code holding the secret key can make one: tests, tools) is checked by its
+signature and age alone.
 
 Every endpoint declares who may call it with `@requires(...)` or `@public`; `check_declared(app)` refuses to
 start an app with an undeclared endpoint. An anonymous call gets 401, a role outside the list 403.
@@ -10,9 +19,10 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 import time
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -66,6 +76,7 @@ class Principal:
     area: str | None = None        # 自治区, or one 盟市 (bureau, department_reviewer)
     county: str | None = None      # optional 旗县 scope below the 盟市
     enterprise: str | None = None  # enterprise: its 统一社会信用代码
+    sid: str | None = field(default=None, compare=False, repr=False)  # the grant this principal signed in with
 
     @property
     def role_label(self) -> str:
@@ -80,7 +91,7 @@ class Principal:
         return league is not None and self.area == league
 
     def claims(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        return {k: v for k, v in asdict(self).items() if v is not None and k != "sid"}
 
 
 # --- users (stored in the identity database) -------------------------------------------------------------
@@ -121,9 +132,11 @@ class UserDirectory:
 
     def __init__(self, db):
         self.users = db["users"]
+        self.grants = Grants(db)
 
     def ensure_indexes(self) -> None:
         self.users.create_index("role")
+        self.grants.ensure_indexes()
 
     def add(self, username: str, password: str, role: str, *, department: str | None = None,
             area: str | None = None, county: str | None = None, enterprise: str | None = None,
@@ -135,7 +148,7 @@ class UserDirectory:
         doc = {
             "_id": username, "password_hash": _hasher.hash(password), "role": role,
             "department": department, "area": area, "county": county, "enterprise": enterprise,
-            "display_name": display_name or username, "active": True,
+            "display_name": display_name or username, "active": True, "epoch": 0,
             "created_at": datetime.now(UTC),
         }
         if replace:
@@ -150,6 +163,24 @@ class UserDirectory:
         return self._principal(doc)
 
     def authenticate(self, username: str, password: str) -> Principal | None:
+        doc = self._verified(username, password)
+        return self._principal(doc) if doc else None
+
+    def start(self, username: str, password: str, *, kind: str, lifetime_s: int) -> Principal | None:
+        """Check the password and open a grant (kind "session" or "token"): the principal carries its `sid`.
+        A sign-in racing a disable or password change never outlives it: the grant is written first, then the
+        account is read again; a change in between takes the grant back."""
+        doc = self._verified(username, password)
+        if doc is None:
+            return None
+        sid = self.grants.open(username, kind, lifetime_s)
+        if self.users.find_one({"_id": username, "active": True, "epoch": doc.get("epoch")},
+                               projection={"_id": 1}) is None:
+            self.grants.close(sid)
+            return None
+        return replace(self._principal(doc), sid=sid)
+
+    def _verified(self, username: str, password: str) -> dict | None:
         doc = self.users.find_one({"_id": username, "active": True})
         if doc is None:
             _hasher.hash(password or "-")  # same cost whether or not the user exists
@@ -160,7 +191,39 @@ class UserDirectory:
             return None
         if _hasher.check_needs_rehash(doc["password_hash"]):
             self.users.update_one({"_id": username}, {"$set": {"password_hash": _hasher.hash(password)}})
-        return self._principal(doc)
+        return doc
+
+    # Each change below bumps the account's epoch (a sign-in in flight notices it) and then revokes every grant.
+    def set_password(self, username: str, password: str) -> int:
+        """Change the password; every session and token of the user ends. Returns how many were revoked."""
+        if password is None or len(password) < 8:
+            raise IdentityError([{"field": "password", "message": "密码至少8位"}])
+        self._change(username, {"$set": {"password_hash": _hasher.hash(password)}})
+        return self.grants.close_all(username)
+
+    def set_active(self, username: str, active: bool) -> int:
+        """Enable or disable an account; disabling ends every session and token of the user at once."""
+        self._change(username, {"$set": {"active": active}})
+        return self.grants.close_all(username)
+
+    def delete(self, username: str) -> int:
+        if self.users.delete_one({"_id": username}).deleted_count == 0:
+            raise IdentityError([{"field": "username", "message": f"用户 {username} 不存在"}])
+        return self.grants.close_all(username)
+
+    def revoke(self, username: str) -> int:
+        """Sign the user out everywhere (every session and token), the account unchanged."""
+        self._change(username, {})
+        return self.grants.close_all(username)
+
+    def _change(self, username: str, update: dict) -> None:
+        update = {**update, "$inc": {"epoch": 1}, "$currentDate": {"changed_at": True}}
+        if self.users.update_one({"_id": username}, update).matched_count == 0:
+            raise IdentityError([{"field": "username", "message": f"用户 {username} 不存在"}])
+
+    def is_active(self, username: str) -> bool | None:
+        doc = self.users.find_one({"_id": username}, projection={"active": 1})
+        return None if doc is None else bool(doc.get("active", True))
 
     def get(self, username: str) -> Principal | None:
         doc = self.users.find_one({"_id": username})
@@ -176,13 +239,50 @@ class UserDirectory:
                          enterprise=doc.get("enterprise"))
 
 
+class Grants:
+    """The grants collection: one record per sign-in; a session or token is honoured while its record exists."""
+
+    def __init__(self, db):
+        self.collection = db["grants"]
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index("user")
+        self.collection.create_index("expires_at", expireAfterSeconds=0)  # the database removes ended ones
+
+    def open(self, username: str, kind: str, lifetime_s: int) -> str:
+        sid = secrets.token_urlsafe(24)
+        now = datetime.now(UTC)
+        self.collection.insert_one({"_id": sid, "user": username, "kind": kind, "created_at": now,
+                                    "expires_at": now + timedelta(seconds=lifetime_s)})
+        return sid
+
+    def valid(self, sid: str, username: str) -> bool:
+        """The one look-up each authenticated request makes (by `_id`)."""
+        return self.collection.find_one({"_id": sid, "user": username, "expires_at": {"$gt": datetime.now(UTC)}},
+                                        projection={"_id": 1}) is not None
+
+    def extend(self, sid: str, lifetime_s: int) -> None:
+        self.collection.update_one({"_id": sid}, {"$set": {
+            "expires_at": datetime.now(UTC) + timedelta(seconds=lifetime_s)}})
+
+    def close(self, sid: str) -> None:
+        self.collection.delete_one({"_id": sid})
+
+    def close_all(self, username: str) -> int:
+        return self.collection.delete_many({"user": username}).deleted_count
+
+
 # --- tokens and sessions -------------------------------------------------------------------------------------
 def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt="greenmine-access-token")
 
 
 def issue_token(secret: str, principal: Principal) -> str:
-    return _serializer(secret).dumps(principal.claims())
+    """A bearer token for `principal`, bound to its grant when it has one (it then ends with the sign-in)."""
+    claims = principal.claims()
+    if principal.sid:
+        claims["sid"] = principal.sid
+    return _serializer(secret).dumps(claims)
 
 
 def read_token(secret: str, token: str, max_age_s: int) -> Principal | None:
@@ -196,15 +296,50 @@ def read_token(secret: str, token: str, max_age_s: int) -> Principal | None:
         return None
 
 
+def _grants() -> Grants:
+    extensions = current_app.extensions["greenmine"]
+    grants = extensions.get("grants")
+    if grants is None:
+        from shared.storage import mongo_client
+
+        settings = extensions["settings"]
+        grants = extensions["grants"] = Grants(mongo_client(settings.mongodb_uri)[settings.database_name("identity")])
+    return grants
+
+
 def sign_in(principal: Principal) -> None:
+    """Start the browser session of a principal that `UserDirectory.start` returned (it carries its grant)."""
+    if not principal.sid:
+        raise ValueError("sign_in needs a principal with a grant (UserDirectory.start)")
     session.clear()
     session.permanent = True
     session["user"] = principal.claims()
+    session["sid"] = principal.sid
     session["seen"] = int(time.time())
 
 
 def sign_out() -> None:
+    """End the session on the server too: its cookie (and any copy of it) is then refused by every service."""
+    sid = session.get("sid")
     session.clear()
+    g.pop("principal", None)
+    if sid:
+        _grants().close(sid)
+
+
+def _granted(principal: Principal | None) -> Principal | None:
+    if principal is None or principal.sid is None:
+        return principal
+    from pymongo.errors import PyMongoError
+
+    from shared.errors import Unavailable
+
+    try:
+        valid = _grants().valid(principal.sid, principal.username)
+    except PyMongoError as exc:
+        g.principal = None  # pages rendered for the error below see an anonymous caller
+        raise Unavailable("暂时无法核实登录状态,请稍后重试") from exc
+    return principal if valid else None
 
 
 def current_principal() -> Principal | None:
@@ -215,20 +350,22 @@ def current_principal() -> Principal | None:
     principal = None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        principal = read_token(settings.secret_key, header[7:].strip(), settings.token_minutes * 60)
+        principal = _granted(read_token(settings.secret_key, header[7:].strip(), settings.token_minutes * 60))
         g.auth_method = "token"
     elif "user" in session:
         idle = time.time() - session.get("seen", 0)
-        if idle > settings.session_minutes * 60:
-            session.clear()  # idle expiry, on top of the cookie's own lifetime
+        if idle > settings.session_minutes * 60 or not session.get("sid"):
+            session.clear()  # idle expiry, on top of the cookie's own lifetime; a session without a grant is over
         else:
             try:
-                principal = Principal(**session["user"])
+                principal = _granted(Principal(**session["user"], sid=session["sid"]))
             except TypeError:
-                session.clear()
-            else:
-                if idle > 60:  # refresh at most once a minute: every write re-sends the cookie
-                    session["seen"] = int(time.time())
+                principal = None
+            if principal is None:
+                session.clear()  # logged out, revoked or malformed: the browser gets a fresh anonymous session
+            elif idle > 60:  # refresh at most once a minute: every write re-sends the cookie
+                session["seen"] = int(time.time())
+                _grants().extend(principal.sid, settings.session_minutes * 60)
         g.auth_method = "session"
     g.principal = principal
     return principal

@@ -1,9 +1,26 @@
 """The portal: the one address users open. Home page, sign-in/out, bearer tokens, the aggregate /readyz.
 
 It is plumbing, not a service: it knows users and roles, no rule of the notice.
+
+Sign-in attempts (`POST /api/v1/auth/token`, `POST /login`) are limited per account and per client address,
+counting failures only, with the counters in MongoDB (the identity database, collection `counters`) so every
+worker and every portal shares them. Past a limit the answer is 429 with `Retry-After` until that limit's
+window ends, the right password included; the windows are fixed, so no lock-out lasts longer than the longest
+window. The limits are `limits` strings (`;` between several, each its own window):
+
+  GREENMINE_SIGNIN_ACCOUNT_LIMITS   failures per account    default "5 per minute; 20 per hour"
+  GREENMINE_SIGNIN_CLIENT_LIMITS    failures per client IP  default "20 per minute; 200 per hour"
+
+Stacked windows make the delays grow: a guesser is held a minute after 5 failures, and until the hour is over
+after 20. A success clears the account's counters (not the client's). The client is the address the reverse
+proxy appended last to X-Forwarded-For (the proxy overwrites what a client sends), else the peer address.
 """
 from __future__ import annotations
 
+import functools
+import math
+import os
+import time
 from urllib.parse import urlparse
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
@@ -44,6 +61,94 @@ class PrincipalSchema(Schema):
     enterprise = fields.String(allow_none=True)
 
 
+ACCOUNT_LIMITS = "5 per minute; 20 per hour"
+CLIENT_LIMITS = "20 per minute; 200 per hour"
+
+
+@functools.cache
+def _storage_class():
+    """limits' MongoDB storage on the process's one pymongo client (shared.storage.mongo_client) instead of a
+    client of its own, which it would close (and even open first) when garbage-collected."""
+    from limits.storage import MongoDBStorage
+
+    from shared.storage import mongo_client
+
+    class SharedClientMongoDBStorage(MongoDBStorage):
+        STORAGE_SCHEME = ["greenmine+mongodb"]
+
+        def _init_mongo_client(self, uri, **options):
+            return mongo_client(uri)
+
+        def __del__(self):
+            pass  # the client is shared: shared.storage.close_clients closes it
+
+    return SharedClientMongoDBStorage
+
+
+class SignInLimits:
+    """Failure counters of sign-in attempts per account and per client (fixed windows in MongoDB)."""
+
+    def __init__(self, settings: Settings, account: str = ACCOUNT_LIMITS, client: str = CLIENT_LIMITS):
+        from limits import parse_many
+
+        self.account = self._parse(parse_many, "GREENMINE_SIGNIN_ACCOUNT_LIMITS", account)
+        self.client = self._parse(parse_many, "GREENMINE_SIGNIN_CLIENT_LIMITS", client)
+        self.settings = settings
+        self._limiter = None
+
+    @classmethod
+    def from_env(cls, settings: Settings, env: dict | None = None) -> SignInLimits:
+        env = os.environ if env is None else env
+        return cls(settings, env.get("GREENMINE_SIGNIN_ACCOUNT_LIMITS") or ACCOUNT_LIMITS,
+                   env.get("GREENMINE_SIGNIN_CLIENT_LIMITS") or CLIENT_LIMITS)
+
+    @staticmethod
+    def _parse(parse_many, name: str, text: str):
+        try:
+            return parse_many(text)
+        except ValueError:
+            raise ValueError(f"environment variable {name} must be limits like '5 per minute; 20 per hour', "
+                             f"got {text!r}") from None
+
+    @property
+    def limiter(self):
+        if self._limiter is None:  # lazily: gunicorn forks before the first request
+            from limits.strategies import FixedWindowRateLimiter
+
+            self._limiter = FixedWindowRateLimiter(_storage_class()(
+                self.settings.mongodb_uri, database_name=self.settings.database_name("identity")))
+        return self._limiter
+
+    def _keys(self, username: str, client: str):
+        return [(item, ("account", username)) for item in self.account] + \
+            [(item, ("client", client)) for item in self.client]
+
+    def retry_after(self, username: str, client: str) -> int | None:
+        """Seconds until a new attempt is allowed, or None when one is allowed now."""
+        waits = [self.limiter.get_window_stats(item, *key).reset_time - time.time()
+                 for item, key in self._keys(username, client) if not self.limiter.test(item, *key)]
+        return max(1, math.ceil(max(waits))) if waits else None
+
+    def failed(self, username: str, client: str) -> None:
+        for item, key in self._keys(username, client):
+            self.limiter.hit(item, *key)
+
+    def succeeded(self, username: str) -> None:
+        for item in self.account:
+            self.limiter.clear(item, "account", username)
+
+
+def client_address() -> str:
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    return forwarded[-1] if forwarded else (request.remote_addr or "-")
+
+
+def _too_many(retry_after: int) -> str:
+    minutes, seconds = divmod(retry_after, 60)
+    wait = f"{minutes}分{seconds}秒" if minutes else f"{seconds}秒"
+    return f"登录失败次数过多,请{wait}后再试"
+
+
 def _safe_next(target: str | None, default: str = "/") -> str:
     # Only same-site paths: an open redirect after sign-in is a phishing aid.
     if not target:
@@ -54,9 +159,34 @@ def _safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-def create_app(settings: Settings | None = None):
+def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | None = None):
     settings = settings or Settings.from_env()
     directory = identity.UserDirectory(mongo_client(settings.mongodb_uri)[settings.database_name("identity")])
+    guard = sign_in_limits or SignInLimits.from_env(settings)
+    indexed = []
+
+    def start(username: str, password: str, kind: str, lifetime_s: int):
+        """(principal or None, seconds to wait or None): the limits first, then the password."""
+        from pymongo.errors import PyMongoError
+
+        from shared.errors import Unavailable
+
+        client = client_address()
+        try:
+            wait = guard.retry_after(username, client)
+            if wait is not None:
+                return None, wait
+            if not indexed:
+                directory.grants.ensure_indexes()
+                indexed.append(True)
+            principal = directory.start(username, password, kind=kind, lifetime_s=lifetime_s)
+            if principal is None:
+                guard.failed(username, client)
+            else:
+                guard.succeeded(username)
+        except PyMongoError as exc:
+            raise Unavailable("登录服务暂时不可用,请稍后重试") from exc
+        return principal, None
 
     api = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与令牌")
 
@@ -65,10 +195,13 @@ def create_app(settings: Settings | None = None):
         @identity.public
         @api.arguments(TokenRequestSchema)
         @api.response(200, TokenSchema)
-        @document_errors(api, 401, 422)
+        @document_errors(api, 401, 422, 429)
         def post(self, body):
-            """Exchange a username and password for a bearer token."""
-            principal = directory.authenticate(body["username"], body["password"])
+            """Exchange a username and password for a bearer token (429 with Retry-After after too many
+            failures for the account or from the client)."""
+            principal, wait = start(body["username"], body["password"], "token", settings.token_minutes * 60)
+            if wait is not None:
+                return jsonify({"code": 429, "message": _too_many(wait)}), 429, {"Retry-After": str(wait)}
             if principal is None:
                 return jsonify({"code": 401, "message": "用户名或密码错误"}), 401
             return {"access_token": identity.issue_token(settings.secret_key, principal), "token_type": "Bearer",
@@ -100,8 +233,12 @@ def create_app(settings: Settings | None = None):
     def login():
         target = _safe_next(request.values.get("next"))
         if request.method == "POST":
-            username = request.form.get("username", "").strip()
-            principal = directory.authenticate(username, request.form.get("password", ""))
+            username = request.form.get("username", "").strip()[:64]
+            principal, wait = start(username, request.form.get("password", ""), "session",
+                                    settings.session_minutes * 60)
+            if wait is not None:
+                return render_template("greenmine/login.html", error=_too_many(wait), username=username,
+                                       next=target), 429, {"Retry-After": str(wait)}
             if principal is None:
                 return render_template("greenmine/login.html", error="用户名或密码错误", username=username,
                                        next=target), 401
