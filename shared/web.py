@@ -16,6 +16,7 @@ from flask_smorest import Api
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from jinja2 import ChoiceLoader, FileSystemLoader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from werkzeug.exceptions import HTTPException
 
 from shared import identity
 from shared.config import Settings
@@ -80,6 +81,12 @@ _MESSAGES_ZH = {
     "Must be one of": "取值应为以下之一",
     "Invalid JSON body.": "请求体不是合法的 JSON",
 }
+
+
+# Chinese messages of the HTTP refusals that no view words itself.
+_HTTP_MESSAGES = {401: "请先登录", 403: "无权访问", 405: "不支持该请求方法", 406: "无法提供所要求的格式",
+                  409: "状态冲突,请刷新后重试", 410: "已不存在", 415: "不支持的请求体格式",
+                  429: "请求过于频繁,请稍后再试"}
 
 
 # The one place a domain refusal becomes an HTTP status (most specific class first).
@@ -300,6 +307,22 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
     @app.errorhandler(404)
     def _not_found(_exc):
         return _error(404, "找不到该页面或记录")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        # Every other HTTP refusal (405, 409 from flask-smorest's abort, 415, ...) with the one error body, never
+        # flask-smorest's {"code", "status"}: "errors" only when there are field errors (the schema has no null).
+        if exc.code is None or exc.code < 400:
+            return exc
+        data = getattr(exc, "data", None) or {}
+        errors = translate_messages(data.get("errors") or data.get("messages") or None)
+        body, status = _error(exc.code, data.get("message") or _HTTP_MESSAGES.get(exc.code, "请求有误"),
+                              errors if isinstance(errors, dict) else None)
+        response = current_app.make_response((body, status))
+        for name, value in exc.get_response().headers.items():   # Allow (405), Retry-After (429, 503), ...
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(413)
     def _too_large(_exc):

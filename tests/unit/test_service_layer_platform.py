@@ -297,3 +297,39 @@ def test_readiness_detail_is_for_the_inside_and_administrators():
     admin = identity.issue_token("k", identity.Principal("root", "admin"))
     detailed = client.get("/readyz", headers={"X-Forwarded-For": "203.0.113.9", "Authorization": f"Bearer {admin}"})
     assert "checks" in detailed.get_json()
+
+
+@pytest.mark.parametrize("raise_it", [
+    lambda: (_ for _ in ()).throw(NotFound("none")),
+    lambda: (_ for _ in ()).throw(InvalidTransition("closed", [])),
+    lambda: (_ for _ in ()).throw(InvalidInput("bad", [])),
+    lambda: __import__("flask_smorest").abort(409, message="冲突"),
+    lambda: __import__("flask_smorest").abort(422, message="有误", errors=None),
+    lambda: __import__("flask").abort(403),
+    lambda: __import__("flask").abort(413),
+])
+def test_error_bodies_never_carry_null_errors(raise_it):
+    """Issue 9 item 9: an error without field errors has no "errors" key at all (the Error schema's errors is
+    an object of lists, not nullable); every error body is valid against it."""
+    from shared import identity
+    from shared.schemas import ErrorSchema
+
+    blp = Blueprint("probe", __name__)
+
+    @blp.route("/probe")
+    def probe():
+        raise_it()
+
+    identity.public(probe)
+    app = create_service_app("probe", settings=Settings(secret_key="k"), title="probe", blueprints=[blp])
+    response = app.test_client().get("/probe", headers={"Accept": "application/json"})
+    body = response.get_json()
+    assert response.status_code >= 400 and body["code"] == response.status_code
+    assert "errors" not in body or isinstance(body["errors"], dict) and body["errors"]
+    assert ErrorSchema().validate(body) == {}
+
+
+def test_a_method_not_allowed_keeps_its_allow_header_in_the_one_error_body():
+    response = _probe_app().test_client().delete("/probe", headers={"Accept": "application/json"})
+    assert response.status_code == 405 and "GET" in response.headers["Allow"]
+    assert response.get_json() == {"code": 405, "message": "不支持该请求方法"}
