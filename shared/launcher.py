@@ -251,18 +251,26 @@ def _start_supervisord(conf: Path, socket_path: str, env: dict) -> tuple[subproc
     process = subprocess.Popen([sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)], env=env,
                                cwd=str(REPO_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20
-    while True:
-        rpc = supervisor_rpc(socket_path)  # a fresh one each time: a failed request spoils its connection
-        try:
-            if rpc.supervisor.getState()["statename"] == "RUNNING":
-                return process, rpc
-        except (OSError, xmlrpc.client.Error, http.client.HTTPException):
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise embedded.EmbeddedServerError(f"supervisord did not start (rc {process.poll()}); see "
-                                               f"{conf.parent / 'logs' / 'supervisord.log'}")
-        time.sleep(0.1)
+    try:
+        while True:
+            rpc = supervisor_rpc(socket_path)  # a fresh one each time: a failed request spoils its connection
+            try:
+                if rpc.supervisor.getState()["statename"] == "RUNNING":
+                    return process, rpc
+            except (OSError, xmlrpc.client.Error, http.client.HTTPException):
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise embedded.EmbeddedServerError(f"supervisord did not start (rc {process.poll()}); see "
+                                                   f"{conf.parent / 'logs' / 'supervisord.log'}")
+            time.sleep(0.1)
+    except BaseException:
+        if process.poll() is None:  # never leave it behind: it would run its processes on its own
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_WAIT_S + 20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        raise
 
 
 def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None,

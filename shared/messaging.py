@@ -52,6 +52,21 @@ class InfrastructureUnavailable(Exception):
 
 
 DATABASE_PATIENCE_S = 120.0
+LIVENESS_FILE_ENV = "GREENMINE_LIVENESS_FILE"
+
+
+def mark_alive() -> None:
+    """Touch the liveness file (GREENMINE_LIVENESS_FILE, when set): a consumer's or relay's loop is turning.
+    The orchestrator's liveness probe (`python -m shared.runtime alive`) restarts a process that stops turning."""
+    import os
+
+    path = os.environ.get(LIVENESS_FILE_ENV)
+    if path:
+        try:
+            with open(path, "a"):
+                os.utime(path)
+        except OSError as exc:
+            log.warning("cannot touch the liveness file %s: %s", path, exc)
 
 
 def database_away(exc: BaseException) -> bool:
@@ -248,6 +263,7 @@ class OutboxRelay:
         last_beat = 0.0
         backoff = 0.5
         while not stop.is_set():
+            mark_alive()
             try:
                 sent = self.publish_pending()
                 backoff = 0.5
@@ -376,6 +392,7 @@ class EventConsumer:
                                                             f"{type(exc).__name__}: {exc}") from exc
                         log.warning("database away while handling %s (%s); waiting", envelope["event_id"],
                                     type(exc).__name__)
+                        mark_alive()
                         time.sleep(min(2.0, self.backoff_s * 4))
                         continue
                     if attempt == self.max_attempts:
@@ -481,6 +498,7 @@ class EventConsumer:
         last_beat = 0.0
         try:
             while not stop.is_set():
+                mark_alive()
                 self.check_broker()
                 batches = self.consumer.poll(timeout_ms=500)
                 records = [record for partition_records in batches.values() for record in partition_records]

@@ -1,4 +1,6 @@
-"""Process entry helpers shared by the services: consumer and relay main loops, per-service readiness."""
+"""Process entry helpers shared by the services: consumer and relay main loops, per-service readiness, and the
+liveness check of consumers and relays (`python -m shared.runtime alive --max-age 120`, the orchestrator's
+probe: exit 0 when the loop touched GREENMINE_LIVENESS_FILE recently, 1 otherwise)."""
 from __future__ import annotations
 
 import logging
@@ -68,3 +70,36 @@ def run_relay(service: str, settings: Settings | None = None) -> None:
         relay.run(_stop_on_signals())
     finally:
         producer.close(timeout=5)
+
+
+def alive(path: str, max_age_s: float) -> tuple[bool, str]:
+    """Whether the liveness file was touched within `max_age_s` seconds."""
+    import os
+    import time
+
+    try:
+        age = time.time() - os.path.getmtime(path)
+    except OSError as exc:
+        return False, f"no liveness file {path}: {exc.strerror}"
+    return age <= max_age_s, f"liveness file touched {age:.0f}s ago (at most {max_age_s:.0f}s)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import os
+
+    from shared.messaging import LIVENESS_FILE_ENV
+
+    parser = argparse.ArgumentParser(prog="python -m shared.runtime")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("alive", help="exit 0 when the consumer's or relay's loop is turning")
+    check.add_argument("--file", default=os.environ.get(LIVENESS_FILE_ENV, "/tmp/greenmine-alive"))
+    check.add_argument("--max-age", type=float, default=120.0)
+    args = parser.parse_args(argv)
+    ok, detail = alive(args.file, args.max_age)
+    print(detail)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

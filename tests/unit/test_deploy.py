@@ -479,3 +479,49 @@ def test_the_image_installs_the_runtime_dependencies_only():
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
     installs = re.findall(r"pip install ([^\n\\&]+)", dockerfile)
     assert installs and all(arg.split()[-1] == "." for arg in installs), installs
+
+
+# ---- supervision: a process that dies is started again, one that hangs is restarted (issue 9) ----------------
+
+def test_k8s_restarts_every_process_and_probes_the_ones_without_http(tmp_path):
+    for process in PROCESSES:
+        spec = by_kind("Deployment")[k8s_name(process)]["spec"]["template"]["spec"]
+        assert spec.get("restartPolicy", "Always") == "Always", process
+        [container] = spec["containers"]
+        if process in WEB_PROCESSES:
+            continue
+        probe = container["livenessProbe"]["exec"]["command"]
+        assert probe[:4] == ["python", "-m", "shared.runtime", "alive"], process
+        env = {e["name"]: e["value"] for e in container.get("env", [])}
+        assert env["GREENMINE_LIVENESS_FILE"].startswith("/tmp/"), "the only writable place (an emptyDir)"
+        assert any(m["mountPath"] == "/tmp" for m in container["volumeMounts"]), process
+        max_age = float(probe[probe.index("--max-age") + 1])
+        assert max_age >= 60, "far longer than a loop's turn (a poll, a relay's back-off of at most 10 s)"
+        assert "readinessProbe" not in container, "nothing routes to it"
+
+
+def test_compose_restarts_every_process_and_checks_the_workers():
+    for process in PROCESSES:
+        service = COMPOSE_SERVICES[process]
+        assert service["restart"] == "unless-stopped", process
+        command = service["healthcheck"]["test"]
+        if process not in WEB_PROCESSES:
+            assert command[1:5] == ["python", "-m", "shared.runtime", "alive"], process
+            assert service["environment"]["GREENMINE_LIVENESS_FILE"], process
+
+
+def test_the_liveness_check_reads_the_file_the_loops_touch(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from shared.messaging import mark_alive
+    from shared.runtime import alive, main
+
+    path = tmp_path / "alive"
+    assert not alive(str(path), 120)[0]
+    monkeypatch.setenv("GREENMINE_LIVENESS_FILE", str(path))
+    mark_alive()
+    assert alive(str(path), 120)[0] and main(["alive", "--max-age", "120"]) == 0
+    old = time.time() - 600
+    os.utime(path, (old, old))
+    assert not alive(str(path), 120)[0] and main(["alive", "--max-age", "120"]) == 1
