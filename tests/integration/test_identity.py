@@ -110,3 +110,34 @@ def test_session_expires_when_idle(settings, users, monkeypatch):
     later = time.time() + settings.session_minutes * 60 + 5
     monkeypatch.setattr(identity.time, "time", lambda: later)
     assert portal.get("/api/v1/auth/me").status_code == 401
+
+
+def test_cli_disables_changes_passwords_and_signs_users_out(settings, users):
+    portal = create_portal(settings).test_client()
+
+    def token(password):
+        answer = portal.post("/api/v1/auth/token", json={"username": "bureau_ordos", "password": password})
+        return answer.json.get("access_token") if answer.status_code == 200 else None
+
+    def me(bearer):
+        return portal.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {bearer}"}).status_code
+
+    first = token("correct horse 1")
+    disabled = cli(settings, "user", "disable", "bureau_ordos")
+    assert disabled.returncode == 0 and "已停用" in disabled.stdout, disabled.stderr
+    assert me(first) == 401 and token("correct horse 1") is None
+    assert cli(settings, "user", "enable", "bureau_ordos").returncode == 0
+    second = token("correct horse 1")
+    assert me(second) == 200
+
+    short = cli(settings, "user", "password", "bureau_ordos", stdin="short\n")
+    assert short.returncode == 2 and "password" in short.stderr and me(second) == 200
+    changed = cli(settings, "user", "password", "bureau_ordos", stdin="battery staple 5\n")
+    assert changed.returncode == 0 and "结束登录 1 个" in changed.stdout, changed.stderr
+    assert me(second) == 401 and token("correct horse 1") is None
+    third = token("battery staple 5")
+    assert cli(settings, "user", "sign-out", "bureau_ordos").returncode == 0 and me(third) == 401
+
+    unknown = cli(settings, "user", "disable", "nobody")
+    assert unknown.returncode == 2 and "不存在" in unknown.stderr
+    assert cli(settings, "user", "delete", "bureau_ordos").returncode == 0 and token("battery staple 5") is None
