@@ -32,7 +32,8 @@ APPS = ["portal", "intake", "review_routing", "scoring", "public_notice", "super
 EXAMPLES_PER_OPERATION = 12
 # One account per role, scoped like the demo users (an operation is called as the first role it admits).
 PRINCIPALS = {
-    "enterprise": identity.Principal("conf-enterprise", "enterprise", enterprise="91150600MA0N00001W"),
+    "enterprise": identity.Principal("conf-enterprise", "enterprise", display_name="鄂尔多斯示范煤业有限公司",
+                                     enterprise="91150600MA0N00001W"),
     "bureau": identity.Principal("conf-bureau", "bureau", area="鄂尔多斯市"),
     "department_reviewer": identity.Principal("conf-reviewer", "department_reviewer",
                                               department="ecology_environment", area="鄂尔多斯市"),
@@ -45,8 +46,22 @@ PRINCIPALS = {
 PASSWORD = "Conformance-2025"
 ASSESSMENT = json.loads((REPO_ROOT / "contracts" / "examples" / "intake.application_submitted.v1.json")
                         .read_text(encoding="utf-8"))["payload"]["assessment"]
+
+def _mine(name: str, licence: str, safety: str, county: str) -> dict:
+    return {"name": name, "mining_licence": {"number": licence, "valid_from": "2020-01-01", "valid_to": "2040-12-31"},
+            "safety_licence": {"number": safety, "valid_from": "2023-03-01", "valid_to": "2039-02-28"},
+            "business_licence": {"valid_from": "2005-06-01", "valid_to": None}, "league": "ordos", "county": county,
+            "minerals": ["coal"], "scale": "large", "industry_group": 1, "mining_method": "open_pit",
+            "production_status": "in_production", "production_start_date": "2012-05-01",
+            "remaining_reserve_years": "25.5"}
+
+
+# A mine the known-good requests register, and one registered beforehand (with a draft) for those that read them.
+NEW_MINE = _mine("鄂尔多斯示范露天煤矿", "C1500002010061120067890", "（蒙）FM安许证字〔2023〕0001号", "准格尔旗")
+PREPARED_MINE = _mine("鄂尔多斯示范井工煤矿", "C1500002019071120012345", "（蒙）FM安许证字〔2024〕0207号", "伊金霍洛旗")
 # Requests the documents' answers must also hold for on their success paths, which random input rarely reaches:
-# {app: {"METHOD /path": [Case keyword arguments]}}, each answered 2xx. (intake and review_routing may add theirs.)
+# {app: {"METHOD /path": [Case keyword arguments]}}, each answered 2xx as the first role the operation admits,
+# then called as every other role it admits. `_prepare` adds those that need stored data (ids).
 KNOWN_GOOD = {
     "portal": {"POST /api/v1/auth/token": [{"body": {"username": "conf-admin", "password": PASSWORD}}]},
     "scoring": {
@@ -61,13 +76,33 @@ KNOWN_GOOD = {
         "GET /api/v1/scoring/catalogs/{catalog_id}": [{"path_parameters": {"catalog_id": "nm-2025"}}],
     },
     "public_notice": {"GET /api/v1/list": [{"query": {}}, {"query": {"league": "鄂尔多斯市", "q": "示范"}}]},
+    "intake": {
+        "GET /api/v1/mines": [{"query": {}}],
+        "GET /api/v1/mines/vocabulary": [{}],
+        "POST /api/v1/mines": [{"body": NEW_MINE, "media_type": "application/json"}],
+        "GET /api/v1/applications": [{"query": {}}],
+    },
 }
 
 
-def _prepare(name: str, settings) -> None:
-    """Data for the known-good requests: a user to sign in, a listed mine."""
+def _prepare(name: str, settings, app) -> dict:
+    """Data for the known-good requests: a user to sign in, a listed mine, a registered mine with a draft; returns
+    the known-good requests that name what was stored."""
     from shared.runtime import service_store
     from shared.storage import mongo_client
+
+    if name == "intake":
+        client, headers = app.test_client(), _bearer(settings, "enterprise")
+        mine = client.post("/api/v1/mines", json=PREPARED_MINE, headers=headers)
+        assert mine.status_code == 201, mine.get_data(as_text=True)
+        draft = client.post("/api/v1/applications", json={"mine_id": mine.json["id"]}, headers=headers)
+        assert draft.status_code == 201, draft.get_data(as_text=True)
+        mine_id, app_id = {"mine_id": mine.json["id"]}, {"app_id": draft.json["id"]}
+        return {"GET /api/v1/mines/{mine_id}": [{"path_parameters": mine_id}],
+                "GET /api/v1/applications/{app_id}": [{"path_parameters": app_id}],
+                "GET /api/v1/applications/{app_id}/audit": [{"path_parameters": app_id}],
+                "PUT /api/v1/applications/{app_id}": [{"path_parameters": app_id, "body": {"declared_penalties": False},
+                                                       "media_type": "application/json"}]}
 
     if name == "portal":
         directory = identity.UserDirectory(mongo_client(settings.mongodb_uri)[settings.database_name("identity")])
@@ -76,6 +111,7 @@ def _prepare(name: str, settings) -> None:
         service_store(settings, "public_notice").db["green_mines"].insert_one({
             "mine_name": "鄂尔多斯示范煤矿", "enterprise_name": "鄂尔多斯示范煤业有限公司", "league": "鄂尔多斯市",
             "county": "准格尔旗", "minerals": ["煤"], "listed_on": "2026-01-05", "status": "listed"})
+    return {}
 
 
 class _Server:
@@ -219,9 +255,8 @@ def test_no_answer_contradicts_the_document(app_under_test):
     document = json.loads((REPO_ROOT / "contracts" / "http" / f"{name}.openapi.json").read_text(encoding="utf-8"))
     schema = schemathesis.openapi.from_dict(document)
     schema.app = app
-    _prepare(name, settings)
+    known = {**KNOWN_GOOD.get(name, {}), **_prepare(name, settings, app)}
     checks = [not_a_server_error, response_schema_conformance]
-    known = KNOWN_GOOD.get(name, {})
     failures: dict[str, str] = {}
     operations = pairs = 0
     started = time.perf_counter()
