@@ -84,6 +84,8 @@ def check_credit_code(value: object) -> tuple[str, list[str]]:
     """
     if not isinstance(value, str) or not value.strip():
         return "", ["不能为空"]
+    if texts.problem(value):  # invisible: "19位" alone would not tell the person what to delete
+        return value, [texts.problem(value)]
     code = normalise_credit_code(value)
     if len(code) != 18:
         return code, [f"应为18位，当前为{len(code)}位"]
@@ -132,6 +134,8 @@ def check_mining_licence_number(value: object, today: date | None = None) -> tup
     """
     if not isinstance(value, str) or not value.strip():
         return "", ["不能为空"]
+    if texts.problem(value):
+        return value, [texts.problem(value)]
     number = normalise_mining_licence_number(value)
     m = _MINING_NO.fullmatch(number)
     if not m:

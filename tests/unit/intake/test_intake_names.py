@@ -63,3 +63,13 @@ def test_mine_names_with_hidden_characters_are_field_errors():
     mine = {"name": "示范\u202e煤矿", "minerals": [{"code": "other", "other": "稀\u200b土"}]}
     errors = {e.field: e.message for e in validate_mine(mine, date(2026, 1, 1))}
     assert "U+202E" in errors["name"] and "U+200B" in errors["minerals[0].other"]
+
+
+@pytest.mark.parametrize("char", ["\u200b", "\u202e", "\x00", "\ufeff"])
+def test_identifiers_with_hidden_characters_say_which_character(char):
+    from intake.domain.identifiers import check_credit_code, check_mining_licence_number
+
+    _code, problems = check_credit_code(f"91150600MA0N{char}00001W")
+    assert problems and f"U+{ord(char):04X}" in problems[0]
+    _number, problems = check_mining_licence_number(f"C150000201006112006{char}7890", date(2026, 1, 1))
+    assert problems and f"U+{ord(char):04X}" in problems[0]
