@@ -317,9 +317,13 @@ def user_add(username, role, department, area, county, enterprise, display_name)
 
 @user.command("list")
 def user_list():
-    """List users."""
-    for p in _directory(_settings()).list():
-        click.echo(f"{p.username:24} {p.role:20} {p.department or '':22} {p.area or '':8} {p.enterprise or ''}")
+    """List users (disabled ones marked 已停用)."""
+    directory = _directory(_settings())
+    disabled = {d["_id"] for d in directory.users.find({"active": False}, projection={"_id": 1})}
+    for p in directory.list():
+        state = "已停用" if p.username in disabled else ""
+        click.echo(f"{p.username:24} {p.role:20} {p.department or '':22} {p.area or '':8} {p.enterprise or ''}"
+                   f" {state}".rstrip())
 
 
 def _account_change(change, *args) -> int:

@@ -126,6 +126,8 @@ def test_cli_disables_changes_passwords_and_signs_users_out(settings, users):
     disabled = cli(settings, "user", "disable", "bureau_ordos")
     assert disabled.returncode == 0 and "已停用" in disabled.stdout, disabled.stderr
     assert me(first) == 401 and token("correct horse 1") is None
+    listed = cli(settings, "user", "list").stdout.splitlines()
+    assert [line.split()[-1] for line in listed if line.startswith("bureau_ordos")] == ["已停用"]
     assert cli(settings, "user", "enable", "bureau_ordos").returncode == 0
     second = token("correct horse 1")
     assert me(second) == 200

@@ -127,3 +127,14 @@ def test_area_scoping():
     assert PRINCIPALS["bureau"].covers_area("鄂尔多斯市")
     assert not PRINCIPALS["bureau"].covers_area("包头市")
     assert identity.Principal("r", "department_reviewer", department="energy", area="自治区").covers_area("包头市")
+
+
+def test_a_bound_token_is_never_taken_on_trust_when_the_identity_database_is_unreachable(apps):
+    # A token bound to a grant (every sign-in's) needs its grant looked up; the database at 127.0.0.1:1 does not
+    # answer, so the caller is told to retry (503, the error body), not let in and not answered with a crash.
+    bound = identity.Principal("b", "bureau", area="鄂尔多斯市", sid="some-grant")
+    assert identity.Principal("b", "bureau", area="鄂尔多斯市") == bound and "sid" not in bound.claims()
+    token = identity.issue_token(SETTINGS.secret_key, bound)
+    assert identity.read_token(SETTINGS.secret_key, token, 60).sid == "some-grant"
+    answer = apps["portal"].test_client().get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 503 and answer.json["code"] == 503 and "登录状态" in answer.json["message"]
