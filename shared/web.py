@@ -41,7 +41,7 @@ CSRF_EXEMPT_PATHS = {"/api/v1/auth/token"}
 
 def content_security_policy(nonce: str) -> str:
     """The policy of every answer that does not set its own: scripts and styles only from our own origin or
-    carrying this request's nonce (templates write `nonce="{{ csp_nonce }}"` on their inline <script> and <style>),
+    carrying this request's nonce (templates write `nonce="{{ csp_nonce() }}"` on their inline <script> and <style>),
     no inline event handlers or style attributes, no plugins, no <base> elsewhere, never framed."""
     return ("default-src 'self'; "
             f"script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
