@@ -327,6 +327,18 @@ def sign_out() -> None:
         _grants().close(sid)
 
 
+def _extend(sid: str, lifetime_s: int) -> None:
+    """Move the session's grant's end with its use; if the database misses it, the session ends a little sooner."""
+    from pymongo.errors import PyMongoError
+
+    try:
+        _grants().extend(sid, lifetime_s)
+    except PyMongoError:
+        import logging
+
+        logging.getLogger(__name__).warning("could not extend a session's grant", exc_info=True)
+
+
 def _granted(principal: Principal | None) -> Principal | None:
     if principal is None or principal.sid is None:
         return principal
@@ -365,7 +377,7 @@ def current_principal() -> Principal | None:
                 session.clear()  # logged out, revoked or malformed: the browser gets a fresh anonymous session
             elif idle > 60:  # refresh at most once a minute: every write re-sends the cookie
                 session["seen"] = int(time.time())
-                _grants().extend(principal.sid, settings.session_minutes * 60)
+                _extend(principal.sid, settings.session_minutes * 60)
         g.auth_method = "session"
     g.principal = principal
     return principal
