@@ -151,8 +151,11 @@ class UserDirectory:
             "display_name": display_name or username, "active": True, "epoch": 0,
             "created_at": datetime.now(UTC),
         }
-        if replace:
+        if replace:  # a replaced account (new password, role or area) starts with no sign-in of the old one
+            old = self.users.find_one({"_id": username}, projection={"epoch": 1})
+            doc["epoch"] = (old.get("epoch") or 0) + 1 if old else 0
             self.users.replace_one({"_id": username}, doc, upsert=True)
+            self.grants.close_all(username)
         else:
             from pymongo.errors import DuplicateKeyError
 

@@ -23,7 +23,7 @@ import os
 import time
 from urllib.parse import urlparse
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import Schema, fields, validate
@@ -207,6 +207,20 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
             return {"access_token": identity.issue_token(settings.secret_key, principal), "token_type": "Bearer",
                     "expires_in": settings.token_minutes * 60, "username": principal.username,
                     "role": principal.role, "workspace": identity.WORKSPACES[principal.role]}
+
+    @api.route("/token/current")
+    class CurrentTokenView(MethodView):
+        @identity.requires(*identity.ANY_SIGNED_IN)
+        @api.response(204)
+        @document_errors(api, 401)
+        def delete(self):
+            """Sign out an API client: the bearer token used (or the session) is refused from now on, by every
+            service, and so are the tokens issued from it."""
+            principal = identity.current_principal()
+            if g.get("auth_method") == "session":
+                identity.sign_out()
+            elif principal.sid:
+                directory.grants.close(principal.sid)
 
     @api.route("/me")
     class MeView(MethodView):

@@ -132,3 +132,20 @@ def test_a_sign_in_racing_a_change_does_not_outlive_it(directory):
     directory.grants.open = open_after_a_change
     assert directory.start(ECO, PASSWORD, kind="token", lifetime_s=60) is None
     assert directory.grants.collection.count_documents({"user": ECO}) == 0
+
+
+def test_an_api_client_signs_its_token_out(directory, apps):
+    first, second = api_token(apps), api_token(apps)
+    portal = apps["portal"].test_client()
+    out = portal.delete("/api/v1/auth/token/current", headers={"Authorization": f"Bearer {first}"})
+    assert out.status_code == 204
+    assert statuses(apps, token=first) == everywhere(401)
+    assert statuses(apps, token=second) == everywhere(200)  # the client's other sign-ins are its own
+    assert portal.delete("/api/v1/auth/token/current", headers={"Authorization": f"Bearer {first}"}).status_code == 401
+
+
+def test_replacing_an_account_ends_its_sign_ins(directory, apps):
+    token = api_token(apps)
+    directory.add(ECO, "replaced horse 6", "department_reviewer", department="ecology_environment", area="包头市",
+                  replace=True)
+    assert statuses(apps, token=token) == everywhere(401)
