@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import threading
 import time
 
@@ -290,3 +291,65 @@ def test_no_answer_contradicts_the_document(app_under_test):
     assert operations > 0 or name == "supervision"
     assert not set(known) - {f"{o.ok().method.upper()} {o.ok().path}" for o in schema.get_all_operations()}
     assert not failures, "\n\n".join(f"{op}\n{text}" for op, text in failures.items())
+
+
+# Values no field of ours takes, written as raw JSON (some cannot be made by json.dumps): numbers beyond a float
+# and a Decimal's context, wrong types, deep-ish nesting, long and hidden-character strings.
+HOSTILE_JSON = ["1e400", "-1e400", "1e-400", "123456789012345678901234567890", "9223372036854775808", "{}", "[]",
+                "null", "true", '"x"', '"' + "x" * 20000 + '"', '"\\u202e\\u0000\\ufeff"', "[" * 60 + "]" * 60,
+                '{"a": 1e400}', '[1e400]']
+HOSTILE_BODIES = [b"1e400", b"[]", b'"x"', b"null", b"{", b'{"a": 1}', b"\xff\xfe{}", b'{"a": "\xc3"}']
+
+
+def _body_properties(document: dict, operation: dict) -> list[str] | None:
+    """The top-level properties of an operation's JSON body, or None when it takes none."""
+    content = (operation.get("requestBody") or {}).get("content", {})
+    if "application/json" not in content:
+        return None
+    schema = content["application/json"].get("schema", {})
+    if "$ref" in schema:
+        schema = _resolve(document, schema["$ref"])
+    return sorted(schema.get("properties", {}))
+
+
+@pytest.mark.parametrize("app_under_test", APPS, indirect=True)
+def test_hostile_values_in_every_body_field_are_client_errors(app_under_test):
+    """Issue 9 item 4: in every field of every JSON body, and as the whole body, numbers too big or small for
+    any type, wrong types, long or hidden-character strings are 4xx with the Error body, to each role that may
+    call the operation; never a 5xx."""
+    name, app, settings = app_under_test
+    document = json.loads((REPO_ROOT / "contracts" / "http" / f"{name}.openapi.json").read_text(encoding="utf-8"))
+    known = {**KNOWN_GOOD.get(name, {}), **_prepare(name, settings, app)}
+    client = app.test_client()
+    calls, server_errors = 0, []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            properties = _body_properties(document, operation) if isinstance(operation, dict) else None
+            if properties is None:
+                continue
+            label = f"{method.upper()} {path}"
+            example = (known.get(label) or [{}])[0]
+            params = {**{p: "1" for p in re.findall(r"\{(\w+)\}", path)}, **example.get("path_parameters", {})}
+            url = path.format(**params)
+            base = example.get("body") if isinstance(example.get("body"), dict) else {}
+            bodies = list(HOSTILE_BODIES)
+            for prop in properties:
+                rest = json.dumps({k: v for k, v in base.items() if k != prop}, ensure_ascii=False)
+                for raw in HOSTILE_JSON:
+                    bodies.append((rest[:-1] + (", " if len(rest) > 2 else "") + f'"{prop}": {raw}}}').encode())
+            roles = identity.roles_of(app, app.url_map.bind("localhost").match(url, method=method.upper())[0],
+                                      method.upper())
+            callers = [{}] if roles == identity.PUBLIC else [_bearer(settings, r) for r in roles if r in PRINCIPALS]
+            for headers in callers:
+                for body in bodies:
+                    response = client.open(url, method=method.upper(), data=body, headers={
+                        **headers, "Content-Type": "application/json", "Accept": "application/json"})
+                    calls += 1
+                    if response.status_code >= 500:
+                        server_errors.append(f"{label} {body[:80]!r}: {response.status_code}")
+                    elif response.status_code >= 400:
+                        error = response.get_json()
+                        assert error["code"] == response.status_code and error["message"], (label, body[:80])
+                        assert "errors" not in error or isinstance(error["errors"], dict), (label, error)
+    print(f"\nhostile bodies {name}: {calls} calls")
+    assert not server_errors, server_errors[:20]

@@ -68,10 +68,15 @@ class AssessmentSchema(Schema):
                        "record)"})
 
 
+MAX_VERSION_NO = 2**31 - 1
+
+
 class RecordRequestSchema(Schema):
     subject_id = fields.String(required=True, validate=validate.Length(min=1, error="必填项缺失"),
                                metadata={"description": "申报(application)id"})
-    version_no = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, error="应为不小于1的整数"),
+    # Bounded: MongoDB stores 8-byte integers at most, and no application has more versions than this.
+    version_no = fields.Integer(required=True, strict=True,
+                                validate=validate.Range(min=1, max=MAX_VERSION_NO, error="应为 1 至 {max} 的整数"),
                                 error_messages={"invalid": "应为不小于1的整数"})
     stage = fields.String(required=True, validate=validate.OneOf(
         list(STAGE_ROLES), error=f"取值应为以下之一:{', '.join(STAGE_ROLES)}"))

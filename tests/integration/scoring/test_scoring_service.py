@@ -196,6 +196,7 @@ class TestNoServerErrorFromInput:
         assert "stage" in response.json["errors"]
 
     @pytest.mark.parametrize("field,value", [("subject_id", {}), ("version_no", "1e400"), ("version_no", 1e300),
+                                             ("version_no", 2**63), ("version_no", 10**30),
                                              ("league", []), ("assessment", "x")])
     def test_other_fields_of_a_wrong_type(self, settings, client, field, value):
         body = {"subject_id": "app-1", "version_no": 1, "stage": "spot_check", "league": "鄂尔多斯市",
