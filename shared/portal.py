@@ -3,17 +3,19 @@
 It is plumbing, not a service: it knows users and roles, no rule of the notice.
 
 Sign-in attempts (`POST /api/v1/auth/token`, `POST /login`) are limited per account and per client address,
-counting failures only, with the counters in MongoDB (the identity database, collection `counters`) so every
-worker and every portal shares them. Past a limit the answer is 429 with `Retry-After` until that limit's
-window ends, the right password included; the windows are fixed, so no lock-out lasts longer than the longest
-window. The limits are `limits` strings (`;` between several, each its own window):
+counting failed ones (an account's attempt is counted before its password is checked, and a success clears the
+account's count), in MongoDB (the identity database, collection `windows`: limits' moving windows) so every
+worker and every portal shares them. Past a limit the answer is 429 with `Retry-After` (when the oldest counted
+failure leaves the window), the right password included. Refused attempts are not counted, so no lock-out lasts
+longer than the longest window (attempts racing past a limit may be counted and refused). The limits are
+`limits` strings (`;` between several, each its own window):
 
   GREENMINE_SIGNIN_ACCOUNT_LIMITS   failures per account    default "5 per minute; 20 per hour"
   GREENMINE_SIGNIN_CLIENT_LIMITS    failures per client IP  default "20 per minute; 200 per hour"
 
-Stacked windows make the delays grow: a guesser is held a minute after 5 failures, and until the hour is over
-after 20. A success clears the account's counters (not the client's). The client is the address the reverse
-proxy appended last to X-Forwarded-For (the proxy overwrites what a client sends), else the peer address.
+Stacked windows make the delays grow: a guesser is held a minute after 5 failures, and up to an hour after
+20. The client is the address the reverse proxy appended last to X-Forwarded-For (the proxy overwrites what a
+client sends), else the peer address.
 """
 from __future__ import annotations
 
@@ -86,7 +88,7 @@ def _storage_class():
 
 
 class SignInLimits:
-    """Failure counters of sign-in attempts per account and per client (fixed windows in MongoDB)."""
+    """Failed sign-in attempts per account and per client (moving windows in MongoDB)."""
 
     def __init__(self, settings: Settings, account: str = ACCOUNT_LIMITS, client: str = CLIENT_LIMITS):
         from limits import parse_many
@@ -113,9 +115,11 @@ class SignInLimits:
     @property
     def limiter(self):
         if self._limiter is None:  # lazily: gunicorn forks before the first request
-            from limits.strategies import FixedWindowRateLimiter
+            # A moving window (a log of the last attempts): limits' fixed window relies on $$NOW in an update
+            # pipeline, which SecantusDB does not honour (a window never resets there until the TTL sweep).
+            from limits.strategies import MovingWindowRateLimiter
 
-            self._limiter = FixedWindowRateLimiter(_storage_class()(
+            self._limiter = MovingWindowRateLimiter(_storage_class()(
                 self.settings.mongodb_uri, database_name=self.settings.database_name("identity")))
         return self._limiter
 
@@ -123,17 +127,27 @@ class SignInLimits:
         return [(item, ("account", username)) for item in self.account] + \
             [(item, ("client", client)) for item in self.client]
 
-    def retry_after(self, username: str, client: str) -> int | None:
-        """Seconds until a new attempt is allowed, or None when one is allowed now."""
-        waits = [self.limiter.get_window_stats(item, *key).reset_time - time.time()
-                 for item, key in self._keys(username, client) if not self.limiter.test(item, *key)]
-        return max(1, math.ceil(max(waits))) if waits else None
+    def attempt(self, username: str, client: str) -> int | None:
+        """Before the password is checked: seconds to wait when a limit is reached, else None. An admitted
+        attempt is counted against the account at once (concurrent guesses cannot slip past a check-then-count;
+        a success clears it); the client's count is kept by `failed`. A refused attempt is not counted."""
+        keys = self._keys(username, client)
+        over = [(item, key) for item, key in keys if not self.limiter.test(item, *key)]
+        if not over:  # each hit is atomic: of concurrent attempts past the limit, the extra ones fail here
+            over = [(item, key) for item, key in keys if key[0] == "account" and not self.limiter.hit(item, *key)]
+        if not over:
+            return None
+        now = time.time()
+        return max(1, math.ceil(max(self.limiter.get_window_stats(item, *key).reset_time - now
+                                    for item, key in over)))
 
-    def failed(self, username: str, client: str) -> None:
-        for item, key in self._keys(username, client):
-            self.limiter.hit(item, *key)
+    def failed(self, client: str) -> None:
+        for item in self.client:
+            self.limiter.hit(item, "client", client)
 
     def succeeded(self, username: str) -> None:
+        """A right password: the account's counters start again (people behind one address are not held by
+        each other's successes: the client's counts failures only)."""
         for item in self.account:
             self.limiter.clear(item, "account", username)
 
@@ -173,7 +187,7 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
 
         client = client_address()
         try:
-            wait = guard.retry_after(username, client)
+            wait = guard.attempt(username, client)
             if wait is not None:
                 return None, wait
             if not indexed:
@@ -181,7 +195,7 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
                 indexed.append(True)
             principal = directory.start(username, password, kind=kind, lifetime_s=lifetime_s)
             if principal is None:
-                guard.failed(username, client)
+                guard.failed(client)
             else:
                 guard.succeeded(username)
         except PyMongoError as exc:

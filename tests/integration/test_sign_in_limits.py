@@ -84,6 +84,17 @@ def test_a_success_clears_the_account_counter(settings, users, short_windows):
     assert token(portal, "target", PASSWORD).status_code == 200
 
 
+def test_concurrent_guesses_cannot_slip_past_the_account_limit(settings, users, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("GREENMINE_SIGNIN_ACCOUNT_LIMITS", "5 per 2 minutes")
+    app = create_portal(settings)
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda n: token(app.test_client(), "target", f"guess-{n}", **{
+            "X-Forwarded-For": f"198.51.100.{n}"}).status_code, range(24)))
+    assert sorted(statuses) == [401] * 5 + [429] * 19, statuses
+
+
 def test_the_sign_in_form_answers_429_with_a_chinese_page(settings, users, short_windows):
     portal = create_portal(settings).test_client()
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', portal.get("/login").get_data(as_text=True)).group(1)
