@@ -358,7 +358,9 @@ def _granted(principal: Principal | None) -> Principal | None:
 
 
 def current_principal() -> Principal | None:
-    """The caller: bearer token first (API clients), then the sign-in session (browsers)."""
+    """The caller: bearer token first (API clients), then the sign-in session (browsers). A credential bound to
+    a grant costs one look-up by `_id` per request (then kept in `g`); an ended grant makes the caller anonymous;
+    an unreachable identity database is `Unavailable` (503), never a pass."""
     if "principal" in g:
         return g.principal
     settings = current_app.extensions["greenmine"]["settings"]
