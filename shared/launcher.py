@@ -168,8 +168,10 @@ class ProcessMonitor:
         entry["_exit_times"] = [t for t in entry["_exit_times"] if now - t < CRASH_LOOP_WINDOW_S] + [now]
         entry["_exited"] = now
         entry["_running_since"] = None
-        how = info.get("spawnerr") or (f"exit status {info['exitstatus']}" if info["statename"] == "EXITED"
-                                       else info.get("description") or info["statename"])
+        status = info.get("exitstatus")
+        how = "killed by a signal" if status == -1 else f"exit status {status}"  # supervisord's -1: a signal
+        if info["statename"] in ("BACKOFF", "FATAL") and info.get("spawnerr"):
+            how += f"; {info['spawnerr']}"
         entry["last_exit"], entry["last_exit_at"] = how, _now_iso()
         self.say(f"[greenmine] {name} (pid {entry['pid']}) exited ({how}); supervisord starts it again")
 
