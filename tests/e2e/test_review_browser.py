@@ -44,8 +44,16 @@ def no_csp_violation(page):
 def wait_until(page, expression: str, arg=None, timeout: float = 30) -> None:
     """Poll a JavaScript predicate until it holds. Playwright's wait_for_function polls by evaluating a string in
     the page, which the strict Content-Security-Policy (no 'unsafe-eval') refuses; page.evaluate is not affected."""
+    from playwright.sync_api import Error
+
     deadline = time.monotonic() + timeout
-    while not page.evaluate(expression, arg):
+    while True:
+        try:
+            if page.evaluate(expression, arg):
+                return
+        except Error as exc:         # the page is navigating (a form posted): ask the next document
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {expression}")
         page.wait_for_timeout(100)
@@ -211,7 +219,9 @@ def test_a_department_reviewers_day(running_system, page, no_csp_violation):
         document.body.appendChild(s);
         document.body.insertAdjacentHTML("beforeend", '<img src="data:," onerror="window.__handler = true">');
     }""")
-    page.wait_for_timeout(300)
+    deadline = time.monotonic() + 15
+    while not [m for m in no_csp_violation if "CSP violation" in m] and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert page.evaluate("window.__injected === undefined && window.__handler === undefined")
     refused = [m for m in no_csp_violation if "CSP violation" in m or "Content Security Policy" in m]
     assert refused, no_csp_violation
