@@ -162,10 +162,14 @@ def test_a_department_reviewers_day(running_system, page, no_csp_violation):
     page.get_by_label("检查人员").fill("张工、李工")
     page.get_by_label("检查地点").fill("准格尔旗示范煤矿矿井水处理站")
     page.get_by_label("查看的内容和发现").fill("矿井水处理设施运行正常,回用管网完好")
-    page.get_by_label("现场照片").set_input_files({"name": "处理站.jpg", "mimeType": "image/jpeg", "buffer": JPEG})
+    # a right-to-left override in the name as sent ("gpj.exe" shown reversed) is not kept
+    page.get_by_label("现场照片").set_input_files({"name": "\u202e处理站.jpg", "mimeType": "image/jpeg",
+                                                   "buffer": JPEG})
     photo = page.locator("#photo-list .photo-pick")
     photo.first.wait_for(state="attached")
     assert photo.first.is_checked()
+    assert "处理站.jpg" in page.locator("#photo-list").inner_text()
+    assert "\u202e" not in page.locator("#photo-list").inner_text()
     indicator_19.get_by_text("填写").click()
     indicator_19.get_by_label("第19项得分").fill("3")
     indicator_19.get_by_label("第19项检查记录").fill("张工、李工到矿井水处理站查看:设施运行正常")

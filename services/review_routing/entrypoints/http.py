@@ -34,6 +34,7 @@ from review_routing.entrypoints.schemas import (
 )
 from review_routing.service_layer.common import department_name
 from shared import identity
+from shared import text as texts
 from shared.bus import MessageBus
 from shared.config import Settings
 from shared.contracts import DEPARTMENT_CODES
@@ -168,7 +169,8 @@ def create_app(settings: Settings | None = None, bus: MessageBus | None = None):
             """Upload a site-check photo for this task."""
             upload = files["photo"]
             data = upload.read(deps["photo_policy"].max_bytes + 1)
-            return bus.handle(c.UploadPhoto(actor(), task_id, upload.filename or "", upload.mimetype, data)), 201
+            name = texts.safe_filename(upload.filename, default="现场照片")  # no path, bidi or zero-width characters
+            return bus.handle(c.UploadPhoto(actor(), task_id, name, upload.mimetype, data)), 201
 
     @api.route("/tasks/<task_id>/evidence/<attachment_id>")
     class Evidence(MethodView):
