@@ -60,6 +60,7 @@ def csp_nonce() -> str:
         g.csp_nonce = secrets.token_urlsafe(18)
     return g.csp_nonce
 
+
 # marshmallow's messages are English; users read Chinese. Unlisted messages pass through unchanged.
 _MESSAGES_ZH = {
     "Missing data for required field.": "必填项缺失",
