@@ -218,10 +218,9 @@ def page(browser):
 
 
 @pytest.fixture(scope="module")
-def faulty_system(tmp_path_factory):
-    """`greenmine up` (with demo data) on a Tansu and a durable SecantusDB of its own, on fixed ports, so a test
-    can kill -9 processes, restart the broker (which loses its log) and kill and restart the database.
-    Yields a tests/system_faults.System (`.servers`, `.settings`, `.url`, `.kill(name)`, `.processes()`)."""
+def faulty_system_stopped(tmp_path_factory):
+    """A tests/system_faults.System not started yet, on a Tansu and a durable SecantusDB of its own on fixed ports
+    (`.servers`): for data prepared before the processes compete for the 2 cores."""
     from system_faults import Servers, System
 
     base = tmp_path_factory.mktemp("faulty-system")
@@ -229,8 +228,16 @@ def faulty_system(tmp_path_factory):
     servers = Servers(base / "servers")
     system = System(servers, base / "var", uuid.uuid4().hex[:8])
     try:
-        system.start()
         yield system
     finally:
         system.stop()
         servers.stop()
+
+
+@pytest.fixture(scope="module")
+def faulty_system(faulty_system_stopped):
+    """`greenmine up` (with demo data) on a Tansu and a durable SecantusDB of its own, on fixed ports, so a test
+    can kill -9 processes, restart the broker (which loses its log) and kill and restart the database.
+    Yields a tests/system_faults.System (`.servers`, `.settings`, `.url`, `.kill(name)`, `.processes()`)."""
+    faulty_system_stopped.start()
+    return faulty_system_stopped
