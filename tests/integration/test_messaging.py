@@ -300,6 +300,57 @@ class TestDeadLetters:
         assert inbox["topic"] == settings.topic("test.probe.events")  # the original topic, not retry.*
 
 
+class TestDatabaseAway:
+    def test_a_database_that_is_away_is_waited_for_never_dead_lettered(self, settings, registry):
+        """A restarting database (connection refused, no primary, a transient transaction error) is not the
+        event's fault: the consumer waits for it without counting attempts, however many it takes."""
+        from pymongo.errors import AutoReconnect, OperationFailure, ServerSelectionTimeoutError
+
+        _, consumer_store = stores(settings, registry)
+        failures = [ServerSelectionTimeoutError("127.0.0.1:1: [Errno 111] Connection refused"),
+                    AutoReconnect("connection closed"), AutoReconnect("not primary"),
+                    OperationFailure("WriteConflict", code=112, details={"errorLabels": ["TransientTransactionError"]})]
+        calls = []
+
+        def away_then_back(envelope, tx):
+            calls.append(1)
+            if failures:
+                raise failures.pop(0)
+            _count_probe(envelope, tx)
+
+        consumer = EventConsumer("scoring", settings, consumer_store, {"test.probe_recorded": away_then_back},
+                                 topics=["test.probe.events"], max_attempts=2, backoff_s=0.01)
+
+        class Record:
+            topic = settings.topic("test.probe.events")
+            partition, offset, key, headers = 0, 0, b"agg-1", []
+            value = json.dumps(probe(7)).encode()
+
+        assert consumer.handle(Record()).status == "processed"  # 4 failures, with max_attempts=2
+        assert len(calls) == 5 and counter(consumer_store)["total"] == 7
+
+    def test_a_database_away_for_too_long_stops_the_consumer_without_a_dead_letter(self, settings, registry):
+        from pymongo.errors import AutoReconnect
+
+        from shared.messaging import InfrastructureUnavailable
+
+        _, consumer_store = stores(settings, registry)
+
+        def always_away(envelope, tx):
+            raise AutoReconnect("connection refused")
+
+        consumer = EventConsumer("scoring", settings, consumer_store, {"test.probe_recorded": always_away},
+                                 topics=["test.probe.events"], backoff_s=0.01, database_patience_s=0.3)
+
+        class Record:
+            topic = settings.topic("test.probe.events")
+            partition, offset, key, headers = 0, 0, b"agg-1", []
+            value = json.dumps(probe(8)).encode()
+
+        with pytest.raises(InfrastructureUnavailable):  # the process exits, its supervisor starts it again
+            consumer.handle(Record())
+
+
 class TestUpcasting:
     def test_consumer_reads_old_versions_through_upcasters(self, settings, registry):
         _, consumer_store = stores(settings, registry)
