@@ -1,0 +1,134 @@
+"""The outbox relay: a service's outbox to Kafka, in order, at least once, keyed by aggregate id; and sending
+again what a broker lost."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from kafka import KafkaProducer
+
+from shared.clock import utcnow
+from shared.messaging.clients import RELAY_STATE, mark_alive
+from shared.storage import OUTBOX, ServiceStore
+
+log = logging.getLogger(__name__)
+
+
+def _headers(envelope: dict) -> list[tuple[str, bytes]]:
+    return [
+        ("event_type", envelope["type"].encode()),
+        ("event_version", str(envelope["version"]).encode()),
+        ("event_id", envelope["event_id"].encode()),
+        ("correlation_id", envelope["correlation_id"].encode()),
+    ]
+
+
+def encode(envelope: dict) -> bytes:
+    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class OutboxRelay:
+    """Publishes a service's outbox to Kafka in order, at least once, keyed by aggregate id.
+
+    A crash after publishing and before marking re-sends the batch on restart; consumers' inboxes absorb it.
+    A crash before publishing loses nothing: the documents are still unpublished."""
+
+    def __init__(self, store: ServiceStore, producer: KafkaProducer, *, batch_size: int = 200,
+                 send_timeout_s: float = 30.0, cluster_id: Callable[[], str | None] | None = None,
+                 on_new_broker: Callable[[], object] | None = None, broker_check_every_s: float = 3.0):
+        self.store = store
+        self.producer = producer
+        self.batch_size = batch_size
+        self.send_timeout_s = send_timeout_s
+        self.cluster_id = cluster_id
+        self.on_new_broker = on_new_broker
+        self.broker_check_every_s = broker_check_every_s
+        self._cluster: str | None = None
+        self._last_check = float("-inf")
+
+    def check_broker(self) -> int:
+        """Send again what a broker that lost its log never delivered; returns how many events were requeued.
+
+        Each outbox document records the cluster it was published to. A broker that comes back empty (the
+        embedded broker keeps its log in memory; a Kafka cluster rebuilt from scratch) answers with another
+        cluster id: every event published to an earlier cluster and still in the outbox is then published
+        again, in its original order. Consumers' inboxes absorb the ones they had already handled."""
+        if self.cluster_id is None:
+            return 0
+        current = self.cluster_id()
+        if not current:
+            return 0
+        state = self.store.db[RELAY_STATE]
+        known = state.find_one({"_id": "broker"})
+        requeued = 0
+        if (known is None or known.get("cluster_id") != current) and self.on_new_broker is not None:
+            self.on_new_broker()  # e.g. create the topics with their partitions before anything is sent
+        if known is not None and known.get("cluster_id") != current:
+            requeued = self.store.db[OUTBOX].update_many(
+                {"published_at": {"$ne": None}, "published_to": {"$ne": current}},
+                {"$set": {"published_at": None}}).modified_count
+            log.warning("broker changed from cluster %s to %s: %d published events queued again",
+                        known.get("cluster_id"), current, requeued)
+        if known is None or known.get("cluster_id") != current:
+            state.update_one({"_id": "broker"}, {"$set": {"cluster_id": current, "since": utcnow(),
+                                                          "requeued": requeued}}, upsert=True)
+        self._cluster = current
+        return requeued
+
+    def _maybe_check_broker(self) -> None:
+        now = time.monotonic()
+        if now - self._last_check >= self.broker_check_every_s:
+            self._last_check = now
+            self.check_broker()
+
+    def publish_pending(self) -> int:
+        self._maybe_check_broker()
+        outbox = self.store.db[OUTBOX]
+        batch = list(outbox.find({"published_at": None}).sort("order", 1).limit(self.batch_size))
+        if not batch:
+            return 0
+        futures = [
+            self.producer.send(doc["topic"], key=doc["key"].encode(), value=encode(doc["envelope"]),
+                               headers=_headers(doc["envelope"]))
+            for doc in batch
+        ]
+        self.producer.flush(timeout=self.send_timeout_s)
+        for future in futures:
+            future.get(timeout=self.send_timeout_s)  # raises if the broker refused: nothing gets marked
+        outbox.update_many({"_id": {"$in": [doc["_id"] for doc in batch]}},
+                           {"$set": {"published_at": utcnow(), "published_to": self._cluster}})
+        return len(batch)
+
+    def run(self, stop: threading.Event, *, idle_sleep_s: float = 0.1, heartbeat_every_s: float = 2.0) -> None:
+        name = f"{self.store.service}-relay"
+        last_beat = 0.0
+        backoff = 0.5
+        while not stop.is_set():
+            mark_alive()
+            try:
+                sent = self.publish_pending()
+                backoff = 0.5
+                now = time.monotonic()
+                if now - last_beat >= heartbeat_every_s:
+                    self.store.heartbeat(name, {"published_last": sent})
+                    last_beat = now
+                if not sent:
+                    stop.wait(idle_sleep_s)
+            except Exception:  # broker or database away: keep the outbox, try again later
+                log.exception("outbox relay failed; retrying in %.1fs", backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+
+def republish_outbox(store: ServiceStore, since, until=None) -> int:
+    """Queue again every event of the service's outbox written at or after `since` (and before `until`), for an
+    operator who knows a broker lost them; the relay sends them in their original order and consumers' inboxes
+    absorb the ones already handled. Events older than the outbox's retention are gone. Returns the count."""
+    created = {"$gte": since}
+    if until is not None:
+        created["$lt"] = until
+    return store.db[OUTBOX].update_many({"created_at": created, "published_at": {"$ne": None}},
+                                        {"$set": {"published_at": None}}).modified_count
