@@ -1,6 +1,8 @@
 """Helpers for browser tests (importable: pytest puts tests/ on sys.path)."""
 from __future__ import annotations
 
+import time
+
 
 def sign_in(page, url: str, username: str, password: str = "Greenmine-2025") -> None:
     """Sign in through the real form, as a person would."""
@@ -9,3 +11,21 @@ def sign_in(page, url: str, username: str, password: str = "Greenmine-2025") -> 
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state("networkidle")
+
+
+def wait_until(page, expression: str, arg=None, timeout: float = 30) -> None:
+    """Poll a JavaScript predicate until it holds. Playwright's wait_for_function polls by evaluating a string in
+    the page, which the strict Content-Security-Policy (no 'unsafe-eval') refuses; page.evaluate is not affected."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression, arg):
+                return
+        except Error as exc:         # the page is navigating (a form posted): ask the next document
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)

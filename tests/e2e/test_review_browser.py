@@ -10,9 +10,9 @@ import time
 
 import pytest
 import requests
-from browsing import sign_in
+from browsing import sign_in, wait_until
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("no_csp_violation")]
 
 PASSWORD = "Greenmine-2025"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -20,43 +20,6 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" +
 REQUIRED = ["business_licence", "mining_licence", "safety_licence", "mining_right_payment", "annual_sales_report",
             "eia_approval", "environmental_acceptance", "reserve_annual_report", "self_assessment_report",
             "application_form", "truthfulness_pledge", "site_photos"]
-
-
-CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) =>
-  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " +
-                e.sourceFile + ":" + e.lineNumber));"""
-
-
-@pytest.fixture(autouse=True)
-def no_csp_violation(page):
-    """Issue 9 item 6: the pages work under the strict Content-Security-Policy, and the browser reports no
-    violation of it on any page the test opens (console messages, and the securitypolicyviolation event)."""
-    messages: list[str] = []
-    page.add_init_script(CSP_LISTENER)
-    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
-    yield messages
-    violations = [m for m in messages if "Content Security Policy" in m or "CSP violation" in m]
-    assert not violations, violations
-
-
-
-def wait_until(page, expression: str, arg=None, timeout: float = 30) -> None:
-    """Poll a JavaScript predicate until it holds. Playwright's wait_for_function polls by evaluating a string in
-    the page, which the strict Content-Security-Policy (no 'unsafe-eval') refuses; page.evaluate is not affected."""
-    from playwright.sync_api import Error
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if page.evaluate(expression, arg):
-                return
-        except Error as exc:         # the page is navigating (a form posted): ask the next document
-            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
-                raise
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        page.wait_for_timeout(100)
 
 
 def token(url: str, username: str) -> dict:

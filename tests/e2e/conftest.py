@@ -1,0 +1,22 @@
+"""Fixtures of the end-to-end tests. Browser test modules use `no_csp_violation` for every test
+(`pytest.mark.usefixtures`); a test that wants the page's messages asks for it by name."""
+from __future__ import annotations
+
+import pytest
+
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) =>
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " +
+                e.sourceFile + ":" + e.lineNumber));"""
+
+
+@pytest.fixture
+def no_csp_violation(page):
+    """Issue 9 item 6: the pages work under the strict Content-Security-Policy, and the browser reports no
+    violation of it on any page the test opens (console messages, and the securitypolicyviolation event)."""
+    messages: list[str] = []
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+    yield messages
+    violations = [m for m in messages if "Content Security Policy" in m or "CSP violation" in m]
+    assert not violations, violations
