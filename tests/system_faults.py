@@ -331,3 +331,9 @@ def dead_letters(settings: Settings) -> dict[str, int]:
 
     registry = ContractRegistry([settings.contracts_dir])
     return {service: len(list_dead_letters(settings, registry, service)) for service in SERVICES}
+
+
+def shown(capsys, *parts) -> None:
+    """Print past pytest's capture: the figures belong in the log of every run, passing or not."""
+    with capsys.disabled():
+        print(*parts, flush=True)

@@ -20,7 +20,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from system_faults import CONSUMERS, RELAYS, Submitter, dead_letters, outcome, prepare_applications, wait_for_outcome
+from system_faults import (
+    CONSUMERS,
+    RELAYS,
+    Submitter,
+    dead_letters,
+    outcome,
+    prepare_applications,
+    shown,
+    wait_for_outcome,
+)
 
 pytestmark = pytest.mark.e2e
 APPLICATIONS = int(os.environ.get("GREENMINE_CHAOS_APPLICATIONS", "200"))
@@ -37,12 +46,12 @@ def drafts(faulty_system_stopped) -> tuple[list[str], float]:
 
 
 @pytest.mark.timeout(900)
-def test_chaos_nothing_lost_nothing_twice(drafts, faulty_system):
+def test_chaos_nothing_lost_nothing_twice(drafts, faulty_system, capsys):
     system = faulty_system
     seed = int(os.environ.get("GREENMINE_CHAOS_SEED", str(random.randrange(10**6))))
     rng = random.Random(seed)
     app_ids, prepared_s = drafts
-    print(f"\nchaos seed {seed}: {len(app_ids)} applications prepared in {prepared_s:.1f}s")
+    shown(capsys, f"\nchaos seed {seed}: {len(app_ids)} applications prepared in {prepared_s:.1f}s")
 
     faults: list[tuple[float, str]] = []
     restart_latency: dict[str, float] = {}
@@ -119,7 +128,7 @@ def test_chaos_nothing_lost_nothing_twice(drafts, faulty_system):
         "seconds": {"prepare": round(prepared_s, 1), "submit_under_faults": round(submitted_s, 1),
                     "until_all_complete": round(settled_s, 1)},
     }
-    print("chaos figures:", json.dumps(figures, ensure_ascii=False, indent=1))
+    shown(capsys, "chaos figures:", json.dumps(figures, ensure_ascii=False, indent=1))
     assert result["problems"] == {}, dict(list(result["problems"].items())[:10])
     assert result["cases"] == result["score_reports"] == len(app_ids)
     assert result["stored_tasks"] == result["routed_tasks"] == result["queue_entries"] > 0

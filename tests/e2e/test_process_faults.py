@@ -12,7 +12,7 @@ import time
 
 import pytest
 import requests
-from system_faults import Submitter, outcome, prepare_applications, wait_for_outcome
+from system_faults import Submitter, outcome, prepare_applications, shown, wait_for_outcome
 
 from shared import launcher
 from shared.readiness import supervised_processes
@@ -20,7 +20,7 @@ from shared.readiness import supervised_processes
 
 @pytest.mark.e2e
 @pytest.mark.timeout(420)
-def test_killed_consumer_and_relay_and_a_broker_restart_lose_no_application(faulty_system):
+def test_killed_consumer_and_relay_and_a_broker_restart_lose_no_application(faulty_system, capsys):
     system = faulty_system
     app_ids = prepare_applications(system.settings, 6)
     submitter = Submitter(system.url, system.settings)
@@ -38,13 +38,13 @@ def test_killed_consumer_and_relay_and_a_broker_restart_lose_no_application(faul
     consumer_spawn, consumer_running = system.wait_restarted("review_routing-consumer", consumer_pid,
                                                              consumer_killed)
     relay_spawn, relay_running = system.wait_restarted("intake-relay", relay_pid, relay_killed)
-    print(f"\nrestart after kill -9: review_routing-consumer spawned {consumer_spawn:.2f}s, running "
+    shown(capsys, f"\nrestart after kill -9: review_routing-consumer spawned {consumer_spawn:.2f}s, running "
           f"{consumer_running:.2f}s; intake-relay spawned {relay_spawn:.2f}s, running {relay_running:.2f}s")
     assert consumer_spawn < 5 and relay_spawn < 5
 
     started = time.monotonic()
     result = wait_for_outcome(system.settings, app_ids, timeout_s=120)
-    print(f"after {time.monotonic() - started:.1f}s: {json.dumps(result, ensure_ascii=False)}")
+    shown(capsys, f"after {time.monotonic() - started:.1f}s: {json.dumps(result, ensure_ascii=False)}")
     assert result["problems"] == {}
     assert result["cases"] == 6 and result["score_reports"] == 6
     assert result["stored_tasks"] == result["routed_tasks"] == result["queue_entries"] > 0
@@ -93,6 +93,7 @@ class FakeSupervisor:
     def startProcess(self, name, wait):  # noqa: N802
         self.calls.append(("start", name))
         self.set(name.split(":")[1], "STARTING", pid=999)
+
 
 
 def test_a_crash_loop_is_reported_cooled_down_and_started_again(tmp_path, monkeypatch):
