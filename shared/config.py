@@ -10,6 +10,12 @@ SERVICES = ("intake", "review_routing", "scoring", "public_notice", "supervision
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def contracts_path(*parts: str) -> Path:
+    """A file or folder of contracts/: $GREENMINE_CONTRACTS_DIR when set, else this repository's contracts/."""
+    base = os.environ.get("GREENMINE_CONTRACTS_DIR")
+    return (Path(base) if base else REPO_ROOT / "contracts").joinpath(*parts)
+
+
 def _int(env: dict, name: str, default: int) -> int:
     raw = env.get(name)
     if raw in (None, ""):

@@ -7,13 +7,14 @@ full-width digits). Accounts, routing and stored documents compare the Chinese n
 """
 from __future__ import annotations
 
-import os
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
+
+from shared.config import contracts_path
 
 __all__ = [
     "County", "League", "LEAGUES", "LEAGUE_NAMES", "COUNTIES", "PROVINCE_CODE", "PROVINCE_NAME",
@@ -76,9 +77,7 @@ class League:
 
 
 def _data_path() -> Path:
-    base = os.environ.get("GREENMINE_CONTRACTS_DIR")
-    root = Path(base) if base else Path(__file__).resolve().parent.parent / "contracts"
-    return root / DATA_FILE
+    return contracts_path(*DATA_FILE.parts)
 
 
 @lru_cache(maxsize=1)

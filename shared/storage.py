@@ -32,6 +32,7 @@ from pymongo.write_concern import WriteConcern
 
 from shared.clock import utcnow
 from shared.contracts import ContractError, ContractRegistry
+from shared.errors import Conflict
 
 T = TypeVar("T")
 
@@ -69,8 +70,13 @@ class AlreadyProcessed(Exception):
     """The inbox already holds this event id: the event was handled before."""
 
 
-class ConcurrencyError(Exception):
-    """A document changed between read and write (optimistic concurrency on its `version`)."""
+class ConcurrencyError(Conflict):
+    """A document changed between read and write (optimistic concurrency on its `version`): a Conflict (409)
+    with a message for people; `detail` names the document for the logs."""
+
+    def __init__(self, detail: str):
+        super().__init__("记录已被同时修改，请刷新后重试")
+        self.detail = detail
 
 
 @dataclass

@@ -37,7 +37,7 @@ from shared.catalog.model import (
     Subcategory,
     _leaf_rules,
 )
-from shared.config import REPO_ROOT
+from shared.config import contracts_path
 from shared.contracts import DEPARTMENT_CODES
 
 
@@ -56,10 +56,8 @@ def catalog_directory(directory: str | os.PathLike | None = None) -> Path:
     """Where catalogs live: the argument, else $GREENMINE_CONTRACTS_DIR/catalog, else this repo's contracts/."""
     if directory is not None:
         base = Path(directory)
-    elif os.environ.get("GREENMINE_CONTRACTS_DIR"):
-        base = Path(os.environ["GREENMINE_CONTRACTS_DIR"])
     else:
-        base = REPO_ROOT / "contracts"
+        base = contracts_path()
     # Accept both the contracts/ root and contracts/catalog/ itself.
     return base if (base / SCHEMA_FILE).exists() and not (base / "catalog").is_dir() else base / "catalog"
 

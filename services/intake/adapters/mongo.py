@@ -18,9 +18,8 @@ Every method takes the transaction's session, so reads and writes of one command
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
@@ -31,12 +30,9 @@ from intake.domain.mine import Mine
 from intake.service_layer import unit_of_work as ports
 from intake.service_layer.unit_of_work import DuplicateMine, Scope
 from shared.clock import utcnow
-from shared.errors import Conflict
 from shared.logging import correlation_id
 from shared.storage import ConcurrencyError, Transaction
 from shared.unit_of_work import MongoUnitOfWork
-
-T = TypeVar("T")
 
 MINES = "mines"
 APPLICATIONS = "applications"
@@ -238,14 +234,6 @@ class MongoIntakeUnitOfWork(MongoUnitOfWork, ports.IntakeUnitOfWork):
         self.mines = MineRepository(tx.db, tx.session, tx)
         self.applications = ApplicationRepository(tx.db, tx.session, tx)
         self.audit = AuditLog(tx.db, tx.session)
-
-    def run(self, work: Callable[[], T]) -> T:
-        if self._tx is not None:
-            return work()
-        try:
-            return super().run(work)
-        except ConcurrencyError:
-            raise Conflict("记录已被同时修改，请刷新后重试") from None
 
     def publish_events(self, app: Application) -> None:
         for envelope in contract_events(app, app.pop_events()):

@@ -5,14 +5,15 @@ data, like the 盟市 list of ``shared.regions``), and answers look-ups by code 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
+
+from shared.config import contracts_path
 
 __all__ = ["MineralType", "MINERALS", "MINERAL_CATEGORIES", "OTHER_MINERAL", "OTHER_MINERAL_LABEL", "MAX_MINERALS",
            "mineral_by_code", "find_mineral", "Mineral", "suggest_industry_group", "load_minerals"]
 
-DATA_FILE = Path(__file__).resolve().parents[3] / "contracts" / "vocabularies" / "minerals.yaml"
+DATA_FILE = contracts_path("vocabularies", "minerals.yaml")
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from jsonschema import Draft202012Validator
 
 from intake.domain.errors import FieldError
 from intake.domain.mine import INDUSTRY_GROUPS, MINING_METHODS
-from shared.config import REPO_ROOT
+from shared.config import contracts_path
 
-SCHEMA_FILE = REPO_ROOT / "contracts" / "scoring" / "assessment.v1.schema.json"
+SCHEMA_FILE = contracts_path("scoring", "assessment.v1.schema.json")
 REASON_MAX = 2000
 
 #: Which sub-industry of branch (二) a mineral suggests (21/22 have one scoring text per sub-industry).
