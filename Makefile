@@ -9,7 +9,7 @@ PORT ?= 8080
 # Browser tests drive Debian's Chromium through Playwright (no browser download).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup browser run test test-unit lint bench clean
+.PHONY: setup browser fonts run test test-unit lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: setup
+run: setup fonts
 	$(BIN)/greenmine up --port $(PORT)
 
 $(CHROMIUM):
@@ -31,8 +31,15 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# Printable documents (PDF receipts, opinion sheets) and the pages need a CJK font: Debian's Noto CJK.
+fonts:
+	@if fc-list :lang=zh family 2>/dev/null | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
+	else echo "Printable documents need a CJK font: sudo apt-get install fonts-noto-cjk"; exit 1; fi
+
 # Lint first: a style slip fails in seconds, not after the whole suite.
-test: setup browser lint
+test: setup browser fonts lint
 	$(BIN)/pytest
 
 test-unit: setup

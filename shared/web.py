@@ -18,7 +18,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from werkzeug.exceptions import HTTPException
 
-from shared import identity
+from shared import display, identity
 from shared.config import Settings
 from shared.errors import (
     Conflict,
@@ -208,6 +208,7 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
     app.extensions["greenmine"] = {"settings": settings, "service": service}
     app.jinja_loader = ChoiceLoader([FileSystemLoader([str(p) for p in template_dirs]),
                                      FileSystemLoader(str(SHARED_TEMPLATES))])
+    display.register(app)
     csrf = CSRFProtect(app)
 
     api = _Api(app, spec_kwargs={"info": {"description": f"greenmine {service} service"}})
