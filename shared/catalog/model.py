@@ -10,6 +10,7 @@ Points are `Decimal`. YAML numbers are read from their source text, so `0.2` is 
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -144,6 +145,12 @@ class Department:
         return self.name.split("(")[0].removesuffix("部门")
 
 
+# A reconstruction remark left in a text field: "(OCR不可辨)", "(OCR部分不可辨)", "(疑OCR/原文漏字)".
+_OCR_REMARK = re.compile(r"[(（][^()（）]*OCR[^()（）]*[)）]")
+INFERRED_FIELD_LABELS = {"name": "指标名称", "points": "标准分", "binding": "指标属性", "methods": "考核方法",
+                         "basis": "依据", "rule": "评分说明", "departments": "分工部门", "text": "指标内容"}
+
+
 @dataclass(frozen=True)
 class Prerequisite:
     code: str
@@ -172,6 +179,22 @@ class Indicator:
     department_scopes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     notes: tuple[str, ...] = ()
     inferred: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def display_basis(self) -> str:
+        """The 依据 as a person reads it: the reconstruction's OCR remarks (“(OCR不可辨)”) removed; whether the
+        basis was read back from a garbled original is `basis_reconstructed`, shown as a mark, not as text."""
+        return _OCR_REMARK.sub("", self.basis or "").strip(" ,，、;；")
+
+    @property
+    def basis_reconstructed(self) -> bool:
+        return "basis" in self.inferred or bool(_OCR_REMARK.search(self.basis or ""))
+
+    @property
+    def reconstructed_fields(self) -> tuple[str, ...]:
+        """Which of this indicator's fields were reconstructed from the garbled original (Chinese labels), for the
+        “据原件重建” mark beside them."""
+        return tuple(INFERRED_FIELD_LABELS.get(k, k) for k in self.inferred)
 
     @property
     def attribute(self) -> str:
