@@ -21,7 +21,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from intake.adapters.translators import contract_events
@@ -38,6 +38,7 @@ MINES = "mines"
 APPLICATIONS = "applications"
 VERSIONS = "application_versions"
 AUDIT = "audit_log"
+CASE_COUNTERS = "case_counters"
 
 
 def ensure_indexes(db) -> None:
@@ -51,6 +52,11 @@ def ensure_indexes(db) -> None:
                               unique=True)
     db[AUDIT].create_index([("subject.id", ASCENDING), ("at", ASCENDING)], name="by_subject")
     db[AUDIT].create_index([("at", ASCENDING)], name="by_time")
+    # the collection must exist before a transaction first increments a counter in it
+    if CASE_COUNTERS not in db.list_collection_names():
+        db.create_collection(CASE_COUNTERS)
+    db[APPLICATIONS].create_index([("case_no", ASCENDING)], name="unique_case_no", unique=True,
+                                  partialFilterExpression={"case_no": {"$type": "string"}})
 
 
 def scope_filter(scope: Scope) -> dict:
@@ -203,6 +209,21 @@ def version_from_document(doc: dict) -> ApplicationVersion:
     return ApplicationVersion.from_dict({k: v for k, v in doc.items() if k not in ("_id", "application_id")})
 
 
+class CaseNumbers(ports.CaseNumbers):
+    """``case_counters``: one document per 盟市 and year (``_id`` ``"150600-2026"``, ``seq``), incremented with
+    ``$inc`` inside the submission's transaction.  Two submissions of one 盟市 at the same moment conflict on
+    the counter document; the transaction of the later one is retried whole and takes the next number."""
+
+    def __init__(self, db, session=None):
+        self.coll = db[CASE_COUNTERS]
+        self.session = session
+
+    def next(self, key: str) -> int:
+        doc = self.coll.find_one_and_update({"_id": key}, {"$inc": {"seq": 1}}, upsert=True,
+                                            return_document=ReturnDocument.AFTER, session=self.session)
+        return int(doc["seq"])
+
+
 class AuditLog(ports.AuditLog):
     """Append-only: inserted in the same transaction as the change it records, never updated or deleted."""
 
@@ -233,6 +254,7 @@ class MongoIntakeUnitOfWork(MongoUnitOfWork, ports.IntakeUnitOfWork):
     def bind(self, tx: Transaction) -> None:
         self.mines = MineRepository(tx.db, tx.session, tx)
         self.applications = ApplicationRepository(tx.db, tx.session, tx)
+        self.case_numbers = CaseNumbers(tx.db, tx.session)
         self.audit = AuditLog(tx.db, tx.session)
 
     def publish_events(self, app: Application) -> None:

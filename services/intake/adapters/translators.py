@@ -54,7 +54,7 @@ def mine_payload(snapshot: dict) -> dict:
 
 def submitted_payload(app: Application, version: ApplicationVersion) -> dict:
     snapshot = thaw(version.mine)
-    return {
+    payload = {
         "application_id": app.id,
         "version_no": version.number,
         "resubmission": version.number > 1,
@@ -66,6 +66,9 @@ def submitted_payload(app: Application, version: ApplicationVersion) -> dict:
         "assessment": version.assessment_with_records(),
         "attachments": [attachment_payload(a) for a in version.attachments],
     }
+    if app.case_no:
+        payload = {"application_id": app.id, "case_no": app.case_no, **payload}
+    return payload
 
 
 def submitted_event(app: Application, version: ApplicationVersion) -> dict:

@@ -16,7 +16,7 @@ always a parameter (an aware ``datetime``); the domain never reads the clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -66,6 +66,7 @@ class Application:
         created_at: datetime | None = None,
         updated_at: datetime | None = None,
         revision: int = 0,
+        case_no: str | None = None,
     ):
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
@@ -86,6 +87,7 @@ class Application:
         self.created_at = created_at
         self.updated_at = updated_at
         self.revision = revision  # +1 on every change: the adapter's optimistic-concurrency check
+        self.case_no = case_no  # 办件编号, given on the first submission and kept by every version
         self.events: list = []  # ApplicationSubmitted / ApplicationResubmitted, drained by the handler
 
     def __repr__(self) -> str:
@@ -315,8 +317,13 @@ class Application:
         assessment_errors: Iterable[object] = (),
         mine_problems: Iterable[FieldError] = (),
         mine_snapshot: Mapping | None = None,
+        case_no: str | Callable[[], str] | None = None,
     ) -> ApplicationVersion:
         """Freeze the draft as the next version (submit from draft, resubmit from returned).
+
+        ``case_no``: the 办件编号 for a first submission (``case_numbers.py``), or a function allocating it,
+        called only once the submission is accepted; an application that already has one keeps it (a
+        resubmission never gets a new number).
 
         Raises ``InvalidTransition`` in any other status and ``SubmissionRefused`` (all problems listed) when
         something is missing; nothing changes in either case.
@@ -328,6 +335,10 @@ class Application:
         problems = self.check_can_submit(materials_checklist, list(assessment_errors), list(mine_problems))
         if problems:
             raise SubmissionRefused(problems)
+        if case_no is not None and self.case_no is not None:
+            raise ValueError(f"application {self.id} already has case number {self.case_no}")
+        if callable(case_no):
+            case_no = case_no()
         previous = self.latest_version
         version = ApplicationVersion(
             number=len(self.versions) + 1,
@@ -340,7 +351,10 @@ class Application:
             mine=None if mine_snapshot is None else freeze(to_plain(mine_snapshot)),
         )
         self.versions.append(version)
-        self._move(action, at, actor, {"version": version.number})
+        if self.case_no is None and case_no is not None:
+            self.case_no = case_no
+        self._move(action, at, actor, {"version": version.number, **({"case_no": self.case_no}
+                                                                      if self.case_no else {})})
         if action == "submit":
             self.events.append(ApplicationSubmitted(
                 self.id, self.mine_id, self.credit_code, self.catalog, version.number, at, actor))
@@ -443,6 +457,7 @@ class Application:
             "catalog": self.catalog,
             "status": self.status,
             "revision": self.revision,
+            "case_no": self.case_no,
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
             "draft": {
@@ -475,6 +490,7 @@ class Application:
             created_at=_parse_dt(d.get("created_at")),
             updated_at=_parse_dt(d.get("updated_at")),
             revision=int(d.get("revision") or 0),
+            case_no=d.get("case_no"),
         )
 
 

@@ -166,6 +166,7 @@ def application_view(app, doc: dict, catalog, mine: Mine | None = None, mine_pro
     checklist = app.evaluate_materials()
     out = {
         "id": app.id,
+        "case_no": app.case_no,
         "mine_id": app.mine_id,
         "mine_name": doc.get("mine_name"),
         "league": doc.get("league"),
@@ -208,7 +209,8 @@ def application_view(app, doc: dict, catalog, mine: Mine | None = None, mine_pro
 def application_list_item(doc: dict) -> dict:
     league = regions.league_by_code(doc.get("league")) if doc.get("league") else None
     versions = doc.get("versions_count") or 0
-    return {"id": doc["_id"], "mine_id": doc["mine_id"], "mine_name": doc.get("mine_name"),
+    return {"id": doc["_id"], "case_no": doc.get("case_no"), "mine_id": doc["mine_id"],
+            "mine_name": doc.get("mine_name"),
             "enterprise_name": doc.get("enterprise_name"), "credit_code": doc["credit_code"],
             "league": doc.get("league"), "league_name": league.name if league else None,
             "status": doc["status"], "status_label": STATUSES[doc["status"]],

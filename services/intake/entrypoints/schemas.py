@@ -255,8 +255,12 @@ class DraftOut(_Out):
     attachments = fields.List(fields.Nested(AttachmentOut))
 
 
+CASE_NO_DOC = {"description": "办件编号（首次提交时分配，补正重新提交不变；草稿为空）"}
+
+
 class ApplicationOut(_Out):
     id = fields.String()
+    case_no = fields.String(allow_none=True, metadata=CASE_NO_DOC)
     mine_id = fields.String()
     mine_name = fields.String(allow_none=True)
     mine = fields.Nested(MineOut)
@@ -287,6 +291,7 @@ class ApplicationOut(_Out):
 
 class ApplicationListItem(_Out):
     id = fields.String()
+    case_no = fields.String(allow_none=True, metadata=CASE_NO_DOC)
     mine_id = fields.String()
     mine_name = fields.String(allow_none=True)
     enterprise_name = fields.String(allow_none=True)

@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from intake.domain import materials as mat
+from intake.domain.case_numbers import CaseNumber, case_year, counter_key
 from intake.domain.commands import SubmitApplication
 from intake.domain.draft_input import is_reason_key
 from intake.domain.errors import SubmissionRefused, VersionFrozen
+from shared import regions
 from shared.errors import Conflict, Unavailable
 from shared.messaging import PermanentFailure
 from shared.scoring_client import ScoringRejected, ScoringUnavailable
@@ -69,7 +71,8 @@ def submit(cmd: SubmitApplication, uow: IntakeUnitOfWork, *, scoring, clock: Clo
             version = current.app.submit(
                 now, principal.username, assessment_errors=assessment_errors,
                 mine_problems=mine_problems(current.app, current.mine, on),
-                mine_snapshot=current.mine.to_dict() if current.mine else None)
+                mine_snapshot=current.mine.to_dict() if current.mine else None,
+                case_no=None if current.app.case_no else lambda: allocate_case_no(uow, current.mine, now))
         except SubmissionRefused as exc:
             raise SubmissionRefused(exc.errors, REFUSED) from None
         uow.applications.save(current.app, listing(current.mine))
@@ -82,6 +85,16 @@ def submit(cmd: SubmitApplication, uow: IntakeUnitOfWork, *, scoring, clock: Clo
         return after(current)
 
     return for_view(uow.run(work), catalogs, clock)
+
+
+def allocate_case_no(uow: IntakeUnitOfWork, mine, now: datetime) -> str:
+    """The next 办件编号 of the mine's 盟市 in this (Beijing) year, counted in the submission's transaction."""
+    league = regions.find_league(mine.league) if mine is not None else None
+    if league is None:
+        raise Conflict("矿山所属盟市无法识别，不能分配办件编号，请检查矿山登记信息")
+    year = case_year(now)
+    return str(CaseNumber(league.division_code, year,
+                          uow.case_numbers.next(counter_key(league.division_code, year))))
 
 
 def verdict_problems(report: dict, catalog) -> list[dict]:

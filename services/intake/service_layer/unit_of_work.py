@@ -77,6 +77,15 @@ class ApplicationRepository(abc.ABC):
         """Copy a mine's listing fields (name, 盟市 …) onto its applications."""
 
 
+class CaseNumbers(abc.ABC):
+    """The per-盟市-per-year sequences of 办件编号 (``intake.domain.case_numbers``)."""
+
+    @abc.abstractmethod
+    def next(self, key: str) -> int:
+        """The next number of the sequence ``key`` (1 for a new one), counted within the transaction: a
+        submission that is rolled back gives its number back."""
+
+
 class AuditLog(abc.ABC):
     @abc.abstractmethod
     def record(self, *, actor: dict, action: str, subject_type: str, subject_id: str, detail: dict | None = None,
@@ -89,6 +98,7 @@ class AuditLog(abc.ABC):
 class IntakeUnitOfWork(UnitOfWork):
     mines: MineRepository
     applications: ApplicationRepository
+    case_numbers: CaseNumbers
     audit: AuditLog
 
     @abc.abstractmethod

@@ -12,6 +12,7 @@ from intake.domain.mine import Mine
 from intake.service_layer.unit_of_work import (
     ApplicationRepository,
     AuditLog,
+    CaseNumbers,
     DuplicateMine,
     IntakeUnitOfWork,
     MineRepository,
@@ -95,6 +96,15 @@ class FakeApplications(ApplicationRepository):
                 doc["listing"].update(listing)
 
 
+class FakeCaseNumbers(CaseNumbers):
+    def __init__(self):
+        self.counters: dict[str, int] = {}
+
+    def next(self, key):
+        self.counters[key] = self.counters.get(key, 0) + 1
+        return self.counters[key]
+
+
 class FakeAudit(AuditLog):
     def __init__(self):
         self.entries: list[dict] = []
@@ -111,12 +121,13 @@ class FakeAudit(AuditLog):
 
 
 class FakeIntakeUnitOfWork(FakeUnitOfWork, IntakeUnitOfWork):
-    repositories = ("mines", "applications", "audit")
+    repositories = ("mines", "applications", "case_numbers", "audit")
 
     def __init__(self):
         super().__init__(ContractRegistry([REPO_ROOT / "contracts"]))
         self.mines = FakeMines()
         self.applications = FakeApplications()
+        self.case_numbers = FakeCaseNumbers()
         self.audit = FakeAudit()
 
     def publish_events(self, app):

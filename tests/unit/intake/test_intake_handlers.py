@@ -151,6 +151,7 @@ def test_submission_refused_lists_what_is_missing(system):
     fields = {e.field for e in refused.value.errors}
     assert "materials.business_licence" in fields and "materials.truthfulness_pledge" in fields
     assert system.uow.published == [] and system.uow.applications.get(app_id)[0].status == "draft"
+    assert system.uow.case_numbers.counters == {}  # a refused submission uses up no number
 
 
 def test_submission_refused_with_the_scoring_engines_errors_and_verdict(system):
@@ -178,6 +179,7 @@ def test_submission_accepted_publishes_the_event(system):
     [event] = system.uow.events("intake.application_submitted")
     assert event["payload"]["application_id"] == app_id and event["payload"]["resubmission"] is False
     assert event["payload"]["mine"]["league"] == "鄂尔多斯市"
+    assert loaded.app.case_no == event["payload"]["case_no"] == "150600-2025-00001"  # 鄂尔多斯市, Beijing's 2025
     assert system.scoring.calls and system.uow.audit.actions()[-1] == "application_submitted"
     with pytest.raises(Conflict):
         system.handle(c.SubmitApplication(ENTERPRISE, app_id))
@@ -197,6 +199,21 @@ def test_return_and_resubmit(system):
     assert loaded.app.status == "resubmitted" and [v.number for v in loaded.app.versions] == [1, 2]
     first, second = system.uow.events("intake.application_submitted")
     assert second["payload"]["resubmission"] is True and second["payload"]["version_no"] == 2
+    assert first["payload"]["case_no"] == second["payload"]["case_no"] == loaded.app.case_no  # kept by 补正
+    assert system.uow.case_numbers.counters == {"150600-2025": 1}
     assert second["payload"]["assessment"]["indicators"]["3"]["record"] == "王工补充查看"
     system.event(decided(app_id, 1, "forwarded", []))  # a superseded version's decision changes nothing
     assert system.uow.applications.get(app_id)[0].status == "resubmitted"
+
+
+def test_case_numbers_count_per_league_and_year(system):
+    numbers = []
+    places = [("ordos", "伊金霍洛旗"), ("baotou", "固阳县"), ("ordos", "准格尔旗")]
+    for i, (league, county) in enumerate(places):
+        licence = {**mine_data()["mining_licence"], "number": f"C15000020100611200{i:05d}"}
+        mine_id = system.mine(league=league, county=county, mining_licence=licence)
+        app_id = system.handle(c.StartApplication(ENTERPRISE, mine_id, assessment=ASSESSMENT,
+                                                  declared_penalties=False)).app.id
+        system.upload_required(app_id)
+        numbers.append(system.handle(c.SubmitApplication(ENTERPRISE, app_id)).app.case_no)
+    assert numbers == ["150600-2025-00001", "150200-2025-00001", "150600-2025-00002"]
