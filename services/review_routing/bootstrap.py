@@ -15,7 +15,7 @@ from review_routing.adapters.unit_of_work import MongoReviewUnitOfWork
 from review_routing.domain import commands
 from review_routing.domain.photos import PhotoPolicy
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
-from review_routing.service_layer import decisions, routing, sweep, tasks, views
+from review_routing.service_layer import decisions, routing, sheets, sweep, tasks, views
 from shared.bus import MessageBus
 from shared.catalog import load_catalog
 from shared.clock import utcnow
@@ -46,6 +46,9 @@ COMMAND_HANDLERS = {
     commands.ListColleagues: views.list_colleagues,
     commands.ListCases: views.list_cases,
     commands.ShowAuditLog: views.show_audit_log,
+    commands.PrintOpinionSheet: sheets.print_opinion_sheet,
+    commands.PrintCountersignSheet: sheets.print_countersign_sheet,
+    commands.PrintDecision: sheets.print_decision,
 }
 EVENT_HANDLERS = {
     "intake.application_submitted": routing.route_submission,

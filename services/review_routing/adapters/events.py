@@ -43,6 +43,8 @@ def task_assigned(task: ReviewTask, aggregate_version: int, causation_id: str | 
                "indicators": list(task.indicators), "prerequisites": list(task.prerequisites),
                "checks": list(task.checks), "due_date": task.due_date.isoformat(), "mine": dict(task.mine),
                "attachments": [dict(a) for a in task.attachments]}
+    if task.case_no:
+        payload["case_no"] = task.case_no
     return new_event("review_routing.review_task_assigned", producer=PRODUCER, aggregate_type="review_task",
                      aggregate_id=task.task_id, aggregate_version=aggregate_version, payload=payload,
                      causation_id=causation_id, occurred_at=task.routed_at)

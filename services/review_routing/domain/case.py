@@ -163,6 +163,7 @@ class ReviewCase:
     mine: Mapping[str, Any]
     versions: list[CaseVersion] = field(default_factory=list)
     version: int | None = None      # storage version
+    case_no: str | None = None      # 办件编号 given by intake on the first submission (kept across versions)
 
     @property
     def latest(self) -> CaseVersion | None:
@@ -183,7 +184,8 @@ class ReviewCase:
     def open(cls, payload: Mapping) -> ReviewCase:
         profile = MineProfile.from_submission(payload["mine"], payload.get("assessment"))
         return cls(application_id=payload["application_id"], league=profile.league, county=profile.county,
-                   catalog=payload["catalog"], enterprise=dict(payload["enterprise"]), mine=dict(payload["mine"]))
+                   catalog=payload["catalog"], enterprise=dict(payload["enterprise"]), mine=dict(payload["mine"]),
+                   case_no=payload.get("case_no") or None)
 
     def receive(self, payload: Mapping, catalog: Catalog, calendar: WorkingCalendar, policy: DeadlinePolicy,
                 at: datetime) -> Routed | None:
@@ -205,6 +207,9 @@ class ReviewCase:
             self.latest.status, superseded = "superseded", self.latest.version_no
         self.league, self.county, self.catalog = profile.league, profile.county, payload["catalog"]
         self.mine, self.enterprise = dict(payload["mine"]), dict(payload["enterprise"])
+        self.case_no = payload.get("case_no") or self.case_no
+        for task in tasks:
+            task.case_no = self.case_no
         version = CaseVersion(
             version_no=version_no, resubmission=resubmission, submitted_at=_dt(payload["submitted_at"]),
             submitted_by=payload["submitted_by"], routed_at=at,
@@ -254,13 +259,14 @@ class ReviewCase:
                 "catalog": self.catalog, "enterprise": dict(self.enterprise), "mine": dict(self.mine),
                 "versions": [v.to_dict() for v in self.versions],
                 "latest_version": self.latest.version_no if self.latest else None,
-                "status": self.status}
+                "status": self.status, "case_no": self.case_no}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> ReviewCase:
         return cls(application_id=d["_id"], league=d["league"], county=d.get("county", ""),
                    catalog=d["catalog"], enterprise=d.get("enterprise", {}), mine=d.get("mine", {}),
-                   versions=[CaseVersion.from_dict(v) for v in d.get("versions", ())], version=d.get("version"))
+                   versions=[CaseVersion.from_dict(v) for v in d.get("versions", ())], version=d.get("version"),
+                   case_no=d.get("case_no"))
 
 
 def new_task(plan: TaskPlan, payload: Mapping, profile: MineProfile, resubmission: bool, at: datetime,

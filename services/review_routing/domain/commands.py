@@ -144,3 +144,27 @@ class ShowAuditLog:
     actor: Actor
     application_id: str | None = None
     task_id: str | None = None
+
+
+# --- printable sheets -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PrintOpinionSheet:
+    """部门审核意见表 of a task (its current opinion)."""
+    actor: Actor
+    task_id: str
+
+
+@dataclass(frozen=True)
+class PrintCountersignSheet:
+    """会签单 of a case version (`version_no` None: the latest)."""
+    actor: Actor
+    application_id: str
+    version_no: int | None = None
+
+
+@dataclass(frozen=True)
+class PrintDecision:
+    """初审意见 of a decided case version (`version_no` None: the latest)."""
+    actor: Actor
+    application_id: str
+    version_no: int | None = None

@@ -22,6 +22,7 @@ from review_routing.domain.access import Actor
 from review_routing.domain.task import STATUSES
 from review_routing.domain.workdays import beijing_date
 from review_routing.entrypoints import answers
+from review_routing.entrypoints.documents import documents_blueprint
 from review_routing.entrypoints.schemas import (
     CaseArgs,
     DecisionBody,
@@ -303,6 +304,7 @@ def create_app(settings: Settings | None = None, bus: MessageBus | None = None):
                              url_prefix="review", blueprints=[api], template_dirs=[TEMPLATES],
                              readiness=service_readiness(settings, "review_routing"))
     app.register_blueprint(pages)
+    app.register_blueprint(documents_blueprint(bus))
     app.extensions["greenmine"]["review_bus"] = bus
     return finalize(app)
 

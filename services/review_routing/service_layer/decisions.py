@@ -159,7 +159,8 @@ def show_case(cmd: ShowCase, uow: ReviewUnitOfWork, *, clock: Clock, calendar: W
                 entry["report"] = version.decision.report
         versions.append(entry)
     latest = case.latest
-    return {"application_id": case.application_id, "league": case.league, "county": case.county,
+    return {"application_id": case.application_id, "case_no": case.case_no, "league": case.league,
+            "county": case.county,
             "catalog": case.catalog, "mine": dict(case.mine), "enterprise": dict(case.enterprise),
             "status": case.status, "status_label": VERSION_STATUSES[case.status],
             "latest_version": latest.version_no if latest else None, "today": today.isoformat(),

@@ -110,6 +110,7 @@ def task_view(task: ReviewTask, catalog: Catalog, today: date, calendar: Working
     other = [a for a in attachments if id(a) not in placed]
     return {
         "task_id": task.task_id, "application_id": task.application_id, "version_no": task.version_no,
+        "case_no": task.case_no,
         "department": task.department, "department_name": department_name, "lead": task.lead,
         "league": task.league, "county": task.county, "catalog": task.catalog, "mine": dict(task.mine),
         "enterprise": dict(task.enterprise), "resubmission": task.resubmission,

@@ -153,7 +153,8 @@ def project_task_events(envelopes: list[dict], uow: ReviewUnitOfWork, *,
 
 
 EMPTY_QUEUE_STATE = {"status": "open", "claimed_by": None, "reminders": 0, "last_reminded_at": None,
-                     "overdue_flagged": False, "decision": None, "opinions": 0, "closed_reason": None}
+                     "overdue_flagged": False, "decision": None, "opinions": 0, "closed_reason": None,
+                     "last_reminder": None}
 
 
 def project_queue(doc: Mapping | None, envelope: dict) -> dict | None:
@@ -170,7 +171,7 @@ def project_queue(doc: Mapping | None, envelope: dict) -> dict | None:
                     mine_name=mine.get("name", ""), indicators=len(payload["indicators"]),
                     prerequisites=len(payload["prerequisites"]), checks=len(payload["checks"]),
                     evidence=len(payload.get("attachments") or ()), due_date=payload["due_date"],
-                    assigned_at=envelope["occurred_at"])
+                    assigned_at=envelope["occurred_at"], case_no=payload.get("case_no"))
         if doc is None:
             return {**base, **EMPTY_QUEUE_STATE, "event_version": version, "updated_at": envelope["occurred_at"]}
         # A later event of the task got here first: fill in the facts, keep its status.
@@ -185,7 +186,13 @@ def project_queue(doc: Mapping | None, envelope: dict) -> dict | None:
         changes = {"status": "opinion_given", "decision": payload["decision"], "opinions": payload["sequence"],
                    "claimed_by": payload["given_by"], "opinion_at": payload["given_at"]}
     elif kind == "review_task_reminded":
-        changes = {"reminders": payload["reminder_no"], "last_reminded_at": payload["reminded_at"]}
+        # The last reminder as its reader meets it: the assignee's (claimed_by), or, on an unclaimed task, every
+        # reviewer of the department and area whose queue holds the entry (to_user None).
+        changes = {"reminders": payload["reminder_no"], "last_reminded_at": payload["reminded_at"],
+                   "last_reminder": {"no": payload["reminder_no"], "message": payload["message"],
+                                     "by_name": payload.get("reminded_by_name") or payload["reminded_by"],
+                                     "at": payload["reminded_at"], "automatic": payload["automatic"],
+                                     "to_user": payload.get("claimed_by")}}
     elif kind == "review_task_overdue":
         changes = {"overdue_flagged": True}
     elif kind == "review_task_closed":

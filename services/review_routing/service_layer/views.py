@@ -57,13 +57,23 @@ def show_queue(cmd: ShowQueue, uow: ReviewUnitOfWork, *, clock: Clock, calendar:
                        due_from=cmd.due_after.isoformat() if cmd.due_after else None,
                        due_before=today.isoformat() if cmd.overdue is True else None, mine=mine or None)
     docs = uow.run(lambda: uow.queue.search(query))
-    items = [queue_item(d, today, calendar) for d in docs]
+    items = [with_reminder(queue_item(d, today, calendar), d, actor) for d in docs]
     if cmd.overdue is False:
         items = [i for i in items if not i["overdue"]]
-    items.sort(key=lambda i: (not i["overdue"], i["status"] not in ("open", "claimed"), i["due_date"]))
+    items.sort(key=lambda i: (i["reminded"] is None, not i["overdue"], i["status"] not in ("open", "claimed"),
+                              i["due_date"]))
     return {"department": department, "department_name": department_name(catalogs, department),
             "today": today.isoformat(), "total": len(items), "overdue": sum(1 for i in items if i["overdue"]),
             "items": items[cmd.offset:cmd.offset + cmd.limit]}
+
+
+def with_reminder(item: dict, doc: dict, actor) -> dict:
+    """The queue item with its 办件编号 and the reminder (催办) that reaches `actor`: on a pending task the
+    assignee's, on an unclaimed one every reviewer's of the department and area (whose queue holds it)."""
+    reminder = doc.get("last_reminder")
+    reaches = bool(reminder) and item["status"] in ("open", "claimed") and (
+        item["claimed_by"] is None or item["claimed_by"] == actor.username)
+    return {**item, "case_no": doc.get("case_no"), "reminded": dict(reminder) if reaches else None}
 
 
 def show_task(cmd: ShowTask, uow: ReviewUnitOfWork, *, clock: Clock, calendar: WorkingCalendar,
@@ -124,7 +134,8 @@ def list_cases(cmd: ListCases, uow: ReviewUnitOfWork, *, clock: Clock) -> list[d
             latest = doc["versions"][-1]
             tasks = uow.tasks.of_case(doc["_id"], latest["version_no"])
             out.append({
-                "application_id": doc["_id"], "league": doc["league"], "county": doc.get("county", ""),
+                "application_id": doc["_id"], "case_no": doc.get("case_no"), "league": doc["league"],
+                "county": doc.get("county", ""),
                 "mine": doc.get("mine", {}).get("name", ""), "enterprise": doc.get("enterprise", {}).get("name", ""),
                 "version_no": latest["version_no"], "status": latest["status"],
                 "status_label": VERSION_STATUSES[latest["status"]], "tasks": len(tasks),
