@@ -100,7 +100,8 @@ def queue_rows(items: list[dict]) -> list[list]:
         last = f"{reminded['message']}（{reminded['by_name']}，{local_time(reminded['at'])}）" if reminded else ""
         rows.append([t.get("case_no") or "", t["mine_name"] or t["mine_id"], f"{t['league']}{t['county']}",
                      f"第{t['version_no']}版", content, t["due_date"] or "",
-                     f"逾期 {t['days_overdue']} 个工作日" if t["overdue"] else "否", status, t["claimed_by"] or "",
+                     f"逾期 {t['days_overdue']} 个工作日" if t["overdue"] else "否", status,
+                     t.get("claimed_by_name") or t["claimed_by"] or "",
                      t["reminders"],
                      last,
                      local_time(t.get("assigned_at"))])

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from review_routing.domain.case import chosen_entry, reviewer_entries
 from review_routing.domain.checks import INITIAL_REVIEW_CHECKS
 from review_routing.domain.checks import check as check_by_code
+from review_routing.domain.opinion import VERDICTS
 from review_routing.domain.task import OUTCOMES, STATUSES, ReviewTask
 from review_routing.domain.workdays import WorkingCalendar
 from shared.catalog import Catalog
@@ -47,6 +48,7 @@ def opinion_view(opinion, catalog: Catalog) -> dict:
             item["name"] = catalog.indicator(item["indicator"]).name
         except KeyError:
             item["name"] = ""
+        item["verdict_label"] = VERDICTS.get(item.get("verdict"), "")
     for item in body["checks"]:
         item["label"] = check_by_code(item["check"]).label
     return body
@@ -128,10 +130,31 @@ def task_view(task: ReviewTask, catalog: Catalog, today: date, calendar: Working
     }
 
 
+def short_department(name: str) -> str:
+    """A department's name for a narrow column: without the parenthesised partner and the trailing 部门."""
+    return name.split("(")[0].split("（")[0].removesuffix("部门")
+
+
+def _cell(item, pending: bool) -> dict:
+    """One department's judgement of one indicator, compact (`label`) with its words (`note`)."""
+    if item is None:
+        return {"opinion": "", "pending": pending, "label": "待出具" if pending else "未判定", "note": ""}
+    body = item.to_dict()
+    verdict = body.get("verdict") or ("not_applicable" if item.not_applicable else
+                                      "score" if item.score is not None else "agree")
+    score = f"{plain(item.score)}分" if item.score is not None else ""
+    label = {"agree": "认可", "score": score or "给分", "not_applicable": "不涉及",
+             "problem": "有问题" + (f" {score}" if score else "")}.get(verdict, score or "认可")
+    note = "；".join(x for x in (item.opinion, item.reason, f"检查记录：{item.record}" if item.record else "") if x)
+    return {**body, "label": label, "note": note}
+
+
 def side_by_side(version, tasks: list[ReviewTask], catalog: Catalog, department_name) -> dict:
     """Every applicable indicator with the self-assessment, each department's current opinion on it, and the
-    entry the re-score uses; the same for prerequisites and (lead) the seven checks."""
-    columns = [{"department": t.department, "name": department_name(t.department), "lead": t.lead,
+    entry the re-score uses; the same for prerequisites and (lead) the seven checks. Cells carry a compact
+    `label` (a narrow column per department) and the words of the opinion (`note`)."""
+    columns = [{"department": t.department, "name": department_name(t.department),
+                "short": short_department(department_name(t.department)), "lead": t.lead,
                 "task_id": t.task_id, "decision": t.current_opinion.decision if t.current_opinion else None,
                 "decision_label": t.current_opinion.decision_label if t.current_opinion else None}
                for t in sorted(tasks, key=lambda t: (not t.lead, t.department))]
@@ -147,15 +170,14 @@ def side_by_side(version, tasks: list[ReviewTask], catalog: Catalog, department_
             if no not in task.indicators:
                 continue
             item = task.current_opinion.indicator(no) if task.current_opinion else None
-            cells[column["department"]] = (item.to_dict() if item else
-                                           {"indicator": no, "opinion": "", "pending": task.current_opinion is None})
+            cells[column["department"]] = {"indicator": no, **_cell(item, task.current_opinion is None)}
         chosen = chosen_entry(sources[no]) if no in sources else None
         rows.append({"no": no, "name": indicator.name, "points": plain(indicator.points),
                      "binding": indicator.binding, "self": _entry_label(entries.get(str(no))),
                      "cells": cells,
                      "rescore": ("不涉及" if chosen and chosen.score is None else
-                                 f"{plain(chosen.score)} 分({department_name(chosen.department)})" if chosen
-                                 else "沿用自评"),
+                                 f"{plain(chosen.score)}分（{short_department(department_name(chosen.department))}）"
+                                 if chosen else "沿用自评"),
                      "differs": bool(chosen)})
     prerequisites = []
     for prerequisite in catalog.prerequisites:

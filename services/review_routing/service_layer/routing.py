@@ -177,14 +177,17 @@ def project_queue(doc: Mapping | None, envelope: dict) -> dict | None:
         # A later event of the task got here first: fill in the facts, keep its status.
         return None if all(doc.get(k) == v for k, v in base.items()) else {**doc, **base}
     if kind == "review_task_claimed":
-        changes = {"status": "claimed", "claimed_by": payload["claimed_by"]}
+        changes = {"status": "claimed", "claimed_by": payload["claimed_by"],
+                   "claimed_by_name": payload.get("claimed_by_name") or None}
     elif kind == "review_task_unclaimed":
-        changes = {"status": "open", "claimed_by": None}
+        changes = {"status": "open", "claimed_by": None, "claimed_by_name": None}
     elif kind == "review_task_transferred":
-        changes = {"status": "claimed", "claimed_by": payload["to_user"]}
+        changes = {"status": "claimed", "claimed_by": payload["to_user"],
+                   "claimed_by_name": payload.get("to_name") or None}
     elif kind == "review_opinion_recorded":
         changes = {"status": "opinion_given", "decision": payload["decision"], "opinions": payload["sequence"],
-                   "claimed_by": payload["given_by"], "opinion_at": payload["given_at"]}
+                   "claimed_by": payload["given_by"], "claimed_by_name": payload.get("given_by_name") or None,
+                   "opinion_at": payload["given_at"]}
     elif kind == "review_task_reminded":
         # The last reminder as its reader meets it: the assignee's (claimed_by), or, on an unclaimed task, every
         # reviewer of the department and area whose queue holds the entry (to_user None).

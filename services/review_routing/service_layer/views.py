@@ -73,7 +73,8 @@ def with_reminder(item: dict, doc: dict, actor) -> dict:
     reminder = doc.get("last_reminder")
     reaches = bool(reminder) and item["status"] in ("open", "claimed") and (
         item["claimed_by"] is None or item["claimed_by"] == actor.username)
-    return {**item, "case_no": doc.get("case_no"), "reminded": dict(reminder) if reaches else None}
+    return {**item, "case_no": doc.get("case_no"), "claimed_by_name": doc.get("claimed_by_name"),
+            "reminded": dict(reminder) if reaches else None}
 
 
 def show_task(cmd: ShowTask, uow: ReviewUnitOfWork, *, clock: Clock, calendar: WorkingCalendar,

@@ -169,7 +169,7 @@ def web(catalog):
         token = identity.issue_token(SETTINGS.secret_key, who)
         return client.get(path, headers={"Authorization": f"Bearer {token}"})
 
-    call.uow = uow
+    call.uow, call.client = uow, client
     return call
 
 
@@ -235,3 +235,53 @@ def test_queue_and_case_exports(web):
     assert rows[1][0] == CASE_NO and rows[1][7] == "待认领" and rows[1][2] == "鄂尔多斯市准格尔旗"
     lead = list(load_workbook(io.BytesIO(web("/review/queue.xlsx").data)).active.iter_rows(values_only=True))
     assert len(lead) == 2 and lead[1][0] == CASE_NO
+
+
+def project(web) -> None:
+    """Run the department topics' new events into the queue read model (what the consumer does)."""
+    start = getattr(web, "projected", 0)
+    routing.project_task_events([e for e, t in web.uow.published[start:] if t and ".tasks." in t], web.uow)
+    web.projected = len(web.uow.published)
+
+
+def post(web, path, body, who=BUREAU_P):
+    token = identity.issue_token(SETTINGS.secret_key, who)
+    return web.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_reminder_reaches_the_assignee_or_every_reviewer_of_an_unclaimed_task(web):
+    project(web)
+    task = "app-1.v1.ecology_environment"
+    assert post(web, f"/api/v1/review/tasks/{task}/remind", {"message": "请于本周内出具意见"}).status_code == 200
+    project(web)
+    colleague = identity.Principal("rv_eco_2", "department_reviewer", display_name="李审核",
+                                   department="ecology_environment", area="鄂尔多斯市")
+    for who in (ECO, colleague):                       # unclaimed: every reviewer of the department and area
+        page = web("/review/", who).get_data(as_text=True)
+        assert "催办提醒（1 项）" in page and "请于本周内出具意见" in page and "鄂尔多斯市自然资源局" in page
+        assert "2026-03-02 16:15" in page                # sent at 08:15 UTC, shown in Beijing time
+    item = web("/api/v1/review/queues/ecology_environment", ECO).get_json()["items"][0]
+    assert item["reminded"]["message"] == "请于本周内出具意见" and item["case_no"] == CASE_NO
+    assert post(web, f"/api/v1/review/tasks/{task}/claim", {}, ECO).status_code == 200
+    project(web)
+    assert "催办提醒" in web("/review/", ECO).get_data(as_text=True)          # the assignee still sees it
+    assert "催办提醒" not in web("/review/", colleague).get_data(as_text=True)
+    assert "催办提醒" not in web("/review/", ECO_BAOTOU).get_data(as_text=True)
+
+
+def test_the_case_page_after_the_forward_shows_the_decision_and_offers_no_form(web, catalog):
+    page = web("/review/cases/app-1").get_data(as_text=True)
+    assert 'id="decision-form"' in page and CASE_NO in page and "初审决定已作出" not in page
+    for code in ("ecology_environment", "natural_resources"):
+        assert f">{code}<" not in page
+    for task in web.uow.tasks.of_case("app-1", 1):
+        agree(task, f"{name(task.department)}审核员")
+        web.uow.tasks.save(task)
+    answer = post(web, "/api/v1/review/cases/app-1/decision", {"version_no": 1, "decision": "forward"})
+    assert answer.status_code == 201, answer.get_json()
+    page = web("/review/cases/app-1").get_data(as_text=True)
+    assert 'id="decision-form"' not in page and "初审决定已作出" in page
+    assert "/review/cases/app-1/decision.pdf" in page and "鄂尔多斯市自然资源局" in page
+    assert "2026-03-02 16:15" in page and "T08:15" not in page
+    cases = web("/review/", BUREAU_P).get_data(as_text=True)
+    assert CASE_NO in cases and "/review/cases.xlsx" in cases
