@@ -12,13 +12,19 @@
 
 Each kind of file has a code, a Chinese label, the numbered item it belongs to, whether it is required, conditional
 ((三) only when the enterprise declares penalties in the last 3 years) or optional, the content types it may have
-and its maximum size.  Decisions where the notice is silent are in docs/intake-domain.md.
+and its maximum size. The kinds are data: ``contracts/vocabularies/materials.yaml`` (read once, at import, like the
+minerals), which also says which departments review each kind (review_routing reads that part). Decisions where
+the notice is silent are in docs/intake-domain.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+
+import yaml
+
+from shared.config import contracts_path
 
 __all__ = [
     "REQUIRED",
@@ -49,16 +55,16 @@ NOT_REQUIRED = "not_required"
 
 MB = 1024 * 1024
 
-PDF = ("application/pdf",)
-IMAGES = ("image/jpeg", "image/png")
-OFFICE = (
-    "application/msword",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.ms-excel",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-)
-VIDEO = ("video/mp4", "video/quicktime")
-TIFF = ("image/tiff",)
+#: The vocabulary's data file (one owner of the material kinds, also read by review_routing).
+DATA_FILE = contracts_path("vocabularies", "materials.yaml")
+_DATA = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+_GROUPS: dict[str, tuple[str, ...]] = {name: tuple(types) for name, types in _DATA["content_types"].items()}
+
+PDF = _GROUPS["pdf"]
+IMAGES = _GROUPS["images"]
+OFFICE = _GROUPS["office"]
+VIDEO = _GROUPS["video"]
+TIFF = _GROUPS["tiff"]
 
 #: Extensions an upload's file name may carry for each content type (the adapter sniffs the bytes as well).
 EXTENSIONS = {
@@ -75,15 +81,7 @@ EXTENSIONS = {
 }
 
 #: The seven numbered items of 附件2 一, as printed.
-ITEMS = {
-    1: "（一）《营业执照》《采矿许可证》《安全生产许可证》",
-    2: "（二）矿业权出让收益（价款）缴纳相关材料，环境影响评价和环保竣工验收材料",
-    3: "（三）近3年受到行政处罚的，已执行到位的佐证材料",
-    4: "（四）矿山上一年度储量年度报告",
-    5: "（五）矿山企业绿色矿山自评报告、申请表",
-    6: "（六）矿山企业对申报材料的真实性承诺书",
-    7: "（七）宣传片、遥感影像、现场照片等相关影像资料",
-}
+ITEMS = {int(no): str(text) for no, text in _DATA["items"].items()}
 
 
 @dataclass(frozen=True)
@@ -110,31 +108,25 @@ class MaterialKind:
         }
 
 
-_SCAN = PDF + IMAGES  # a scanned certificate or receipt
-_DOC = PDF + OFFICE + IMAGES  # a report or a form, possibly with scanned signature pages
+def load_kinds(data: dict) -> tuple[MaterialKind, ...]:
+    """The kinds of the file's parsed content, checked: known content-type groups and requirements, items 1–7."""
+    groups = {name: tuple(types) for name, types in data["content_types"].items()}
+    kinds = []
+    for row in data["kinds"]:
+        unknown = [g for g in row["content_types"] if g not in groups]
+        item = row.get("item")
+        if unknown or row["requirement"] not in (REQUIRED, CONDITIONAL, OPTIONAL) or (
+                item is not None and item not in range(1, 8)):
+            raise ValueError(f"{DATA_FILE}: material kind {row.get('code')} is malformed")
+        kinds.append(MaterialKind(str(row["code"]), str(row["label"]), item, row["requirement"],
+                                  tuple(t for g in row["content_types"] for t in groups[g]),
+                                  int(row["max_mb"]) * MB))
+    if len({k.code for k in kinds}) != len(kinds):
+        raise ValueError(f"{DATA_FILE}: duplicate material codes")
+    return tuple(kinds)
 
-KINDS: tuple[MaterialKind, ...] = (
-    MaterialKind("business_licence", "营业执照", 1, REQUIRED, _SCAN, 10 * MB),
-    MaterialKind("mining_licence", "采矿许可证", 1, REQUIRED, _SCAN, 10 * MB),
-    MaterialKind("safety_licence", "安全生产许可证", 1, REQUIRED, _SCAN, 10 * MB),
-    MaterialKind("mining_right_payment", "矿业权出让收益（价款）缴纳材料（出让合同、缴费票据）", 2, REQUIRED,
-                 _SCAN, 30 * MB),
-    MaterialKind("annual_sales_report", "年度矿产品销售报表", 2, REQUIRED, _DOC, 20 * MB),
-    MaterialKind("eia_approval", "环境影响评价报告及批复", 2, REQUIRED, _DOC, 50 * MB),
-    MaterialKind("environmental_acceptance", "环保竣工验收材料", 2, REQUIRED, _DOC, 50 * MB),
-    MaterialKind("penalty_rectification", "行政处罚已执行到位的佐证材料", 3, CONDITIONAL, _DOC, 30 * MB),
-    MaterialKind("reserve_annual_report", "上一年度储量年度报告", 4, REQUIRED, _DOC, 50 * MB),
-    MaterialKind("self_assessment_report", "绿色矿山自评报告", 5, REQUIRED, _DOC, 50 * MB),
-    MaterialKind("application_form", "绿色矿山申请表", 5, REQUIRED, _DOC, 20 * MB),
-    MaterialKind("truthfulness_pledge", "申报材料真实性承诺书", 6, REQUIRED, _SCAN, 10 * MB),
-    MaterialKind("site_photos", "现场照片", 7, REQUIRED, IMAGES + PDF, 20 * MB),
-    MaterialKind("remote_sensing_image", "遥感影像", 7, OPTIONAL, IMAGES + TIFF + PDF, 200 * MB),
-    MaterialKind("promo_video", "宣传片", 7, OPTIONAL, VIDEO, 500 * MB),
-    # Outside the numbered list: evidence attached to one indicator (说明二(二): 所有得分必须有依据并要保留证明材料),
-    # and anything else the enterprise wants the reviewers to see.
-    MaterialKind("evidence", "指标佐证材料", None, OPTIONAL, _DOC + VIDEO, 100 * MB),
-    MaterialKind("other", "其他材料", None, OPTIONAL, _DOC, 50 * MB),
-)
+
+KINDS: tuple[MaterialKind, ...] = load_kinds(_DATA)
 
 EVIDENCE = "evidence"
 OTHER = "other"

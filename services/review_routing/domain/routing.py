@@ -12,8 +12,11 @@ Computed from the evaluation index (`shared.catalog.Catalog`), never from a hand
   Departments named by no applicable indicator or prerequisite (财政, 金融监管 in nm-2025) get no task.
 * Indicators the enterprise declared 不涉及 are routed like any other and flagged: the department confirms or
   contests the judgement (说明: 不涉及项要明确说明判定依据和理由), so it needs the item in front of it.
-* Evidence follows its indicator or prerequisite; the lead task also gets the materials its checks are made
-  on and every material tied to no indicator or prerequisite (the dossier as a whole).
+* Materials reach the departments that review them (`contracts/vocabularies/materials.yaml`, read by
+  `domain/materials.py`): a task gets the kinds its department is responsible for, the kinds that support one of
+  its prerequisites, and the evidence attached to its indicators or prerequisites. The lead task also gets the
+  materials its checks are made on and every file tied to no applicable indicator or prerequisite (the dossier
+  as a whole).
 
 Pure: no I/O.
 """
@@ -26,6 +29,7 @@ from typing import Any
 
 from review_routing.domain.checks import CHECK_CODES, materials_of_checks
 from review_routing.domain.errors import FieldError, RoutingError
+from review_routing.domain.materials import kind as material_kind
 from shared.catalog import Catalog, Indicator
 from shared.regions import canonical_league
 
@@ -171,6 +175,9 @@ def route(catalog: Catalog, mine: MineProfile, assessment: Mapping | None = None
             indicator_no = attachment.get("indicator")
             prerequisite = attachment.get("prerequisite")
             tied = (indicator_no in own_set) or (prerequisite in own_pre)
+            kind = material_kind(attachment.get("kind"))
+            if kind is not None and kind.reviewed_by(department, own_prerequisites):
+                tied = True
             if lead:
                 unplaced = (indicator_no is None or indicator_no not in applicable_nos) and (
                     prerequisite is None or prerequisite not in catalog.prerequisite_codes)

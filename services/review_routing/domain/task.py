@@ -249,7 +249,11 @@ class ReviewTask:
                          {"from_user": previous, "to_user": to_user, "to_name": to_name, "reason": reason})
 
     def give_opinion(self, actor: Actor, data: Mapping, *, indicator_points: Mapping[int, Decimal],
-                     photo_ids, today: date, at: datetime, opinion_id: str) -> tuple[Opinion, TaskEvent]:
+                     photo_ids, today: date, at: datetime, opinion_id: str,
+                     indicator_names: Mapping[int, str] | None = None,
+                     prerequisite_names: Mapping[str, str] | None = None) -> tuple[Opinion, TaskEvent]:
+        """Record an opinion judging every item of the task (`parse_opinion` has the rules); the enterprise's
+        self-assessment entries are what a score is compared with."""
         target = self._require("give_opinion")
         if self.status == "claimed" and self.claimed_by != actor.username:
             raise InvalidTransition(
@@ -259,7 +263,9 @@ class ReviewTask:
             data, indicator_points=indicator_points, prerequisites=self.prerequisites, checks=self.checks,
             lead=self.lead, photo_ids=photo_ids, today=today, opinion_id=opinion_id,
             sequence=len(self.opinions) + 1, given_by=actor.username, given_by_name=actor.name, given_at=at,
-            supersedes=previous.opinion_id if previous else None)
+            supersedes=previous.opinion_id if previous else None, claims=self.entries,
+            declared_not_applicable=self.not_applicable, indicator_names=indicator_names,
+            prerequisite_names=prerequisite_names)
         self.status, self.opinions = target, [*self.opinions, opinion]
         if self.claimed_by is None:
             self.claimed_by, self.claimed_by_name, self.claimed_at = actor.username, actor.name, at

@@ -109,6 +109,9 @@ class IndicatorOpinionView(Schema):
     opinion = Str()
     score = Str(metadata={"description": "得分(精确小数)"})
     not_applicable = Bool()
+    verdict = Str(metadata={"description": "判定：agree 认可自评 / score 给分 / not_applicable 确认不涉及 / "
+                                           "problem 有问题"})
+    verdict_label = Str(metadata={"description": "判定（中文）"})
     reason = Str()
     record = Str(metadata={"description": "检查记录"})
 

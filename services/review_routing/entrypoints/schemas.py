@@ -17,6 +17,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from review_routing.domain.case import DECISIONS as CASE_DECISIONS
 from review_routing.domain.errors import FieldError, InvalidInput
 from review_routing.domain.opinion import DECISIONS as OPINION_DECISIONS
+from review_routing.domain.opinion import VERDICTS
 from review_routing.domain.task import STATUSES
 from shared.web import translate_messages
 
@@ -127,13 +128,21 @@ NUMBER = "得分应为数字"
 
 
 class IndicatorOpinionBody(Body):
+    """The department's judgement of one indicator of its task (every indicator needs one)."""
+
     indicator = fields.Integer(metadata={"description": "指标编号"},
-                               error_messages={"invalid": "应为指标编号(整数)", "null": "应为指标编号(整数)"})
-    opinion = fields.String(metadata={"description": "意见"})
+                               error_messages={"invalid": "应为指标编号（整数）", "null": "应为指标编号（整数）"})
+    verdict = fields.String(allow_none=True, metadata={
+        "description": "判定（必填；旧客户端只给 score 或 not_applicable 时据此推定）：agree 认可自评（企业自评成立，"
+                       "不另给分；企业判定为不涉及的项不可用）、score 给分（须给 score；与企业自评分不同时须在 "
+                       "opinion 写明理由）、not_applicable 确认不涉及（须在 reason 写明判定依据，不给分）、"
+                       "problem 有问题（须在 opinion 写明问题，可同时给 score；含有问题项的意见不能为“同意”）",
+        "enum": list(VERDICTS)})
+    opinion = fields.String(metadata={"description": "意见（给分与自评不同、有问题时必填）"})
     score = fields.Decimal(allow_nan=False, allow_none=True,
-                           metadata={"description": "得分(不超过标准分,最多两位小数)", "example": "1.5"},
+                           metadata={"description": "得分（不超过标准分，最多两位小数）", "example": "1.5"},
                            error_messages={"invalid": NUMBER, "special": NUMBER})
-    not_applicable = fields.Boolean(metadata={"description": "判定为不涉及项"})
+    not_applicable = fields.Boolean(metadata={"description": "判定为不涉及项（同 verdict=not_applicable）"})
     reason = fields.String(metadata={"description": "不涉及的判定依据和理由"})
     record = fields.String(metadata={"description": "检查记录"})
 
@@ -141,6 +150,8 @@ class IndicatorOpinionBody(Body):
     def _blank_score(self, data, **_):
         if isinstance(data, dict) and data.get("score") == "":
             data = {**data, "score": None}
+        if isinstance(data, dict) and data.get("verdict") == "":
+            data = {**data, "verdict": None}
         return data
 
 
@@ -186,8 +197,9 @@ class OpinionBody(Body):
                                        "enum": list(OPINION_DECISIONS)})
     comments = fields.String(metadata={"description": "总体意见(退回补正、不同意时须写明理由)"})
     indicators = fields.List(fields.Nested(IndicatorOpinionBody),
-                             metadata={"description": "逐项意见(仅限本任务的指标);得分与不涉及二选一"})
-    prerequisites = fields.List(fields.Nested(PrerequisiteFindingBody))
+                             metadata={"description": "逐项判定：本任务的每项指标各一条（缺项 422，逐项列出）"})
+    prerequisites = fields.List(fields.Nested(PrerequisiteFindingBody),
+                                metadata={"description": "本任务的每项先决条件各一条：是否满足（缺项 422）"})
     checks = fields.List(fields.Nested(CheckFindingBody),
                          metadata={"description": "牵头任务:附件2 二 (一)–(七) 即 C1–C7"})
     site_checks = fields.List(fields.Nested(SiteCheckBody),

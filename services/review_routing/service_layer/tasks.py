@@ -121,7 +121,10 @@ def give_opinion(cmd: GiveOpinion, uow: ReviewUnitOfWork, *, clock: Clock, catal
         points = {no: catalog.indicator(no).points for no in task.indicators}
         _, event = task.give_opinion(cmd.actor, cmd.body, indicator_points=points,
                                      photo_ids=uow.photos.ids_of_task(task.task_id), today=beijing_date(now),
-                                     at=now, opinion_id="op-" + uuid.uuid4().hex[:16])
+                                     at=now, opinion_id="op-" + uuid.uuid4().hex[:16],
+                                     indicator_names={no: catalog.indicator(no).name for no in task.indicators},
+                                     prerequisite_names={code: catalog.prerequisite(code).name
+                                                         for code in task.prerequisites})
         return [event]
 
     return _task_action(uow, cmd.actor, cmd.task_id, "opinion_recorded", work, clock=clock,

@@ -121,3 +121,60 @@ def reasons_body(reasons):
     from review_routing.entrypoints.schemas import DecisionBody, load
 
     return load(DecisionBody(), {"reasons": reasons})["reasons"]
+
+
+def _task_items(task) -> tuple[list[int], list[str], set[int], bool]:
+    """(indicators, prerequisites, declared N/A, lead) of a ReviewTask, a TaskPlan or the API's task view."""
+    if isinstance(task, dict):
+        indicators = [i["no"] if isinstance(i, dict) else i for i in task["indicators"]]
+        prerequisites = [p["code"] if isinstance(p, dict) else p for p in task["prerequisites"]]
+        declared = {i["no"] for i in task["indicators"] if isinstance(i, dict) and i.get("not_applicable")}
+        declared |= set(task.get("not_applicable") or ())
+        return indicators, prerequisites, declared, bool(task.get("lead"))
+    return list(task.indicators), list(task.prerequisites), set(task.not_applicable), bool(task.lead)
+
+
+def full_opinion(task, decision: str = "agree", *, indicators: dict | None = None,
+                 prerequisites: dict | None = None, checks: list | None = None, **extra) -> dict:
+    """A complete opinion body judging every item of `task` (a ReviewTask, a TaskPlan or the task view of
+    GET /api/v1/review/tasks/<id>): every indicator "认可自评" (an item the enterprise declared 不涉及 is
+    confirmed, with a basis), every prerequisite met, the lead's seven checks passed.
+
+    `indicators` overrides items by number, e.g. {3: {"verdict": "score", "score": "0.6", "opinion": "缺2处"}};
+    `prerequisites` by code, e.g. {"P1": {"met": False, "note": "证照过期"}}; `extra` adds keys (comments,
+    site_checks). A return or disagree gets a general comment unless one is given."""
+    numbers, codes, declared, lead = _task_items(task)
+    indicators, prerequisites = indicators or {}, prerequisites or {}
+    items = []
+    for no in numbers:
+        item = ({"indicator": no, "verdict": "not_applicable", "reason": "经核实确不涉及"} if no in declared
+                else {"indicator": no, "verdict": "agree"})
+        if no in indicators:
+            item = {"indicator": no, **indicators[no]}
+        items.append(item)
+    body = {"decision": decision, "indicators": items,
+            "prerequisites": [{"prerequisite": code, "met": True, **prerequisites.get(code, {})} for code in codes]}
+    if lead:
+        body["checks"] = list(ALL_CHECKS) if checks is None else checks
+    elif checks is not None:
+        body["checks"] = checks
+    if decision in ("return", "disagree"):
+        body["comments"] = "请补正相关材料"
+    body.update(extra)
+    return body
+
+
+def judged(items) -> dict:
+    """Indicator items of an older, thin form ({"indicator": 3, "score": "0.6"}) as `full_opinion` overrides:
+    a verdict read from what they carry, and a note where a score may differ from the claim."""
+    out = {}
+    for item in items:
+        item = dict(item)
+        no = item.pop("indicator")
+        if "verdict" not in item:
+            item["verdict"] = ("not_applicable" if item.get("not_applicable") else
+                               "score" if item.get("score") is not None else "agree")
+        if item["verdict"] == "score":
+            item.setdefault("opinion", "按现场核查核定")
+        out[no] = item
+    return out

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from review_builders import (
-    ALL_CHECKS,
     AT,
     BUREAU,
+    full_opinion,
+    judged,
     opinion_body,
     points,
     reasons_body,
@@ -47,9 +48,9 @@ def act(task, catalog, decision="agree", at=AT, **extra):
     actor = BUREAU if task.lead else reviewer(task.department)
     if task.status == "open":
         task.claim(actor, at)
-    data = {"decision": decision, "comments": extra.pop("comments", "意见"), **extra}
-    if task.lead and decision == "agree":
-        data.setdefault("checks", ALL_CHECKS)
+    data = full_opinion(task, decision, indicators=judged(extra.pop("indicators", [])),
+                        prerequisites={p["prerequisite"]: p for p in extra.pop("prerequisites", [])},
+                        comments=extra.pop("comments", "意见"), **extra)
     task.give_opinion(actor, opinion_body(data), indicator_points=points(catalog, task), photo_ids=set(),
                       today=at.date(), at=at, opinion_id=f"op-{task.department}-{len(task.opinions)}")
     return task
@@ -169,7 +170,7 @@ def test_rescore_lead_wins_else_the_lowest_score_and_a_score_beats_not_applicabl
         prerequisites=[{"prerequisite": "P5", "met": False, "note": "涉及红线"}], decision="return")
     act(em, catalog, indicators=[{"indicator": 3, "score": "0.8"}, {"indicator": 4, "score": "1"}])
     act(lead, catalog, indicators=[{"indicator": 3, "score": "1", "opinion": "已整改"},
-                                   {"indicator": 16, "score": "1"}])
+                                   {"indicator": 16, "score": "1", "opinion": ""}])  # = the claim
     assessment = submission(catalog)["assessment"]
     original = copy.deepcopy(assessment)
     out = rescore(assessment, result.tasks, name)

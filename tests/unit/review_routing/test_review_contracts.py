@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from review_builders import ALL_CHECKS, AT, BUREAU, opinion_body, points, reviewer, routed, task_of
+from review_builders import AT, BUREAU, full_opinion, opinion_body, points, reviewer, routed, task_of
 
 from review_routing.adapters import events
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
@@ -29,18 +29,17 @@ def test_routing_and_every_task_event_validate(catalog, registry):
     eco.claimed_by = actor.username
     happened += eco.flag_overdue(WorkingCalendar(), DeadlinePolicy(), date(2026, 3, 17),
                                  datetime(2026, 3, 17, 1, tzinfo=UTC))
-    _, opinion_event = eco.give_opinion(actor, opinion_body({
-        "decision": "agree", "indicators": [{"indicator": 3, "score": "0.8", "record": "r"},
-                                            {"indicator": 16, "not_applicable": True, "reason": "无"}],
-        "prerequisites": [{"prerequisite": "P1", "met": True}],
-        "site_checks": [{"inspectors": ["张"], "location": "采场", "checked_on": "2026-03-02",
-                         "observations": "正常", "photos": ["ph-1"]}]}),
+    _, opinion_event = eco.give_opinion(actor, opinion_body(full_opinion(
+        eco, "agree", indicators={3: {"verdict": "score", "score": "0.8", "opinion": "缺1处", "record": "r"},
+                                  16: {"verdict": "not_applicable", "reason": "无"}},
+        site_checks=[{"inspectors": ["张"], "location": "采场", "checked_on": "2026-03-02",
+                      "observations": "正常", "photos": ["ph-1"]}])),
         indicator_points=points(catalog, eco), photo_ids={"ph-1"}, today=date(2026, 3, 17), at=AT,
         opinion_id="op-1")
     happened.append(opinion_event)
     lead = task_of(result, "natural_resources")
     lead.claim(BUREAU, AT)
-    lead_opinion = lead.give_opinion(BUREAU, {"decision": "agree", "checks": ALL_CHECKS},
+    lead_opinion = lead.give_opinion(BUREAU, opinion_body(full_opinion(lead)),
                                      indicator_points=points(catalog, lead), photo_ids=set(), today=AT.date(),
                                      at=AT, opinion_id="op-2")[1]
     decision, closed = case.decide(1, "return", [{"indicator": 3, "text": "补设"}], BUREAU, AT, result.tasks, None,

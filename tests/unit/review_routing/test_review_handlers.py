@@ -2,11 +2,22 @@
 model, task actions, photos and evidence, the decision with the re-score, the overdue sweep, the views."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from review_builders import ALL_CHECKS, AT, BUREAU, CONTRACTS, REGION, reviewer, submission, submitted_event
+from review_builders import (
+    AT,
+    BUREAU,
+    CONTRACTS,
+    REGION,
+    attachment,
+    full_opinion,
+    opinion_body,
+    reviewer,
+    submission,
+    submitted_event,
+)
 from review_fakes import DuplicateId, FakePhotoFiles, FakeReviewUnitOfWork
 
 from review_routing.adapters import events
@@ -102,7 +113,7 @@ def task_id(department: str, app_id: str = "app-1", version_no: int = 1) -> str:
 def agree_all(bus, uow, app_id="app-1", version_no=1):
     for task in uow.tasks.of_case(app_id, version_no):
         actor = BUREAU if task.lead else reviewer(task.department)
-        body = {"decision": "agree", "comments": "同意", **({"checks": ALL_CHECKS} if task.lead else {})}
+        body = opinion_body(full_opinion(task, comments="同意"))
         bus.handle(c.ClaimTask(actor, task.task_id))
         bus.handle(c.GiveOpinion(actor, task.task_id, body))
 
@@ -240,10 +251,17 @@ def test_an_opinion_is_recorded_with_its_scores_and_photos_and_refused_with_reas
         bus.handle(c.GiveOpinion(ECO, eco, {"decision": "agree", "indicators": [{"indicator": 3,
                                                                                   "score": Decimal("9")}]}))
     assert "不能超过该项标准分" in refused.value.error_map()["indicators[0].score"][0]
-    body = {"decision": "return", "comments": "补设标牌",
-            "indicators": [{"indicator": 3, "score": Decimal("0.6"), "opinion": "缺2处"}],
-            "site_checks": [{"inspectors": ["张工"], "location": "采场", "checked_on": date(2026, 3, 2),
-                             "observations": "缺2处", "photos": [photo["photo_id"]]}]}
+    with pytest.raises(InvalidInput) as empty:                  # an empty 同意 names every item, in Chinese
+        bus.handle(c.GiveOpinion(ECO, eco, {"decision": "agree"}))
+    missing = empty.value.error_map()
+    task = uow.tasks.get(eco)
+    assert len(missing["indicators"]) == len(task.indicators) and not task.opinions
+    assert f"第 12 项 {catalog.indicator(12).name}：请给出判定" in missing["indicators"]
+    assert f"先决条件 P1 {catalog.prerequisite('P1').name}：请判定是否满足" in missing["prerequisites"]
+    body = opinion_body(full_opinion(task, "return", comments="补设标牌", indicators={
+        3: {"verdict": "problem", "score": "0.6", "opinion": "缺2处"}}, site_checks=[
+        {"inspectors": ["张工"], "location": "采场", "checked_on": "2026-03-02", "observations": "缺2处",
+         "photos": [photo["photo_id"]]}]))
     task = bus.handle(c.GiveOpinion(ECO, eco, body))
     assert task.status == "opinion_given" and task.current_opinion.indicator(3).score == Decimal("0.6")
     recorded = uow.events("review_routing.review_opinion_recorded")[-1]["payload"]
@@ -284,15 +302,20 @@ def test_a_photo_whose_registration_fails_is_deleted_again(bus, uow, catalog, mo
 
 
 def test_evidence_views_are_audited_and_lead_to_intakes_download(bus, uow, catalog):
-    route(bus, uow, catalog, submission(catalog))
+    payload = submission(catalog)
+    payload["attachments"] += [attachment("att-pay", "mining_right_payment", filename="缴费票据.pdf"),
+                               attachment("att-eia", "eia_approval", filename="环评批复.pdf")]
+    route(bus, uow, catalog, payload)
     url = bus.handle(c.ViewEvidence(ECO, task_id("ecology_environment"), "att-3"))
     assert url == "/api/v1/applications/app-1/attachments/att-3"
-    with pytest.raises(NotFound):
-        bus.handle(c.ViewEvidence(ECO, task_id("ecology_environment"), "att-report"))
-    assert bus.handle(c.ViewCaseEvidence(BUREAU, "app-1", 1, "att-report")).endswith("/att-report")
+    assert bus.handle(c.ViewEvidence(ECO, task_id("ecology_environment"), "att-eia")).endswith("/att-eia")
+    with pytest.raises(NotFound):             # 矿业权出让收益 is the natural-resources bureau's
+        bus.handle(c.ViewEvidence(ECO, task_id("ecology_environment"), "att-pay"))
+    assert bus.handle(c.ViewCaseEvidence(BUREAU, "app-1", 1, "att-pay")).endswith("/att-pay")
     with pytest.raises(NotFound):
         bus.handle(c.ViewCaseEvidence(BUREAU, "app-1", 7, "att-report"))
-    assert [a["target"] for a in uow.audit.docs if a["action"] == "evidence_viewed"] == ["att-3", "att-report"]
+    assert [a["target"] for a in uow.audit.docs if a["action"] == "evidence_viewed"] == ["att-3", "att-eia",
+                                                                                         "att-pay"]
 
 
 # --- the decision -------------------------------------------------------------------------------------------

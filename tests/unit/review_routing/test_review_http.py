@@ -2,10 +2,11 @@
 path, domain refusals answered by the platform's one error mapping, answers as documented."""
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
-from review_builders import CONTRACTS, submission, submitted_event
+from review_builders import CONTRACTS, full_opinion, submission, submitted_event
 from review_fakes import FakePhotoFiles, FakeReviewUnitOfWork
 
 from review_routing.bootstrap import bootstrap
@@ -50,7 +51,9 @@ def api(catalog):
 
 def test_scores_are_read_exactly_and_opinions_recorded(api):
     assert api("POST", f"/api/v1/review/tasks/{TASK}/claim").status_code == 200
-    body = b'{"decision": "agree", "indicators": [{"indicator": 3, "score": 0.35, "opinion": "ok"}]}'
+    view = api("GET", f"/api/v1/review/tasks/{TASK}").get_json()
+    full = full_opinion(view, indicators={3: {"verdict": "score", "score": "SCORE", "opinion": "ok"}})
+    body = json.dumps(full).replace('"SCORE"', "0.35").encode()
     answer = api("POST", f"/api/v1/review/tasks/{TASK}/opinion", data=body, content_type="application/json")
     assert answer.status_code == 201, answer.get_json()
     assert set(answer.get_json()) == {"task_id", "status", "status_label", "claimed_by", "version", "opinion_id",
@@ -101,11 +104,12 @@ def test_answers_carry_all_the_handlers_return(api):
     bureau = identity.Principal("bureau", "bureau", display_name="局", area="鄂尔多斯市")
     assert api("POST", f"/api/v1/review/tasks/{TASK}/claim").status_code == 200
     assert api("POST", f"/api/v1/review/tasks/{TASK}/remind", who=bureau, json={"message": "快"}).status_code == 200
-    assert api("POST", f"/api/v1/review/tasks/{TASK}/opinion", json={
-        "decision": "return", "comments": "补正", "indicators": [{"indicator": 3, "score": "0.5", "record": "r"}],
-        "prerequisites": [{"prerequisite": "P1", "met": True}],
-        "site_checks": [{"inspectors": ["张"], "location": "采场", "checked_on": "2026-03-02",
-                         "observations": "o"}]}).status_code == 201
+    view = api("GET", f"/api/v1/review/tasks/{TASK}").get_json()
+    assert api("POST", f"/api/v1/review/tasks/{TASK}/opinion", json=full_opinion(
+        view, "return", comments="补正", indicators={3: {"verdict": "score", "score": "0.5", "opinion": "缺",
+                                                         "record": "r"}},
+        site_checks=[{"inspectors": ["张"], "location": "采场", "checked_on": "2026-03-02",
+                      "observations": "o"}])).status_code == 201
     decided = api("POST", "/api/v1/review/cases/app-1/decision", who=bureau,
                   json={"decision": "return", "reasons": [{"indicator": 3, "text": "补设"}]})
     assert decided.status_code == 201 and decided.get_json()["reasons"][0]["text"] == "补设"

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from review_builders import ALL_CHECKS, AT, BUREAU, points, reviewer, routed, task_of
+from review_builders import AT, BUREAU, full_opinion, opinion_body, points, reviewer, routed, task_of
 
 from review_routing.adapters import events
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
@@ -22,7 +22,7 @@ def lifecycle(catalog):
     happened = [task.claim(actor, AT), task.transfer(actor, "rv_2", "二号", "片区调整", AT)]
     task.claimed_by = actor.username
     happened += task.flag_overdue(WorkingCalendar(), DeadlinePolicy(), date(2026, 3, 17), AT + timedelta(days=15))
-    happened.append(task.give_opinion(actor, {"decision": "agree"}, indicator_points=points(catalog, task),
+    happened.append(task.give_opinion(actor, opinion_body(full_opinion(task)), indicator_points=points(catalog, task),
                                       photo_ids=set(), today=AT.date(), at=AT, opinion_id="op-1")[1])
     for n, event in enumerate(happened):
         out.append(events.task_event(task, event, n + 2))
@@ -72,7 +72,7 @@ def test_closed_tasks_leave_the_open_work(catalog):
     case, result = routed(catalog)
     lead = task_of(result, "natural_resources")
     lead.claim(BUREAU, AT)
-    lead.give_opinion(BUREAU, {"decision": "agree", "checks": ALL_CHECKS}, indicator_points=points(catalog, lead),
+    lead.give_opinion(BUREAU, opinion_body(full_opinion(lead)), indicator_points=points(catalog, lead),
                       photo_ids=set(), today=AT.date(), at=AT, opinion_id="op")
     _, closed = case.decide(1, "return", [{"text": "补正"}], BUREAU, AT, result.tasks, None, catalog, lambda c: c)
     eco = task_of(result, "ecology_environment")

@@ -9,6 +9,7 @@ from review_builders import COAL_MINE, SAND_MINE, attachment, full_assessment
 
 from review_routing.domain.checks import CHECK_CODES, INITIAL_REVIEW_CHECKS
 from review_routing.domain.errors import RoutingError
+from review_routing.domain.materials import kind as material_kind
 from review_routing.domain.routing import LEAD_DEPARTMENT, MineProfile, route
 from shared.regions import LEAGUE_NAMES, canonical_league, league_of_county_code
 
@@ -96,19 +97,54 @@ def test_lead_task_holds_the_seven_initial_review_checks_of_annex_2(catalog):
     assert {p for c in INITIAL_REVIEW_CHECKS for p in c.prerequisites} <= set(catalog.prerequisite_codes)
 
 
-def test_evidence_follows_its_indicator_or_prerequisite_and_the_lead_gets_the_dossier(catalog):
+def holders_of(result, attachments) -> dict[str, set[str]]:
+    return {a["attachment_id"]: {t.department for t in result.tasks
+                                 if any(x["attachment_id"] == a["attachment_id"] for x in t.attachments)}
+            for a in attachments}
+
+
+def test_evidence_follows_its_indicator_or_prerequisite_and_the_dossier_reaches_every_department(catalog):
     attachments = [attachment("a3", indicator=3), attachment("p1", "mining_licence", prerequisite="P1"),
                    attachment("rep", "self_assessment_report"), attachment("res", "reserve_annual_report"),
                    attachment("a22", indicator=22)]  # 22 is branch (二): not applicable to a coal mine
     result = route(catalog, profile(COAL_MINE), attachments=attachments)
-    holders = {a["attachment_id"]: {t.department for t in result.tasks
-                                    if any(x["attachment_id"] == a["attachment_id"] for x in t.attachments)}
-               for a in attachments}
+    holders = holders_of(result, attachments)
     assert holders["a3"] == {d for d in result.departments if 3 in result.task_for(d).indicators}
     assert holders["p1"] == {d for d in result.departments if "P1" in result.task_for(d).prerequisites}
-    assert holders["rep"] == {LEAD_DEPARTMENT}
-    assert holders["res"] == {LEAD_DEPARTMENT}       # 附件2 二(六) is checked on the reserve report
+    assert holders["rep"] == set(result.departments)  # the self-assessment report: the dossier as a whole
+    assert holders["res"] == {LEAD_DEPARTMENT}       # 附件2 二(六) (P4) is checked on the reserve report
     assert holders["a22"] == {LEAD_DEPARTMENT}       # nothing is lost
+
+
+def test_application_materials_reach_the_departments_that_review_them(catalog):
+    """Defect 1 of issue 10: 生态环境 saw "无" for the EIA approval, 应急管理 could not open the 安全生产许可证.
+    Materials uploaded as 附件2 一 kinds carry no indicator or prerequisite: the kind says who reviews them."""
+    kinds = ["business_licence", "mining_licence", "safety_licence", "mining_right_payment", "annual_sales_report",
+             "eia_approval", "environmental_acceptance", "penalty_rectification", "reserve_annual_report",
+             "self_assessment_report", "application_form", "truthfulness_pledge", "site_photos",
+             "remote_sensing_image", "promo_video", "other"]
+    attachments = [attachment(k, k) for k in kinds]
+    result = route(catalog, profile(COAL_MINE), attachments=attachments)
+    holders = holders_of(result, attachments)
+    p1 = {d for d in result.departments if "P1" in result.task_for(d).prerequisites}
+    p2 = {d for d in result.departments if "P2" in result.task_for(d).prerequisites}
+    assert p1 == {"natural_resources", "ecology_environment", "emergency_management", "market_regulation"}
+    for licence in ("business_licence", "mining_licence", "safety_licence"):
+        assert holders[licence] == p1                # P1 手续齐全: every P1 department sees every licence
+    assert "emergency_management" in holders["safety_licence"]
+    assert holders["eia_approval"] == holders["environmental_acceptance"] == {"natural_resources",
+                                                                              "ecology_environment",
+                                                                              "emergency_management",
+                                                                              "market_regulation"}
+    assert holders["mining_right_payment"] == {"natural_resources"}
+    assert holders["annual_sales_report"] == holders["reserve_annual_report"] == {"natural_resources"}
+    assert holders["penalty_rectification"] == p2 == {"natural_resources", "development_reform"}
+    for whole in ("self_assessment_report", "application_form", "truthfulness_pledge", "site_photos",
+                  "remote_sensing_image"):
+        assert holders[whole] == set(result.departments)
+    assert holders["promo_video"] == holders["other"] == {"natural_resources"}
+    # the lead keeps what it had: every material its checks are made on, and the whole dossier
+    assert all(LEAD_DEPARTMENT in h for h in holders.values())
 
 
 def test_not_applicable_items_are_routed_and_flagged_for_confirmation(catalog):
@@ -173,7 +209,8 @@ attachment_lists = st.lists(st.builds(
     lambda n, ind, pre, kind: attachment(f"att-{n}", kind, indicator=ind, prerequisite=pre),
     st.integers(0, 10_000), st.one_of(st.none(), st.integers(1, 50)),
     st.one_of(st.none(), st.sampled_from(["P1", "P2", "P3", "P4", "P5"])),
-    st.sampled_from(["evidence", "mining_licence", "site_photos", "reserve_annual_report", "other"])),
+    st.sampled_from(["evidence", "mining_licence", "site_photos", "reserve_annual_report", "other",
+                     "eia_approval", "safety_licence", "penalty_rectification"])),
     max_size=12, unique_by=lambda a: a["attachment_id"])
 
 
@@ -189,5 +226,9 @@ def test_routing_properties(catalog, mine, attachments):
     for a in attachments:                                                        # every file reaches someone
         holders = [t for t in result.tasks if a in [dict(x) for x in t.attachments]]
         assert holders
+        kind = material_kind(a["kind"])
         for task in holders:
-            assert (a["indicator"] in task.indicators or a["prerequisite"] in task.prerequisites or task.lead)
+            assert (a["indicator"] in task.indicators or a["prerequisite"] in task.prerequisites or task.lead
+                    or kind.reviewed_by(task.department, task.prerequisites))
+        if kind.for_every_department:
+            assert len(holders) == len(result.tasks)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from review_builders import ALL_CHECKS, AT, opinion_body, points, reviewer, routed, task_of
+from review_builders import AT, full_opinion, judged, opinion_body, points, reviewer, routed, task_of
 
 from review_routing.domain.access import Actor
 from review_routing.domain.errors import InvalidInput, InvalidTransition
@@ -33,9 +33,15 @@ def eco_task(catalog):
     return task_of(routed(catalog)[1], "ecology_environment")
 
 
+def complete(task, data: dict) -> dict:
+    """`data` with every item of the task judged (what the data leaves out: 认可自评, met, checks passed)."""
+    data = dict(data)
+    return full_opinion(task, data.pop("decision"), indicators=judged(data.pop("indicators", [])), **data)
+
+
 def opine(task, catalog, actor, data, at=AT, photos=()):
-    return task.give_opinion(actor, opinion_body(data), indicator_points=points(catalog, task), photo_ids=set(photos),
-                             today=at.date(), at=at, opinion_id=f"op-{len(task.opinions) + 1}")
+    return task.give_opinion(actor, opinion_body(complete(task, data)), indicator_points=points(catalog, task),
+                             photo_ids=set(photos), today=at.date(), at=at, opinion_id=f"op-{len(task.opinions) + 1}")
 
 
 def test_a_new_task_is_open_with_a_deterministic_id_and_its_due_date(eco_task):
@@ -126,7 +132,7 @@ def test_finalising_closes_pending_tasks_and_locks_the_rest(catalog, eco_task):
     _, result = routed(catalog)
     done = task_of(result, "natural_resources")
     done.claim(Actor("bureau", "bureau", "局", None, "鄂尔多斯市"), AT)
-    done.give_opinion(Actor("bureau", "bureau", "局", None, "鄂尔多斯市"), {"decision": "agree", "checks": ALL_CHECKS},
+    done.give_opinion(Actor("bureau", "bureau", "局", None, "鄂尔多斯市"), complete(done, {"decision": "agree"}),
                       indicator_points=points(catalog, done), photo_ids=set(), today=AT.date(), at=AT,
                       opinion_id="op-lead")
     assert done.finalise("returned", AT, "bureau") is None and done.status == "opinion_given"
@@ -196,9 +202,8 @@ class TaskMachine(RuleBasedStateMachine):
     @rule(who=st.integers(0, 2), decision=st.sampled_from(["agree", "return", "disagree"]),
           score=st.sampled_from([None, "0", "0.6", "1", "1.5"]))
     def opinion(self, who, decision, score):
-        data = {"decision": decision, "comments": "意见"}
-        if score is not None:
-            data["indicators"] = [{"indicator": 3, "score": score}]
+        data = complete(self.task, {"decision": decision, "comments": "意见", "indicators": [
+            {"indicator": 3, "score": score}] if score is not None else []})
         self.clock += timedelta(minutes=1)
         self._try(lambda: self.task.give_opinion(self.people[who], opinion_body(data),
                                                  indicator_points=points(self.catalog, self.task), photo_ids=set(),
