@@ -33,6 +33,7 @@ COMMAND_HANDLERS = {
     c.GetVersion: views.get_version,
     c.GetAuditTrail: views.audit_trail,
     c.GetScoreSheet: views.score_sheet,
+    c.GetReceipt: views.receipt,
     c.ImportMine: mines.import_mine,
     c.ImportDraft: applications.import_draft,
 }
@@ -61,13 +62,15 @@ class Intake:
 
 
 def bootstrap(settings: Settings, store: ServiceStore | None = None, *, files=None, scoring=None,
-              clock: Callable[[], datetime] | None = None, catalogs=None, ensure_indexes: bool = True) -> Intake:
+              clock: Callable[[], datetime] | None = None, catalogs=None, ensure_indexes: bool = True,
+              calendar=None, deadlines=None) -> Intake:
     from intake.adapters import mongo
     from intake.adapters.files import AttachmentFiles
     from shared.catalog import load_catalog
     from shared.clock import utcnow
     from shared.runtime import service_store
     from shared.scoring_client import ScoringClient
+    from shared.workdays import WorkingCalendar, deadline_policy
 
     store = store or service_store(settings, "intake")
     if ensure_indexes:
@@ -80,7 +83,9 @@ def bootstrap(settings: Settings, store: ServiceStore | None = None, *, files=No
         command_handlers=COMMAND_HANDLERS,
         event_handlers=EVENT_HANDLERS,
         dependencies={"clock": clock or utcnow, "files": files, "scoring": scoring or ScoringClient(settings),
-                      "catalogs": catalogs or load_catalog},
+                      "catalogs": catalogs or load_catalog, "calendar": calendar or WorkingCalendar(),
+                      # the review's step lengths (GREENMINE_REVIEW_*_DAYS): the receipt promises its deadline
+                      "deadlines": deadlines or deadline_policy()},
     )
     return Intake(bus, store, files)
 

@@ -137,6 +137,15 @@ class GetAuditTrail:
 
 
 @dataclass(frozen=True)
+class GetReceipt:
+    """The receipt (回执) of a submitted version (the latest when ``version`` is None)."""
+
+    principal: Any
+    application_id: str
+    version: int | None = None
+
+
+@dataclass(frozen=True)
 class GetScoreSheet:
     principal: Any
     application_id: str

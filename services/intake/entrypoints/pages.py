@@ -23,6 +23,7 @@ from intake.service_layer.drafts import suggested_industry_variant
 from intake.service_layer.form import form_model
 from shared import identity, regions
 from shared.clock import beijing_date, utcnow
+from shared.documents import pdf_response, render_pdf
 from shared.errors import Conflict, DomainError
 from shared.web import NO_SCRIPT_POLICY, http_status
 
@@ -208,6 +209,22 @@ def pages_blueprint(system, settings) -> Blueprint:
                          "accept": accept, "limit_mb": min(k.max_bytes, settings.upload_max_bytes) // (1024 * 1024)})
         evidence = by_kind.get(mat.EVIDENCE, [])
         return render_template("intake/materials.html", rows=rows, evidence=evidence, items=mat.ITEMS, **context)
+
+    @pages.get("/applications/<app_id>/receipt.pdf")
+    @identity.requires(*VIEWERS)
+    def receipt(app_id):
+        """The printable receipt (回执) of the latest submitted version, or of ``?version=n``, as PDF."""
+        version = request.args.get("version", type=int)
+        try:
+            r = handle(c.GetReceipt(me(), app_id, version))
+        except DomainError as exc:
+            return _error_page(exc)
+        principal = me()
+        submitted_by = principal.display_name if principal.username == r.submitted_by else ""
+        html = render_template("intake/receipt.html", r=r, printed_at=utcnow(),
+                               submitted_by=submitted_by or r.enterprise_name)
+        name = f"申报受理回执-{r.case_no or app_id}-第{r.version}版.pdf"
+        return pdf_response(render_pdf(html), name)
 
     @pages.get("/applications/<app_id>/sheet")
     @identity.requires(*VIEWERS)

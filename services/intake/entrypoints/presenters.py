@@ -11,6 +11,7 @@ from intake.domain.mine import (
     Mine,
 )
 from intake.domain.plain import thaw
+from intake.domain.progress import progress
 from intake.domain.status import ACTIONS, STATUSES
 from shared import regions
 
@@ -231,5 +232,10 @@ def mine_record_view(record) -> dict:
 
 def loaded_view(loaded, include_draft: bool = True) -> dict:
     """A handler's ``Loaded`` application as the API and the pages show it."""
-    return application_view(loaded.app, loaded.doc, loaded.catalog, loaded.mine, loaded.mine_problems,
-                            include_draft=include_draft)
+    out = application_view(loaded.app, loaded.doc, loaded.catalog, loaded.mine, loaded.mine_problems,
+                           include_draft=include_draft)
+    out["initial_review_due"] = loaded.review_due
+    out["initial_review_due_estimated"] = loaded.review_due_estimated
+    out["progress"] = [{"key": s.key, "label": s.label, "state": s.state, "state_label": s.state_label,
+                        "note": s.note, "due": s.due} for s in progress(loaded.app.status, loaded.review_due)]
+    return out

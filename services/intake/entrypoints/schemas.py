@@ -258,6 +258,15 @@ class DraftOut(_Out):
 CASE_NO_DOC = {"description": "办件编号（首次提交时分配，补正重新提交不变；草稿为空）"}
 
 
+class ProgressStepOut(_Out):
+    key = fields.String(metadata={"description": "submit / review / decision / evaluation / notice / announcement"})
+    label = fields.String(metadata={"description": "提交、部门审核、初审决定、自治区评估、公示、公告"})
+    state = fields.String(metadata={"description": "done / current / pending / stopped"})
+    state_label = fields.String()
+    note = fields.String()
+    due = fields.Date(allow_none=True, metadata={"description": "此步骤的办结期限（北京时间日期）"})
+
+
 class ApplicationOut(_Out):
     id = fields.String()
     case_no = fields.String(allow_none=True, metadata=CASE_NO_DOC)
@@ -287,6 +296,12 @@ class ApplicationOut(_Out):
     materials = fields.List(fields.Nested(ChecklistOut))
     missing = fields.List(fields.Nested(ProblemOut), metadata={"description": "提交前尚缺的材料与声明"})
     draft = fields.Nested(DraftOut)
+    initial_review_due = fields.Date(allow_none=True, metadata={
+        "description": "初审期间：初审决定的办结期限（按法定工作日计算，北京时间日期）"})
+    initial_review_due_estimated = fields.Boolean(metadata={
+        "description": "期限跨入尚未公布节假日安排的年份，暂按周一至周五计"})
+    progress = fields.List(fields.Nested(ProgressStepOut), metadata={
+        "description": "办理进度：提交→部门审核→初审决定→自治区评估→公示→公告"})
 
 
 class ApplicationListItem(_Out):

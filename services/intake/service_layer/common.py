@@ -12,6 +12,7 @@ from intake.domain.application import Application
 from intake.domain.errors import FieldError
 from intake.domain.mine import INDUSTRY_GROUPS, MINING_METHODS, Mine
 from intake.domain.plain import to_plain
+from intake.domain.receipt import receipt_of
 from intake.domain.status import STATUSES
 from shared.clock import beijing_date
 from shared.errors import NotFound
@@ -44,6 +45,8 @@ class Loaded:
     mine_doc: dict | None
     catalog: Any = None
     mine_problems: list[FieldError] = field(default_factory=list)
+    review_due: date | None = None  # while the initial review runs: the date its decision is due by
+    review_due_estimated: bool = False
 
 
 def today(clock: Clock) -> date:
@@ -68,6 +71,19 @@ def for_view(loaded: Loaded, catalogs: Catalogs, clock: Clock) -> Loaded:
     """``loaded`` with its catalog and the mine's problems today (what its views show)."""
     loaded.catalog = catalogs(loaded.app.catalog)
     loaded.mine_problems = mine_problems(loaded.app, loaded.mine, today(clock))
+    return loaded
+
+
+#: The statuses in which the initial review runs (its deadline is shown).
+REVIEWING = ("submitted", "resubmitted", "routed")
+
+
+def with_review_due(loaded: Loaded, calendar, deadlines) -> Loaded:
+    """``loaded`` with the date the initial review's decision is due by, while it runs (as the receipt says)."""
+    app = loaded.app
+    if app.status in REVIEWING and app.latest_version is not None:
+        r = receipt_of(app.id, app.case_no, app.latest_version, calendar=calendar, policy=deadlines)
+        loaded.review_due, loaded.review_due_estimated = r.review_due, r.review_due_estimated
     return loaded
 
 

@@ -33,6 +33,7 @@ from .common import (
     mine_problems,
     not_editable,
     today,
+    with_review_due,
 )
 from .unit_of_work import IntakeUnitOfWork
 
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 REFUSED = "申报材料尚不齐全或有误，暂不能提交：请按清单补充后再提交"
 
 
-def submit(cmd: SubmitApplication, uow: IntakeUnitOfWork, *, scoring, clock: Clock, catalogs: Catalogs) -> Loaded:
+def submit(cmd: SubmitApplication, uow: IntakeUnitOfWork, *, scoring, clock: Clock, catalogs: Catalogs, calendar,
+           deadlines) -> Loaded:
     principal = cmd.principal
     loaded = uow.read(lambda: load(uow, principal, cmd.application_id, write=True))
     app = loaded.app
@@ -84,7 +86,7 @@ def submit(cmd: SubmitApplication, uow: IntakeUnitOfWork, *, scoring, clock: Clo
                     "preview_verdict": report.get("verdict") if report else None})
         return after(current)
 
-    return for_view(uow.run(work), catalogs, clock)
+    return with_review_due(for_view(uow.run(work), catalogs, clock), calendar, deadlines)
 
 
 def allocate_case_no(uow: IntakeUnitOfWork, mine, now: datetime) -> str:

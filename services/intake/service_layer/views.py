@@ -6,18 +6,20 @@ from intake.domain.commands import (
     GetApplication,
     GetAuditTrail,
     GetMine,
+    GetReceipt,
     GetScoreSheet,
     GetVersion,
     ListApplications,
     ListMines,
 )
 from intake.domain.errors import FieldError
+from intake.domain.receipt import Receipt, receipt_of
 from intake.domain.values import ApplicationVersion
 from shared.errors import InvalidInput, NotFound, Unavailable
 from shared.scoring_client import ScoringRejected, ScoringUnavailable
 
 from . import access
-from .common import Catalogs, Clock, Loaded, MineRecord, for_view, jsonable, load, today
+from .common import Catalogs, Clock, Loaded, MineRecord, for_view, jsonable, load, today, with_review_due
 from .unit_of_work import IntakeUnitOfWork
 
 
@@ -45,8 +47,10 @@ def list_applications(cmd: ListApplications, uow: IntakeUnitOfWork) -> list[dict
     return uow.read(lambda: uow.applications.list(scope, status=cmd.status or None, mine_id=cmd.mine_id or None))
 
 
-def get_application(cmd: GetApplication, uow: IntakeUnitOfWork, *, clock: Clock, catalogs: Catalogs) -> Loaded:
-    return for_view(uow.read(lambda: load(uow, cmd.principal, cmd.application_id)), catalogs, clock)
+def get_application(cmd: GetApplication, uow: IntakeUnitOfWork, *, clock: Clock, catalogs: Catalogs, calendar,
+                    deadlines) -> Loaded:
+    loaded = for_view(uow.read(lambda: load(uow, cmd.principal, cmd.application_id)), catalogs, clock)
+    return with_review_due(loaded, calendar, deadlines)
 
 
 def get_version(cmd: GetVersion, uow: IntakeUnitOfWork) -> ApplicationVersion:
@@ -67,6 +71,22 @@ def audit_trail(cmd: GetAuditTrail, uow: IntakeUnitOfWork) -> list[dict]:
 
     return [{"at": e["at"].isoformat(), "actor": e["actor"], "action": e["action"],
              "detail": jsonable(e.get("detail"))} for e in uow.read(read)]
+
+
+def receipt(cmd: GetReceipt, uow: IntakeUnitOfWork, *, catalogs: Catalogs, calendar, deadlines) -> Receipt:
+    """The 回执 of the latest submitted version (or of ``cmd.version``)."""
+    loaded = uow.read(lambda: load(uow, cmd.principal, cmd.application_id))
+    app = loaded.app
+    if not app.versions:
+        raise NotFound("申报尚未提交，还没有回执")
+    try:
+        version = app.latest_version if cmd.version is None else app.version(cmd.version)
+    except KeyError:
+        raise NotFound(f"申报没有第{cmd.version}版") from None
+    catalog = catalogs(app.catalog)
+    names = {str(i.no): i.name for i in catalog.indicators}
+    names.update({p.code: p.name for p in catalog.prerequisites})
+    return receipt_of(app.id, app.case_no, version, calendar=calendar, policy=deadlines, indicator_names=names)
 
 
 def score_sheet(cmd: GetScoreSheet, uow: IntakeUnitOfWork, *, scoring):

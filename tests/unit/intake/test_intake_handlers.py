@@ -19,6 +19,7 @@ from shared.bus import MessageBus
 from shared.catalog import load_catalog
 from shared.contracts import new_event
 from shared.errors import Conflict, FieldError, NotPermitted, Unavailable
+from shared.workdays import DeadlinePolicy, WorkingCalendar
 
 NOW = datetime(2025, 7, 1, 2, 0, tzinfo=UTC)
 ENTERPRISE = identity.Principal("ent-user", "enterprise", display_name="内蒙古某某煤业有限责任公司",
@@ -36,7 +37,8 @@ class System:
         self.bus = MessageBus(uow_factory=lambda: self.uow, command_handlers=COMMAND_HANDLERS,
                               event_handlers=EVENT_HANDLERS,
                               dependencies={"clock": lambda: NOW, "files": self.files, "scoring": self.scoring,
-                                            "catalogs": load_catalog})
+                                            "catalogs": load_catalog, "calendar": WorkingCalendar(),
+                                            "deadlines": DeadlinePolicy()})
 
     def handle(self, command):
         return self.bus.handle(command)
