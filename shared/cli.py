@@ -138,7 +138,7 @@ def _kafka(settings: Settings) -> Settings:
 
 
 def _fail(message: str, errors: list[dict] | None = None) -> None:
-    click.echo(f"错误:{message}", err=True)
+    click.echo(f"错误：{message}", err=True)
     for error in errors or []:
         click.echo(f"  - {error['field']}: {error['message']}", err=True)
     sys.exit(2)
@@ -295,6 +295,28 @@ def _directory(settings: Settings) -> identity.UserDirectory:
     return identity.UserDirectory(_mongo(settings)[settings.database_name("identity")])
 
 
+def _accounts(settings: Settings):
+    """The bus of account commands (the same handlers as the portal's pages and API), acting as the operator."""
+    from shared.accounts.bootstrap import accounts_bus
+
+    return accounts_bus(settings, client=_mongo(settings))
+
+
+def _operator():
+    from shared.accounts.rules import OPERATOR, REGION, Actor
+
+    return Actor("cli", "admin", REGION, OPERATOR)
+
+
+def _handle(bus, command, failure: str):
+    from shared.errors import DomainError
+
+    try:
+        return bus.handle(command)
+    except DomainError as exc:
+        _fail(f"{failure}：{exc.message}", exc.to_list())
+
+
 @user.command("add")
 @click.argument("username")
 @click.option("--role", type=click.Choice(sorted(identity.ROLES)), required=True)
@@ -303,16 +325,18 @@ def _directory(settings: Settings) -> identity.UserDirectory:
 @click.option("--county", help="optional 旗县 below the 盟市")
 @click.option("--enterprise", help="enterprise: 统一社会信用代码")
 @click.option("--name", "display_name", default="", help="display name")
-def user_add(username, role, department, area, county, enterprise, display_name):
-    """Add a user; the password is read from standard input (first line)."""
-    directory = _directory(_settings())     # the database first: no password typed for nothing
+@click.option("--must-change/--no-must-change", default=False, show_default=True,
+              help="the user must change the password at the first sign-in")
+def user_add(username, role, department, area, county, enterprise, display_name, must_change):
+    """Add a user; the password is read from standard input (first line). Audited, like the portal's pages."""
+    from shared.accounts.commands import CreateAccount
+
+    bus = _accounts(_settings())     # the database first: no password typed for nothing
     password = sys.stdin.readline().rstrip("\r\n")
-    try:
-        principal = directory.add(username, password, role, department=department, area=area,
-                                                county=county, enterprise=enterprise, display_name=display_name)
-    except identity.IdentityError as exc:
-        _fail("无法创建用户", exc.errors)
-    click.echo(f"已创建用户 {principal.username}({principal.role_label})")
+    outcome = _handle(bus, CreateAccount(actor=_operator(), username=username, role=role, display_name=display_name,
+                                         department=department, area=area, county=county, enterprise=enterprise,
+                                         password=password, must_change=must_change), "无法创建用户")
+    click.echo(f"已创建用户 {outcome.account['_id']}（{identity.ROLES[role]}）")
 
 
 @user.command("list")
@@ -336,27 +360,37 @@ def _account_change(change, *args) -> int:
 @user.command("disable")
 @click.argument("username")
 def user_disable(username):
-    """Disable an account: its sessions and tokens are refused at once, in every service."""
-    ended = _account_change(_directory(_settings()).set_active, username, False)
-    click.echo(f"已停用用户 {username},结束登录 {ended} 个")
+    """Disable an account: its sessions and tokens are refused at once, in every service. Audited."""
+    from shared.accounts.commands import DisableAccount
+
+    outcome = _handle(_accounts(_settings()), DisableAccount(actor=_operator(), username=username), "无法修改用户")
+    click.echo(f"已停用用户 {username}，结束登录 {outcome.ended_sign_ins} 个")
 
 
 @user.command("enable")
 @click.argument("username")
 def user_enable(username):
-    """Enable a disabled account again (it signs in anew)."""
-    _account_change(_directory(_settings()).set_active, username, True)
+    """Enable a disabled account again (it signs in anew). Audited."""
+    from shared.accounts.commands import EnableAccount
+
+    _handle(_accounts(_settings()), EnableAccount(actor=_operator(), username=username), "无法修改用户")
     click.echo(f"已启用用户 {username}")
 
 
 @user.command("password")
 @click.argument("username")
-def user_password(username):
-    """Set a new password, read from standard input (first line); every session and token of the user ends."""
-    directory = _directory(_settings())
+@click.option("--must-change/--no-must-change", default=False, show_default=True,
+              help="the user must change it at the next sign-in")
+def user_password(username, must_change):
+    """Set a new password, read from standard input (first line); every session and token of the user ends.
+    Audited."""
+    from shared.accounts.commands import ResetPassword
+
+    bus = _accounts(_settings())
     password = sys.stdin.readline().rstrip("\r\n")
-    ended = _account_change(directory.set_password, username, password)
-    click.echo(f"已修改用户 {username} 的密码,结束登录 {ended} 个")
+    outcome = _handle(bus, ResetPassword(actor=_operator(), username=username, password=password,
+                                         must_change=must_change), "无法修改用户")
+    click.echo(f"已修改用户 {username} 的密码，结束登录 {outcome.ended_sign_ins} 个")
 
 
 @user.command("delete")
@@ -376,36 +410,102 @@ def user_sign_out(username):
 
 
 DEMO_PASSWORD = "Greenmine-2025"
+# The demo's two 盟市: every department of 附件3 that review routing can give a task has a reviewer in each.
+DEMO_LEAGUES = (("鄂尔多斯市", ""), ("包头市", "_baotou"))
+# department code -> (username part, the office's short name as people call it)
+DEMO_DEPARTMENTS = {
+    "natural_resources": ("nr", "自然资源局"),
+    "development_reform": ("ndrc", "发展改革委"),
+    "industry_it": ("industry", "工业和信息化局"),
+    "finance": ("finance", "财政局"),
+    "ecology_environment": ("eco", "生态环境局"),
+    "water_resources": ("water", "水利局"),
+    "emergency_management": ("safety", "应急管理局"),
+    "market_regulation": ("market", "市场监督管理局"),
+    "energy": ("energy", "能源局"),
+    "forestry_grassland": ("forestry", "林草局"),
+    "financial_regulation": ("finreg", "金融监管分局"),
+    "taxation": ("tax", "税务局"),
+}
+
+
+def routed_departments() -> list[str]:
+    """Every department code an indicator or a prerequisite of the index names (those review routing can give
+    a task), in the index's order."""
+    from shared.catalog import load_catalog
+
+    catalog = load_catalog("nm-2025")
+    named = {d.code for i in catalog.indicators for d in catalog.departments_for_indicator(i.no)}
+    named |= {d.code for p in catalog.prerequisite_codes for d in catalog.departments_for_prerequisite(p)}
+    return [code for code in catalog.department_codes if code in named]
+
+
+def _demo_reviewers() -> list[tuple]:
+    users = []
+    for league, suffix in DEMO_LEAGUES:
+        for code in routed_departments():
+            short, office = DEMO_DEPARTMENTS[code]
+            users.append((f"reviewer_{short}{suffix}", "department_reviewer", {"department": code, "area": league},
+                          f"{league}{office}"))
+    return users
+
+
 DEMO_USERS = [
     # username, role, options, display name
     ("enterprise", "enterprise", {"enterprise": "91150600MA0N00001W"}, "鄂尔多斯示范煤业有限公司"),
     ("enterprise2", "enterprise", {"enterprise": "91150200MA0N00002B"}, "包头示范砂石有限公司"),
     ("bureau", "bureau", {"area": "鄂尔多斯市"}, "鄂尔多斯市自然资源局"),
     ("bureau_baotou", "bureau", {"area": "包头市"}, "包头市自然资源局"),
-    ("reviewer_eco", "department_reviewer", {"department": "ecology_environment", "area": "鄂尔多斯市"},
-     "鄂尔多斯市生态环境局"),
-    ("reviewer_eco_baotou", "department_reviewer", {"department": "ecology_environment", "area": "包头市"},
-     "包头市生态环境局"),
-    ("reviewer_safety", "department_reviewer", {"department": "emergency_management", "area": "鄂尔多斯市"},
-     "鄂尔多斯市应急管理局"),
+    *_demo_reviewers(),
     ("region", "region_office", {}, "自治区自然资源厅"),
     ("evaluator", "evaluator", {}, "示范第三方评估机构"),
     ("admin", "admin", {}, "系统管理员"),
 ]
 
 
+def _pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns (a Chinese character takes two)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(1, width - used)
+
+
+def demo_logins() -> str:
+    """The demo accounts as `make run` prints them: by role; the department reviewers as a table, one row per
+    department and one column per demo 盟市."""
+    lines = []
+    for role, label in identity.ROLES.items():
+        users = [u for u in DEMO_USERS if u[1] == role]
+        if role != "department_reviewer":
+            lines.append(f"    {_pad(label + '：', 34)}" + "  ".join(f"{u[0]}（{u[3]}）" for u in users))
+            continue
+        lines.append(f"    {_pad(label + '：', 24)}" + "".join(_pad(league, 26) for league, _ in DEMO_LEAGUES).rstrip())
+        for code in routed_departments():
+            office = DEMO_DEPARTMENTS[code][1]
+            names = [next(u[0] for u in users if u[2] == {"department": code, "area": league})
+                     for league, _ in DEMO_LEAGUES]
+            lines.append(f"      {_pad(office, 22)}" + "".join(_pad(n, 26) for n in names).rstrip())
+    return "\n".join(lines)
+
+
 @main.command("demo-data")
 def demo_data():
-    """Load the demo accounts (one per role) and every service's demo data. Idempotent."""
+    """Load the demo accounts (one per role, a reviewer for every department of each demo 盟市) and every
+    service's demo data. Idempotent: existing accounts are left as they are."""
+    from shared.accounts.commands import CreateAccount
+
     settings = _settings()
     directory = _directory(settings)
+    bus = _accounts(settings)
     for username, role, options, display_name in DEMO_USERS:
         if directory.get(username) is None:
-            directory.add(username, DEMO_PASSWORD, role, display_name=display_name, **options)
+            _handle(bus, CreateAccount(actor=_operator(), username=username, role=role, display_name=display_name,
+                                       password=DEMO_PASSWORD, must_change=False, **options), "无法创建演示用户")
     for ep in sorted(entry_points(group="greenmine.demo_data"), key=lambda e: e.name):
         click.echo(f"demo data: {ep.name}")
         ep.load()(settings)
-    click.echo(f"demo users ready (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS))
+    click.echo(f"demo users ready (password {DEMO_PASSWORD}):\n{demo_logins()}")
 
 
 @main.group()

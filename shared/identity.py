@@ -18,47 +18,63 @@ start an app with an undeclared endpoint. An anonymous call gets 401, a role out
 from __future__ import annotations
 
 import functools
-import re
 import secrets
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, g, jsonify, request, session
+from flask import current_app, g, jsonify, redirect, render_template, request, session
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from markupsafe import escape
 
-from shared.regions import LEAGUE_NAMES
+from shared.accounts.rules import (  # noqa: F401 - the one list of roles, areas and workspaces, re-exported
+    CREDIT_CODE,
+    LEAGUES,
+    REGION,
+    ROLES,
+    USERNAME,
+    WORKSPACES,
+    account_problems,
+)
 
-ROLES = {
-    "enterprise": "矿山企业",
-    "bureau": "盟市自然资源局",
-    "department_reviewer": "部门审核人员",
-    "region_office": "自治区自然资源厅/协调机制办公室",
-    "evaluator": "第三方评估机构",
-    "admin": "系统管理员",
-}
+# The workspaces in the navigation, each shown only to the roles its page admits (a test compares them).
+NAVIGATION = (
+    ("申报工作台", "/intake/", ("enterprise",)),
+    ("审核工作台", "/review/", ("bureau", "department_reviewer", "region_office")),
+    ("评分工作台", "/scoring/", ("evaluator", "region_office", "admin")),
+    ("公示与名录管理", "/notice/", ("region_office", "admin")),
+    ("动态监管", "/supervision/", ("region_office", "bureau", "department_reviewer", "admin")),
+    ("账号管理", "/portal/admin", ("admin", "bureau")),
+    ("操作记录", "/portal/admin/audit", ("admin", "bureau")),
+)
 
-REGION = "自治区"
-LEAGUES = LEAGUE_NAMES  # the 12 盟市 an account's area may name (contracts/regions)
-
-# Where each role lands after signing in (the portal's home page redirects there).
-WORKSPACES = {
-    "enterprise": "/intake/",
-    "bureau": "/review/",
-    "department_reviewer": "/review/",
-    "region_office": "/notice/",
-    "evaluator": "/scoring/",
-    "admin": "/portal/admin",
+# Why a page sent somebody to sign in: the code travels in the redirect (`/login?reason=...`), the sign-in page
+# shows the text (never text from the URL).
+SIGN_IN_REASONS = {
+    "required": "请先登录",
+    "expired": "登录已过期，请重新登录",
+    "signed_out": "您已退出登录",
+    "disabled": "账号已停用",
+    "password_reset": "密码已重置，请修改",
 }
 
 PUBLIC = ("*public*",)
 ANY_SIGNED_IN = tuple(ROLES)
-CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-USERNAME = re.compile(r"^[A-Za-z0-9_.\-@]{3,64}$")
+PASSWORD_CHANGE_PAGE = "/portal/password"
 _hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 class IdentityError(ValueError):
@@ -76,6 +92,7 @@ class Principal:
     area: str | None = None        # 自治区, or one 盟市 (bureau, department_reviewer)
     county: str | None = None      # optional 旗县 scope below the 盟市
     enterprise: str | None = None  # enterprise: its 统一社会信用代码
+    must_change: bool = False      # a password set by an administrator: changed before anything else
     sid: str | None = field(default=None, compare=False, repr=False)  # the grant this principal signed in with
 
     @property
@@ -91,38 +108,19 @@ class Principal:
         return league is not None and self.area == league
 
     def claims(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None and k != "sid"}
+        return {k: v for k, v in asdict(self).items()
+                if v is not None and k != "sid" and not (k == "must_change" and not v)}
 
 
 # --- users (stored in the identity database) -------------------------------------------------------------
 def validate_user(username: str, role: str, *, department: str | None, area: str | None,
                   enterprise: str | None, password: str | None) -> None:
-    from shared.contracts import DEPARTMENT_CODES
-
-    errors = []
-    if not USERNAME.match(username or ""):
-        errors.append({"field": "username", "message": "用户名须为3至64位字母、数字或 _ . - @"})
-    if role not in ROLES:
-        errors.append({"field": "role", "message": f"未知角色 {role!r},可选:{', '.join(ROLES)}"})
+    """The account rules of `shared.accounts.rules` (the directory's own `add` asks only 8 characters of a
+    password: the policy of `shared.accounts` applies to what people and operators set)."""
+    errors = [e.to_dict() for e in account_problems(username=username, role=role, display_name=None,
+                                                     department=department, area=area, enterprise=enterprise)]
     if password is not None and len(password) < 8:
         errors.append({"field": "password", "message": "密码至少8位"})
-    if role == "department_reviewer":
-        if department not in DEPARTMENT_CODES:
-            errors.append({"field": "department", "message": "部门审核人员须指定附件3部门代码:"
-                           + ", ".join(DEPARTMENT_CODES)})
-        if area not in (REGION, *LEAGUES):
-            errors.append({"field": "area", "message": "部门审核人员须指定层级:自治区或一个盟市"})
-    elif department:
-        errors.append({"field": "department", "message": "只有部门审核人员可以指定部门"})
-    if role == "bureau" and area not in LEAGUES:
-        errors.append({"field": "area", "message": "盟市自然资源局账号须指定所属盟市"})
-    if role == "enterprise":
-        if not enterprise or not CREDIT_CODE.match(enterprise):
-            errors.append({"field": "enterprise", "message": "矿山企业账号须填写18位统一社会信用代码"})
-    elif enterprise:
-        errors.append({"field": "enterprise", "message": "只有矿山企业账号可以绑定统一社会信用代码"})
-    if area and area not in (REGION, *LEAGUES):
-        errors.append({"field": "area", "message": f"未知地区 {area!r}"})
     if errors:
         raise IdentityError(errors)
 
@@ -239,7 +237,7 @@ class UserDirectory:
     def _principal(doc: dict) -> Principal:
         return Principal(username=doc["_id"], role=doc["role"], display_name=doc.get("display_name", ""),
                          department=doc.get("department"), area=doc.get("area"), county=doc.get("county"),
-                         enterprise=doc.get("enterprise"))
+                         enterprise=doc.get("enterprise"), must_change=bool(doc.get("must_change", False)))
 
 
 class Grants:
@@ -353,7 +351,7 @@ def _granted(principal: Principal | None) -> Principal | None:
         valid = _grants().valid(principal.sid, principal.username)
     except PyMongoError as exc:
         g.principal = None  # pages rendered for the error below see an anonymous caller
-        raise Unavailable("暂时无法核实登录状态,请稍后重试") from exc
+        raise Unavailable("暂时无法核实登录状态，请稍后重试") from exc
     return principal if valid else None
 
 
@@ -373,12 +371,14 @@ def current_principal() -> Principal | None:
         idle = time.time() - session.get("seen", 0)
         if idle > settings.session_minutes * 60 or not session.get("sid"):
             session.clear()  # idle expiry, on top of the cookie's own lifetime; a session without a grant is over
+            g.signin_reason = "expired"
         else:
             try:
                 principal = _granted(Principal(**session["user"], sid=session["sid"]))
             except TypeError:
                 principal = None
             if principal is None:
+                g.signin_reason = _ended_reason(session["user"].get("username"))
                 session.clear()  # logged out, revoked or malformed: the browser gets a fresh anonymous session
             elif idle > 60:  # refresh at most once a minute: every write re-sends the cookie
                 session["seen"] = int(time.time())
@@ -388,6 +388,33 @@ def current_principal() -> Principal | None:
     return principal
 
 
+def _ended_reason(username: str | None) -> str:
+    """Why a session's grant is gone, for the sign-in page (one more look-up, only on this path): the account
+    was disabled (or deleted), its password reset by an administrator, or else the sign-in expired."""
+    from pymongo.errors import PyMongoError
+
+    try:
+        doc = _grants().collection.database["users"].find_one({"_id": username or ""},
+                                                              projection={"active": 1, "must_change": 1})
+    except PyMongoError:
+        return "expired"
+    if doc is None or not doc.get("active", True):
+        return "disabled"
+    if doc.get("must_change"):
+        return "password_reset"
+    return "expired"
+
+
+def sign_in_url(reason: str | None = None, target: str | None = None) -> str:
+    """The sign-in page, with where to go afterwards and why (a code of SIGN_IN_REASONS)."""
+    query = {}
+    if target:
+        query["next"] = target
+    if reason in SIGN_IN_REASONS:
+        query["reason"] = reason
+    return "/login" + ("?" + urlencode(query) if query else "")
+
+
 def wants_html() -> bool:
     if request.path.startswith("/api/"):
         return False
@@ -395,15 +422,32 @@ def wants_html() -> bool:
     return best == "text/html"
 
 
+def home_of(principal: Principal | None) -> tuple[str, str]:
+    """(address, label) of the way back offered on an error page: the person's own workspace, else home."""
+    if principal is not None and principal.role in WORKSPACES:
+        return WORKSPACES[principal.role], "返回我的工作台"
+    return "/", "返回首页"
+
+
+def _referring_path() -> str:
+    """Where a refused form was posted from (same site only), to return there after signing in."""
+    from urllib.parse import urlparse
+
+    referrer = urlparse(request.referrer or "")
+    if referrer.netloc and referrer.netloc != request.host:
+        return "/"
+    return (referrer.path or "/") + (f"?{referrer.query}" if referrer.query else "")
+
+
 def _deny(status: int, message: str):
     if wants_html():
-        nxt = escape(request.full_path.rstrip("?"))
-        body = (f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>{status}</title>"
-                f"<meta http-equiv='refresh' content='0; url=/login?next={nxt}'>"
-                f"<p>{escape(message)}。<a href='/login?next={nxt}'>前往登录</a></p></html>")
-        if status == 403:
-            body = (f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>403</title>"
-                    f"<p>{escape(message)}。<a href='/'>返回首页</a></p></html>")
+        if status == 401:
+            target = request.full_path.rstrip("?") if request.method == "GET" else _referring_path()
+            login = sign_in_url(g.get("signin_reason") or "required", target)
+            body = render_template("greenmine/error.html", status=status, title="需要登录", message=message,
+                                   login_url=login, refresh_to=login)
+        else:
+            body = render_template("greenmine/error.html", status=status, title="无权访问", message=message)
         return current_app.response_class(body, status=status, mimetype="text/html")
     response = jsonify({"code": status, "message": message})   # the documented error body (shared.schemas)
     response.status_code = status
@@ -412,8 +456,11 @@ def _deny(status: int, message: str):
     return response
 
 
-def requires(*roles: str):
-    """Declare and enforce the roles that may call a view (function or MethodView method)."""
+def requires(*roles: str, password_change: bool = False):
+    """Declare and enforce the roles that may call a view (function or MethodView method).
+
+    A person whose password an administrator set (`must_change`) reaches only the views declared with
+    `password_change=True` (changing it, who am I) until they change it: a browser is sent to the change page."""
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise ValueError(f"requires() needs known roles, got {roles}")
@@ -423,12 +470,17 @@ def requires(*roles: str):
         def wrapper(*args, **kwargs):
             principal = current_principal()
             if principal is None:
-                return _deny(401, "请先登录")
+                return _deny(401, SIGN_IN_REASONS.get(g.get("signin_reason"), "请先登录"))
+            if principal.must_change and not password_change:
+                if wants_html() and request.method == "GET":
+                    return redirect(PASSWORD_CHANGE_PAGE + "?" + urlencode({"next": request.full_path.rstrip("?")}))
+                return _deny(403, "密码已重置，请先修改密码")
             if principal.role not in roles:
-                return _deny(403, f"当前角色({principal.role_label})无权访问此功能")
+                return _deny(403, f"当前角色（{principal.role_label}）无权访问此功能")
             return view(*args, **kwargs)
 
         wrapper._greenmine_roles = tuple(roles)
+        wrapper._greenmine_password_change = password_change
         return wrapper
 
     return decorator

@@ -25,13 +25,26 @@ import os
 import time
 from urllib.parse import urlparse
 
-from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import Schema, fields, validate
 
 from shared import identity
+from shared.accounts import views
+from shared.accounts.bootstrap import accounts_bus
+from shared.accounts.commands import (
+    AssignAccount,
+    ChangeOwnPassword,
+    CreateAccount,
+    DisableAccount,
+    EnableAccount,
+    ResetPassword,
+)
+from shared.accounts.rules import AREAS, PASSWORD_POLICY, Actor
 from shared.config import Settings
+from shared.contracts import DEPARTMENT_CODES
+from shared.errors import InvalidInput
 from shared.readiness import AggregateReadiness
 from shared.schemas import document_errors
 from shared.storage import mongo_client
@@ -61,8 +74,106 @@ class PrincipalSchema(Schema):
     area = fields.String(allow_none=True)
     county = fields.String(allow_none=True)
     enterprise = fields.String(allow_none=True)
+    must_change = fields.Boolean(metadata={"description": "须先修改密码"})
 
 
+class AccountSchema(Schema):
+    """An account as the administration reads it (labels beside the codes; never a password)."""
+
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True)
+    role_label = fields.String(required=True)
+    department = fields.String(allow_none=True, metadata={"description": "附件3 部门代码"})
+    department_label = fields.String(metadata={"description": "部门名称"})
+    area = fields.String(metadata={"description": "自治区或盟市"})
+    county = fields.String()
+    enterprise = fields.String(metadata={"description": "统一社会信用代码"})
+    active = fields.Boolean(required=True)
+    status_label = fields.String(required=True, metadata={"description": "启用/停用"})
+    must_change = fields.Boolean(required=True, metadata={"description": "下次登录须修改密码"})
+    created_at = fields.DateTime(allow_none=True)
+    changed_at = fields.DateTime(allow_none=True)
+
+
+class AccountListSchema(Schema):
+    items = fields.List(fields.Nested(AccountSchema), required=True)
+
+
+class NewAccountSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(max=64))
+    role = fields.String(required=True, validate=validate.Length(max=32),
+                         metadata={"description": "enterprise, bureau, department_reviewer, region_office, "
+                                                  "evaluator, admin（盟市自然资源局只能建 department_reviewer）"})
+    display_name = fields.String(load_default="", validate=validate.Length(max=64))
+    department = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=32),
+                               metadata={"description": "部门审核人员：附件3 部门代码"})
+    area = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=16),
+                         metadata={"description": "自治区或盟市名称（盟市自然资源局建的账号默认本盟市）"})
+    county = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=32))
+    enterprise = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=18))
+    password = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=128),
+                             metadata={"description": "不填则生成一次性密码，只在本次应答中给出"})
+    must_change = fields.Boolean(load_default=True, metadata={"description": "下次登录须修改密码（默认是）"})
+
+
+class CreatedAccountSchema(Schema):
+    account = fields.Nested(AccountSchema, required=True)
+    one_time_password = fields.String(allow_none=True, metadata={"description": "生成的一次性密码（只给一次）"})
+
+
+class AssignAccountSchema(Schema):
+    display_name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
+    department = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=32))
+    area = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=16))
+    county = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=32),
+                           metadata={"description": "空字符串清除旗县"})
+
+
+class ResetPasswordSchema(Schema):
+    password = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=128),
+                             metadata={"description": "不填则生成一次性密码"})
+    must_change = fields.Boolean(load_default=True)
+
+
+class AccountChangeSchema(Schema):
+    account = fields.Nested(AccountSchema, required=True)
+    one_time_password = fields.String(allow_none=True)
+    ended_sign_ins = fields.Integer(required=True, metadata={"description": "结束的登录（会话与令牌）数"})
+
+
+class ChangePasswordSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(max=256))
+    new_password = fields.String(required=True, validate=validate.Length(max=256))
+
+
+class PasswordChangedSchema(Schema):
+    ended_sign_ins = fields.Integer(required=True, metadata={"description": "结束的登录数（含本次：请重新取令牌）"})
+
+
+class AuditEntrySchema(Schema):
+    at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    actor_name = fields.String()
+    action = fields.String(required=True)
+    action_label = fields.String(required=True)
+    target = fields.String(required=True)
+    target_name = fields.String()
+    target_role_label = fields.String()
+    target_area = fields.String()
+    detail = fields.String()
+
+
+class AuditQuerySchema(Schema):
+    target = fields.String(load_default=None, validate=validate.Length(max=64))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class AuditListSchema(Schema):
+    items = fields.List(fields.Nested(AuditEntrySchema), required=True)
+
+
+ADMIN_ROLE_CHOICES = list(identity.ROLES.items())
 ACCOUNT_LIMITS = "5 per minute; 20 per hour"
 CLIENT_LIMITS = "20 per minute; 200 per hour"
 
@@ -224,7 +335,7 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
 
     @api.route("/token/current")
     class CurrentTokenView(MethodView):
-        @identity.requires(*identity.ANY_SIGNED_IN)
+        @identity.requires(*identity.ANY_SIGNED_IN, password_change=True)
         @api.response(204)
         @document_errors(api, 401)
         def delete(self):
@@ -238,13 +349,115 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
 
     @api.route("/me")
     class MeView(MethodView):
-        @identity.requires(*identity.ANY_SIGNED_IN)
+        @identity.requires(*identity.ANY_SIGNED_IN, password_change=True)
         @api.response(200, PrincipalSchema)
         @document_errors(api, 401)
         def get(self):
             """Who the caller is."""
             principal = identity.current_principal()
             return {**principal.claims(), "role_label": principal.role_label}
+
+    bus = accounts_bus(settings)
+
+    def actor() -> Actor:
+        p = identity.current_principal()
+        return Actor(p.username, p.role, p.area, p.display_name)
+
+    def change_body(outcome) -> dict:
+        return {"account": views.account_row(outcome.account), "one_time_password": outcome.one_time_password,
+                "ended_sign_ins": outcome.ended_sign_ins}
+
+    @api.route("/users")
+    class UsersView(MethodView):
+        @identity.requires("admin", "bureau")
+        @api.response(200, AccountListSchema)
+        @document_errors(api, 401, 403)
+        def get(self):
+            """The accounts the caller manages: every one (admin), its 盟市's department reviewers (bureau)."""
+            return {"items": [views.account_row(d) for d in views.accounts_for(actor(), bus.uow_factory())]}
+
+        @identity.requires("admin", "bureau")
+        @api.arguments(NewAccountSchema)
+        @api.response(201, CreatedAccountSchema)
+        @document_errors(api, 401, 403, 422)
+        def post(self, body):
+            """Create an account. Without a password a one-time password is made and given in this answer only;
+            the user changes it at the first sign-in (`must_change`). A bureau creates department reviewers of
+            its own 盟市 only (403 elsewhere). Audited."""
+            outcome = bus.handle(CreateAccount(actor=actor(), **body))
+            return {"account": views.account_row(outcome.account), "one_time_password": outcome.one_time_password}
+
+    @api.route("/users/<string:username>")
+    class UserView(MethodView):
+        @identity.requires("admin", "bureau")
+        @api.response(200, AccountSchema)
+        @document_errors(api, 401, 403, 404)
+        def get(self, username):
+            """One account the caller manages."""
+            return views.account_row(views.account_for(actor(), bus.uow_factory(), username))
+
+        @identity.requires("admin", "bureau")
+        @api.arguments(AssignAccountSchema)
+        @api.response(200, AccountChangeSchema)
+        @document_errors(api, 401, 403, 404, 422)
+        def patch(self, body, username):
+            """Assign the name, department (附件3) and area (自治区 or a 盟市) of an account; a changed department
+            or area ends the account's sign-ins (they carry the old scope). Audited."""
+            return change_body(bus.handle(AssignAccount(actor=actor(), username=username, **body)))
+
+    @api.route("/users/<string:username>/disable")
+    class DisableView(MethodView):
+        @identity.requires("admin", "bureau")
+        @api.response(200, AccountChangeSchema)
+        @document_errors(api, 401, 403, 404)
+        def post(self, username):
+            """Disable an account: every session and token of it ends at once, in every service. Audited."""
+            return change_body(bus.handle(DisableAccount(actor=actor(), username=username)))
+
+    @api.route("/users/<string:username>/enable")
+    class EnableView(MethodView):
+        @identity.requires("admin", "bureau")
+        @api.response(200, AccountChangeSchema)
+        @document_errors(api, 401, 403, 404)
+        def post(self, username):
+            """Enable a disabled account again. Audited."""
+            return change_body(bus.handle(EnableAccount(actor=actor(), username=username)))
+
+    @api.route("/users/<string:username>/password")
+    class ResetView(MethodView):
+        @identity.requires("admin", "bureau")
+        @api.arguments(ResetPasswordSchema)
+        @api.response(200, AccountChangeSchema)
+        @document_errors(api, 401, 403, 404, 422)
+        def post(self, body, username):
+            """Reset a password: the one given, or a one-time password made and given in this answer only; the
+            user must change it at the next sign-in; every sign-in of the account ends. Audited."""
+            return change_body(bus.handle(ResetPassword(actor=actor(), username=username, **body)))
+
+    @api.route("/audit")
+    class AuditView(MethodView):
+        @identity.requires("admin", "bureau")
+        @api.arguments(AuditQuerySchema, location="query")
+        @api.response(200, AuditListSchema)
+        @document_errors(api, 401, 403, 422)
+        def get(self, query):
+            """Account changes, newest first (who, when, what, on whom); a bureau sees its 盟市's reviewers'."""
+            entries = views.audit_for(actor(), bus.uow_factory(), target=query["target"], limit=query["limit"])
+            return {"items": [views.audit_row(e) for e in entries]}
+
+    @api.route("/password")
+    class OwnPasswordView(MethodView):
+        @identity.requires(*identity.ANY_SIGNED_IN, password_change=True)
+        @api.arguments(ChangePasswordSchema)
+        @api.response(200, PasswordChangedSchema)
+        @document_errors(api, 401, 404, 422)
+        def post(self, body):
+            """Change one's own password (the policy's messages name the field); every sign-in of the account
+            ends, this one too: sign in again with the new password."""
+            outcome = bus.handle(ChangeOwnPassword(actor=actor(), **body))
+            if g.get("auth_method") == "session":
+                identity.sign_out()
+            return {"ended_sign_ins": outcome.ended_sign_ins}
 
     pages = Blueprint("portal", __name__)
 
@@ -256,38 +469,164 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
             return redirect(identity.WORKSPACES[principal.role])
         return render_template("greenmine/home.html")
 
+    def login_page(status=200, **context):
+        reason = request.values.get("reason")
+        return render_template("greenmine/login.html", reason_text=identity.SIGN_IN_REASONS.get(reason),
+                               **context), status
+
     @pages.route("/login", methods=["GET", "POST"])
     @identity.public
     def login():
         target = _safe_next(request.values.get("next"))
         if request.method == "POST":
             username = request.form.get("username", "").strip()[:64]
-            principal, wait = start(username, request.form.get("password", ""), "session",
-                                    settings.session_minutes * 60)
+            password = request.form.get("password", "")
+            principal, wait = start(username, password, "session", settings.session_minutes * 60)
             if wait is not None:
-                return render_template("greenmine/login.html", error=_too_many(wait), username=username,
-                                       next=target), 429, {"Retry-After": str(wait)}
+                return login_page(429, error=_too_many(wait), username=username, next=target)[0], 429, \
+                    {"Retry-After": str(wait)}
             if principal is None:
-                return render_template("greenmine/login.html", error="用户名或密码错误", username=username,
-                                       next=target), 401
+                return login_page(401, error="用户名或密码错误", username=username, next=target)
             identity.sign_in(principal)
             return redirect(target if target != "/" else identity.WORKSPACES[principal.role])
-        return render_template("greenmine/login.html", next=target)
+        return login_page(next=target)
 
     @pages.post("/logout")
     @identity.public
     def logout():
         identity.sign_out()
-        flash("已退出登录")
-        return redirect(url_for("portal.login"))
+        return redirect(identity.sign_in_url("signed_out"))
+
+    # --- account administration in the browser ------------------------------------------------------------
+    def form_value(name: str) -> str | None:
+        value = request.form.get(name, "").strip()
+        return value or None
+
+    def admin_context(**extra) -> dict:
+        me = actor()
+        return {"me": me, "role_choices": ADMIN_ROLE_CHOICES if me.role == "admin" else
+                [("department_reviewer", identity.ROLES["department_reviewer"])],
+                "departments": [(code, views.department_label(code)) for code in DEPARTMENT_CODES],
+                "areas": list(AREAS) if me.role == "admin" else [me.area], "policy": PASSWORD_POLICY, **extra}
+
+    def errors_of(exc: InvalidInput) -> dict:
+        return exc.error_map()
 
     @pages.get("/portal/admin")
-    @identity.requires("admin")
+    @identity.requires("admin", "bureau")
     def admin():
-        return render_template("greenmine/admin.html", users=directory.list())
+        rows = [views.account_row(d) for d in views.accounts_for(actor(), bus.uow_factory())]
+        return render_template("greenmine/admin.html", users=rows, form={}, errors={}, **admin_context())
+
+    @pages.post("/portal/admin/users")
+    @identity.requires("admin", "bureau")
+    def admin_create():
+        me = actor()
+        generated = request.form.get("password_mode", "generate") != "typed"
+        command = CreateAccount(
+            actor=me, username=request.form.get("username", "").strip()[:64],
+            role=request.form.get("role", "") if me.role == "admin" else "department_reviewer",
+            display_name=request.form.get("display_name", "").strip()[:64],
+            department=form_value("department"), area=form_value("area") if me.role == "admin" else me.area,
+            enterprise=form_value("enterprise"), password=None if generated else request.form.get("password", ""))
+        try:
+            outcome = bus.handle(command)
+        except InvalidInput as exc:
+            rows = [views.account_row(d) for d in views.accounts_for(me, bus.uow_factory())]
+            return render_template("greenmine/admin.html", users=rows, form=request.form, errors=errors_of(exc),
+                                   message=exc.message, **admin_context()), 422
+        return account_page(outcome.account["_id"], one_time_password=outcome.one_time_password,
+                            done=f"已新建账号 {outcome.account['_id']}", status=201)
+
+    def account_page(username: str, status: int = 200, **extra):
+        me = actor()
+        document = views.account_for(me, bus.uow_factory(), username)
+        entries = [views.audit_row(e) for e in views.audit_for(me, bus.uow_factory(), target=username, limit=50)]
+        context = admin_context(account=views.account_row(document), entries=entries, errors={}, form={})
+        context.update(extra)
+        return render_template("greenmine/account.html", **context), status
+
+    @pages.get("/portal/admin/users/<string:username>")
+    @identity.requires("admin", "bureau")
+    def admin_account(username):
+        return account_page(username)
+
+    @pages.post("/portal/admin/users/<string:username>/assign")
+    @identity.requires("admin", "bureau")
+    def admin_assign(username):
+        me = actor()
+        try:
+            bus.handle(AssignAccount(actor=me, username=username, display_name=request.form.get("display_name"),
+                                     department=request.form.get("department"),
+                                     area=form_value("area") if me.role == "admin" else None))
+        except InvalidInput as exc:
+            return account_page(username, status=422, errors=errors_of(exc), message=exc.message,
+                                form=request.form)
+        return account_page(username, done="已保存部门与地区")
+
+    @pages.post("/portal/admin/users/<string:username>/disable")
+    @identity.requires("admin", "bureau")
+    def admin_disable(username):
+        outcome = bus.handle(DisableAccount(actor=actor(), username=username))
+        return account_page(username, done=f"已停用账号，结束其登录 {outcome.ended_sign_ins} 个")
+
+    @pages.post("/portal/admin/users/<string:username>/enable")
+    @identity.requires("admin", "bureau")
+    def admin_enable(username):
+        bus.handle(EnableAccount(actor=actor(), username=username))
+        return account_page(username, done="已启用账号")
+
+    @pages.post("/portal/admin/users/<string:username>/password")
+    @identity.requires("admin", "bureau")
+    def admin_reset(username):
+        generated = request.form.get("password_mode", "generate") != "typed"
+        try:
+            outcome = bus.handle(ResetPassword(actor=actor(), username=username,
+                                               password=None if generated else request.form.get("password", "")))
+        except InvalidInput as exc:
+            return account_page(username, status=422, errors=errors_of(exc), message=exc.message)
+        return account_page(username, one_time_password=outcome.one_time_password,
+                            done="已重置密码，该用户下次登录时须修改密码")
+
+    @pages.get("/portal/admin/audit")
+    @identity.requires("admin", "bureau")
+    def admin_audit():
+        entries = [views.audit_row(e) for e in views.audit_for(actor(), bus.uow_factory(), limit=500)]
+        return render_template("greenmine/audit.html", entries=entries)
+
+    @pages.route("/portal/password", methods=["GET", "POST"])
+    @identity.requires(*identity.ANY_SIGNED_IN, password_change=True)
+    def own_password():
+        principal = identity.current_principal()
+        target = _safe_next(request.values.get("next"), identity.WORKSPACES[principal.role])
+        if target.startswith(identity.PASSWORD_CHANGE_PAGE):
+            target = identity.WORKSPACES[principal.role]
+        if request.method == "GET":
+            return render_template("greenmine/password.html", next=target, errors={}, policy=PASSWORD_POLICY)
+        new_password = request.form.get("new_password", "")
+        errors = {}
+        if new_password != request.form.get("confirm_password", ""):
+            errors["confirm_password"] = ["两次输入的新密码不一致"]
+        try:
+            if errors:
+                raise InvalidInput("密码未修改，请按提示修改")
+            bus.handle(ChangeOwnPassword(actor=actor(), current_password=request.form.get("current_password", ""),
+                                         new_password=new_password))
+        except InvalidInput as exc:
+            errors = {**exc.error_map(), **errors}
+            return render_template("greenmine/password.html", next=target, errors=errors, policy=PASSWORD_POLICY,
+                                   message=exc.message), 422
+        # Every sign-in ended with the change: this browser signs in again with the new password.
+        identity.sign_out()
+        renewed, _wait = start(principal.username, new_password, "session", settings.session_minutes * 60)
+        if renewed is None:
+            return redirect(identity.sign_in_url("expired", target))
+        identity.sign_in(renewed)
+        flash("密码已修改")
+        return redirect(target)
 
     @pages.get("/portal/whoami")
-    @identity.requires(*identity.ANY_SIGNED_IN)
+    @identity.requires(*identity.ANY_SIGNED_IN, password_change=True)
     def whoami():
         return jsonify(identity.current_principal().claims())
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, g, jsonify, render_template, request, session
+from flask import Flask, current_app, g, jsonify, render_template, request, send_from_directory, session
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -255,7 +255,8 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
         # Our pages are never framed (clickjacking); what a signed-in person sees is never kept by a cache.
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
-        if request.endpoint != "static" and ("user" in session or request.headers.get("Authorization")):
+        signed_in = "user" in session or request.headers.get("Authorization")
+        if request.endpoint not in ("static", "favicon") and signed_in:
             response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -267,9 +268,13 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
 
     @app.context_processor
     def _template_globals():
-        return {"principal": identity.current_principal(), "csrf_token": generate_csrf,
+        principal = identity.current_principal()
+        navigation = [(label, href) for label, href, roles in identity.NAVIGATION
+                      if principal is not None and principal.role in roles]
+        return {"principal": principal, "csrf_token": generate_csrf,
                 "roles": identity.ROLES, "service": service, "workspaces": identity.WORKSPACES,
-                "asset_base": asset_base, "csp_nonce": csp_nonce}
+                "asset_base": asset_base, "csp_nonce": csp_nonce, "navigation": navigation,
+                "home_of": identity.home_of}
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
@@ -349,6 +354,15 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
         if not shows_internals():
             report = {"ready": ok}  # the public learns whether the system is up, not how it is built
         return jsonify(report), (200 if ok else 503)
+
+    @app.get("/favicon.ico")
+    @identity.public
+    def favicon():
+        # Browsers ask every page's origin for it: each app answers (through the proxy it is the portal's).
+        response = send_from_directory(SHARED_STATIC, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                                       max_age=86400)
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
 
     @app.get("/metrics")
     @identity.public

@@ -1,0 +1,59 @@
+"""What may be asked of accounts (each handled by one function of `handlers.py`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.accounts.rules import Actor
+
+
+@dataclass(frozen=True)
+class CreateAccount:
+    actor: Actor
+    username: str
+    role: str
+    display_name: str = ""
+    department: str | None = None
+    area: str | None = None
+    county: str | None = None
+    enterprise: str | None = None
+    password: str | None = None        # None: a one-time password is made and returned once
+    must_change: bool = True            # the new user sets their own password at the first sign-in
+
+
+@dataclass(frozen=True)
+class DisableAccount:
+    actor: Actor
+    username: str
+
+
+@dataclass(frozen=True)
+class EnableAccount:
+    actor: Actor
+    username: str
+
+
+@dataclass(frozen=True)
+class ResetPassword:
+    actor: Actor
+    username: str
+    password: str | None = None        # None: a one-time password is made and returned once
+    must_change: bool = True
+
+
+@dataclass(frozen=True)
+class AssignAccount:
+    """Change an account's name, department and area (None leaves a field as it is; "" clears the county)."""
+
+    actor: Actor
+    username: str
+    display_name: str | None = None
+    department: str | None = None
+    area: str | None = None
+    county: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeOwnPassword:
+    actor: Actor
+    current_password: str
+    new_password: str

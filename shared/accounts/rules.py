@@ -1,0 +1,162 @@
+"""The rules of accounts, as plain Python (no I/O): roles, areas, who may manage whom, the password policy.
+
+`ROLES`, `REGION` and `WORKSPACES` are the one list of them (`shared.identity` re-exports them)."""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from shared.contracts import DEPARTMENT_CODES
+from shared.errors import FieldError, InvalidInput, NotPermitted
+from shared.regions import LEAGUE_NAMES
+
+ROLES = {
+    "enterprise": "矿山企业",
+    "bureau": "盟市自然资源局",
+    "department_reviewer": "部门审核人员",
+    "region_office": "自治区自然资源厅/协调机制办公室",
+    "evaluator": "第三方评估机构",
+    "admin": "系统管理员",
+}
+
+REGION = "自治区"
+LEAGUES = LEAGUE_NAMES  # the 12 盟市 an account's area may name (contracts/regions)
+AREAS = (REGION, *LEAGUES)
+
+# Where each role lands after signing in (the portal's home page redirects there).
+WORKSPACES = {
+    "enterprise": "/intake/",
+    "bureau": "/review/",
+    "department_reviewer": "/review/",
+    "region_office": "/notice/",
+    "evaluator": "/scoring/",
+    "admin": "/portal/admin",
+}
+
+CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+USERNAME = re.compile(r"^[A-Za-z0-9_.\-@]{3,64}$")
+PASSWORD_MIN = 10
+PASSWORD_MAX = 128
+DISPLAY_NAME_MAX = 64
+# What the password policy says, once, for the forms.
+PASSWORD_POLICY = f"密码至少{PASSWORD_MIN}位，须包含字母、数字、符号中的至少两类，且不能包含用户名。"
+
+# Who the command line acts as (the operator at the server): an administrator.
+OPERATOR = "命令行（运维人员）"
+
+ACTIONS = {
+    "create": "新建账号",
+    "disable": "停用账号",
+    "enable": "启用账号",
+    "reset_password": "重置密码",
+    "assign": "调整部门与地区",
+    "change_password": "修改本人密码",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change: a signed-in administrator or bureau, or the operator at the command line."""
+
+    username: str
+    role: str
+    area: str | None = None
+    display_name: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+
+def status_label(active: bool) -> str:
+    return "启用" if active else "停用"
+
+
+def password_problems(password: str | None, username: str = "") -> list[str]:
+    """Why a new password is refused (empty when it is accepted), in Chinese."""
+    if not password:
+        return ["请填写密码"]
+    problems = []
+    if len(password) < PASSWORD_MIN:
+        problems.append(f"密码至少{PASSWORD_MIN}位")
+    if len(password) > PASSWORD_MAX:
+        problems.append(f"密码不能超过{PASSWORD_MAX}位")
+    kinds = sum(bool(re.search(pattern, password)) for pattern in (r"[A-Za-z]", r"\d", r"[^A-Za-z\d]"))
+    if kinds < 2:
+        problems.append("密码须包含字母、数字、符号中的至少两类")
+    if username and len(username) >= 3 and username.lower() in password.lower():
+        problems.append("密码不能包含用户名")
+    return problems
+
+
+def check_password(password: str | None, username: str = "", field: str = "password") -> None:
+    problems = password_problems(password, username)
+    if problems:
+        raise InvalidInput("密码不符合要求", [FieldError(field, p) for p in problems])
+
+
+def account_problems(*, username: str, role: str, display_name: str | None, department: str | None,
+                     area: str | None, enterprise: str | None) -> list[FieldError]:
+    """What is wrong with an account's fields (every problem at once)."""
+    errors = []
+    if not USERNAME.match(username or ""):
+        errors.append(FieldError("username", "用户名须为3至64位字母、数字或 _ . - @"))
+    if role not in ROLES:
+        errors.append(FieldError("role", "请选择角色：" + "、".join(ROLES.values())))
+    if display_name is not None and len(display_name) > DISPLAY_NAME_MAX:
+        errors.append(FieldError("display_name", f"名称不能超过{DISPLAY_NAME_MAX}个字"))
+    if role == "department_reviewer":
+        if department not in DEPARTMENT_CODES:
+            errors.append(FieldError("department", "部门审核人员须选择附件3所列的部门"))
+        if area not in AREAS:
+            errors.append(FieldError("area", "部门审核人员须选择层级：自治区或一个盟市"))
+    elif department:
+        errors.append(FieldError("department", "只有部门审核人员可以指定部门"))
+    if role == "bureau" and area not in LEAGUES:
+        errors.append(FieldError("area", "盟市自然资源局账号须选择所属盟市"))
+    if role == "enterprise":
+        if not enterprise or not CREDIT_CODE.match(enterprise):
+            errors.append(FieldError("enterprise", "矿山企业账号须填写18位统一社会信用代码"))
+    elif enterprise:
+        errors.append(FieldError("enterprise", "只有矿山企业账号可以绑定统一社会信用代码"))
+    if area and area not in AREAS and not any(e.field == "area" for e in errors):
+        errors.append(FieldError("area", "地区须为自治区或一个盟市"))
+    return errors
+
+
+def default_area(role: str, area: str | None) -> str | None:
+    """Regional roles cover the whole region."""
+    if role in ("region_office", "admin", "evaluator") and not area:
+        return REGION
+    return area or None
+
+
+def may_manage(actor: Actor, role: str, area: str | None) -> None:
+    """An administrator manages every account; a bureau only the department reviewers of its own 盟市."""
+    if actor.role == "admin":
+        return
+    if actor.role == "bureau":
+        if role == "department_reviewer" and area is not None and area == actor.area:
+            return
+        raise NotPermitted(f"盟市自然资源局只能管理本盟市（{actor.area or '未指定'}）部门审核人员的账号")
+    raise NotPermitted("只有系统管理员或盟市自然资源局可以管理账号")
+
+
+def not_self(actor: Actor, username: str, what: str) -> None:
+    if actor.username == username:
+        raise NotPermitted(f"不能{what}自己的账号，请由其他管理员操作")
+
+
+# No 0/O, 1/l/I: it is read off a screen and typed.
+_OTP_LETTERS = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+_OTP_DIGITS = "23456789"
+
+
+def one_time_password(choice=secrets.choice) -> str:
+    """A password shown once to the administrator, changed by its user at the next sign-in: three groups of
+    four letters and digits (at least one of each), e.g. `k7Pq-3mXa-9tRw`."""
+    while True:
+        text = "".join(choice(_OTP_LETTERS + _OTP_DIGITS) for _ in range(12))
+        if re.search(r"\d", text) and re.search(r"[A-Za-z]", text):
+            return "-".join(text[i:i + 4] for i in range(0, 12, 4))
