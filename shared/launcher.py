@@ -281,7 +281,7 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
     if not Path(_bin("caddy")).is_file() and shutil.which("caddy") is None:
         raise embedded.EmbeddedServerError(f"the proxy Caddy (caddyserver) is not installed: "
                                            f"{embedded.LOCAL_EXTRA_HINT}")
-    from shared.cli import DEMO_PASSWORD, DEMO_USERS, SYSTEM_ENV, write_system_env
+    from shared.cli import DEMO_PASSWORD, SYSTEM_ENV, demo_logins, write_system_env
     from shared.contracts import ContractRegistry
     from shared.logging import configure_logging
     from shared.messaging import ensure_topics
@@ -362,7 +362,7 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
                                         capture_output=True, text=True)
                 if result.returncode != 0:
                     print(f"[greenmine] demo data failed:\n{result.stderr}", flush=True)
-            logins = "\n".join(f"      {u:<22} {role}" for u, role, _o, _n in DEMO_USERS)
+            logins = demo_logins()  # grouped by role; the department reviewers as a table by 盟市
             print("\n" + "=" * 72 + f"\n  greenmine is ready in {elapsed:.1f}s:  {public_url}\n"
                   + (f"  demo logins (password {DEMO_PASSWORD}):\n{logins}\n" if demo else "")
                   + "  Ctrl-C stops everything.\n" + "=" * 72 + "\n", flush=True)
