@@ -3,11 +3,13 @@ fills the whole self-assessment generated from the index (branch (一) and branc
 materials, watches the running score, submits, and sees the case move once review routing has picked it up."""
 from __future__ import annotations
 
+import io
 import random
 import re
 
 import pytest
 from browsing import sign_in, wait_until
+from pypdf import PdfReader
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("no_csp_violation")]
 
@@ -120,6 +122,37 @@ def upload_materials_and_submit(page, app_id: str):
     page.wait_for_url(re.compile(rf".*/intake/applications/{app_id}\?submitted=1"), timeout=30000)
 
 
+def focused_item(page) -> str | None:
+    return page.evaluate("() => { const f = document.activeElement && document.activeElement.closest("
+                         "'fieldset.indicator, fieldset.prereq'); return f ? f.id : null; }")
+
+
+def next_unfilled(page) -> str | None:
+    page.get_by_role("button", name="下一个未填项").click()
+    return focused_item(page)
+
+
+def use_the_menu_and_next_unfilled(page):
+    """The long form's category menu (一级指标 with filled/total) and 下一个未填项 (moves to and focuses the next
+    unfilled item, wraps around, says when everything is filled)."""
+    menu = page.locator("#form-menu")
+    assert menu.is_visible() and page.locator("#menu-list").is_visible()
+    assert menu.locator('[data-count-for="pre"]').inner_text() == "0/5"
+    counts = [c.inner_text() for c in menu.locator(".menu-count").all()]
+    assert counts == ["0/5", "0/7", "0/4", "0/9", "0/13", "0/6", "0/7"]  # 5 prerequisites, 46 indicators
+    assert next_unfilled(page) == "pre-P1"
+    page.locator('input[name="pre-P1"][value="true"]').check()
+    assert menu.locator('[data-count-for="pre"]').inner_text() == "1/5"
+    assert next_unfilled(page) == "pre-P2"
+    assert "还有 50 项未填" in page.locator("#next-status").inner_text()
+    menu.get_by_role("link", name=re.compile("三、资源综合利用")).click()
+    assert focused_item(page) == "ind-12"  # the first indicator of category 三 (12–20 for branch (一))
+    assert page.evaluate("() => document.getElementById('ind-12').getBoundingClientRect().top") < 200
+    fill_indicator(page, page.locator("#ind-12"))
+    assert menu.locator('[data-count-for="3"]').inner_text() == "1/9"
+    assert next_unfilled(page) == "ind-13"  # the next one after the item being filled
+
+
 def wait_for_routing(page):
     """The case page reloads itself when the status changes: 已提交 → 审核中（已分派） once routing has run."""
     status = page.locator("#case-status")
@@ -145,7 +178,18 @@ def test_branch_one_mine_from_registration_to_routing(running_system, page):
     assert page.locator("#ind-12").count() == 1 and page.locator("#ind-21").count() == 0
     assert "露天开采：" in page.locator("#ind-9").inner_text()
     wait_total(page, "0.00")
+    use_the_menu_and_next_unfilled(page)
     fill_whole_form(page, not_applicable="16")
+    wait_total(page, "100.00")
+    assert [c.inner_text() for c in page.locator("#form-menu .menu-count").all()] == \
+        ["5/5", "7/7", "4/4", "9/9", "13/13", "6/6", "7/7"]
+    page.locator("#state-5").select_option("")  # one item left open before the one being edited: wraps around
+    page.locator("#state-40").focus()
+    assert next_unfilled(page) == "ind-5"
+    assert "已从头查找" in page.locator("#next-status").inner_text()
+    fill_indicator(page, page.locator("#ind-5"))
+    page.get_by_role("button", name="下一个未填项").click()
+    assert "均已填写" in page.locator("#next-status").inner_text()
     wait_total(page, "100.00")
     assert page.locator("#score-verdict").inner_text() == "结论：达标"
     # the running score follows the input, and a binding item short of full marks is flagged
@@ -178,6 +222,30 @@ def test_branch_one_mine_from_registration_to_routing(running_system, page):
 
     upload_materials_and_submit(page, app_id)
     wait_for_routing(page)
+    see_case_number_progress_and_receipt(page, url, app_id, name)
+
+
+def see_case_number_progress_and_receipt(page, url: str, app_id: str, mine_name: str):
+    case_no = page.locator("#case-no").inner_text()
+    assert re.fullmatch(r"150600-20\d\d-\d{5}", case_no)
+    steps = page.locator("#progress li")
+    assert [s.get_attribute("data-step") for s in steps.all()] == \
+        ["submit", "review", "decision", "evaluation", "notice", "announcement"]
+    assert page.locator('#progress li[data-step="review"]').get_attribute("aria-current") == "step"
+    due = page.locator("#review-due").inner_text()
+    assert re.search(r"应于 20\d\d年\d{1,2}月\d{1,2}日前作出", due), due
+    due_date = re.search(r"20\d\d年\d{1,2}月\d{1,2}日", due).group(0)
+    timeline = page.locator("#timeline").inner_text()
+    assert "review_routing" not in timeline and "scoring" not in timeline and "系统" in timeline
+    link = page.locator("#receipt-link")
+    assert link.get_attribute("href") == f"/intake/applications/{app_id}/receipt.pdf"
+    response = page.request.get(url + link.get_attribute("href"))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages))
+    submitted = page.locator("tr[data-version='1'] td").nth(1).inner_text()  # Beijing time on the page
+    for expected in (case_no, "申报受理回执", mine_name, "鄂尔多斯市伊金霍洛旗", submitted.replace(" ", ""), "第1版",
+                     "营业执照", "申报材料真实性承诺书", "第3项指标", due_date):
+        assert expected in text, (expected, text)
 
 
 def test_branch_two_mine_with_its_sub_industry(running_system, page):
@@ -194,6 +262,17 @@ def test_branch_two_mine_with_its_sub_industry(running_system, page):
     assert page.locator("fieldset.indicator").count() == 41
     assert page.locator("#ind-21").count() == 1 and page.locator("#ind-12").count() == 0
     assert page.get_by_label("子行业（第21、22项按此选择评分说明）").input_value() == "sand_gravel_stone"
+    # on a phone the category menu is collapsed behind 目录; a category link closes it again
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.locator("#menu-list").is_hidden()
+    page.get_by_role("button", name="目录").click()
+    assert page.locator("#menu-list").is_visible()
+    page.locator("#form-menu").get_by_role("link", name=re.compile("四、绿色低碳")).click()
+    assert page.locator("#menu-list").is_hidden()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    item = focused_item(page)
+    assert item and page.locator(f"#cat-4 #{item}").count() == 1
+    page.set_viewport_size({"width": 1280, "height": 800})
     assert page.locator('#ind-21 .rule[data-variant="cement_limestone"]').is_hidden()
     fill_whole_form(page, not_applicable=None)
     wait_total(page, "100.00")

@@ -376,6 +376,107 @@
     });
   }
 
+  /* ---- the category menu and "next unfilled item" ------------------------------------------------------------ */
+  var menuList = document.getElementById("menu-list");
+  var menuToggle = document.getElementById("menu-toggle");
+  var nextButton = document.getElementById("next-unfilled");
+  var nextStatus = document.getElementById("next-status");
+
+  // Every item to fill, in the order of the form: the prerequisites, then the indicators that have a rule.
+  function items() {
+    var out = [];
+    model.prerequisites.forEach(function (code) {
+      out.push({el: document.getElementById("pre-" + code), group: "pre", key: code});
+    });
+    indicatorSets().forEach(function (fs) {
+      var info = model.indicators[fs.dataset.key];
+      if (info && !info.no_rule) out.push({el: fs, group: String(info.category), key: fs.dataset.key});
+    });
+    return out;
+  }
+
+  function isFilled(item, content) {
+    if (item.group === "pre") return item.key in content.assessment.prerequisites;
+    return item.key in content.assessment.indicators;
+  }
+
+  function updateMenu() {
+    if (!menuList) return;
+    var content = collect();
+    var counts = {};
+    items().forEach(function (item) {
+      var c = counts[item.group] || (counts[item.group] = {filled: 0, total: 0});
+      c.total += 1;
+      if (isFilled(item, content)) c.filled += 1;
+    });
+    menuList.querySelectorAll("[data-count-for]").forEach(function (span) {
+      var c = counts[span.dataset.countFor] || {filled: 0, total: 0};
+      span.textContent = c.filled + "/" + c.total;
+      var link = span.closest("a");
+      link.classList.toggle("complete", c.total > 0 && c.filled === c.total);
+      link.setAttribute("aria-label", link.querySelector(".menu-name").textContent + "，已填 " + c.filled + " 项，共 " + c.total + " 项");
+    });
+  }
+
+  function focusItem(el) {
+    el.scrollIntoView({block: "start"});
+    var control = el.querySelector("select.state, input[type=radio]:checked, input[type=radio], input, textarea");
+    if (control) control.focus({preventScroll: true});
+    else { el.setAttribute("tabindex", "-1"); el.focus({preventScroll: true}); }
+  }
+
+  function nextUnfilled() {
+    var all = items();
+    var content = collect();
+    var open = all.filter(function (item) { return !isFilled(item, content); });
+    if (!open.length) {
+      nextStatus.textContent = "全部 " + all.length + " 项（先决条件和评分指标）均已填写。";
+      return;
+    }
+    // the first unfilled item after the one last edited (or after the top of the screen), wrapping around
+    var from = lastItem ? all.findIndex(function (item) { return item.el === lastItem; }) : -1;
+    if (from < 0) {
+      from = all.findIndex(function (item) { return item.el.getBoundingClientRect().bottom > 0; }) - 1;
+    }
+    var target = null;
+    for (var i = 1; i <= all.length; i++) {
+      var item = all[(from + i + all.length) % all.length];
+      if (!isFilled(item, content)) { target = item; break; }
+    }
+    var wrapped = all.indexOf(target) <= from;
+    var name = target.group === "pre" ? "先决条件" + target.key : "第" + target.key + "项「" + model.indicators[target.key].name + "」";
+    nextStatus.textContent = (wrapped && from >= 0 ? "已从头查找：" : "") + "转到" + name + "（还有 " + open.length + " 项未填）";
+    focusItem(target.el);
+  }
+
+  var lastItem = null;  // the item last focused in the form (clicking the button moves the focus away from it)
+  form.addEventListener("focusin", function (event) {
+    var fs = event.target.closest("fieldset.indicator, fieldset.prereq");
+    if (fs) lastItem = fs;
+  });
+  if (nextButton) nextButton.addEventListener("click", nextUnfilled);
+  if (menuToggle) {
+    menuToggle.addEventListener("click", function () {
+      var open = menuToggle.getAttribute("aria-expanded") !== "true";
+      menuToggle.setAttribute("aria-expanded", open ? "true" : "false");
+      document.getElementById("form-menu").classList.toggle("open", open);
+    });
+  }
+  if (menuList) {
+    menuList.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      if (!link) return;
+      event.preventDefault();
+      var section = document.getElementById(link.getAttribute("href").slice(1));
+      var first = section.querySelector("fieldset.prereq, fieldset.indicator") || section;
+      section.scrollIntoView({block: "start"});
+      var control = first.querySelector("select.state, input, textarea");
+      if (control && !control.disabled) control.focus({preventScroll: true});
+      if (menuToggle && menuToggle.getAttribute("aria-expanded") === "true") menuToggle.click();
+      history.replaceState(null, "", link.getAttribute("href"));
+    });
+  }
+
   /* ---- wiring ------------------------------------------------------------------------------------------------- */
   function clearServerErrors() {
     form.querySelectorAll("[data-server-error]").forEach(function (p) { p.remove(); });
@@ -404,6 +505,7 @@
       if (event.target.value === "assessed" && findings && findings.value === "") findings.value = "0";
     }
     if (event && event.target === variantSelect) showVariant();
+    updateMenu();
     if (!editable) return;
     dirty = true;
     writeLocal(collect(), false);
@@ -413,11 +515,13 @@
   }
 
   fill(serverDraft);
+  updateMenu();
   lastSaved = canonical(collect());
   if (editable) {
     var local = readLocal();
     if (local && !local.synced && local.content && canonical(local.content) !== lastSaved) {
       fill(local.content);
+      updateMenu();
       var notice = document.getElementById("restore-notice");
       notice.hidden = false;
       notice.innerHTML = "已恢复您 " + new Date(local.saved_at).toLocaleString("zh-CN", {hour12: false}) +
@@ -426,6 +530,7 @@
       document.getElementById("discard-local").addEventListener("click", function () {
         localStorage.removeItem(storageKey);
         fill(serverDraft);
+        updateMenu();
         notice.hidden = true;
         dirty = true;
         save();
