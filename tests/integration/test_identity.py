@@ -44,7 +44,7 @@ def test_cli_user_add_reads_password_from_stdin_and_refuses_bad_input(settings):
 
     again = cli(settings, "user", "add", "mine_a", "--role", "enterprise", "--enterprise", "91150600MA0N00001W",
                 stdin="another-password\n")
-    assert again.returncode == 2 and "已存在" in again.stderr
+    assert again.returncode == 2 and "已被使用" in again.stderr
     bad = cli(settings, "user", "add", "rev", "--role", "department_reviewer", stdin="long-password\n")
     assert bad.returncode == 2 and "department" in bad.stderr and "area" in bad.stderr
     short = cli(settings, "user", "add", "admin2", "--role", "admin", stdin="short\n")
