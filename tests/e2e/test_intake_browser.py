@@ -110,6 +110,15 @@ def upload_evidence(page, key: str, filename: str):
 def upload_materials_and_submit(page, app_id: str):
     page.get_by_role("link", name="下一步：申报材料与提交").click()
     page.wait_for_url(f"**/intake/applications/{app_id}/materials")
+    # submitting too early: the problems already listed above are counted and pointed to, not listed again
+    listed = page.locator("#missing-list li").count()
+    assert listed > 0
+    page.get_by_role("button", name="提交申报").click()
+    result = page.locator("#submit-result")
+    result.get_by_text("“提交前还需要”清单").wait_for()
+    assert f"清单中的 {listed} 项尚未完成" in result.inner_text()
+    assert result.locator("li").count() == 0
+    assert page.evaluate("() => document.activeElement.id") == "submit-result"
     page.get_by_label("未受到行政处罚").check()
     page.locator("#penalties-status", has_text="已保存").wait_for()
     for kind in REQUIRED:

@@ -69,7 +69,9 @@ def indicator_model(indicator, mining_method: str, catalog) -> dict:
         "attribute": indicator.attribute,
         "text": indicator.text,
         "methods": list(indicator.methods),
-        "basis": indicator.basis,
+        "basis": indicator.display_basis,  # without the reconstruction's OCR remarks
+        "basis_reconstructed": indicator.basis_reconstructed,
+        "reconstructed_fields": list(indicator.reconstructed_fields),
         "notes": list(indicator.notes),
         "variant_by": variant_by,
         "variants": variants,

@@ -142,8 +142,10 @@
     return parts.length ? parts.join("；") : (data.message || ("出错了（" + result.status + "）"));
   }
 
-  /* Submit an application: shows the list of what is missing (links to the fields) or goes to the case page. */
-  function submitApplication(appId, box, before) {
+  /* Submit an application: shows the list of what is missing (links to the fields) or goes to the case page.
+     `shownList`: a list on the page that already names some problems ([data-field] items); those are counted and
+     pointed to instead of being repeated. */
+  function submitApplication(appId, box, before, shownList) {
     box.hidden = false;
     box.innerHTML = "<p>正在提交……</p>";
     return Promise.resolve(before ? before() : null).then(function () {
@@ -158,13 +160,22 @@
       var html = "<p><strong>" + escapeHtml(result.status === 401 ? "登录已过期，填写的内容都已保存。" : (data.message || "提交失败")) + "</strong></p>";
       if (result.status === 401) html += "<p>" + loginLink() + "，登录后再点“提交申报”。</p>";
       if (data.errors) {
-        html += '<ul class="problems">';
+        var shown = {};
+        if (shownList) {
+          shownList.querySelectorAll("[data-field]").forEach(function (li) { shown[li.dataset.field] = true; });
+        }
+        var listed = 0;
+        var items = "";
         Object.keys(data.errors).forEach(function (field) {
           [].concat(data.errors[field]).forEach(function (message) {
-            html += "<li>" + problemLink(appId, field, message) + "</li>";
+            if (shown[field]) { listed += 1; return; }
+            items += "<li>" + problemLink(appId, field, message) + "</li>";
           });
         });
-        html += "</ul>";
+        if (listed) {
+          html += '<p>上方<a href="#' + shownList.id + '">“提交前还需要”清单</a>中的 ' + listed + " 项尚未完成。</p>";
+        }
+        if (items) html += (listed ? "<p>此外：</p>" : "") + '<ul class="problems">' + items + "</ul>";
       }
       box.innerHTML = html;
       box.focus();

@@ -14,11 +14,14 @@
         var cell = document.querySelector("#kind-" + e.kind + " .status-cell");
         if (!cell) return;
         cell.innerHTML = e.status === "present" ? '<span class="badge ok">已上传</span>'
-          : e.status === "missing" ? '<span class="badge bad">缺少</span>' : '<span class="badge">不需要</span>';
+          : e.status === "missing" ? '<span class="badge bad">缺少</span>'
+          : e.requirement === "conditional" ? '<span class="badge">无需提交（未申报行政处罚）</span>'
+          : '<span class="badge">选交</span>';
       });
       var box = document.getElementById("missing-box");
       if (app.missing.length) {
-        box.innerHTML = "<p>提交前还需要：</p><ul class=\"problems\" id=\"missing-list\">" + app.missing.map(function (p) {
+        box.innerHTML = '<p id="missing-head">提交前还需要（' + app.missing.length + "项）：</p>" +
+          '<ul class="problems" id="missing-list">' + app.missing.map(function (p) {
           return '<li data-field="' + Intake.escapeHtml(p.field) + '">' + Intake.problemLink(appId, p.field, p.message) + "</li>";
         }).join("") + "</ul>";
       } else {
@@ -77,8 +80,10 @@
     }
     if (event.target.id === "submit-application") {
       event.target.disabled = true;
-      Intake.submitApplication(appId, document.getElementById("submit-result")).then(function (result) {
-        if (!result.ok) event.target.disabled = false;
+      // what the checklist above already lists is counted and pointed to, not repeated under the button
+      Intake.submitApplication(appId, document.getElementById("submit-result"), null,
+                               document.getElementById("missing-list")).then(function (result) {
+        if (!result.ok) { event.target.disabled = false; refresh(); }
       });
     }
   });

@@ -144,3 +144,28 @@ def test_markup_in_user_input_is_never_executed(ent1, client, intake_settings):
         assert "<script>alert(1)</script>" not in html and "<img src=x" not in html, path
     _response, html = page(client, intake_settings, ent1.principal, f"/intake/mines/{mine_id}")
     assert "\\u003c/script\\u003e" in html  # inside the JSON data block, escaped
+
+
+def test_intake_copy_is_chinese_with_full_width_punctuation(ent1, client, intake_settings):
+    """Item 7 of issue 10: optional materials are 选交, the conditional one says why it is not needed, the basis
+    has no OCR remark but a 据原件重建 mark, no internal code and no half-width punctuation in Chinese text."""
+    mine_id = ent1.post("/api/v1/mines", COAL_MINE).json["id"]
+    app_id = ent1.post("/api/v1/applications", {"mine_id": mine_id, "declared_penalties": False}).json["id"]
+    response, html = page(client, intake_settings, ent1.principal, f"/intake/applications/{app_id}/materials")
+    assert response.status_code == 200
+    assert "不需要" not in html and ">选交</span>" in html
+    assert ">无需提交（未申报行政处罚）</span>" in html
+    assert re.search(r'id="missing-head">提交前还需要（\d+项）：', html)
+    response, html = page(client, intake_settings, ent1.principal, f"/intake/applications/{app_id}/form")
+    catalog = load_catalog("nm-2025")
+    assert "OCR" not in html and "nm-2025" not in re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    reconstructed = [i for i in catalog.indicators_in_group(1) if i.basis_reconstructed and i.display_basis]
+    assert reconstructed and html.count('class="reconstructed"') == len(reconstructed)
+    # the pages' own copy (the form quotes the index's text as the catalog holds it, which is checked above)
+    for path in (f"/intake/applications/{app_id}/materials", f"/intake/applications/{app_id}", "/intake/"):
+        text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", page(
+            client, intake_settings, ent1.principal, path)[1], flags=re.S)
+        bad = re.findall(r".{0,12}(?:[\u4e00-\u9fff][;:,!?]|[;:,!?][\u4e00-\u9fff]).{0,12}", text)
+        assert not bad, (path, bad)
+        assert not re.search(r"\b(ecology_environment|eia_approval|business_licence|review_routing|scoring|nm-2025)\b",
+                             text), path
