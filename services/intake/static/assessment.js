@@ -175,7 +175,7 @@
           lastSaved = key;
           if (canonical(collect()) === key) writeLocal(content, true);
           var now = new Date();
-          setSaveStatus("已自动保存 " + now.toLocaleTimeString("zh-CN", {hour12: false}), "ok");
+          setSaveStatus("已自动保存 " + now.toLocaleTimeString("zh-CN", {hour12: false, timeZone: "Asia/Shanghai"}), "ok");
           clearServerErrors();
           if (dirty || canonical(collect()) !== key) { dirty = false; autosave(); }
           return true;
@@ -524,7 +524,7 @@
       updateMenu();
       var notice = document.getElementById("restore-notice");
       notice.hidden = false;
-      notice.innerHTML = "已恢复您 " + new Date(local.saved_at).toLocaleString("zh-CN", {hour12: false}) +
+      notice.innerHTML = "已恢复您 " + new Date(local.saved_at).toLocaleString("zh-CN", {hour12: false, timeZone: "Asia/Shanghai"}) +
         " 在本机填写但尚未保存到服务器的内容，正在保存。 " +
         '<button type="button" class="link" id="discard-local">放弃本机内容，使用服务器上的版本</button>';
       document.getElementById("discard-local").addEventListener("click", function () {
