@@ -36,10 +36,10 @@ from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beij
 from shared.catalog import Catalog
 from shared.decimals import plain
 
-VERSION_STATUSES = {"under_review": "审核中", "forwarded": "已通过初审(报自治区)", "returned": "已退回补正",
+VERSION_STATUSES = {"under_review": "审核中", "forwarded": "已通过初审（报自治区）", "returned": "已退回补正",
                     "rejected": "初审不予通过", "superseded": "已被新版本替代"}
 DECISIONS = {"forward": "forwarded", "return": "returned", "reject": "rejected"}
-DECISION_LABELS = {"forwarded": "通过(报自治区自然资源厅)", "returned": "退回补正", "rejected": "不予通过"}
+DECISION_LABELS = {"forwarded": "通过（报自治区自然资源厅）", "returned": "退回补正", "rejected": "不予通过"}
 MAX_REASONS = 100
 
 
@@ -226,24 +226,24 @@ class ReviewCase:
                department_name: Callable[[str], str]) -> tuple[Decision, list[TaskEvent]]:
         version = self.version_of(version_no)
         if version is not self.latest or version.status != "under_review":
-            raise InvalidTransition(f"第 {version_no} 版申报当前为“{version.status_label}”,不能再作初审决定")
+            raise InvalidTransition(f"第 {version_no} 版申报当前为“{version.status_label}”，不能再作初审决定")
         if decision not in DECISIONS:
             raise InvalidInput("初审决定有误", [FieldError(
-                "decision", "初审决定应为 forward(通过)、return(退回补正)或 reject(不予通过)")])
+                "decision", "请选择初审决定：通过、退回补正或不予通过")])
         parsed = parse_reasons(reasons, version.applicable_indicators, catalog.prerequisite_codes)
         outcome = DECISIONS[decision]
         tasks = [t for t in tasks if t.version_no == version_no and t.application_id == self.application_id]
         if outcome == "forwarded":
             waiting = [t for t in tasks if not (t.current_opinion and t.current_opinion.decision == "agree")]
             if waiting:
-                names = "、".join(f"{department_name(t.department)}({describe(t)})" for t in waiting)
-                raise InvalidTransition(f"各部门均同意后才能通过初审。尚未同意:{names}")
+                names = "、".join(f"{department_name(t.department)}（{describe(t)}）" for t in waiting)
+                raise InvalidTransition(f"各部门均同意后才能通过初审。尚未同意：{names}")
             if report is None:
-                raise InvalidTransition("未取得按审核意见重新评分的结果,不能通过初审")
+                raise InvalidTransition("未取得按审核意见重新评分的结果，不能通过初审")
             if report.get("verdict") != "qualified":
                 raise InvalidTransition("按审核意见重新评分的结果为“" + str(report.get("verdict_label") or
                                         report.get("verdict")) + "”" + verdict_detail(report) +
-                                        ",不能通过初审,请退回补正或不予通过")
+                                        "，不能通过初审，请退回补正或不予通过")
         elif not parsed:
             raise InvalidInput("初审决定有误", [FieldError(
                 "reasons", "退回补正须逐项写明需补正的内容" if outcome == "returned" else "不予通过须写明理由")])
@@ -297,7 +297,7 @@ def verdict_detail(report: Mapping) -> str:
         parts.append("约束性指标 " + "、".join(str(n) for n in report["failed_binding"]) + " 未得满分")
     if report.get("total") is not None:
         parts.append(f"总分 {report['total']}")
-    return "(" + ";".join(parts) + ")" if parts else ""
+    return "（" + "；".join(parts) + "）" if parts else ""
 
 
 def parse_reasons(raw: Iterable[Mapping] | None, indicators: Iterable[int], prerequisites: Iterable[str]
@@ -389,11 +389,11 @@ def rescore(assessment: Mapping, tasks: Iterable[ReviewTask],
             entry: dict[str, Any] = {"score": plain(chosen.score)}
         else:
             reasons = [s.reason for s in sources if s.not_applicable and s.reason]
-            entry = {"not_applicable": True, "reason": ";".join(dict.fromkeys(reasons))}
-        records = [f"{department_name(s.department)}:{s.record or s.opinion}" for s in sources
+            entry = {"not_applicable": True, "reason": "；".join(dict.fromkeys(reasons))}
+        records = [f"{department_name(s.department)}：{s.record or s.opinion}" for s in sources
                    if s.record or s.opinion]
         if records:
-            entry["record"] = ";".join(records)
+            entry["record"] = "；".join(records)
         elif isinstance(indicators.get(str(no)), Mapping) and indicators[str(no)].get("record"):
             entry["record"] = indicators[str(no)]["record"]
         indicators[str(no)] = entry

@@ -33,7 +33,7 @@ from shared.storage import ConcurrencyError
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-STALE = "审核意见刚有更新,请刷新页面核对后再作决定"
+STALE = "审核意见刚有更新，请刷新页面核对后再作决定"
 
 
 def principal_of(actor: Actor) -> Principal:
@@ -75,9 +75,9 @@ def decide_case(cmd: DecideCase, uow: ReviewUnitOfWork, *, clock: Clock, catalog
         try:
             report = evaluate(scoring, assessment, actor)
         except ScoringUnavailable as exc:
-            raise Unavailable(f"暂时无法取得按审核意见重新评分的结果,请稍后再试({exc})") from exc
+            raise Unavailable(f"暂时无法取得按审核意见重新评分的结果，请稍后再试（{exc}）") from exc
         except ScoringRejected as exc:
-            raise InvalidInput("按审核意见重新评分时评估数据有误,请相关部门修正评分后再决定", exc.errors) from exc
+            raise InvalidInput("按审核意见重新评分时评估数据有误，请相关部门修正评分后再决定", exc.errors) from exc
     elif cmd.decision in ("return", "reject"):
         try:
             report = evaluate(scoring, assessment, actor)
@@ -182,7 +182,7 @@ def _rescore_into(entry: dict, version, tasks, name, scoring, actor: Actor) -> N
         entry["report_error"] = {"message": str(exc), "errors": exc.error_map()}
     except ScoringUnavailable as exc:
         entry["report"] = None
-        entry["report_error"] = {"message": f"暂时无法重新评分:{exc}", "errors": {}}
+        entry["report_error"] = {"message": f"暂时无法重新评分：{exc}", "errors": {}}
     if entry["self_report"] is None:
         try:
             entry["self_report"] = evaluate(scoring, version.assessment, actor)

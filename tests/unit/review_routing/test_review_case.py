@@ -92,7 +92,7 @@ def test_forward_only_when_every_department_agreed_and_the_rescore_qualifies(cat
     for task in tasks:
         if task.department != "ecology_environment":
             act(task, catalog)
-    with pytest.raises(InvalidTransition, match=r"尚未同意:生态环境部门\(待认领\)"):
+    with pytest.raises(InvalidTransition, match=r"尚未同意：生态环境部门（待认领）"):
         case.decide(1, "forward", None, BUREAU, AT, tasks, QUALIFIED, catalog, name)
     eco = task_of(result, "ecology_environment")
     act(eco, catalog, "disagree")
@@ -103,7 +103,7 @@ def test_forward_only_when_every_department_agreed_and_the_rescore_qualifies(cat
         case.decide(1, "forward", None, BUREAU, AT, tasks, None, catalog, name)
     failing = {**QUALIFIED, "verdict": "not_qualified", "verdict_label": "不达标", "failed_binding": [8, 12],
                "total": "88.00"}
-    with pytest.raises(InvalidTransition, match="约束性指标 8、12 未得满分;总分 88.00"):
+    with pytest.raises(InvalidTransition, match="约束性指标 8、12 未得满分；总分 88.00"):
         case.decide(1, "forward", None, BUREAU, AT, tasks, failing, catalog, name)
     decision, closed = case.decide(1, "forward", None, BUREAU, AT, tasks, QUALIFIED, catalog, name)
     assert decision.decision == "forwarded" and closed == [] and case.status == "forwarded"
@@ -179,7 +179,7 @@ def test_rescore_lead_wins_else_the_lowest_score_and_a_score_beats_not_applicabl
     assert out["indicators"]["4"]["score"] == "1"                          # the lowest of 1.5 and 1
     assert out["indicators"]["16"] == {"score": "1"}                          # lead says it applies
     assert out["indicators"]["19"]["not_applicable"] and out["indicators"]["19"]["reason"] == "不外排"
-    assert "生态环境部门:缺2处" in out["indicators"]["3"]["record"]
+    assert "生态环境部门：缺2处" in out["indicators"]["3"]["record"]
     assert out["prerequisites"]["P5"] is False and out["prerequisites"]["P1"] is True
     assert out["indicators"]["10"] == original["indicators"]["10"]           # nobody scored it: self-assessment
     sources = reviewer_entries(result.tasks)

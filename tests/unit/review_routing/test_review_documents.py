@@ -119,7 +119,7 @@ def test_decision_sheet_after_forward_and_after_return(catalog, case_and_tasks):
         agree(task, f"{name(task.department)}审核员")
     case.decide(1, "forward", None, BUREAU, DECIDED, tasks, QUALIFIED, catalog, name)
     sheet = decision_sheet(case, 1, catalog)
-    assert sheet["decision"] == "通过(报自治区自然资源厅)" and "同意通过初审" in sheet["wording"]
+    assert sheet["decision"] == "通过（报自治区自然资源厅）" and "同意通过初审" in sheet["wording"]
     assert sheet["rescore"] == {"total": "96.50", "verdict": "达标", "failed_binding": [], "failed_prerequisites": []}
     assert sheet["decided_by_name"] == BUREAU.name and sheet["decided_at"] == DECIDED
     assert sheet["bureau"] == "鄂尔多斯市自然资源局"
@@ -260,6 +260,8 @@ def test_a_reminder_reaches_the_assignee_or_every_reviewer_of_an_unclaimed_task(
         page = web("/review/", who).get_data(as_text=True)
         assert "催办提醒（1 项）" in page and "请于本周内出具意见" in page and "鄂尔多斯市自然资源局" in page
         assert "2026-03-02 16:15" in page                # sent at 08:15 UTC, shown in Beijing time
+    task_page = web(f"/review/tasks/{task}", ECO).get_data(as_text=True)
+    assert 'id="reminder-banner"' in task_page and "请于本周内出具意见" in task_page and CASE_NO in task_page
     item = web("/api/v1/review/queues/ecology_environment", ECO).get_json()["items"][0]
     assert item["reminded"]["message"] == "请于本周内出具意见" and item["case_no"] == CASE_NO
     assert post(web, f"/api/v1/review/tasks/{task}/claim", {}, ECO).status_code == 200
