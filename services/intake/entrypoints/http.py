@@ -21,7 +21,7 @@ from urllib.parse import quote
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
-from marshmallow import ValidationError
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from intake.domain import commands as c
 from intake.domain import materials as mat
@@ -199,14 +199,16 @@ def create_app(settings: Settings | None = None, *, intake=None):
     @apps.route("/<app_id>/attachments/<attachment_id>")
     class Attachment(MethodView):
         @identity.requires(*READERS)
-        @apps.response(200, description="文件（始终以附件下载：Content-Disposition: attachment）",
+        @apps.arguments(ViewArgs, location="query")
+        @apps.response(200, description="文件：默认以附件下载（Content-Disposition: attachment）；inline=true 时 PDF、"
+                                         "JPEG、PNG 在浏览器中查看（inline，仍带 nosniff 与沙箱 CSP）",
                        content_type="application/octet-stream")
         @apps.doc(responses={"200": {"content": {"application/octet-stream": {"schema": schemas.BINARY}}}})
-        @document_errors(apps, 401, 403, 404)
-        def get(self, app_id, attachment_id):
-            """Download an attachment of the draft or of any version (recorded in the audit log)."""
+        @document_errors(apps, 401, 403, 404, 422)
+        def get(self, args, app_id, attachment_id):
+            """Download (or, `inline=true`, view) an attachment of the draft or of any version (audited)."""
             ref, grid_out = handle(c.OpenAttachment(me(), app_id, attachment_id))
-            return download_response(ref, grid_out, system().files)
+            return download_response(ref, grid_out, system().files, inline=args.get("inline", False))
 
         @identity.requires(*ENTERPRISE)
         @apps.response(200, schemas.ApplicationOut)
@@ -254,12 +256,27 @@ def create_app(settings: Settings | None = None, *, intake=None):
     return finalize(app)
 
 
-def download_response(ref, grid_out, files) -> Response:
-    """Stored files are only ever downloaded, never rendered: attachment disposition, nosniff, a sandboxing CSP."""
+class ViewArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    inline = fields.Boolean(load_default=False, metadata={
+        "description": "true：PDF、JPEG、PNG 在浏览器中查看（其他类型仍以附件下载）"})
+
+
+#: The stored (sniffed) types a browser may show as a viewer: its PDF viewer and its image view run no script of
+#: the file's own, and the sandboxing CSP still applies.
+INLINE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+def download_response(ref, grid_out, files, *, inline: bool = False) -> Response:
+    """Stored files are downloaded, or (`inline`, PDF and JPEG/PNG only) shown by the browser's own viewer; never
+    rendered as a page of ours: nosniff and a sandboxing CSP (Chromium's PDF viewer works under it) either way."""
     response = Response(files.iterate(grid_out), mimetype=ref.content_type, direct_passthrough=True)
     response.headers["Content-Length"] = str(grid_out.length)
     name = texts.safe_filename(ref.filename)  # stored before names were cleaned on upload: cleaned here too
-    response.headers["Content-Disposition"] = (f"attachment; filename=\"{_ascii_name(name)}\"; "
+    disposition = "inline" if inline and ref.content_type in INLINE_TYPES else "attachment"
+    response.headers["Content-Disposition"] = (f"{disposition}; filename=\"{_ascii_name(name)}\"; "
                                                f"filename*=UTF-8''{quote(name)}")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -70,6 +70,7 @@ class ViewEvidence:
     actor: Actor
     task_id: str
     attachment_id: str
+    inline: bool = False            # PDF / JPEG / PNG in the browser's viewer instead of a download
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class ViewCaseEvidence:
     application_id: str
     version_no: int
     attachment_id: str
+    inline: bool = False
 
 
 # --- the lead bureau's decision -------------------------------------------------------------------------------

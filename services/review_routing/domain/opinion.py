@@ -266,7 +266,7 @@ def parse_opinion(data: Mapping, *, indicator_points: Mapping[int, Decimal], pre
     declared_na = set(declared_not_applicable)
     decision = data.get("decision")
     if decision not in DECISIONS:
-        errors.add("decision", "审核结论应为 agree（同意）、return（退回补正）或 disagree（不同意）")
+        errors.add("decision", "审核结论应为同意、退回补正或不同意之一，请选择")
     comments = _limited(data.get("comments"), "comments", "审核意见说明", MAX_COMMENTS, errors)
 
     own_prerequisites, own_checks, available_photos = list(prerequisites), list(checks), set(photo_ids)
@@ -292,7 +292,7 @@ def parse_opinion(data: Mapping, *, indicator_points: Mapping[int, Decimal], pre
         verdict = raw.get("verdict") or ("not_applicable" if not_applicable else
                                          "score" if raw.get("score") is not None else None)
         if verdict is None:
-            errors.add(f"{where}.verdict", f"{title}：请给出判定（认可自评、给分、确认不涉及或有问题）")
+            errors.add(f"{where}.verdict", f"{title}：请给出判定")
             continue
         if verdict not in VERDICTS:
             errors.add(f"{where}.verdict", "判定应为 agree（认可自评）、score（给分）、not_applicable（确认不涉及）"

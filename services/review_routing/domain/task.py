@@ -167,6 +167,7 @@ class ReviewTask:
     last_auto_reminder_on: date | None = None
     outcome: str | None = None
     closed_reason: str | None = None
+    case_no: str | None = None          # the case's 办件编号 (intake), when it has one
     version: int | None = None          # storage version (optimistic concurrency), None before the first save
 
     # --- derived ------------------------------------------------------------------------------------------
@@ -344,7 +345,7 @@ class ReviewTask:
             "history": [h.to_dict() for h in self.history],
             "overdue_since": self.overdue_since.isoformat() if self.overdue_since else None,
             "last_auto_reminder_on": self.last_auto_reminder_on.isoformat() if self.last_auto_reminder_on else None,
-            "outcome": self.outcome, "closed_reason": self.closed_reason,
+            "outcome": self.outcome, "closed_reason": self.closed_reason, "case_no": self.case_no,
         }
 
     @classmethod
@@ -365,4 +366,5 @@ class ReviewTask:
             transfers=[Transfer.from_dict(t) for t in d.get("transfers", ())],
             history=[HistoryEntry.from_dict(h) for h in d.get("history", ())],
             overdue_since=_d(d.get("overdue_since")), last_auto_reminder_on=_d(d.get("last_auto_reminder_on")),
-            outcome=d.get("outcome"), closed_reason=d.get("closed_reason"), version=d.get("version"))
+            outcome=d.get("outcome"), closed_reason=d.get("closed_reason"), case_no=d.get("case_no"),
+            version=d.get("version"))

@@ -106,15 +106,15 @@ class AuditEntry(Schema):
 class IndicatorOpinionView(Schema):
     indicator = Int(required=True)
     name = Str(metadata={"description": "指标名称"})
-    opinion = Str()
-    score = Str(metadata={"description": "得分(精确小数)"})
-    not_applicable = Bool()
     verdict = Str(metadata={"description": "判定：agree 认可自评 / score 给分 / not_applicable 确认不涉及 / "
                                            "problem 有问题"})
     verdict_label = Str(metadata={"description": "判定（中文）"})
     reason = Str()
     record = Str(metadata={"description": "检查记录"})
 
+    opinion = Str()
+    score = Str(metadata={"description": "得分(精确小数)"})
+    not_applicable = Bool()
 
 class PrerequisiteFindingView(Schema):
     prerequisite = Str(required=True)
@@ -170,6 +170,7 @@ class TransferView(Schema):
     to_user = Str()
     to_name = Str()
     reason = Str()
+    from_name = _maybe(Str, metadata={"description": "原办理人姓名"})
 
 
 class HistoryView(Schema):
@@ -178,7 +179,9 @@ class HistoryView(Schema):
     action = Str()
     detail = Str()
 
+    actor_name = _maybe(Str, metadata={"description": "办理人姓名（系统操作为空）"})
 
+    action_label = Str(metadata={"description": "操作（中文）"})
 class PreviousOpinions(Schema):
     task_id = Str(required=True)
     version_no = Int(required=True)
@@ -213,8 +216,10 @@ class TaskView(Schema):
     indicators = _objects("指标:名称、标准分、评分说明、自评、材料、本部门当前意见")
     prerequisites = _objects("先决条件及本部门的判定")
     checks = _objects("初审七项内容(牵头任务)")
-    attachments = _objects("本任务的申报材料")
-    other_attachments = _objects()
+    attachments = _objects("本任务的全部材料：材料类型的中文名称（kind_label）、所属附件2 一的项（item_label）、"
+                           "查看地址（url 下载；view_url 在浏览器中查看，仅 PDF 和 JPEG/PNG）")
+    materials = _objects("申报材料（附件2 一），按项排列")
+    other_attachments = _objects("既非附件2 一所列、又不属于本任务指标的材料")
     opinions = fields.List(fields.Nested(OpinionView), metadata={"description": "意见(最新在前)"})
     reminders = fields.List(fields.Nested(ReminderView))
     transfers = fields.List(fields.Nested(TransferView))

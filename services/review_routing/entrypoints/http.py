@@ -26,6 +26,7 @@ from review_routing.entrypoints.documents import documents_blueprint
 from review_routing.entrypoints.schemas import (
     CaseArgs,
     DecisionBody,
+    EvidenceArgs,
     OpinionBody,
     PhotoUpload,
     QueueArgs,
@@ -176,11 +177,15 @@ def create_app(settings: Settings | None = None, bus: MessageBus | None = None):
     @api.route("/tasks/<task_id>/evidence/<attachment_id>")
     class Evidence(MethodView):
         @identity.requires(*READERS)
-        @api.response(302, description="转到申报材料下载(intake);查看记入审计日志")
-        @document_errors(api, 401, 403, 404)
-        def get(self, task_id, attachment_id):
-            """Open an evidence file of the task: the view is audited, then redirected to intake's download."""
-            return redirect(bus.handle(c.ViewEvidence(actor(), task_id, attachment_id)), code=302)
+        @api.arguments(EvidenceArgs, location="query")
+        @api.response(302, description="转到申报材料（intake）：下载，或 inline=true 时在浏览器中查看 PDF、图片；"
+                                       "每次查看记入审计日志")
+        @document_errors(api, 401, 403, 404, 422)
+        def get(self, args, task_id, attachment_id):
+            """Open a material of the task: the view is audited, then redirected to intake's download (or, with
+            `inline=true`, to its in-browser view of a PDF or an image)."""
+            return redirect(bus.handle(c.ViewEvidence(actor(), task_id, attachment_id, inline=args["inline"])),
+                            code=302)
 
     @api.route("/tasks/<task_id>/audit")
     class TaskAudit(MethodView):
@@ -242,12 +247,13 @@ def create_app(settings: Settings | None = None, bus: MessageBus | None = None):
     @api.route("/cases/<application_id>/evidence/<int:version_no>/<attachment_id>")
     class CaseEvidence(MethodView):
         @identity.requires("bureau", "region_office")
-        @api.response(302, description="转到申报材料下载(intake);查看记入审计日志")
-        @document_errors(api, 401, 403, 404)
-        def get(self, application_id, version_no, attachment_id):
+        @api.arguments(EvidenceArgs, location="query")
+        @api.response(302, description="转到申报材料（intake）：下载，或 inline=true 时在浏览器中查看；记入审计日志")
+        @document_errors(api, 401, 403, 404, 422)
+        def get(self, args, application_id, version_no, attachment_id):
             """Open any material of a case version (lead bureau, region office); audited."""
-            return redirect(bus.handle(c.ViewCaseEvidence(actor(), application_id, version_no, attachment_id)),
-                            code=302)
+            return redirect(bus.handle(c.ViewCaseEvidence(actor(), application_id, version_no, attachment_id,
+                                                          inline=args["inline"])), code=302)
 
     @api.route("/cases/<application_id>/audit")
     class CaseAudit(MethodView):

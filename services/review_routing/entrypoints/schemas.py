@@ -103,6 +103,14 @@ class QueueArgs(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
+class EvidenceArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    inline = fields.Boolean(load_default=False, metadata={
+        "description": "true：PDF、JPEG、PNG 在浏览器中查看（其他类型仍以附件下载）"})
+
+
 class CaseArgs(Schema):
     class Meta:
         unknown = EXCLUDE

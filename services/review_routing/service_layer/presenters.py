@@ -4,11 +4,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from review_routing.domain import materials
 from review_routing.domain.case import chosen_entry, reviewer_entries
 from review_routing.domain.checks import INITIAL_REVIEW_CHECKS
 from review_routing.domain.checks import check as check_by_code
 from review_routing.domain.opinion import VERDICTS
-from review_routing.domain.task import OUTCOMES, STATUSES, ReviewTask
+from review_routing.domain.task import ACTIONS, OUTCOMES, STATUSES, ReviewTask
 from review_routing.domain.workdays import WorkingCalendar
 from shared.catalog import Catalog
 from shared.decimals import plain
@@ -54,7 +55,9 @@ def opinion_view(opinion, catalog: Catalog) -> dict:
     return body
 
 
-def _entry_label(entry: Mapping | None) -> str:
+def _entry_label(entry: Mapping | None, rule=None) -> str:
+    """The enterprise's self-assessment of one indicator in words: sub-items and deduction conditions by their
+    text in the index (`rule`: the indicator's scoring rule for the mine), never by their keys."""
     if not entry:
         return "未填写"
     if entry.get("not_applicable"):
@@ -67,49 +70,88 @@ def _entry_label(entry: Mapping | None) -> str:
             if key == "findings":
                 return f"不符合 {value} 处"
             if key == "deductions":
-                return "扣分条件:" + "、".join(value) if value else "无扣分"
-            return "加分子项:" + "、".join(k for k, v in value.items() if v)
+                if not value:
+                    return "无扣分"
+                texts = [_condition_text(rule, c) for c in value]
+                return "扣分情形：" + "；".join(texts) if all(texts) else f"扣分情形 {len(value)} 项"
+            chosen = [(k, v) for k, v in value.items() if v]
+            if not chosen:
+                return "未选加分子项"
+            texts = [_item_text(rule, k, v) for k, v in chosen]
+            return "加分子项：" + "；".join(texts) if all(texts) else f"加分子项 {len(chosen)} 项"
     return "未填写"
+
+
+def _item_text(rule, item_id: str, value) -> str:
+    item = rule.item(item_id) if hasattr(rule, "item") else None
+    if item is None:
+        return ""
+    count = value if isinstance(value, int) and not isinstance(value, bool) and item.per_unit else None
+    return f"{item.text}（{count} 项）" if count is not None else item.text
+
+
+def _condition_text(rule, condition_id: str) -> str:
+    condition = rule.condition(condition_id) if hasattr(rule, "condition") else None
+    return condition.text if condition else ""
+
+
+def _material(a: Mapping, task_id: str) -> dict:
+    """An attachment as the page shows it: its Chinese kind label, where it opens (viewed in the browser for
+    PDF and JPEG/PNG, downloaded otherwise)."""
+    url = f"/api/v1/review/tasks/{task_id}/evidence/{a['attachment_id']}"
+    viewable = (a.get("content_type") or "").split(";")[0].strip().lower() in VIEWABLE_TYPES
+    return dict(a, url=url, view_url=url + "?inline=true" if viewable else None, viewable=viewable,
+                kind_label=materials.kind_label(a.get("kind")), item_label=materials.item_label(a.get("kind")),
+                item=(materials.kind(a.get("kind")).item if materials.kind(a.get("kind")) else None))
 
 
 def task_view(task: ReviewTask, catalog: Catalog, today: date, calendar: WorkingCalendar, *, photos: list[dict],
               previous: dict | None, returned_reasons: list, department_name: str, permissions: dict) -> dict:
     current = task.current_opinion
-    attachments = [dict(a, url=f"/api/v1/review/tasks/{task.task_id}/evidence/{a['attachment_id']}")
-                   for a in task.attachments]
+    attachments = [_material(a, task.task_id) for a in task.attachments]
     indicators = []
     for no in task.indicators:
         indicator = catalog.indicator(no)
         entry = task.entries.get(str(no))
         rule = indicator.scoring_rule(task.mine.get("mining_method"), task.mine.get("industry_variant"))
+        item = current.indicator(no) if current else None
         indicators.append({
             "no": no, "name": indicator.name, "points": plain(indicator.points), "binding": indicator.binding,
             "attribute": indicator.attribute, "category": catalog.category_of(no).label,
             "subcategory": catalog.subcategory_of(no).name, "text": indicator.text,
             "rule_text": getattr(rule, "text", "") or indicator.text, "methods": list(indicator.methods),
-            "basis": indicator.basis, "departments": [d.name for d in catalog.departments_for_indicator(no)],
+            "basis": indicator.display_basis, "basis_reconstructed": indicator.basis_reconstructed,
+            "reconstructed_fields": list(indicator.reconstructed_fields),
+            "departments": [d.name for d in catalog.departments_for_indicator(no)],
             "scope": indicator.department_scopes.get(task.department),
-            "self_entry": dict(entry) if entry else None, "self_label": _entry_label(entry),
+            "self_entry": dict(entry) if entry else None, "self_label": _entry_label(entry, rule),
             "not_applicable": no in task.not_applicable,
             "evidence": [a for a in attachments if a.get("indicator") == no],
-            "opinion": (current.indicator(no).to_dict() if current and current.indicator(no) else None),
+            "opinion": ({**item.to_dict(), "verdict_label": item.verdict_label} if item else None),
         })
     prerequisites = []
     for code in task.prerequisites:
         prerequisite = catalog.prerequisite(code)
         finding = current.prerequisite(code) if current else None
+        supporting = set(materials.kinds_supporting(code))
         prerequisites.append({"code": code, "name": prerequisite.name, "requirement": prerequisite.requirement,
-                              "evidence": [a for a in attachments if a.get("prerequisite") == code],
+                              "evidence": [a for a in attachments if a.get("prerequisite") == code
+                                           or a.get("kind") in supporting],
                               "finding": finding.to_dict() if finding else None})
     checks = []
     for code in task.checks:
         item = check_by_code(code)
         finding = next((c for c in current.checks if c.check == code), None) if current else None
         checks.append({**item.to_dict(), "label": item.label,
+                       "material_labels": [materials.kind_label(k) for k in item.materials],
                        "evidence": [a for a in attachments if a.get("kind") in item.materials],
                        "finding": finding.to_dict() if finding else None})
-    placed = {id(a) for i in indicators for a in i["evidence"]} | {id(a) for p in prerequisites for a in p["evidence"]}
+    order = {k.code: n for n, k in enumerate(materials.KINDS)}
+    listed = sorted((a for a in attachments if a["item"]),
+                    key=lambda a: (a["item"], order.get(a.get("kind"), 99), a["filename"]))
+    placed = {id(a) for i in indicators for a in i["evidence"]} | {id(a) for a in listed}
     other = [a for a in attachments if id(a) not in placed]
+    names = _people(task)
     return {
         "task_id": task.task_id, "application_id": task.application_id, "version_no": task.version_no,
         "case_no": task.case_no,
@@ -122,12 +164,29 @@ def task_view(task: ReviewTask, catalog: Catalog, today: date, calendar: Working
         "overdue": task.is_overdue(today), "days_overdue": task.days_overdue(calendar, today),
         "outcome": task.outcome, "outcome_label": OUTCOMES.get(task.outcome) if task.outcome else None,
         "closed_reason": task.closed_reason, "indicators": indicators, "prerequisites": prerequisites,
-        "checks": checks, "attachments": attachments, "other_attachments": other,
+        "checks": checks, "attachments": attachments, "materials": listed, "other_attachments": other,
         "opinions": [opinion_view(o, catalog) | {"current": o is current} for o in reversed(task.opinions)],
-        "reminders": [r.to_dict() for r in task.reminders], "transfers": [t.to_dict() for t in task.transfers],
-        "history": [h.to_dict() for h in task.history], "photos": photos, "previous": previous,
-        "returned_reasons": returned_reasons, "permissions": permissions,
+        "reminders": [r.to_dict() for r in task.reminders],
+        "transfers": [t.to_dict() | {"from_name": names.get(t.from_user or "", t.from_user)}
+                      for t in task.transfers],
+        "history": [h.to_dict() | {"actor_name": names.get(h.actor), "action_label": HISTORY_ACTIONS.get(
+            h.action, h.action)} for h in task.history],
+        "photos": photos, "previous": previous, "returned_reasons": returned_reasons, "permissions": permissions,
     }
+
+
+HISTORY_ACTIONS = {**ACTIONS, "overdue": "逾期"}
+VIEWABLE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+def _people(task: ReviewTask) -> dict[str, str]:
+    """Usernames seen on the task → the names recorded with them (for the history's actors)."""
+    names = {o.given_by: o.given_by_name for o in task.opinions}
+    names.update({r.by: r.by_name for r in task.reminders})
+    names.update({t.to_user: t.to_name for t in task.transfers})
+    if task.claimed_by and task.claimed_by_name:
+        names[task.claimed_by] = task.claimed_by_name
+    return names
 
 
 def short_department(name: str) -> str:

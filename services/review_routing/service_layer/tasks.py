@@ -136,8 +136,14 @@ def give_opinion(cmd: GiveOpinion, uow: ReviewUnitOfWork, *, clock: Clock, catal
 
 
 # --- evidence and photos ------------------------------------------------------------------------------------
+def _evidence_url(application_id: str, attachment_id: str, inline: bool) -> str:
+    url = attachment_url(application_id, attachment_id)
+    return url + "?inline=true" if inline else url
+
+
 def view_evidence(cmd: ViewEvidence, uow: ReviewUnitOfWork, *, clock: Clock) -> str:
-    """Record the view in the audit log and return intake's download URL for the attachment."""
+    """Record the view in the audit log and return intake's URL for the attachment (its download, or with
+    `inline` its view in the browser: intake shows PDF and JPEG/PNG inline, anything else as a download)."""
     def run():
         task = readable_task(uow, cmd.actor, cmd.task_id, "您无权查看该任务的材料")
         attachment = next((a for a in task.attachments if a.get("attachment_id") == cmd.attachment_id), None)
@@ -147,8 +153,8 @@ def view_evidence(cmd: ViewEvidence, uow: ReviewUnitOfWork, *, clock: Clock) -> 
               version_no=task.version_no, task_id=task.task_id, target=cmd.attachment_id,
               detail={"filename": attachment.get("filename"), "kind": attachment.get("kind"),
                       "indicator": attachment.get("indicator"), "prerequisite": attachment.get("prerequisite"),
-                      "sha256": attachment.get("sha256")})
-        return attachment_url(task.application_id, cmd.attachment_id)
+                      "sha256": attachment.get("sha256"), "inline": cmd.inline})
+        return _evidence_url(task.application_id, cmd.attachment_id, cmd.inline)
 
     return uow.run(run)
 
@@ -170,8 +176,8 @@ def view_case_evidence(cmd: ViewCaseEvidence, uow: ReviewUnitOfWork, *, clock: C
         audit(uow, cmd.actor, "evidence_viewed", clock(), application_id=cmd.application_id,
               version_no=cmd.version_no, target=cmd.attachment_id,
               detail={"filename": attachment.get("filename"), "kind": attachment.get("kind"),
-                      "sha256": attachment.get("sha256")})
-        return attachment_url(cmd.application_id, cmd.attachment_id)
+                      "sha256": attachment.get("sha256"), "inline": cmd.inline})
+        return _evidence_url(cmd.application_id, cmd.attachment_id, cmd.inline)
 
     return uow.run(run)
 

@@ -128,7 +128,8 @@ def test_scoping_filters_transfer_remind_photos_and_audit(review, catalog):
                            {"decision": "agree"})
     assert status(not_mine) == 409 and "请先由其转办" in not_mine.get_json()["message"]
     assert status(review.call("GET", f"/api/v1/review/tasks/{eco_task}/evidence/att-3", "rv_ecology_2")) == 302
-    assert status(review.call("GET", f"/api/v1/review/tasks/{eco_task}/evidence/att-report", "rv_ecology_2")) == 404
+    assert status(review.call("GET", f"/api/v1/review/tasks/{eco_task}/evidence/att-report", "rv_ecology_2")) == 302
+    assert status(review.call("GET", f"/api/v1/review/tasks/{eco_task}/evidence/att-nowhere", "rv_ecology_2")) == 404
     assert status(review.call("GET", "/api/v1/review/cases/app-ordos/evidence/1/att-report", "bureau")) == 302
     audit = review.call("GET", f"/api/v1/review/tasks/{eco_task}/audit", "rv_ecology_2").get_json()
     actions = [(a["action"], a["actor"]) for a in audit]
@@ -136,8 +137,8 @@ def test_scoping_filters_transfer_remind_photos_and_audit(review, catalog):
                      ("photo_uploaded", "rv_ecology_2"), ("task_reminded", "bureau"),
                      ("task_transferred", "rv_ecology_environment"), ("task_claimed", "rv_ecology_environment")]:
         assert expected in actions
-    viewed = next(a for a in audit if a["action"] == "evidence_viewed")
-    assert viewed["target"] == "att-3" and viewed["detail"]["filename"] == "标牌照片.jpg"
+    viewed = next(a for a in audit if a["action"] == "evidence_viewed" and a["target"] == "att-3")
+    assert viewed["detail"]["filename"] == "标牌照片.jpg"
     case_audit = review.call("GET", "/api/v1/review/cases/app-ordos/audit", "bureau").get_json()
     assert {"case_routed", "evidence_viewed"} <= {a["action"] for a in case_audit}
 

@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from review_builders import submission, submitted_event
+from review_builders import full_opinion, judged, submission, submitted_event
 from review_harness import wait_for
 
 from shared.contracts import new_event
@@ -23,11 +23,10 @@ def worker(task: dict) -> str:
 
 
 def opinion_for(task: dict, decision: str = "agree", **extra) -> dict:
-    body = {"decision": decision, "comments": extra.pop("comments", "同意。" if decision == "agree" else "")}
-    if task["lead"]:
-        body["checks"] = ALL_CHECKS
-    body.update(extra)
-    return body
+    """A complete opinion on the task (every indicator and prerequisite judged, the lead's seven checks)."""
+    return full_opinion(task, decision, indicators=judged(extra.pop("indicators", [])),
+                        comments=extra.pop("comments", "同意。" if decision == "agree" else ""), checks=(
+                            ALL_CHECKS if task["lead"] else None), **extra)
 
 
 def give(review, task: dict, body: dict, username: str | None = None):
@@ -78,6 +77,10 @@ def test_submit_route_return_resubmit_forward_and_replay(review, catalog):
     opened = review.call("GET", f"/api/v1/review/tasks/{eco['_id']}/evidence/att-3", "rv_ecology_environment")
     assert opened.status_code == 302
     assert opened.headers["Location"].endswith(f"/api/v1/applications/{app_id}/attachments/att-3")
+    viewed = review.call("GET", f"/api/v1/review/tasks/{eco['_id']}/evidence/att-licence?inline=true",
+                         "rv_ecology_environment")                      # P1's licence reaches 生态环境 too
+    assert viewed.status_code == 302
+    assert viewed.headers["Location"].endswith(f"/api/v1/applications/{app_id}/attachments/att-licence?inline=true")
     assert review.call("POST", f"/api/v1/review/tasks/{eco['_id']}/claim", "rv_ecology_environment").status_code == 200
     photo = review.call("POST", f"/api/v1/review/tasks/{eco['_id']}/photos", "rv_ecology_environment",
                         data={"photo": (io.BytesIO(JPEG), "采场入口.jpg", "image/jpeg")},

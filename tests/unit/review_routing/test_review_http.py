@@ -124,3 +124,37 @@ def test_answers_carry_all_the_handlers_return(api):
         answer = api("GET", path, who=who)
         assert answer.status_code == 200, (path, answer.get_json())
         assert answer.get_json() == as_json(api.bus.handle(command)), path
+
+
+def test_the_task_page_shows_materials_by_label_and_judges_every_item(api, catalog):
+    """Issue 10: the 生态环境 task lists its 附件2 一 materials by their Chinese labels (the EIA approval among them,
+    opened in the browser), fills P1's 相关材料, offers a verdict per indicator, and shows no internal code."""
+    import re
+
+    payload = submission(catalog, "app-2")
+    payload["attachments"] += [
+        {"attachment_id": "att-eia", "kind": "eia_approval", "indicator": None, "prerequisite": None,
+         "filename": "环评批复.pdf", "content_type": "application/pdf", "size": 10, "sha256": "b" * 64},
+        {"attachment_id": "att-xls", "kind": "annual_sales_report", "indicator": None, "prerequisite": None,
+         "filename": "销售报表.xlsx", "size": 10, "sha256": "c" * 64,
+         "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}]
+    api.bus.handle_event(submitted_event(payload), api.uow)
+    task = "app-2.v1.ecology_environment"
+    assert api("POST", f"/api/v1/review/tasks/{task}/claim").status_code == 200
+    page = api("GET", f"/review/tasks/{task}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "申报材料（附件2 一）" in html and "环境影响评价报告及批复" in html
+    assert f'href="/api/v1/review/tasks/{task}/evidence/att-eia?inline=true"' in html
+    assert "att-xls" not in html                       # the sales report is the natural-resources bureau's
+    p1 = html[html.index('id="pre-P1"'):html.index("</article>", html.index('id="pre-P1"'))]
+    assert "环评批复.pdf" in p1 and "采矿许可证.pdf" in p1
+    assert html.count('name="verdict-3"') == 4        # 认可自评 / 给分 / 确认不涉及 / 有问题
+    text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
+    for code in ("eia_approval", "mining_licence", "ecology_environment", "natural_resources", "OCR"):
+        assert code not in text, code
+    admin = api.uow.tasks.get(task)
+    view = api("GET", f"/api/v1/review/tasks/{task}").get_json()
+    assert [m["kind_label"] for m in view["materials"]][:1] == ["采矿许可证"]
+    assert {m["attachment_id"] for m in view["materials"]} == {a["attachment_id"] for a in admin.attachments
+                                                               if a["kind"] != "evidence"}

@@ -177,7 +177,7 @@ def test_an_empty_agree_is_refused_naming_every_item():
                                        "先决条件 P5 矿区范围：请判定是否满足"]
     half = errors_of({"decision": "agree", "indicators": [{"indicator": 3, "verdict": "agree"}, {"indicator": 8}],
                       "prerequisites": [{"prerequisite": "P1", "met": True}]}, complete=False)
-    assert half["indicators[1].verdict"] == ["第 8 项 开采回采率：请给出判定（认可自评、给分、确认不涉及或有问题）"]
+    assert half["indicators[1].verdict"] == ["第 8 项 开采回采率：请给出判定"]
     assert half["indicators"] == ["第 16 项 共伴生矿产综合利用：请给出判定", "第 44 项 能耗：请给出判定"]
     assert half["prerequisites"] == ["先决条件 P5 矿区范围：请判定是否满足"]
     for decision in ("return", "disagree"):        # every decision judges every item
