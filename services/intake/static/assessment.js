@@ -418,8 +418,18 @@
     });
   }
 
-  function focusItem(el) {
+  // Scroll an item to the top of the screen, below the score bar that sticks to the top on a phone.
+  function scrollToItem(el) {
     el.scrollIntoView({block: "start"});
+    var panel = document.querySelector(".score-panel");
+    if (panel && getComputedStyle(panel).position === "sticky" && window.matchMedia("(max-width: 900px)").matches) {
+      var covered = panel.getBoundingClientRect().bottom - el.getBoundingClientRect().top;
+      if (covered > -8) window.scrollBy(0, -(covered + 8));
+    }
+  }
+
+  function focusItem(el) {
+    scrollToItem(el);
     var control = el.querySelector("select.state, input[type=radio]:checked, input[type=radio], input, textarea");
     if (control) control.focus({preventScroll: true});
     else { el.setAttribute("tabindex", "-1"); el.focus({preventScroll: true}); }
@@ -469,10 +479,10 @@
       event.preventDefault();
       var section = document.getElementById(link.getAttribute("href").slice(1));
       var first = section.querySelector("fieldset.prereq, fieldset.indicator") || section;
-      section.scrollIntoView({block: "start"});
+      if (menuToggle && menuToggle.getAttribute("aria-expanded") === "true") menuToggle.click();
+      scrollToItem(section);
       var control = first.querySelector("select.state, input, textarea");
       if (control && !control.disabled) control.focus({preventScroll: true});
-      if (menuToggle && menuToggle.getAttribute("aria-expanded") === "true") menuToggle.click();
       history.replaceState(null, "", link.getAttribute("href"));
     });
   }
