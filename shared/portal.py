@@ -271,7 +271,7 @@ def client_address() -> str:
 def _too_many(retry_after: int) -> str:
     minutes, seconds = divmod(retry_after, 60)
     wait = f"{minutes}分{seconds}秒" if minutes else f"{seconds}秒"
-    return f"登录失败次数过多,请{wait}后再试"
+    return f"登录失败次数过多，请{wait}后再试"
 
 
 def _safe_next(target: str | None, default: str = "/") -> str:
@@ -310,7 +310,7 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
             else:
                 guard.succeeded(username)
         except PyMongoError as exc:
-            raise Unavailable("登录服务暂时不可用,请稍后重试") from exc
+            raise Unavailable("登录服务暂时不可用，请稍后重试") from exc
         return principal, None
 
     api = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与令牌")

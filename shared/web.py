@@ -86,8 +86,8 @@ _MESSAGES_ZH = {
 
 # Chinese messages of the HTTP refusals that no view words itself.
 _HTTP_MESSAGES = {401: "请先登录", 403: "无权访问", 405: "不支持该请求方法", 406: "无法提供所要求的格式",
-                  409: "状态冲突,请刷新后重试", 410: "已不存在", 415: "不支持的请求体格式",
-                  429: "请求过于频繁,请稍后再试"}
+                  409: "状态冲突，请刷新后重试", 410: "已不存在", 415: "不支持的请求体格式",
+                  429: "请求过于频繁，请稍后再试"}
 
 
 # The one place a domain refusal becomes an HTTP status (most specific class first).
@@ -235,7 +235,7 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
             depth = json_depth(request.get_data(cache=True))
             if depth > MAX_JSON_DEPTH:
                 return _error(422, "请求体嵌套过深",
-                              {"(body)": [f"JSON 嵌套不能超过 {MAX_JSON_DEPTH} 层(实为 {depth} 层)"]})
+                              {"(body)": [f"JSON 嵌套不能超过 {MAX_JSON_DEPTH} 层（实为 {depth} 层）"]})
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.headers.get(
                 "Authorization", "").startswith("Bearer ") and request.path not in CSRF_EXEMPT_PATHS:
             # Cookie-authenticated writes and public form posts (sign-in, objections) need the token;
@@ -278,7 +278,7 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
-        return _error(400, "表单已过期或缺少CSRF令牌,请刷新页面后重试", {"csrf": [exc.description]})
+        return _error(400, "表单已过期或缺少CSRF令牌，请刷新页面后重试", {"csrf": [exc.description]})
 
     def _error(status: int, message: str, errors=None):
         if identity.wants_html() and status not in (422,):
@@ -303,7 +303,7 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
                     flat.setdefault("(body)", []).extend(location if isinstance(location, list) else [location])
             messages = flat
         status = exc.code if hasattr(exc, "code") else 422
-        message = data.get("message") or ("提交的数据有误,请按提示修改" if messages
+        message = data.get("message") or ("提交的数据有误，请按提示修改" if messages
                                           else str(getattr(exc, "description", "")))
         return _error(status, message, messages or None)
 
@@ -333,11 +333,11 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
 
     @app.errorhandler(413)
     def _too_large(_exc):
-        return _error(413, f"上传内容过大(上限 {settings.upload_max_bytes // (1024 * 1024)} MB)")
+        return _error(413, f"上传内容过大（上限 {settings.upload_max_bytes // (1024 * 1024)} MB）")
 
     @app.errorhandler(500)
     def _server_error(_exc):
-        return _error(500, "服务器内部错误,已记录,请稍后重试")
+        return _error(500, "服务器内部错误，已记录，请稍后重试")
 
     readiness = readiness or Readiness(settings, service)
     app.extensions["greenmine"]["readiness"] = readiness

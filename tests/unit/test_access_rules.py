@@ -138,3 +138,65 @@ def test_a_bound_token_is_never_taken_on_trust_when_the_identity_database_is_unr
     assert identity.read_token(SETTINGS.secret_key, token, 60).sid == "some-grant"
     answer = apps["portal"].test_client().get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 503 and answer.json["code"] == 503 and "登录状态" in answer.json["message"]
+
+
+def test_the_navigation_offers_each_role_only_workspaces_its_page_admits(apps):
+    by_path = {}
+    for app in apps.values():
+        for rule in app.url_map.iter_rules():
+            if "GET" in (rule.methods or ()):
+                by_path[rule.rule] = identity.roles_of(app, rule.endpoint, "GET")
+    for label, href, roles in identity.NAVIGATION:
+        admitted = by_path[href]
+        assert admitted is not None and set(roles) <= set(admitted), f"{label} {href}: {roles} vs {admitted}"
+    for role, workspace in identity.WORKSPACES.items():
+        assert role in by_path[workspace]
+
+
+@pytest.mark.parametrize("name", list(APPS))
+def test_every_app_answers_the_favicon(apps, name):
+    answer = apps[name].test_client().get("/favicon.ico")
+    assert answer.status_code == 200 and answer.mimetype == "image/vnd.microsoft.icon"
+    assert answer.data[:4] == b"\x00\x00\x01\x00"        # an ICO file
+
+
+def test_a_browser_refused_a_page_gets_the_styled_page_with_a_way_back_to_its_own_workspace(apps):
+    token = identity.issue_token(SETTINGS.secret_key, PRINCIPALS["evaluator"])
+    page = apps["review_routing"].test_client().get("/review/", headers={"Authorization": f"Bearer {token}",
+                                                                         "Accept": "text/html"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 403 and page.mimetype == "text/html"
+    assert "/review_routing/assets/app.css" in text or "/review/assets/app.css" in text
+    assert "当前角色（第三方评估机构）无权访问此功能" in text
+    assert 'href="/scoring/">返回我的工作台</a>' in text
+    assert 'href="/scoring/"' in text.split("<main")[0]           # the navigation offers the evaluator's own
+    assert 'href="/review/"' not in text.split("<main")[0]        # and not what it may not open
+    missing = apps["review_routing"].test_client().get("/review/nothing-here", headers={
+        "Authorization": f"Bearer {token}", "Accept": "text/html"})
+    assert missing.status_code == 404 and 'href="/scoring/">返回我的工作台</a>' in missing.get_data(as_text=True)
+    anonymous = apps["scoring"].test_client().get("/scoring/", headers={"Accept": "text/html"})
+    assert anonymous.status_code == 401
+    assert 'url=/login?next=%2Fscoring%2F&amp;reason=required' in anonymous.get_data(as_text=True)
+
+
+def test_a_pending_password_change_admits_only_the_change_and_who_am_i(apps):
+    pending = identity.Principal("r", "department_reviewer", department="energy", area="包头市", must_change=True)
+    assert pending.claims()["must_change"] is True and "must_change" not in PRINCIPALS["admin"].claims()
+    token = identity.issue_token(SETTINGS.secret_key, pending)
+    client = apps["review_routing"].test_client()
+    api = client.get("/api/v1/review/queues/energy", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 403 and api.json["message"] == "密码已重置，请先修改密码"
+    page = client.get("/review/?x=1", headers={"Authorization": f"Bearer {token}", "Accept": "text/html"})
+    assert page.status_code == 302 and page.headers["Location"] == "/portal/password?next=%2Freview%2F%3Fx%3D1"
+    me = apps["portal"].test_client().get("/portal/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json["must_change"] is True
+
+
+def test_badges_never_break_inside_a_word():
+    import re
+
+    from shared.config import REPO_ROOT
+
+    css = (REPO_ROOT / "shared" / "static" / "app.css").read_text(encoding="utf-8")
+    badge = re.search(r"\n\.badge \{([^}]*)\}", css).group(1)
+    assert "white-space: nowrap" in badge

@@ -105,7 +105,7 @@ class TestPasswordPolicy:
     def test_each_refusal_is_said_in_chinese(self, password, message):
         assert message in rules.password_problems(password, "zhang.san")
 
-    @pytest.mark.parametrize("password", ["Greenmine-2025", "correct horse 1", "s3cret-password", "长城长城长城长城长城1"])
+    @pytest.mark.parametrize("password", ["Greenmine-2025", "correct horse 1", "s3cret-password", "长城长城长城长城1"])
     def test_good_passwords_pass(self, password):
         assert rules.password_problems(password, "reviewer_eco") == []
 
