@@ -140,3 +140,28 @@ def test_upload_refusals(kind, ctype, size, filename, fragment):
 )
 def test_uploads_accepted(kind, ctype, size, filename):
     assert check_upload(kind, ctype, size, filename) == []
+
+
+def test_the_kinds_are_read_from_the_shared_vocabulary():
+    """contracts/vocabularies/materials.yaml is the one owner of the kinds (review_routing reads it too): the
+    loaded kinds are its rows, with the limits intake had when they were a hand list."""
+    import yaml
+
+    data = yaml.safe_load(mat.DATA_FILE.read_text(encoding="utf-8"))
+    assert [k.code for k in KINDS] == [row["code"] for row in data["kinds"]]
+    assert {k.code: (k.max_bytes // MB, k.requirement) for k in KINDS} == {
+        "business_licence": (10, REQUIRED), "mining_licence": (10, REQUIRED), "safety_licence": (10, REQUIRED),
+        "mining_right_payment": (30, REQUIRED), "annual_sales_report": (20, REQUIRED),
+        "eia_approval": (50, REQUIRED), "environmental_acceptance": (50, REQUIRED),
+        "penalty_rectification": (30, CONDITIONAL), "reserve_annual_report": (50, REQUIRED),
+        "self_assessment_report": (50, REQUIRED), "application_form": (20, REQUIRED),
+        "truthfulness_pledge": (10, REQUIRED), "site_photos": (20, REQUIRED),
+        "remote_sensing_image": (200, OPTIONAL), "promo_video": (500, OPTIONAL), "evidence": (100, OPTIONAL),
+        "other": (50, OPTIONAL)}
+    assert kind_by_code("mining_licence").content_types == mat.PDF + mat.IMAGES
+    assert kind_by_code("evidence").content_types == mat.PDF + mat.OFFICE + mat.IMAGES + mat.VIDEO
+    assert kind_by_code("remote_sensing_image").content_types == mat.IMAGES + mat.TIFF + mat.PDF
+    with pytest.raises(ValueError, match="malformed"):
+        mat.load_kinds({**data, "kinds": [{**data["kinds"][0], "content_types": ["spreadsheets"]}]})
+    with pytest.raises(ValueError, match="duplicate"):
+        mat.load_kinds({**data, "kinds": data["kinds"][:1] * 2})
