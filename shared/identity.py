@@ -70,10 +70,18 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def verify_password(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password or "")
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):  # a lone surrogate is no one's password
         return False
 
 
@@ -182,13 +190,13 @@ class UserDirectory:
         return replace(self._principal(doc), sid=sid)
 
     def _verified(self, username: str, password: str) -> dict | None:
+        if not _encodable(username) or not _encodable(password or ""):
+            password = username = "-"   # a lone surrogate is no one's name or password: refused at the same cost
         doc = self.users.find_one({"_id": username, "active": True})
         if doc is None:
             _hasher.hash(password or "-")  # same cost whether or not the user exists
             return None
-        try:
-            _hasher.verify(doc["password_hash"], password or "")
-        except (VerificationError, InvalidHashError):
+        if not verify_password(doc["password_hash"], password):
             return None
         if _hasher.check_needs_rehash(doc["password_hash"]):
             self.users.update_one({"_id": username}, {"$set": {"password_hash": _hasher.hash(password)}})

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
+from shared import text as texts
 from shared.contracts import DEPARTMENT_CODES
 from shared.errors import FieldError, InvalidInput, NotPermitted
 from shared.regions import LEAGUE_NAMES
@@ -78,6 +80,8 @@ def password_problems(password: str | None, username: str = "") -> list[str]:
     if not password:
         return ["请填写密码"]
     problems = []
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in password):
+        problems.append("密码不能含有控制字符或无法识别的字符")
     if len(password) < PASSWORD_MIN:
         problems.append(f"密码至少{PASSWORD_MIN}位")
     if len(password) > PASSWORD_MAX:
@@ -106,6 +110,8 @@ def account_problems(*, username: str, role: str, display_name: str | None, depa
         errors.append(FieldError("role", "请选择角色：" + "、".join(ROLES.values())))
     if display_name is not None and len(display_name) > DISPLAY_NAME_MAX:
         errors.append(FieldError("display_name", f"名称不能超过{DISPLAY_NAME_MAX}个字"))
+    elif display_name and texts.problem(display_name):
+        errors.append(FieldError("display_name", texts.problem(display_name)))
     if role == "department_reviewer":
         if department not in DEPARTMENT_CODES:
             errors.append(FieldError("department", "部门审核人员须选择附件3所列的部门"))

@@ -208,3 +208,24 @@ def test_admin_pages_show_labels_and_beijing_times(portal, directory):
     from shared.display import local_time
 
     assert local_time(stored["at"]) in audit and "新建账号" in audit and "能源部门" in audit
+
+
+def test_hostile_text_is_refused_by_field_never_a_server_error(portal, directory):
+    import json
+
+    def post(path, body, headers=None):     # JSON with \u escapes: lone surrogates travel as the text says
+        return portal.post(path, data=json.dumps(body), content_type="application/json", headers=headers or {})
+
+    admin = bearer(portal, "admin")
+    bad = post("/api/v1/auth/users", {
+        "username": "reviewer_odd", "role": "department_reviewer", "department": "energy", "area": "包头市",
+        "display_name": "包头\u202e局", "password": "Abc-12345\ud800x"}, admin)
+    assert bad.status_code == 422, bad.get_data(as_text=True)
+    assert set(bad.json["errors"]) == {"display_name", "password"}
+    odd_path = portal.get("/api/v1/auth/users/%ED%A0%80", headers=admin)
+    assert odd_path.status_code in (403, 404)
+    reviewer = bearer(portal, "reviewer_eco_baotou")
+    change = post("/api/v1/auth/password", {"current_password": "\ud800", "new_password": "\ud800\ud800"}, reviewer)
+    assert change.status_code == 422 and set(change.json["errors"]) == {"current_password", "new_password"}
+    sign_in = post("/api/v1/auth/token", {"username": "reviewer_eco_baotou", "password": "\ud800"})
+    assert sign_in.status_code == 401
