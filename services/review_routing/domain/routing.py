@@ -69,7 +69,7 @@ class MineProfile:
             errors.append(FieldError("mine.league", f"无法识别盟市 {mine.get('league')!r}"))
         group = mine.get("industry_group")
         if group not in (1, 2):
-            errors.append(FieldError("mine.industry_group", f"行业分支应为1或2,实为 {group!r}"))
+            errors.append(FieldError("mine.industry_group", f"行业分支应为1或2，实为 {group!r}"))
         method = mine.get("mining_method")
         if method not in ("open_pit", "underground", "oil_gas"):
             errors.append(FieldError("mine.mining_method", f"未知开采方式 {method!r}"))
@@ -136,6 +136,19 @@ class RoutingResult:
         return tuple(t.department for t in self.tasks)
 
 
+MINING_METHODS = {"open_pit": "露天开采", "underground": "地下开采", "oil_gas": "油气开采"}
+
+
+def _fact_label(catalog: Catalog, key: str, value) -> str:
+    """A branch or a mining method as people read it (never its code)."""
+    if key == "mining_method":
+        return MINING_METHODS.get(value, "未知方式")
+    try:
+        return catalog.industry_group(int(value)).name
+    except (KeyError, TypeError, ValueError):
+        return "未知分支"
+
+
 def route(catalog: Catalog, mine: MineProfile, assessment: Mapping | None = None,
           attachments: list[Mapping] | tuple[Mapping, ...] = ()) -> RoutingResult:
     """One task per department the index names for this mine (lead first, then the index's department order)."""
@@ -145,8 +158,9 @@ def route(catalog: Catalog, mine: MineProfile, assessment: Mapping | None = None
     assessed_mine = assessment.get("mine") or {}
     for key, label in (("industry_group", "行业分支"), ("mining_method", "开采方式")):
         if key in assessed_mine and assessed_mine[key] != getattr(mine, key):
-            warnings.append(f"自评估填写的{label}({assessed_mine[key]})与矿山登记({getattr(mine, key)})不一致,"
-                            f"按矿山登记分派审核")
+            said, registered = (_fact_label(catalog, key, assessed_mine[key]),
+                                _fact_label(catalog, key, getattr(mine, key)))
+            warnings.append(f"自评估填写的{label}（{said}）与矿山登记（{registered}）不一致，按矿山登记分派审核")
 
     applicable = catalog.indicators_for(mine.industry_group, mine.mining_method)
     indicators: dict[str, list[int]] = {}

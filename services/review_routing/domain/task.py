@@ -197,12 +197,12 @@ class ReviewTask:
     # --- transitions ----------------------------------------------------------------------------------------
     def _require(self, action: str) -> str:
         if self.final:
-            raise InvalidTransition(f"该申报版本已{OUTCOMES[self.outcome]},任务已办结,不能{ACTIONS[action]}")
+            raise InvalidTransition(f"该申报版本已{OUTCOMES[self.outcome]}，任务已办结，不能{ACTIONS[action]}")
         target = TRANSITIONS.get((self.status, action))
         if target is None:
             allowed = "、".join(ACTIONS[a] for a in allowed_actions(self.status)) or "无"
             raise InvalidTransition(
-                f"任务当前状态为“{self.status_label}”,不能{ACTIONS[action]}(当前可进行:{allowed})")
+                f"任务当前状态为“{self.status_label}”，不能{ACTIONS[action]}（当前可进行：{allowed}）")
         return target
 
     def _log(self, at: datetime, actor: Actor | str, action: str, detail: str = "") -> None:
@@ -219,7 +219,8 @@ class ReviewTask:
     def unclaim(self, actor: Actor, at: datetime) -> TaskEvent:
         target = self._require("unclaim")
         if self.claimed_by != actor.username:
-            raise InvalidTransition(f"该任务由 {self.claimed_by_name or self.claimed_by} 办理,只有办理人可以退回待认领")
+            raise InvalidTransition(
+                f"该任务由 {self.claimed_by_name or self.claimed_by} 办理，只有办理人可以退回待认领")
         self.status, self.claimed_by, self.claimed_by_name, self.claimed_at = target, None, None, None
         self._log(at, actor, "unclaim")
         return TaskEvent("unclaimed", self.task_id, at, actor.username, {"released_by": actor.username})
@@ -241,7 +242,7 @@ class ReviewTask:
             raise InvalidInput("转办信息有误", errors)
         if self.status == "claimed" and self.claimed_by != actor.username:
             raise InvalidTransition(
-                f"该任务由 {self.claimed_by_name or self.claimed_by} 办理,只有办理人可以转办")
+                f"该任务由 {self.claimed_by_name or self.claimed_by} 办理，只有办理人可以转办")
         previous = self.claimed_by
         self.transfers.append(Transfer(at, actor.username, previous, to_user, to_name, reason))
         self.status, self.claimed_by, self.claimed_by_name, self.claimed_at = target, to_user, to_name, at
@@ -258,7 +259,7 @@ class ReviewTask:
         target = self._require("give_opinion")
         if self.status == "claimed" and self.claimed_by != actor.username:
             raise InvalidTransition(
-                f"该任务由 {self.claimed_by_name or self.claimed_by} 办理,请先由其转办给您")
+                f"该任务由 {self.claimed_by_name or self.claimed_by} 办理，请先由其转办给您")
         previous = self.current_opinion
         opinion = parse_opinion(
             data, indicator_points=indicator_points, prerequisites=self.prerequisites, checks=self.checks,
@@ -271,13 +272,13 @@ class ReviewTask:
         if self.claimed_by is None:
             self.claimed_by, self.claimed_by_name, self.claimed_at = actor.username, actor.name, at
         self._log(at, actor, "give_opinion", opinion.decision_label + (
-            f"(替代第 {previous.sequence} 次意见)" if previous else ""))
+            f"（替代第 {previous.sequence} 次意见）" if previous else ""))
         return opinion, TaskEvent("opinion_recorded", self.task_id, at, actor.username,
                                   {"opinion": opinion})
 
     def remind(self, actor: Actor | None, message: str, at: datetime, *, automatic: bool = False) -> TaskEvent:
         self._require("remind")
-        message = (message or "").strip() or ("任务已逾期,请尽快办理" if automatic else "请尽快办理")
+        message = (message or "").strip() or ("任务已逾期，请尽快办理" if automatic else "请尽快办理")
         if len(message) > 500:
             raise InvalidInput("催办内容有误", [FieldError("message", "催办内容不能超过 500 字")])
         by = actor.username if actor else "system"
@@ -303,8 +304,8 @@ class ReviewTask:
         last = self.last_auto_reminder_on
         if last is None or calendar.working_days_between(last, today) >= policy.remind_every_days:
             self.last_auto_reminder_on = today
-            events.append(self.remind(None, f"任务已于 {self.due_date.isoformat()} 到期,逾期 "
-                                            f"{self.days_overdue(calendar, today)} 个工作日,请尽快办理", at,
+            events.append(self.remind(None, f"任务已于 {self.due_date.isoformat()} 到期，逾期 "
+                                            f"{self.days_overdue(calendar, today)} 个工作日，请尽快办理", at,
                                       automatic=True))
         return events
 

@@ -40,6 +40,9 @@ class QueueItem(Schema):
     opinions = Int()
     closed_reason = _maybe(Str)
     assigned_at = _maybe(Str)
+    case_no = _maybe(Str, metadata={"description": "办件编号"})
+    claimed_by_name = _maybe(Str, metadata={"description": "办理人姓名"})
+    reminded = _maybe(fields.Dict, metadata={"description": "催办到本人的最近一次催办(内容、催办人、时间)"})
 
 
 class Queue(Schema):
@@ -109,12 +112,12 @@ class IndicatorOpinionView(Schema):
     verdict = Str(metadata={"description": "判定：agree 认可自评 / score 给分 / not_applicable 确认不涉及 / "
                                            "problem 有问题"})
     verdict_label = Str(metadata={"description": "判定（中文）"})
-    reason = Str()
-    record = Str(metadata={"description": "检查记录"})
-
     opinion = Str()
     score = Str(metadata={"description": "得分(精确小数)"})
     not_applicable = Bool()
+    reason = Str()
+    record = Str(metadata={"description": "检查记录"})
+
 
 class PrerequisiteFindingView(Schema):
     prerequisite = Str(required=True)
@@ -167,21 +170,21 @@ class TransferView(Schema):
     at = Str()
     by = Str()
     from_user = _maybe(Str)
+    from_name = _maybe(Str, metadata={"description": "原办理人姓名"})
     to_user = Str()
     to_name = Str()
     reason = Str()
-    from_name = _maybe(Str, metadata={"description": "原办理人姓名"})
 
 
 class HistoryView(Schema):
     at = Str()
     actor = Str()
+    actor_name = _maybe(Str, metadata={"description": "办理人姓名（系统操作为空）"})
     action = Str()
+    action_label = Str(metadata={"description": "操作（中文）"})
     detail = Str()
 
-    actor_name = _maybe(Str, metadata={"description": "办理人姓名（系统操作为空）"})
 
-    action_label = Str(metadata={"description": "操作（中文）"})
 class PreviousOpinions(Schema):
     task_id = Str(required=True)
     version_no = Int(required=True)
@@ -191,6 +194,7 @@ class PreviousOpinions(Schema):
 class TaskView(Schema):
     task_id = Str(required=True)
     application_id = Str(required=True)
+    case_no = _maybe(Str, metadata={"description": "办件编号"})
     version_no = Int(required=True)
     department = Str(required=True)
     department_name = Str()
@@ -232,6 +236,7 @@ class TaskView(Schema):
 
 class CaseSummary(Schema):
     application_id = Str(required=True)
+    case_no = _maybe(Str, metadata={"description": "办件编号"})
     league = Str()
     county = _maybe(Str)
     mine = Str()
@@ -307,6 +312,7 @@ class CaseVersionView(Schema):
 
 class CaseView(Schema):
     application_id = Str(required=True)
+    case_no = _maybe(Str, metadata={"description": "办件编号"})
     league = Str()
     county = _maybe(Str)
     catalog = Str()

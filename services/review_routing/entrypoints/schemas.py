@@ -21,7 +21,7 @@ from review_routing.domain.opinion import VERDICTS
 from review_routing.domain.task import STATUSES
 from shared.web import translate_messages
 
-INVALID_BODY = "提交的数据有误,请按提示修改"
+INVALID_BODY = "提交的数据有误，请按提示修改"
 LOCATIONS = {"json", "query", "form", "files", "path", "headers", "querystring"}
 
 
@@ -92,13 +92,13 @@ class QueueArgs(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    status = fields.String(metadata={"description": "状态,可用逗号分隔多个:" + "、".join(
+    status = fields.String(metadata={"description": "状态，可用逗号分隔多个：" + "、".join(
         f"{k}({v})" for k, v in STATUSES.items())})
-    due_before = fields.Date(metadata={"description": "到期日不晚于(YYYY-MM-DD)"})
-    due_after = fields.Date(metadata={"description": "到期日不早于(YYYY-MM-DD)"})
-    league = fields.String(metadata={"description": "盟市(须在本人辖区内)"})
-    mine = fields.String(metadata={"description": "矿山名称(包含)、矿山编号或申报编号"})
-    overdue = fields.Boolean(metadata={"description": "true 只看逾期,false 只看未逾期"})
+    due_before = fields.Date(metadata={"description": "到期日不晚于（YYYY-MM-DD）"})
+    due_after = fields.Date(metadata={"description": "到期日不早于（YYYY-MM-DD）"})
+    league = fields.String(metadata={"description": "盟市（须在本人辖区内）"})
+    mine = fields.String(metadata={"description": "矿山名称（包含）、矿山编号或申报编号"})
+    overdue = fields.Boolean(metadata={"description": "true 只看逾期，false 只看未逾期"})
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
@@ -125,11 +125,11 @@ class TransferBody(Schema):
 
 
 class RemindBody(Schema):
-    message = fields.String(load_default="", metadata={"description": "催办内容(可空)"})
+    message = fields.String(load_default="", metadata={"description": "催办内容（可空）"})
 
 
 class PhotoUpload(Schema):
-    photo = Upload(required=True, metadata={"description": "JPEG 或 PNG,不超过 GREENMINE_REVIEW_PHOTO_MAX_BYTES"})
+    photo = Upload(required=True, metadata={"description": "JPEG 或 PNG，不超过 GREENMINE_REVIEW_PHOTO_MAX_BYTES"})
 
 
 NUMBER = "得分应为数字"
@@ -164,15 +164,15 @@ class IndicatorOpinionBody(Body):
 
 
 class PrerequisiteFindingBody(Body):
-    prerequisite = fields.String(metadata={"description": "先决条件编号(P1…)"})
+    prerequisite = fields.String(metadata={"description": "先决条件编号（P1…）"})
     met = fields.Boolean(metadata={"description": "是否满足"})
-    note = fields.String(metadata={"description": "说明(不满足时必填)"})
+    note = fields.String(metadata={"description": "说明（不满足时必填）"})
 
 
 class CheckFindingBody(Body):
     check = fields.String(metadata={"description": "初审内容 C1–C7"})
     passed = fields.Boolean(metadata={"description": "是否通过"})
-    note = fields.String(metadata={"description": "说明(未通过时必填)"})
+    note = fields.String(metadata={"description": "说明（未通过时必填）"})
 
 
 class Inspectors(fields.List):
@@ -188,8 +188,8 @@ class Inspectors(fields.List):
 
 
 class SiteCheckBody(Body):
-    inspectors = Inspectors(metadata={"description": "参加现场检查的工作人员(也可为一行,用、分隔)"})
-    location = fields.String(metadata={"description": "检查地点(现场)"})
+    inspectors = Inspectors(metadata={"description": "参加现场检查的工作人员（也可为一行，用、分隔）"})
+    location = fields.String(metadata={"description": "检查地点（现场）"})
     checked_on = fields.Date(metadata={"description": "检查日期"},
                              error_messages={"invalid": "检查日期格式应为 YYYY-MM-DD"})
     observations = fields.String(metadata={"description": "查看的内容和发现"})
@@ -201,32 +201,32 @@ class OpinionBody(Body):
     """A department's opinion on its task. Which decisions, indicators, prerequisites and checks are allowed
     and what must be said with them is checked by the domain (422 with every problem by field)."""
 
-    decision = fields.String(metadata={"description": "同意 / 退回补正 / 不同意(必填)",
+    decision = fields.String(metadata={"description": "同意 / 退回补正 / 不同意（必填）",
                                        "enum": list(OPINION_DECISIONS)})
-    comments = fields.String(metadata={"description": "总体意见(退回补正、不同意时须写明理由)"})
+    comments = fields.String(metadata={"description": "总体意见（退回补正、不同意时须写明理由）"})
     indicators = fields.List(fields.Nested(IndicatorOpinionBody),
                              metadata={"description": "逐项判定：本任务的每项指标各一条（缺项 422，逐项列出）"})
     prerequisites = fields.List(fields.Nested(PrerequisiteFindingBody),
                                 metadata={"description": "本任务的每项先决条件各一条：是否满足（缺项 422）"})
     checks = fields.List(fields.Nested(CheckFindingBody),
-                         metadata={"description": "牵头任务:附件2 二 (一)–(七) 即 C1–C7"})
+                         metadata={"description": "牵头任务：附件2 二（一）–（七），即 C1–C7"})
     site_checks = fields.List(fields.Nested(SiteCheckBody),
-                              metadata={"description": "现场检查记录:谁、到哪里、哪天、看了什么、照片"})
+                              metadata={"description": "现场检查记录：谁、到哪里、哪天、看了什么、照片"})
 
 
 class ReasonBody(Body):
     indicator = fields.Integer(allow_none=True, metadata={"description": "指标编号"})
     prerequisite = fields.String(allow_none=True, metadata={"description": "先决条件编号"})
     check = fields.String(allow_none=True, metadata={"description": "初审内容 C1–C7"})
-    text = fields.String(metadata={"description": "理由(必填)"})
+    text = fields.String(metadata={"description": "理由（必填）"})
 
 
 class DecisionBody(Body):
     """The lead bureau's decision; whether it may be taken and what its reasons must say is the domain's."""
 
     version_no = fields.Integer(strict=True, metadata={"description": "默认最新版本"},
-                                error_messages={"invalid": "应为申报版本号(整数)"})
-    decision = fields.String(metadata={"description": "通过(报自治区)/ 退回补正 / 不予通过(必填)",
+                                error_messages={"invalid": "应为申报版本号（整数）"})
+    decision = fields.String(metadata={"description": "通过（报自治区）/ 退回补正 / 不予通过（必填）",
                                        "enum": list(CASE_DECISIONS)})
     reasons = fields.List(fields.Nested(ReasonBody), allow_none=True,
                           metadata={"description": "退回补正、不予通过须逐条写明理由"})

@@ -69,7 +69,7 @@ def _task_action(uow: ReviewUnitOfWork, actor: Actor, task_id: str, action: str,
     try:
         return uow.run(run)
     except ConcurrencyError:
-        raise Conflict("该任务刚被他人更新,请刷新页面后重试") from None
+        raise Conflict("该任务刚被他人更新，请刷新页面后重试") from None
 
 
 def claim_task(cmd: ClaimTask, uow: ReviewUnitOfWork, *, clock: Clock) -> ReviewTask:
@@ -93,7 +93,7 @@ def transfer_task(cmd: TransferTask, uow: ReviewUnitOfWork, *, clock: Clock, dir
         if target is None or not can_work_task(target, task.department, task.lead, task.league, task.county):
             raise InvalidInput("转办信息有误", [FieldError(
                 "to_user", f"{cmd.to_user} 不是{department_name(catalogs, task.department, task.catalog)}"
-                           f"在{task.league}的审核人员,不能转办给其办理")])
+                           f"在{task.league}的审核人员，不能转办给其办理")])
         return [task.transfer(cmd.actor, target.username, target.name, cmd.reason or "", now)]
 
     return _task_action(uow, cmd.actor, cmd.task_id, "task_transferred", work, clock=clock,
@@ -116,7 +116,7 @@ def give_opinion(cmd: GiveOpinion, uow: ReviewUnitOfWork, *, clock: Clock, catal
         if case is not None:
             version = case.version_of(task.version_no)
             if version.status != "under_review":
-                raise InvalidTransition(f"该申报版本{VERSION_STATUSES[version.status]},不能再出具审核意见")
+                raise InvalidTransition(f"该申报版本{VERSION_STATUSES[version.status]}，不能再出具审核意见")
         catalog = catalogs(task.catalog)
         points = {no: catalog.indicator(no).points for no in task.indicators}
         _, event = task.give_opinion(cmd.actor, cmd.body, indicator_points=points,
@@ -187,11 +187,11 @@ def upload_photo(cmd: UploadPhoto, uow: ReviewUnitOfWork, *, clock: Clock, photo
     actor, task_id = cmd.actor, cmd.task_id
 
     def check():
-        task = readable_task(uow, actor, task_id, "您无权查看该审核任务(仅限本部门、本辖区)")
+        task = readable_task(uow, actor, task_id, "您无权查看该审核任务（仅限本部门、本辖区）")
         if not can_work_task(actor, task.department, task.lead, task.league, task.county):
             raise NotPermitted("您无权办理该审核任务")
         if task.final:
-            raise InvalidTransition(f"该申报版本{OUTCOMES[task.outcome]},不能再上传现场照片")
+            raise InvalidTransition(f"该申报版本{OUTCOMES[task.outcome]}，不能再上传现场照片")
 
     uow.run(check)
     content_type, name = check_photo(cmd.filename, cmd.content_type, cmd.data, photo_policy)
@@ -201,7 +201,7 @@ def upload_photo(cmd: UploadPhoto, uow: ReviewUnitOfWork, *, clock: Clock, photo
     def register():
         current = uow.tasks.get(task_id)
         if current is None or current.final:
-            raise InvalidTransition("该申报版本已办结,不能再上传现场照片")
+            raise InvalidTransition("该申报版本已办结，不能再上传现场照片")
         if uow.photos.count_of_task(task_id) >= MAX_PHOTOS_PER_TASK:
             raise InvalidInput("照片不能上传", [FieldError("photo", f"每个任务最多 {MAX_PHOTOS_PER_TASK} 张照片")])
         now = clock()

@@ -156,7 +156,7 @@ def test_reasons_per_indicator_prerequisite_check_or_general(catalog):
     parsed = parse_reasons(reasons_body([{"indicator": "3", "text": " 缺 "}, {"prerequisite": "P4", "text": "储量不足"},
                                          {"check": "C3", "text": "修复未完成"}, {"text": "其他"}]),
                            result.version.applicable_indicators, catalog.prerequisite_codes)
-    assert [r.subject for r in parsed] == ["第3项指标", "先决条件P4", "初审内容(三)", "总体"]
+    assert [r.subject for r in parsed] == ["第3项指标", "先决条件P4", "初审内容（三）", "总体"]
     assert parsed[0].text == "缺"
 
 

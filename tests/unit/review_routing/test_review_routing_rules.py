@@ -91,7 +91,7 @@ def test_lead_task_holds_the_seven_initial_review_checks_of_annex_2(catalog):
     result = route(catalog, profile(COAL_MINE))
     assert result.tasks[0].checks == CHECK_CODES == ("C1", "C2", "C3", "C4", "C5", "C6", "C7")
     assert all(t.checks == () for t in result.tasks[1:])
-    assert [c.item for c in INITIAL_REVIEW_CHECKS] == ["(一)", "(二)", "(三)", "(四)", "(五)", "(六)", "(七)"]
+    assert [c.item for c in INITIAL_REVIEW_CHECKS] == [f"（{n}）" for n in "一二三四五六七"]
     assert "证照合法有效" in INITIAL_REVIEW_CHECKS[0].text
     assert "差别化管控政策" in INITIAL_REVIEW_CHECKS[6].text
     assert {p for c in INITIAL_REVIEW_CHECKS for p in c.prerequisites} <= set(catalog.prerequisite_codes)
@@ -168,7 +168,7 @@ def test_a_mismatch_between_register_and_assessment_is_routed_by_the_register_an
     assessment = full_assessment(catalog, 1, "underground")
     result = route(catalog, profile(COAL_MINE), assessment)
     check_against_index(catalog, result, 1, "open_pit", coal=True)
-    assert result.warnings and "开采方式" in result.warnings[0]
+    assert result.warnings == ("自评估填写的开采方式（地下开采）与矿山登记（露天开采）不一致，按矿山登记分派审核",)
 
 
 @pytest.mark.parametrize("value", ["鄂尔多斯市", "鄂尔多斯", "ordos", "ORDOS", "150600", " 鄂尔多斯市 "])
