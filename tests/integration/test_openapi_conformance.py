@@ -64,7 +64,11 @@ PREPARED_MINE = _mine("鄂尔多斯示范井工煤矿", "C1500002019071120012345
 # {app: {"METHOD /path": [Case keyword arguments]}}, each answered 2xx as the first role the operation admits,
 # then called as every other role it admits. `_prepare` adds those that need stored data (ids).
 KNOWN_GOOD = {
-    "portal": {"POST /api/v1/auth/token": [{"body": {"username": "conf-admin", "password": PASSWORD}}]},
+    "portal": {"POST /api/v1/auth/token": [{"body": {"username": "conf-admin", "password": PASSWORD}}],
+               "POST /api/v1/auth/users": [{"body": {"username": "conf-forestry", "role": "department_reviewer",
+                                                     "display_name": "鄂尔多斯市林草局", "area": "鄂尔多斯市",
+                                                     "department": "forestry_grassland"}}],
+               "GET /api/v1/auth/audit": [{"query": {"limit": 5}}]},
     "scoring": {
         "POST /api/v1/scoring/evaluate": [{"body": ASSESSMENT, "media_type": "application/json"}],
         "POST /api/v1/scoring/assessments": [{"body": {
