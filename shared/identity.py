@@ -202,6 +202,14 @@ class UserDirectory:
             self.users.update_one({"_id": username}, {"$set": {"password_hash": _hasher.hash(password)}})
         return doc
 
+    def disabled_with(self, username: str, password: str) -> bool:
+        """Whether a refused sign-in named a disabled account with its right password (the sign-in page then says
+        the account is disabled rather than that the password is wrong)."""
+        if not _encodable(username) or not _encodable(password or ""):
+            return False
+        doc = self.users.find_one({"_id": username, "active": False}, projection={"password_hash": 1})
+        return doc is not None and verify_password(doc["password_hash"], password)
+
     # Each change below bumps the account's epoch (a sign-in in flight notices it) and then revokes every grant.
     def set_password(self, username: str, password: str) -> int:
         """Change the password; every session and token of the user ends. Returns how many were revoked."""

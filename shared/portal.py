@@ -486,7 +486,10 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
                 return login_page(429, error=_too_many(wait), username=username, next=target)[0], 429, \
                     {"Retry-After": str(wait)}
             if principal is None:
-                return login_page(401, error="用户名或密码错误", username=username, next=target)
+                error = "用户名或密码错误"
+                if directory.disabled_with(username, password):
+                    error = "账号已停用，请联系管理员"
+                return login_page(401, error=error, username=username, next=target)
             identity.sign_in(principal)
             return redirect(target if target != "/" else identity.WORKSPACES[principal.role])
         return login_page(next=target)

@@ -140,6 +140,11 @@ def test_the_sign_in_page_says_why(settings, portal, directory):
     directory.set_active("reviewer_eco_baotou", False)
     assert "账号已停用" in follow(review)
 
+    refused = browser_sign_in(portal, "reviewer_eco_baotou")
+    assert refused.status_code == 401 and "账号已停用，请联系管理员" in refused.get_data(as_text=True)
+    wrong = browser_sign_in(portal, "reviewer_eco_baotou", "not-the-password-1")
+    assert "用户名或密码错误" in wrong.get_data(as_text=True)     # the state is told only to who knows the password
+
     directory.set_active("reviewer_eco_baotou", True)
     browser_sign_in(portal, "reviewer_eco_baotou")
     review.set_cookie("greenmine_session", portal.get_cookie("greenmine_session").value)
