@@ -254,21 +254,37 @@ def reasons_from_decision(reasons: list[dict]) -> tuple[dict[str, str], str]:
             key = f"materials.{check}"
         else:
             key = "general"
-        if check and not key.startswith("materials.") and not text.startswith(str(check)):
-            text = f"[{check}] {text}"
+        if check and not key.startswith("materials."):
+            label = check_label(str(check))
+            if label and not text.startswith(label):
+                text = f"{label}：{text}"
         out.setdefault(key, []).append(text)
     joined = {k: "；".join(v) for k, v in out.items()}
     return joined, ""
 
 
+_NUMERALS = "一二三四五六七八九十"
+
+
+def check_label(check: str) -> str:
+    """A check of the initial review as people read it: ``C3`` (附件2 二 (三)) → 初审内容（三）; a check given in
+    Chinese stays as it is; any other code is not shown (it would be an internal code on the enterprise's page)."""
+    if len(check) == 2 and check[0] == "C" and check[1] in "123456789":
+        return f"初审内容（{_NUMERALS[int(check[1]) - 1]}）"
+    if any("\u4e00" <= ch <= "\u9fff" for ch in check):
+        return check
+    return ""
+
+
 def valid_reasons(reasons: dict[str, str]) -> dict[str, str]:
-    """Reasons whose key the application knows; any other key's text goes to "general", prefixed with it."""
+    """Reasons whose key the application knows; any other key's text goes to "general" (without the key, an
+    internal code the enterprise's page must not show)."""
     out: dict[str, list[str]] = {}
     for key, text in reasons.items():
         if is_reason_key(key):
             out.setdefault(key, []).append(text[:2000])
         else:
-            out.setdefault("general", []).append(f"[{key}] {text}"[:2000])
+            out.setdefault("general", []).append(text[:2000])
     return {k: "；".join(v)[:2000] for k, v in out.items()}
 
 

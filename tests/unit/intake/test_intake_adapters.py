@@ -133,10 +133,12 @@ def test_decision_reasons_become_domain_reasons():
         {"indicator": 9, "text": "开采技术资料不全"}, {"indicator": 9, "text": "缺少照片"},
         {"prerequisite": "P2", "text": "处罚未执行到位"}, {"check": "site_photos", "text": "照片模糊"},
         {"check": "现场核查", "text": "排土场未见分层"}, {"text": "  "}, {"text": "请尽快补正"},
+        {"check": "C3", "text": "生态修复费用未按规定提取"}, {"check": "x_internal", "text": "另有问题"},
     ])
     assert reasons == {"9": "开采技术资料不全；缺少照片", "P2": "处罚未执行到位", "materials.site_photos": "照片模糊",
-                       "general": "[现场核查] 排土场未见分层；请尽快补正"}
-    assert valid_reasons({"99x": "无效键", "3": "有效"}) == {"general": "[99x] 无效键", "3": "有效"}
+                       "general": "现场核查：排土场未见分层；请尽快补正；"
+                                  "初审内容（三）：生态修复费用未按规定提取；另有问题"}
+    assert valid_reasons({"99x": "无效键", "3": "有效"}) == {"general": "无效键", "3": "有效"}
 
 
 def test_verdict_problems_name_each_item():
