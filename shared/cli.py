@@ -350,13 +350,6 @@ def user_list():
                    f" {state}".rstrip())
 
 
-def _account_change(change, *args) -> int:
-    try:
-        return change(*args)
-    except identity.IdentityError as exc:
-        _fail("无法修改用户", exc.errors)
-
-
 @user.command("disable")
 @click.argument("username")
 def user_disable(username):
@@ -396,17 +389,21 @@ def user_password(username, must_change):
 @user.command("delete")
 @click.argument("username")
 def user_delete(username):
-    """Delete an account; its sessions and tokens are refused at once."""
-    ended = _account_change(_directory(_settings()).delete, username)
-    click.echo(f"已删除用户 {username},结束登录 {ended} 个")
+    """Delete an account; its sessions and tokens are refused at once. Audited."""
+    from shared.accounts.commands import DeleteAccount
+
+    outcome = _handle(_accounts(_settings()), DeleteAccount(actor=_operator(), username=username), "无法修改用户")
+    click.echo(f"已删除用户 {username}，结束登录 {outcome.ended_sign_ins} 个")
 
 
 @user.command("sign-out")
 @click.argument("username")
 def user_sign_out(username):
-    """End every session and token of a user (the account unchanged)."""
-    ended = _account_change(_directory(_settings()).revoke, username)
-    click.echo(f"已结束用户 {username} 的登录 {ended} 个")
+    """End every session and token of a user (the account unchanged). Audited."""
+    from shared.accounts.commands import EndSignIns
+
+    outcome = _handle(_accounts(_settings()), EndSignIns(actor=_operator(), username=username), "无法修改用户")
+    click.echo(f"已结束用户 {username} 的登录 {outcome.ended_sign_ins} 个")
 
 
 DEMO_PASSWORD = "Greenmine-2025"

@@ -57,3 +57,19 @@ class ChangeOwnPassword:
     actor: Actor
     current_password: str
     new_password: str
+
+
+@dataclass(frozen=True)
+class DeleteAccount:
+    """Remove an account (the operator's command line only; the pages disable instead)."""
+
+    actor: Actor
+    username: str
+
+
+@dataclass(frozen=True)
+class EndSignIns:
+    """End every session and token of an account, the account unchanged."""
+
+    actor: Actor
+    username: str

@@ -9,8 +9,10 @@ from shared.accounts.commands import (
     AssignAccount,
     ChangeOwnPassword,
     CreateAccount,
+    DeleteAccount,
     DisableAccount,
     EnableAccount,
+    EndSignIns,
     ResetPassword,
 )
 from shared.accounts.rules import (
@@ -217,6 +219,39 @@ def change_own_password(cmd: ChangeOwnPassword, uow: AccountsUnitOfWork, *, cloc
     return Outcome(public_view({**target, "must_change": False}), ended_sign_ins=ended)
 
 
+def delete_account(cmd: DeleteAccount, uow: AccountsUnitOfWork, *, clock) -> Outcome:
+    target = uow.read(lambda: _existing(uow, cmd.username))
+    may_manage(cmd.actor, target["role"], target.get("area"))
+    not_self(cmd.actor, cmd.username, "删除")
+    now = clock()
+
+    def work():
+        current = _existing(uow, cmd.username)
+        uow.users.delete(cmd.username)
+        ended = uow.users.end_sign_ins(cmd.username)
+        _audit(uow, at=now, actor=cmd.actor, action="delete", target=current, changes={})
+        return ended
+
+    ended = uow.run(work)
+    return Outcome(public_view(target), ended_sign_ins=ended)
+
+
+def end_sign_ins(cmd: EndSignIns, uow: AccountsUnitOfWork, *, clock) -> Outcome:
+    target = uow.read(lambda: _existing(uow, cmd.username))
+    may_manage(cmd.actor, target["role"], target.get("area"))
+    now = clock()
+
+    def work():
+        current = _existing(uow, cmd.username)
+        uow.users.update(cmd.username, {"changed_at": now})      # the epoch moves: a sign-in in flight ends too
+        ended = uow.users.end_sign_ins(cmd.username)
+        _audit(uow, at=now, actor=cmd.actor, action="sign_out", target=current, changes={"ended": ended})
+        return ended
+
+    ended = uow.run(work)
+    return Outcome(public_view(target), ended_sign_ins=ended)
+
+
 COMMAND_HANDLERS = {
     CreateAccount: create_account,
     DisableAccount: disable_account,
@@ -224,4 +259,6 @@ COMMAND_HANDLERS = {
     ResetPassword: reset_password,
     AssignAccount: assign_account,
     ChangeOwnPassword: change_own_password,
+    DeleteAccount: delete_account,
+    EndSignIns: end_sign_ins,
 }

@@ -54,6 +54,8 @@ ACTIONS = {
     "reset_password": "重置密码",
     "assign": "调整部门与地区",
     "change_password": "修改本人密码",
+    "delete": "删除账号",
+    "sign_out": "结束全部登录",
 }
 
 

@@ -37,6 +37,9 @@ class UserRepository(abc.ABC):
         """End every session and token of the account; how many."""
 
     @abc.abstractmethod
+    def delete(self, username: str) -> None: ...
+
+    @abc.abstractmethod
     def find(self, *, role: str | None = None, area: str | None = None) -> list[dict]: ...
 
 
@@ -76,6 +79,9 @@ class MongoUsers(UserRepository):
 
     def end_sign_ins(self, username: str) -> int:
         return self.grants.delete_many({"user": username}, session=self.session).deleted_count
+
+    def delete(self, username: str) -> None:
+        self.users.delete_one({"_id": username}, session=self.session)
 
     def find(self, *, role: str | None = None, area: str | None = None) -> list[dict]:
         query = {k: v for k, v in (("role", role), ("area", area)) if v is not None}

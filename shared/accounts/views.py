@@ -97,6 +97,10 @@ def describe(entry: dict) -> str:
         return "状态：" + status_label(action == "enable") + ("，已结束其全部登录" if action == "disable" else "")
     if action == "change_password":
         return "本人修改密码，已结束其全部登录"
+    if action == "delete":
+        return "账号已删除，已结束其全部登录"
+    if action == "sign_out":
+        return f"结束登录 {changes.get('ended', 0)} 个"
     return ""
 
 

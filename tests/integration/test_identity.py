@@ -143,3 +143,7 @@ def test_cli_disables_changes_passwords_and_signs_users_out(settings, users):
     unknown = cli(settings, "user", "disable", "nobody")
     assert unknown.returncode == 2 and "不存在" in unknown.stderr
     assert cli(settings, "user", "delete", "bureau_ordos").returncode == 0 and token("battery staple 5") is None
+    # The command line goes through the same handlers as the portal's pages: every change is audited.
+    audit = users.users.database["account_audit"].find({"target": "bureau_ordos"}).sort("at", -1)
+    assert [(e["action"], e["actor"]) for e in audit] == [
+        ("delete", "cli"), ("sign_out", "cli"), ("reset_password", "cli"), ("enable", "cli"), ("disable", "cli")]

@@ -13,8 +13,10 @@ from shared.accounts.commands import (
     AssignAccount,
     ChangeOwnPassword,
     CreateAccount,
+    DeleteAccount,
     DisableAccount,
     EnableAccount,
+    EndSignIns,
     ResetPassword,
 )
 from shared.accounts.rules import Actor
@@ -47,6 +49,9 @@ class FakeUsers(UserRepository):
 
     def end_sign_ins(self, username):
         return self.grants.pop(username, 0)
+
+    def delete(self, username):
+        del self.documents[username]
 
     def find(self, *, role=None, area=None):
         return [d for _, d in sorted(self.documents.items())
@@ -204,6 +209,15 @@ class TestChanges:
             bus.handle(DisableAccount(actor=ADMIN, username="admin"))
         with pytest.raises(NotPermitted, match="自己"):
             bus.handle(ResetPassword(actor=ADMIN, username="admin"))
+
+    def test_deleting_and_signing_out_everywhere_are_audited(self, bus, uow, forestry):
+        assert bus.handle(EndSignIns(actor=ADMIN, username=forestry)).ended_sign_ins == 2
+        assert views.describe(uow.audit.entries[-1]) == "结束登录 2 个"
+        with pytest.raises(NotPermitted):
+            bus.handle(DeleteAccount(actor=ORDOS, username="reviewer_forestry_baotou"))
+        bus.handle(DeleteAccount(actor=ADMIN, username=forestry))
+        assert forestry not in uow.users.documents
+        assert [e["action"] for e in uow.audit.recent(target=forestry)][:2] == ["delete", "sign_out"]
 
     def test_unknown_accounts_are_not_found(self, bus):
         with pytest.raises(NotFound):
