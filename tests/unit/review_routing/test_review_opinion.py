@@ -227,3 +227,24 @@ def test_opinions_recorded_before_verdicts_read_theirs_from_what_they_carry():
     opinion = Opinion.from_dict(old)
     assert [i.verdict for i in opinion.indicators] == ["score", "not_applicable", "agree"]
     assert [i.gives_entry for i in opinion.indicators] == [True, True, False]
+
+
+@settings(max_examples=150, deadline=None)
+@given(judged=st.sets(st.sampled_from(sorted(POINTS))), met=st.sets(st.sampled_from(["P1", "P5"])),
+       decision=st.sampled_from(sorted(DECISIONS)))
+def test_an_opinion_is_accepted_exactly_when_it_judges_every_item(judged, met, decision):
+    data = {"decision": decision, "comments": "说明",
+            "indicators": [{"indicator": no, "verdict": "not_applicable", "reason": "确无"} if no == 16 else
+                           {"indicator": no, "verdict": "agree"} for no in sorted(judged)],
+            "prerequisites": [{"prerequisite": code, "met": True} for code in sorted(met)]}
+    if judged == set(POINTS) and met == {"P1", "P5"}:
+        opinion = parse(data, complete=False)
+        assert {i.indicator for i in opinion.indicators} == set(POINTS)
+        assert not any(i.gives_entry for i in opinion.indicators if i.verdict == "agree")
+    else:
+        errors = errors_of(data, complete=False)
+        named = " ".join(errors.get("indicators", []) + errors.get("prerequisites", []))
+        for no in set(POINTS) - judged:
+            assert f"第 {no} 项 {NAMES[no]}：请给出判定" in named
+        for code in {"P1", "P5"} - met:
+            assert f"先决条件 {code} " in named
