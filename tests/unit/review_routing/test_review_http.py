@@ -158,3 +158,24 @@ def test_the_task_page_shows_materials_by_label_and_judges_every_item(api, catal
     assert [m["kind_label"] for m in view["materials"]][:1] == ["采矿许可证"]
     assert {m["attachment_id"] for m in view["materials"]} == {a["attachment_id"] for a in admin.attachments
                                                                if a["kind"] != "evidence"}
+
+
+def test_the_self_assessment_reads_in_words_never_in_sub_item_keys(catalog):
+    """Defect 3: "加分子项:solid_waste_use、topsoil_reuse" becomes the sub-items' texts from the index."""
+    from review_routing.service_layer.presenters import _entry_label
+
+    rule = catalog.indicator(17).scoring_rule("open_pit")
+    label = _entry_label({"items": {"solid_waste_use": True, "topsoil_reuse": True,
+                                    "tailings_pollution_control": False}}, rule)
+    assert label.startswith("加分子项：") and rule.item("solid_waste_use").text in label
+    assert rule.item("topsoil_reuse").text in label and "_" not in label
+    assert "tailings" not in label and rule.item("tailings_pollution_control").text not in label
+    deductions = catalog.indicator(1).scoring_rule("open_pit")
+    assert (_entry_label({"deductions": ["management_living_unclear"]}, deductions)
+            == "扣分情形：管理区、生活区分区不明显")
+    patents = catalog.indicator(45).scoring_rule("open_pit")
+    assert "（2 项）" in _entry_label({"items": {"invention_patents": 2}}, patents)
+    # without the rule (or with keys it does not know): a count, never the keys
+    assert _entry_label({"items": {"solid_waste_use": True, "topsoil_reuse": True}}) == "加分子项 2 项"
+    assert _entry_label({"deductions": ["nope"]}, deductions) == "扣分情形 1 项"
+    assert _entry_label({"not_applicable": True}) == "不涉及" and _entry_label(None) == "未填写"
