@@ -460,29 +460,21 @@ DEMO_USERS = [
 ]
 
 
-def _pad(text: str, width: int) -> str:
-    """`text` padded to `width` terminal columns (a Chinese character takes two)."""
-    import unicodedata
-
-    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(1, width - used)
-
-
 def demo_logins() -> str:
-    """The demo accounts as `make run` prints them: by role; the department reviewers as a table, one row per
-    department and one column per demo 盟市."""
+    """The demo accounts as `make run` prints them: by role, a username first on each line (the Chinese name after
+    it, so the columns stay aligned); the department reviewers one line per department, a column per demo 盟市."""
     lines = []
     for role, label in identity.ROLES.items():
         users = [u for u in DEMO_USERS if u[1] == role]
         if role != "department_reviewer":
-            lines.append(f"    {_pad(label + '：', 34)}" + "  ".join(f"{u[0]}（{u[3]}）" for u in users))
+            lines.append(f"    {label}")
+            lines += [f"      {u[0]:<28}{u[3]}" for u in users]
             continue
-        lines.append(f"    {_pad(label + '：', 24)}" + "".join(_pad(league, 26) for league, _ in DEMO_LEAGUES).rstrip())
+        lines.append(f"    {label}（" + " | ".join(league for league, _ in DEMO_LEAGUES) + "，每个审核部门一个）")
         for code in routed_departments():
-            office = DEMO_DEPARTMENTS[code][1]
             names = [next(u[0] for u in users if u[2] == {"department": code, "area": league})
                      for league, _ in DEMO_LEAGUES]
-            lines.append(f"      {_pad(office, 22)}" + "".join(_pad(n, 26) for n in names).rstrip())
+            lines.append("      " + "".join(f"{n:<28}" for n in names) + DEMO_DEPARTMENTS[code][1])
     return "\n".join(lines)
 
 

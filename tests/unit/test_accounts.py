@@ -286,3 +286,26 @@ def test_rows_show_labels_never_codes():
                              "area": "包头市", "active": False})
     assert (row["role_label"], row["department_label"], row["status_label"]) == (
         "部门审核人员", "应急管理部门(矿山安全监管部门)", "停用")
+
+
+def test_demo_data_gives_every_routed_department_a_reviewer_in_both_demo_leagues():
+    from shared.catalog import load_catalog
+    from shared.cli import DEMO_PASSWORD, DEMO_USERS, demo_logins, routed_departments
+
+    catalog = load_catalog("nm-2025")
+    named = {d.code for i in catalog.indicators for d in catalog.departments_for_indicator(i.no)}
+    named |= {d.code for p in catalog.prerequisite_codes for d in catalog.departments_for_prerequisite(p)}
+    assert set(routed_departments()) == named and len(named) == 10
+    reviewers = {(u[2]["department"], u[2]["area"]): u for u in DEMO_USERS if u[1] == "department_reviewer"}
+    assert set(reviewers) == {(code, league) for code in named for league in ("鄂尔多斯市", "包头市")}
+    assert reviewers[("forestry_grassland", "鄂尔多斯市")][0::3] == ("reviewer_forestry", "鄂尔多斯市林草局")
+    assert reviewers[("forestry_grassland", "包头市")][0] == "reviewer_forestry_baotou"
+    for kept in ("reviewer_eco", "reviewer_eco_baotou", "reviewer_safety"):     # the usernames people know
+        assert kept in {u[0] for u in DEMO_USERS}
+    assert len({u[0] for u in DEMO_USERS}) == len(DEMO_USERS)
+    for username, role, options, name in DEMO_USERS:
+        assert rules.account_problems(username=username, role=role, display_name=name,
+                                      department=options.get("department"), area=rules.default_area(
+                                          role, options.get("area")), enterprise=options.get("enterprise")) == []
+        assert rules.password_problems(DEMO_PASSWORD, username) == []
+        assert re.search(rf"^\s+{username}\s", demo_logins(), re.M), username
