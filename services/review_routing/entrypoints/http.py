@@ -154,8 +154,9 @@ def create_app(settings: Settings | None = None, bus: MessageBus | None = None):
         @api.response(201, answers.OpinionRecorded, description="审核意见已记录(不可修改,只能由新的意见替代)")
         @document_errors(api, 401, 403, 404, 409, 422)
         def post(self, body, task_id):
-            """Record the department's opinion (同意 / 退回补正 / 不同意) with per-indicator opinions and scores,
-            prerequisite findings, the lead's seven checks and site-check records."""
+            """Record the department's opinion (同意 / 退回补正 / 不同意). It judges every item of the task: a verdict
+            per indicator (agree 认可自评 / score 给分 / not_applicable 确认不涉及 / problem 有问题) and a finding per
+            prerequisite (422 names each one missing), the lead's seven checks, and site-check records."""
             task = bus.handle(c.GiveOpinion(actor(), task_id, body))
             opinion = task.current_opinion
             return {**task_summary(task), "opinion_id": opinion.opinion_id, "sequence": opinion.sequence,
