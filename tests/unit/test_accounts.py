@@ -308,4 +308,6 @@ def test_demo_data_gives_every_routed_department_a_reviewer_in_both_demo_leagues
                                       department=options.get("department"), area=rules.default_area(
                                           role, options.get("area")), enterprise=options.get("enterprise")) == []
         assert rules.password_problems(DEMO_PASSWORD, username) == []
-        assert re.search(rf"^\s+{username}\s", demo_logins(), re.M), username
+        assert re.search(rf"\s{username}\s", demo_logins()), username
+    for role_user in ("enterprise", "bureau", "reviewer_eco", "region", "evaluator", "admin"):
+        assert re.search(rf"^\s+{role_user}\s", demo_logins(), re.M), role_user     # as test_system reads it
