@@ -182,3 +182,21 @@ def test_the_proxies_never_serve_metrics_or_openapi_documents():
     for path in ("/intake/openapi/openapi.json", "/portal/openapi", "/review_routing/openapi/"):
         assert re.match(regex, path)
     assert not re.match(regex, "/api/v1/mines") and not re.match(regex, "/intake/openapi-guide")
+
+
+def test_the_sign_in_address_carries_a_known_reason_only():
+    from shared import identity
+
+    assert identity.sign_in_url("expired", "/review/?q=1") == "/login?next=%2Freview%2F%3Fq%3D1&reason=expired"
+    assert identity.sign_in_url("<script>", "/") == "/login?next=%2F"
+    assert identity.sign_in_url("signed_out") == "/login?reason=signed_out"
+    assert set(identity.SIGN_IN_REASONS.values()) == {
+        "请先登录", "登录已过期，请重新登录", "您已退出登录", "账号已停用", "密码已重置，请修改"}
+
+
+def test_the_way_back_from_an_error_page_is_the_persons_own_workspace():
+    from shared import identity
+
+    assert identity.home_of(None) == ("/", "返回首页")
+    assert identity.home_of(identity.Principal("v", "evaluator")) == ("/scoring/", "返回我的工作台")
+    assert identity.home_of(identity.Principal("b", "bureau", area="包头市")) == ("/review/", "返回我的工作台")
