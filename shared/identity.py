@@ -13,7 +13,10 @@ A token signed without a `sid` (only code holding the secret key can make one: t
 signature and age alone.
 
 Every endpoint declares who may call it with `@requires(...)` or `@public`; `check_declared(app)` refuses to
-start an app with an undeclared endpoint. An anonymous call gets 401, a role outside the list 403.
+start an app with an undeclared endpoint. An anonymous call gets 401, a role outside the list 403; a browser gets
+them as the styled error page (a 401 goes on to `/login?next=…&reason=…`, `SIGN_IN_REASONS`). A principal whose
+password an administrator set (`must_change`) reaches only the views declared with `password_change=True` until
+they change it (`shared.accounts`). Roles, areas and workspaces are defined in `shared.accounts.rules`.
 """
 from __future__ import annotations
 
