@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 
 import pytest
 from intake_api_support import COAL_MINE, full_assessment, headers, upload_required
@@ -38,7 +39,7 @@ def test_case_number_progress_and_receipt(ent1, bureau, ent2, client, intake_set
     submitted = ent1.post(f"/api/v1/applications/{app_id}/submit").json
     case_no = submitted["case_no"]
     assert re.fullmatch(r"150600-\d{4}-\d{5}", case_no)
-    submitted_at = beijing_time(__import__("datetime").datetime.fromisoformat(submitted["versions"][0]["submitted_at"]))
+    submitted_at = beijing_time(datetime.fromisoformat(submitted["versions"][0]["submitted_at"]))
     due = DeadlinePolicy().initial_review_due(WorkingCalendar(), submitted_at.date(), False)
     assert submitted["initial_review_due"] == due.isoformat()
     assert [(s["label"], s["state"]) for s in submitted["progress"]] == [

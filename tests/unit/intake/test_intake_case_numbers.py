@@ -11,6 +11,7 @@ from intake_builders import CREDIT_CODE
 
 from intake.domain.application import Application
 from intake.domain.case_numbers import CaseNumber, case_year, counter_key
+from intake.domain.errors import SubmissionRefused
 from shared import regions
 
 DIVISIONS = [league.division_code for league in regions.LEAGUES]
@@ -94,6 +95,6 @@ def test_the_first_submission_takes_the_number_and_resubmissions_keep_it():
 def test_a_refused_submission_allocates_no_number():
     app = Application.start("app-2", "mine-1", CREDIT_CODE, "nm-2025", AT, "ent")
     calls = []
-    with pytest.raises(Exception, match="申报"):
+    with pytest.raises(SubmissionRefused):
         app.submit(AT, "ent", case_no=lambda: calls.append(1) or "150600-2026-00001")
     assert calls == [] and app.case_no is None
