@@ -3,8 +3,10 @@ turn of the year, and the number an application keeps across 补正 resubmission
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from fakes import FakeCaseNumbers
 from hypothesis import given
 from hypothesis import strategies as st
 from intake_builders import CREDIT_CODE
@@ -12,6 +14,7 @@ from intake_builders import CREDIT_CODE
 from intake.domain.application import Application
 from intake.domain.case_numbers import CaseNumber, case_year, counter_key
 from intake.domain.errors import SubmissionRefused
+from intake.service_layer.submission import allocate_case_no
 from shared import regions
 
 DIVISIONS = [league.division_code for league in regions.LEAGUES]
@@ -98,3 +101,20 @@ def test_a_refused_submission_allocates_no_number():
     with pytest.raises(SubmissionRefused):
         app.submit(AT, "ent", case_no=lambda: calls.append(1) or "150600-2026-00001")
     assert calls == [] and app.case_no is None
+
+
+@given(st.lists(st.tuples(st.sampled_from([league.code for league in regions.LEAGUES]),
+                          st.sampled_from([datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 12, 31, 17, tzinfo=UTC)])),
+                max_size=40))
+def test_allocation_gives_each_league_and_year_consecutive_numbers_from_one(submissions):
+    uow = SimpleNamespace(case_numbers=FakeCaseNumbers())
+    numbers = [CaseNumber.parse(allocate_case_no(uow, SimpleNamespace(league=league), at))
+               for league, at in submissions]
+    assert len(set(numbers)) == len(numbers)
+    by_key: dict[tuple[str, int], list[int]] = {}
+    for n in numbers:
+        by_key.setdefault((n.division_code, n.year), []).append(n.sequence)
+    for sequences in by_key.values():
+        assert sequences == list(range(1, len(sequences) + 1))
+    for (league, at), n in zip(submissions, numbers, strict=True):
+        assert n.division_code == regions.league_by_code(league).division_code and n.year == case_year(at)
