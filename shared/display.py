@@ -12,11 +12,11 @@ from shared.clock import beijing_time
 
 # The services as a timeline actor: a person reads "系统" and what it did, not a process name.
 SERVICE_LABELS = {
-    "intake": "系统(申报受理)",
-    "review_routing": "系统(审核分派)",
-    "scoring": "系统(评分)",
-    "public_notice": "系统(公示公告)",
-    "supervision": "系统(监督管理)",
+    "intake": "申报受理系统",
+    "review_routing": "审核分派系统",
+    "scoring": "评分系统",
+    "public_notice": "公示公告系统",
+    "supervision": "监督管理系统",
     "portal": "系统",
     "system": "系统",
 }
@@ -53,7 +53,7 @@ def local_seconds(value) -> str:
 
 
 def actor_label(actor: str | None, name: str | None = None) -> str:
-    """Who did something, as a person reads it: a person's name, or 系统(…) for a service."""
+    """Who did something, as a person reads it: a person's name, or the system that did it (评分系统)."""
     if name and name != actor:
         return name
     if not actor:

@@ -40,8 +40,8 @@ def test_beijing_time_is_eight_hours_ahead_of_utc(moment):
 
 
 def test_services_are_named_in_chinese_and_people_by_name():
-    assert actor_label("scoring") == "系统(评分)"
-    assert actor_label("review_routing") == "系统(审核分派)"
+    assert actor_label("scoring") == "评分系统"
+    assert actor_label("review_routing") == "审核分派系统"
     assert actor_label(None) == "系统"
     assert actor_label("reviewer_eco", "鄂尔多斯市生态环境局") == "鄂尔多斯市生态环境局"
 
@@ -72,5 +72,6 @@ def test_a_pdf_opens_in_the_browser_with_its_chinese_name():
     with Flask(__name__).app_context():
         response = pdf_response(b"%PDF-1.7", "受理回执.pdf")
     assert response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"] == "inline; filename*=UTF-8''%E5%8F%97%E7%90%86%E5%9B%9E%E6%89%A7.pdf"
+    disposition = "inline; filename*=UTF-8''%E5%8F%97%E7%90%86%E5%9B%9E%E6%89%A7.pdf"
+    assert response.headers["Content-Disposition"] == disposition
     assert response.headers["Cache-Control"] == "private, no-store"
