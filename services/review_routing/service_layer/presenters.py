@@ -220,9 +220,11 @@ def side_by_side(version, tasks: list[ReviewTask], catalog: Catalog, department_
     by_department = {t.department: t for t in tasks}
     sources = reviewer_entries(tasks)
     entries = (version.assessment or {}).get("indicators") or {}
+    mine = tasks[0].mine if tasks else {}      # every task of a version carries the same mine
     rows = []
     for no in version.applicable_indicators:
         indicator = catalog.indicator(no)
+        rule = indicator.scoring_rule(mine.get("mining_method"), mine.get("industry_variant"))
         cells = {}
         for column in columns:
             task = by_department[column["department"]]
@@ -232,7 +234,7 @@ def side_by_side(version, tasks: list[ReviewTask], catalog: Catalog, department_
             cells[column["department"]] = {"indicator": no, **_cell(item, task.current_opinion is None)}
         chosen = chosen_entry(sources[no]) if no in sources else None
         rows.append({"no": no, "name": indicator.name, "points": plain(indicator.points),
-                     "binding": indicator.binding, "self": _entry_label(entries.get(str(no))),
+                     "binding": indicator.binding, "self": _entry_label(entries.get(str(no)), rule),
                      "cells": cells,
                      "rescore": ("不涉及" if chosen and chosen.score is None else
                                  f"{plain(chosen.score)}分（{short_department(department_name(chosen.department))}）"

@@ -12,6 +12,7 @@ from review_builders import (
     CONTRACTS,
     REGION,
     attachment,
+    full_assessment,
     full_opinion,
     opinion_body,
     reviewer,
@@ -410,3 +411,11 @@ def test_task_view_cases_and_audit_log(bus, uow, catalog):
     assert [e["action"] for e in log] == ["case_routed"] and isinstance(log[0]["at"], str)
     with pytest.raises(InvalidInput):
         bus.handle(c.ShowAuditLog(BUREAU))
+
+
+def test_the_countersign_view_names_the_enterprises_sub_items_in_words(bus, uow, catalog):
+    entries = {9: {"items": {"drilling": True, "blasting": True, "loading": False}}}
+    route(bus, uow, catalog, submission(catalog, assessment=full_assessment(catalog, entries=entries)))
+    rows = bus.handle(c.ShowCase(BUREAU, "app-1"))["versions"][0]["side_by_side"]["indicators"]
+    claimed = next(r for r in rows if r["no"] == 9)["self"]
+    assert "穿孔(凿岩)" in claimed and "爆破" in claimed and "drilling" not in claimed
