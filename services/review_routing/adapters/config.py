@@ -1,5 +1,7 @@
 """The review's settings from the environment (the domain takes values; this is the one reader).
 
+The step lengths are read by `shared.workdays.deadline_policy` (intake promises the same deadline on its receipt).
+
 `GREENMINE_REVIEW_DEPARTMENT_DAYS`, `GREENMINE_REVIEW_LEAD_DAYS`, `GREENMINE_REVIEW_RECHECK_DAYS`,
 `GREENMINE_REVIEW_DECISION_DAYS`, `GREENMINE_REVIEW_REMIND_EVERY_DAYS` (working days per step, 1–365),
 `GREENMINE_REVIEW_PHOTO_MAX_BYTES` (at least 1024), `GREENMINE_REVIEW_SWEEP_SECONDS` (overdue sweep interval).
@@ -10,33 +12,11 @@ import os
 from collections.abc import Mapping
 
 from review_routing.domain.photos import PhotoPolicy
-from review_routing.domain.workdays import DeadlinePolicy
-
-DEADLINE_VARIABLES = {
-    "department_days": "GREENMINE_REVIEW_DEPARTMENT_DAYS", "lead_days": "GREENMINE_REVIEW_LEAD_DAYS",
-    "recheck_days": "GREENMINE_REVIEW_RECHECK_DAYS", "decision_days": "GREENMINE_REVIEW_DECISION_DAYS",
-    "remind_every_days": "GREENMINE_REVIEW_REMIND_EVERY_DAYS"}
+from shared.workdays import deadline_policy  # noqa: F401  (one reader of the step lengths, shared with intake)
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if env is None else env
-
-
-def deadline_policy(env: Mapping[str, str] | None = None) -> DeadlinePolicy:
-    env = _env(env)
-    values = {}
-    for name, variable in DEADLINE_VARIABLES.items():
-        raw = env.get(variable)
-        if raw in (None, ""):
-            continue
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError(f"环境变量 {variable} 应为整数(工作日数),实为 {raw!r}") from None
-        if value < 1 or value > 365:
-            raise ValueError(f"环境变量 {variable} 应在 1 至 365 个工作日之间,实为 {value}")
-        values[name] = value
-    return DeadlinePolicy(**values)
 
 
 def photo_policy(env: Mapping[str, str] | None = None) -> PhotoPolicy:
