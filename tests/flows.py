@@ -15,7 +15,7 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" +
 REQUIRED = {"business_licence": "营业执照.pdf", "mining_licence": "采矿许可证.pdf",
             "safety_licence": "安全生产许可证.pdf",
             "mining_right_payment": "出让收益缴纳票据.pdf", "annual_sales_report": "年度销售报表.pdf",
-            "eia_approval": "环评批复.pdf", "environmental_acceptance": "环保竣工验收.pdf",
+            "eia_approval": "环评报告及批复.pdf", "environmental_acceptance": "环保竣工验收.pdf",
             "reserve_annual_report": "储量年度报告.pdf", "self_assessment_report": "自评报告.pdf",
             "application_form": "申请表.pdf", "truthfulness_pledge": "真实性承诺书.pdf", "site_photos": "现场.jpg"}
 
@@ -38,10 +38,19 @@ def full_assessment() -> dict:
             "prerequisites": {f"P{n}": True for n in range(1, 6)}, "indicators": indicators}
 
 
-def submit_application(url: str, username: str = "enterprise") -> tuple[str, str]:
-    """A new open-pit coal mine of the demo enterprise in 鄂尔多斯市, submitted; returns (application id, name)."""
+def pdf_of(title: str) -> bytes:
+    """A real PDF (a browser's viewer renders it) with the document's title on its page."""
+    from shared.documents import render_pdf
+
+    return render_pdf(f"<html><body><h1>{title}</h1><p>鄂环审字〔2019〕123号</p></body></html>")
+
+
+def submit_application(url: str, username: str = "enterprise", *, prefix: str = "演练煤矿",
+                       real_pdfs: bool = False) -> tuple[str, str]:
+    """A new open-pit coal mine of the demo enterprise in 鄂尔多斯市, submitted; returns (application id, name).
+    `real_pdfs`: files a PDF viewer can show (slower to make) instead of a minimal valid PDF."""
     auth = token(url, username)
-    name = f"演练煤矿{random.randint(1000, 9999)}"
+    name = f"{prefix}{random.randint(1000, 9999)}"
     mine = requests.post(url + "/api/v1/mines", headers=auth, timeout=30, json={
         "name": name, "league": "ordos", "county": "准格尔旗", "minerals": ["coal"], "scale": "large",
         "industry_group": 1, "mining_method": "open_pit", "production_status": "in_production",
@@ -59,9 +68,12 @@ def submit_application(url: str, username: str = "enterprise") -> tuple[str, str
     draft = requests.put(f"{url}/api/v1/applications/{app_id}", headers=auth, timeout=30,
                          json={"assessment": full_assessment(), "declared_penalties": False})
     assert draft.status_code == 200, draft.text
+    def pdf(filename: str) -> bytes:
+        return pdf_of(filename.removesuffix(".pdf")) if real_pdfs else PDF
+
     uploads = [(kind, None, (filename, JPEG, "image/jpeg") if filename.endswith(".jpg") else
-                (filename, PDF, "application/pdf")) for kind, filename in REQUIRED.items()]
-    uploads.append(("evidence", 19, ("矿井水处理台账.pdf", PDF, "application/pdf")))
+                (filename, pdf(filename), "application/pdf")) for kind, filename in REQUIRED.items()]
+    uploads.append(("evidence", 19, ("矿井水处理台账.pdf", pdf("矿井水处理台账.pdf"), "application/pdf")))
     for kind, indicator, file in uploads:
         data = {"kind": kind} | ({"indicator": str(indicator)} if indicator else {})
         response = requests.post(f"{url}/api/v1/applications/{app_id}/attachments", headers=auth, data=data,
@@ -83,3 +95,45 @@ def wait_for_task(url: str, app_id: str, username: str, department: str, timeout
             return found[0]
         time.sleep(0.5)
     raise AssertionError(f"{app_id} never reached the {department} queue")
+
+
+def demo_reviewer(department: str, area: str = "鄂尔多斯市") -> str:
+    """The demo reviewer account of a department in a 盟市 (`greenmine demo-data` makes one per department)."""
+    from shared.cli import DEMO_USERS
+
+    return next(u[0] for u in DEMO_USERS if u[1] == "department_reviewer" and u[2].get("department") == department
+                and u[2].get("area") == area)
+
+
+def complete_agreement(view: dict) -> dict:
+    """A "同意" judging every item of the task view: every indicator 认可自评 (an item declared 不涉及 confirmed
+    with its basis), every prerequisite met, the lead's seven checks passed."""
+    items = [{"indicator": i["no"], "verdict": "not_applicable", "reason": "经核实确不涉及"} if i.get("not_applicable")
+             else {"indicator": i["no"], "verdict": "agree"} for i in view["indicators"]]
+    body = {"decision": "agree", "comments": "同意。", "indicators": items,
+            "prerequisites": [{"prerequisite": p["code"], "met": True} for p in view["prerequisites"]]}
+    if view["lead"]:
+        body["checks"] = [{"check": c["code"], "passed": True} for c in view["checks"]]
+    return body
+
+
+def agree_everywhere(url: str, app_id: str) -> None:
+    """Every department of the case (the bureau for the lead task, the demo reviewers for the rest) claims its
+    task and gives a complete "同意"."""
+    bureau = token(url, "bureau")
+    deadline = time.monotonic() + 120
+    case = {}
+    while time.monotonic() < deadline:
+        answer = requests.get(f"{url}/api/v1/review/cases/{app_id}", headers=bureau, timeout=60)
+        if answer.status_code == 200:
+            case = answer.json()
+            break
+        time.sleep(0.5)
+    assert case, f"{app_id} was never routed"
+    for row in case["versions"][0]["tasks"]:
+        auth = bureau if row["lead"] else token(url, demo_reviewer(row["department"]))
+        task = f"{url}/api/v1/review/tasks/{row['task_id']}"
+        assert requests.post(task + "/claim", headers=auth, timeout=30).status_code == 200
+        view = requests.get(task, headers=auth, timeout=30).json()
+        given = requests.post(task + "/opinion", headers=auth, json=complete_agreement(view), timeout=30)
+        assert given.status_code == 201, (row["department"], given.text)

@@ -6,7 +6,6 @@ a photo and agrees; the task page fits a 390 px wide screen. 应急管理 opens 
 lead bureau's countersign page shows the opinion (issue 10, defects 1, 2, 3, 6, 7)."""
 from __future__ import annotations
 
-import random
 import re
 import time
 from pathlib import Path
@@ -14,90 +13,11 @@ from pathlib import Path
 import pytest
 import requests
 from browsing import sign_in, wait_until
+from flows import JPEG, submit_application, token, wait_for_task
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("no_csp_violation")]
 
-PASSWORD = "Greenmine-2025"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 200 + b"\xff\xd9"
-# The 附件2 一 materials, each under a name an enterprise would give it.
-MATERIALS = {"business_licence": "营业执照.pdf", "mining_licence": "采矿许可证.pdf",
-             "safety_licence": "安全生产许可证.pdf", "mining_right_payment": "出让收益缴纳票据.pdf",
-             "annual_sales_report": "年度销售报表.pdf", "eia_approval": "环评报告及批复.pdf",
-             "environmental_acceptance": "环保竣工验收.pdf", "reserve_annual_report": "储量年度报告.pdf",
-             "self_assessment_report": "自评报告.pdf", "application_form": "申请表.pdf",
-             "truthfulness_pledge": "真实性承诺书.pdf", "site_photos": "现场.jpg"}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-
-
-def pdf_of(title: str) -> bytes:
-    """A real PDF (the browser's viewer renders it) with the document's title on its page."""
-    from shared.documents import render_pdf
-
-    return render_pdf(f"<html><body><h1>{title}</h1><p>鄂环审字〔2019〕123号</p></body></html>")
-
-
-def token(url: str, username: str) -> dict:
-    response = requests.post(url + "/api/v1/auth/token", json={"username": username, "password": PASSWORD},
-                             timeout=30)
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-def full_assessment() -> dict:
-    from shared.catalog import load_catalog
-
-    catalog = load_catalog("nm-2025")
-    indicators = {str(i.no): {"score": format(i.points.normalize(), "f")}
-                  for i in catalog.indicators_for(1, "open_pit")}
-    indicators["16"] = {"not_applicable": True, "reason": "本矿无暂不能开采利用的共伴生矿产"}
-    return {"catalog": "nm-2025", "mine": {"industry_group": 1, "mining_method": "open_pit"},
-            "prerequisites": {f"P{n}": True for n in range(1, 6)}, "indicators": indicators}
-
-
-def submit_through_intake(url: str) -> tuple[str, str]:
-    """An open-pit coal mine in 鄂尔多斯市, its application and materials, submitted by the enterprise."""
-    auth = token(url, "enterprise")
-    name = f"审核演练煤矿{random.randint(1000, 9999)}"
-    mine = requests.post(url + "/api/v1/mines", headers=auth, timeout=30, json={
-        "name": name, "league": "ordos", "county": "准格尔旗", "minerals": ["coal"], "scale": "large",
-        "industry_group": 1, "mining_method": "open_pit", "production_status": "in_production",
-        "production_start_date": "2012-05-01", "remaining_reserve_years": "25.5",
-        "mining_licence": {"number": f"C150600201506{random.randint(0, 10**10 - 1):010d}",
-                           "valid_from": "2020-01-01", "valid_to": "2040-12-31"},
-        "safety_licence": {"number": "（蒙）FM安许证字〔2023〕0001号", "valid_from": "2023-03-01",
-                           "valid_to": "2039-02-28"},
-        "business_licence": {"valid_from": "2005-06-01", "valid_to": None}})
-    assert mine.status_code == 201, mine.text
-    application = requests.post(url + "/api/v1/applications", headers=auth, json={"mine_id": mine.json()["id"]},
-                                timeout=30)
-    assert application.status_code == 201, application.text
-    app_id = application.json()["id"]
-    draft = requests.put(f"{url}/api/v1/applications/{app_id}", headers=auth, timeout=30,
-                         json={"assessment": full_assessment(), "declared_penalties": False})
-    assert draft.status_code == 200, draft.text
-    uploads = [(kind, None, (name, JPEG, "image/jpeg") if kind == "site_photos" else
-                (name, pdf_of(name.removesuffix(".pdf")), "application/pdf")) for kind, name in MATERIALS.items()]
-    uploads.append(("evidence", 19, ("矿井水处理台账.pdf", pdf_of("矿井水处理台账"), "application/pdf")))
-    for kind, indicator, file in uploads:
-        data = {"kind": kind} | ({"indicator": str(indicator)} if indicator else {})
-        response = requests.post(f"{url}/api/v1/applications/{app_id}/attachments", headers=auth, data=data,
-                                 files={"file": file}, timeout=30)
-        assert response.status_code == 201, response.text
-    submitted = requests.post(f"{url}/api/v1/applications/{app_id}/submit", headers=auth, timeout=60)
-    assert submitted.status_code == 200, submitted.text
-    return app_id, name
-
-
-def wait_for_task(url: str, app_id: str, username: str, department: str, timeout: float = 90) -> dict:
-    auth = token(url, username)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        queue = requests.get(f"{url}/api/v1/review/queues/{department}", headers=auth, timeout=30).json()
-        found = [i for i in queue.get("items", []) if i["application_id"] == app_id]
-        if found:
-            return found[0]
-        time.sleep(0.5)
-    raise AssertionError(f"{app_id} never reached the {department} queue")
 
 
 def opened_in_browser(page, link) -> object:
@@ -112,7 +32,7 @@ def opened_in_browser(page, link) -> object:
 @pytest.fixture(scope="module")
 def submitted(running_system):
     url = running_system["url"]
-    return submit_through_intake(url)
+    return submit_application(url, prefix="审核演练煤矿", real_pdfs=True)
 
 
 def test_a_department_reviewers_day(running_system, submitted, page, no_csp_violation):
