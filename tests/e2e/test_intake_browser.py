@@ -221,7 +221,7 @@ def test_branch_one_mine_from_registration_to_routing(running_system, page):
     page.locator("#rec-3").fill("2026年4月2日张工复查：破碎车间补设警示牌2处")
     page.locator("#save-status", has_text="登录已过期").wait_for(timeout=20000)
     link = page.locator("#save-status a")
-    assert link.get_attribute("target") == "_blank" and "/login?next=" in link.get_attribute("href")
+    assert link.get_attribute("target") == "_blank" and "/login?reason=expired&next=" in link.get_attribute("href")
     page.unroute(f"**/api/v1/applications/{app_id}")
     page.reload()
     page.locator("#restore-notice", has_text="已恢复").wait_for()

@@ -54,7 +54,7 @@
 
   function loginLink() {
     var next = encodeURIComponent(location.pathname + location.search);
-    return '<a href="/login?next=' + next + '" target="_blank" rel="noopener">在新标签页中重新登录</a>';
+    return '<a href="/login?reason=expired&amp;next=' + next + '" target="_blank" rel="noopener">在新标签页中重新登录</a>';
   }
 
   function escapeHtml(text) {
