@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from intake_api_support import (  # noqa: E402
     BUREAU_BAOTOU,
     BUREAU_ORDOS,
+    COAL_MINE,
     ENT1,
     ENT2,
     REGION,
@@ -82,3 +83,17 @@ def region(client, intake_settings):
 @pytest.fixture
 def reviewer(client, intake_settings):
     return Api(client, intake_settings, REVIEWER)
+
+
+@pytest.fixture
+def coal(ent1):
+    response = ent1.post("/api/v1/mines", COAL_MINE)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.json["id"]
+
+
+@pytest.fixture
+def draft(ent1, coal):
+    response = ent1.post("/api/v1/applications", {"mine_id": coal})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.json["id"]

@@ -27,18 +27,6 @@ pytestmark = pytest.mark.integration
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture
-def coal(ent1):
-    response = ent1.post("/api/v1/mines", COAL_MINE)
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json["id"]
-
-
-@pytest.fixture
-def draft(ent1, coal):
-    response = ent1.post("/api/v1/applications", {"mine_id": coal})
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json["id"]
 
 
 def ready(ent1, app_id, assessment=None, declared_penalties=False):

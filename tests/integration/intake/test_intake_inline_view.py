@@ -4,23 +4,11 @@ a download. Every view is audited like a download."""
 from __future__ import annotations
 
 import pytest
-from intake_api_support import COAL_MINE, JPEG, PDF, PNG
+from intake_api_support import JPEG, PDF, PNG
 
 TIFF = b"II*\x00" + b"\x00" * 100
 
 
-@pytest.fixture
-def coal(ent1):
-    response = ent1.post("/api/v1/mines", COAL_MINE)
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json["id"]
-
-
-@pytest.fixture
-def draft(ent1, coal):
-    response = ent1.post("/api/v1/applications", {"mine_id": coal})
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json["id"]
 
 
 @pytest.mark.parametrize("kind,content,name,ctype,shown", [
