@@ -24,6 +24,7 @@ from shared.messaging import Handler
 from shared.runtime import service_store
 from shared.scoring_client import ScoringClient
 from shared.storage import ServiceStore, mongo_client
+from shared.workdays import deadline_policy
 
 SERVICE = "review_routing"
 sweep_interval_s = config.sweep_interval_s
@@ -74,7 +75,7 @@ def bootstrap(settings: Settings, store: ServiceStore | None = None, *, uow_fact
         directory = IdentityDirectory(mongo_client(settings.mongodb_uri)[settings.database_name("identity")])
     dependencies = {
         "clock": clock or utcnow, "catalogs": catalogs or load_catalog, "calendar": calendar or WorkingCalendar(),
-        "policy": policy or config.deadline_policy(env), "photo_policy": photo_policy or config.photo_policy(env),
+        "policy": policy or deadline_policy(env), "photo_policy": photo_policy or config.photo_policy(env),
         "photo_files": photo_files or PhotoStore(store.db), "directory": directory, "scoring": scoring,
     }
     return MessageBus(uow_factory=uow_factory, command_handlers=COMMAND_HANDLERS, event_handlers=EVENT_HANDLERS,

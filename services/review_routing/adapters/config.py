@@ -1,6 +1,6 @@
 """The review's settings from the environment (the domain takes values; this is the one reader).
 
-The step lengths are read by `shared.workdays.deadline_policy` (intake promises the same deadline on its receipt).
+The step lengths (working days) are read by `shared.workdays.deadline_policy`, the one reader intake uses too.
 
 `GREENMINE_REVIEW_DEPARTMENT_DAYS`, `GREENMINE_REVIEW_LEAD_DAYS`, `GREENMINE_REVIEW_RECHECK_DAYS`,
 `GREENMINE_REVIEW_DECISION_DAYS`, `GREENMINE_REVIEW_REMIND_EVERY_DAYS` (working days per step, 1–365),
@@ -12,7 +12,6 @@ import os
 from collections.abc import Mapping
 
 from review_routing.domain.photos import PhotoPolicy
-from shared.workdays import deadline_policy  # noqa: F401  (one reader of the step lengths, shared with intake)
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:

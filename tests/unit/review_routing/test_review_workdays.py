@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from review_routing.adapters.config import deadline_policy
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
+from shared.workdays import deadline_policy
 
 CAL = WorkingCalendar()
 
