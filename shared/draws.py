@@ -51,10 +51,11 @@ class Draw:
     seed: str
     selected: tuple[str, ...]            # in rank order
     algorithm: str = ALGORITHM
+    count: int | None = None             # set when a fixed number was drawn instead of a ratio
 
     def to_dict(self) -> dict:
         return {"algorithm": self.algorithm, "population": list(self.population), "ratio": str(self.ratio),
-                "seed": self.seed, "k": len(self.selected), "selected": list(self.selected)}
+                "count": self.count, "seed": self.seed, "k": len(self.selected), "selected": list(self.selected)}
 
 
 def _ratio(value) -> Decimal | None:
@@ -65,8 +66,10 @@ def _ratio(value) -> Decimal | None:
     return ratio if ratio.is_finite() else None
 
 
-def draw(population: Sequence[str], ratio, seed: str) -> Draw:
-    """Draw ceil(ratio × n) ids of `population` with `seed`; refuses bad input naming each field."""
+def draw(population: Sequence[str], ratio, seed: str, *, count: int | None = None) -> Draw:
+    """Draw ceil(ratio × n) ids of `population` with `seed` (or exactly `count` ids, ratio then recorded as
+    count/n for the reader, e.g. the institutions proposed for one commission); refuses bad input naming each
+    field."""
     errors = []
     items = tuple(population)
     if not items:
@@ -78,21 +81,30 @@ def draw(population: Sequence[str], ratio, seed: str) -> Draw:
     elif len(set(items)) != len(items):
         repeated = sorted({i for i in items if items.count(i) > 1})[:5]
         errors.append(FieldError("population", f"抽取范围中有重复编号：{'、'.join(repeated)}"))
-    parsed = _ratio(ratio)
-    if parsed is None or not (Decimal(0) < parsed <= Decimal(1)):
-        errors.append(FieldError("ratio", "抽取比例应大于 0 且不超过 1"))
+    if count is not None:
+        if not isinstance(count, int) or isinstance(count, bool) or not (1 <= count <= max(len(items), 1)):
+            errors.append(FieldError("count", "抽取数量应至少为 1 且不超过抽取范围的数量"))
+        parsed = Decimal(count) / Decimal(len(items)) if items else None
+    else:
+        parsed = _ratio(ratio)
+        if parsed is None or not (Decimal(0) < parsed <= Decimal(1)):
+            errors.append(FieldError("ratio", "抽取比例应大于 0 且不超过 1"))
     if not isinstance(seed, str) or not seed:
         errors.append(FieldError("seed", "随机种子不能为空"))
     if errors:
         raise InvalidInput("抽取条件有误", errors)
     # Ties between two hashes cannot be produced on purpose; the id breaks one anyway, so the order is total.
     ranked = sorted(items, key=lambda i: (rank_key(seed, i), i))
-    return Draw(items, parsed, seed, tuple(ranked[:selection_size(parsed, len(items))]))
+    k = count if count is not None else selection_size(parsed, len(items))
+    return Draw(items, parsed, seed, tuple(ranked[:k]), count=count)
 
 
 def verify(record: dict) -> bool:
     """Whether a published draw record's selection is what its population, ratio and seed give."""
     if record.get("algorithm") != ALGORITHM:
         return False
-    result = draw(record["population"], record["ratio"], record["seed"])
+    if record.get("count") is not None:
+        result = draw(record["population"], None, record["seed"], count=record["count"])
+    else:
+        result = draw(record["population"], record["ratio"], record["seed"])
     return list(result.selected) == list(record["selected"])

@@ -87,6 +87,18 @@ class DeadlinePolicy:
     recheck_days: int = 5          # any task of a resubmitted version (复核补正材料)
     decision_days: int = 5         # the countersign decision, counted from the last department opinion
     remind_every_days: int = 3     # automatic 催办 of an overdue task, repeated every N working days
+    # The region stage (附件2 三), each step counted from the day the previous one ended:
+    commission_days: int = 5       # the region office commissions an institution after the case is forwarded
+    accept_days: int = 3           # the institution accepts (and signs both pledges) or declines
+    evaluation_days: int = 20      # the on-site evaluation and its report
+    check_days: int = 15           # the document check and spot check (资料核查, 按比例实地抽查) of a round
+    region_decision_days: int = 5  # the region decision once evaluation and checks are done
+
+    def region_step_days(self, step: str) -> int:
+        """Working days of one region-stage step (`commission`, `accept`, `evaluation`, `check`, `decision`)."""
+        return {"commission": self.commission_days, "accept": self.accept_days,
+                "evaluation": self.evaluation_days, "check": self.check_days,
+                "decision": self.region_decision_days}[step]
 
     def task_days(self, lead: bool, resubmission: bool) -> int:
         if resubmission:
@@ -113,7 +125,10 @@ class DeadlinePolicy:
 DEADLINE_VARIABLES = {
     "department_days": "GREENMINE_REVIEW_DEPARTMENT_DAYS", "lead_days": "GREENMINE_REVIEW_LEAD_DAYS",
     "recheck_days": "GREENMINE_REVIEW_RECHECK_DAYS", "decision_days": "GREENMINE_REVIEW_DECISION_DAYS",
-    "remind_every_days": "GREENMINE_REVIEW_REMIND_EVERY_DAYS"}
+    "remind_every_days": "GREENMINE_REVIEW_REMIND_EVERY_DAYS",
+    "commission_days": "GREENMINE_REGION_COMMISSION_DAYS", "accept_days": "GREENMINE_REGION_ACCEPT_DAYS",
+    "evaluation_days": "GREENMINE_REGION_EVALUATION_DAYS", "check_days": "GREENMINE_REGION_CHECK_DAYS",
+    "region_decision_days": "GREENMINE_REGION_DECISION_DAYS"}
 
 
 def deadline_policy(env: Mapping[str, str] | None = None) -> DeadlinePolicy:

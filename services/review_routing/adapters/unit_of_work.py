@@ -9,6 +9,8 @@ from review_routing.adapters.repository import (
     MongoSelfReports,
     MongoTaskRepository,
 )
+from review_routing.adapters import region_repository as region
+from review_routing.domain.region import kinds
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
 from shared.storage import Transaction
 from shared.unit_of_work import MongoUnitOfWork
@@ -22,3 +24,5 @@ class MongoReviewUnitOfWork(MongoUnitOfWork, ReviewUnitOfWork):
         self.audit = MongoAuditLog(tx)
         self.photos = MongoPhotoRepository(tx)
         self.self_reports = MongoSelfReports(tx)
+        for name, kind in kinds().items():
+            setattr(self, name, region.MongoAggregates(tx, name, kind))

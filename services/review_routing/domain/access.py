@@ -22,6 +22,7 @@ class Actor:
     department: str | None = None
     area: str | None = None
     county: str | None = None
+    institution: str | None = None     # an evaluator's third-party evaluation institution (its id)
 
     @property
     def name(self) -> str:

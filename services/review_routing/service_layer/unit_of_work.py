@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from review_routing.domain.case import ReviewCase
 from review_routing.domain.task import ReviewTask
@@ -156,6 +157,31 @@ class PhotoFiles(abc.ABC):
         """A readable stream of the file."""
 
 
+A = TypeVar("A")
+
+
+class Aggregates(abc.ABC, Generic[A]):
+    """One kind of region-stage aggregate (`domain.region`): objects with `id`, `version` (None until first saved),
+    `to_dict()` (with `_id`) and `from_dict()`. One generic shape for the register, commissions, evaluations,
+    check rounds, draws and region reviews: their queries are equality filters on top-level fields."""
+
+    @abc.abstractmethod
+    def get(self, aggregate_id: str) -> A | None: ...
+
+    @abc.abstractmethod
+    def get_many(self, aggregate_ids: Iterable[str]) -> dict[str, A]: ...
+
+    @abc.abstractmethod
+    def find(self, *, sort: str | None = None, descending: bool = False, limit: int = 0, **equals: Any) -> list[A]:
+        """Every aggregate whose top-level fields equal `equals` (a list/tuple/set value: one of them; a double
+        underscore reaches into a sub-document: `institution__id="i1"`), sorted by `sort` (default: id)."""
+
+    @abc.abstractmethod
+    def save(self, aggregate: A) -> int:
+        """Insert (version None) or replace if still at its version (else ConcurrencyError); sets and returns
+        `aggregate.version`."""
+
+
 class ReviewUnitOfWork(UnitOfWork):
     """One atomic change of the review's state with its audit entries and events."""
 
@@ -165,3 +191,10 @@ class ReviewUnitOfWork(UnitOfWork):
     audit: AuditLog
     photos: PhotoRepository
     self_reports: SelfReports
+    # The region stage (domain.region), one collection each:
+    region_reviews: Aggregates       # RegionReview
+    institutions: Aggregates         # EvaluationInstitution
+    commissions: Aggregates          # Commission
+    evaluations: Aggregates          # Evaluation
+    check_rounds: Aggregates         # CheckRound
+    draws: Aggregates                # DrawRecord
