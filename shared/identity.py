@@ -46,6 +46,7 @@ from shared.accounts.rules import (  # noqa: F401 - the one list of roles, areas
 NAVIGATION = (
     ("申报工作台", "/intake/", ("enterprise",)),
     ("审核工作台", "/review/", ("bureau", "department_reviewer", "region_office")),
+    ("自治区评估", "/evaluation/", ("region_office", "bureau", "evaluator", "department_reviewer")),
     ("评分工作台", "/scoring/", ("evaluator", "region_office", "admin")),
     ("公示与名录管理", "/notice/", ("region_office", "admin")),
     ("动态监管", "/supervision/", ("region_office", "bureau", "department_reviewer", "admin")),
@@ -103,6 +104,7 @@ class Principal:
     area: str | None = None        # 自治区, or one 盟市 (bureau, department_reviewer)
     county: str | None = None      # optional 旗县 scope below the 盟市
     enterprise: str | None = None  # enterprise: its 统一社会信用代码
+    institution: str | None = None  # evaluator: its third-party evaluation institution (review_routing's register id)
     must_change: bool = False      # a password set by an administrator: changed before anything else
     sid: str | None = field(default=None, compare=False, repr=False)  # the grant this principal signed in with
 
@@ -125,11 +127,12 @@ class Principal:
 
 # --- users (stored in the identity database) -------------------------------------------------------------
 def validate_user(username: str, role: str, *, department: str | None, area: str | None,
-                  enterprise: str | None, password: str | None) -> None:
+                  enterprise: str | None, password: str | None, institution: str | None = None) -> None:
     """The account rules of `shared.accounts.rules` (the directory's own `add` asks only 8 characters of a
     password: the policy of `shared.accounts` applies to what people and operators set)."""
     errors = [e.to_dict() for e in account_problems(username=username, role=role, display_name=None,
-                                                     department=department, area=area, enterprise=enterprise)]
+                                                     department=department, area=area, enterprise=enterprise,
+                                                     institution=institution)]
     if password is not None and len(password) < 8:
         errors.append({"field": "password", "message": "密码至少8位"})
     if errors:
@@ -149,15 +152,15 @@ class UserDirectory:
 
     def add(self, username: str, password: str, role: str, *, department: str | None = None,
             area: str | None = None, county: str | None = None, enterprise: str | None = None,
-            display_name: str = "", replace: bool = False) -> Principal:
+            display_name: str = "", replace: bool = False, institution: str | None = None) -> Principal:
         validate_user(username, role, department=department, area=area, enterprise=enterprise,
-                      password=password)
+                      password=password, institution=institution)
         if role in ("region_office", "admin", "evaluator") and area is None:
             area = REGION
         doc = {
             "_id": username, "password_hash": _hasher.hash(password), "role": role,
             "department": department, "area": area, "county": county, "enterprise": enterprise,
-            "display_name": display_name or username, "active": True, "epoch": 0,
+            "institution": institution, "display_name": display_name or username, "active": True, "epoch": 0,
             "created_at": datetime.now(UTC),
         }
         if replace:  # a replaced account (new password, role or area) starts with no sign-in of the old one
@@ -256,7 +259,8 @@ class UserDirectory:
     def _principal(doc: dict) -> Principal:
         return Principal(username=doc["_id"], role=doc["role"], display_name=doc.get("display_name", ""),
                          department=doc.get("department"), area=doc.get("area"), county=doc.get("county"),
-                         enterprise=doc.get("enterprise"), must_change=bool(doc.get("must_change", False)))
+                         enterprise=doc.get("enterprise"), institution=doc.get("institution"),
+                         must_change=bool(doc.get("must_change", False)))
 
 
 class Grants:

@@ -5,7 +5,7 @@ from __future__ import annotations
 ROUTES = {
     "portal": ["/", "/login", "/logout", "/readyz", "/api/v1/auth/*", "/portal/*"],
     "intake": ["/api/v1/mines", "/api/v1/mines/*", "/api/v1/applications", "/api/v1/applications/*", "/intake/*"],
-    "review_routing": ["/api/v1/review/*", "/review/*"],
+    "review_routing": ["/api/v1/review/*", "/review/*", "/api/v1/evaluation/*", "/evaluation/*"],
     "scoring": ["/api/v1/scoring/*", "/scoring/*"],
     "public_notice": ["/api/v1/notice/*", "/api/v1/list", "/api/v1/list/*", "/notice/*", "/public/*"],
     "supervision": ["/api/v1/supervision/*", "/supervision/*"],

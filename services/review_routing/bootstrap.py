@@ -8,14 +8,14 @@ Environment (besides the platform's, see docs/review-routing.md and `adapters/co
 """
 from __future__ import annotations
 
-from review_routing.adapters import config, repository
+from review_routing.adapters import config, region_repository, repository
 from review_routing.adapters.directory import IdentityDirectory
 from review_routing.adapters.photos import PhotoStore
 from review_routing.adapters.unit_of_work import MongoReviewUnitOfWork
 from review_routing.domain import commands
 from review_routing.domain.photos import PhotoPolicy
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
-from review_routing.service_layer import decisions, routing, sheets, sweep, tasks, views
+from review_routing.service_layer import decisions, region, routing, sheets, sweep, tasks, views
 from shared.bus import MessageBus
 from shared.catalog import load_catalog
 from shared.clock import utcnow
@@ -58,6 +58,11 @@ EVENT_HANDLERS = {
 }
 
 
+REGION_COMMAND_HANDLERS, REGION_EVENT_HANDLERS = region.handlers()
+COMMAND_HANDLERS.update(REGION_COMMAND_HANDLERS)
+EVENT_HANDLERS.update(REGION_EVENT_HANDLERS)
+
+
 def bootstrap(settings: Settings, store: ServiceStore | None = None, *, uow_factory=None, uow_for=None,
               scoring=None, directory=None, calendar: WorkingCalendar | None = None,
               policy: DeadlinePolicy | None = None, photo_policy: PhotoPolicy | None = None, photo_files=None,
@@ -85,6 +90,7 @@ def bootstrap(settings: Settings, store: ServiceStore | None = None, *, uow_fact
 def ensure_indexes(store: ServiceStore) -> None:
     store.ensure_indexes()
     repository.ensure_indexes(store.db)
+    region_repository.ensure_indexes(store.db)
 
 
 def event_handlers(bus: MessageBus) -> dict[str, Handler]:

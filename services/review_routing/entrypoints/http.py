@@ -23,6 +23,7 @@ from review_routing.domain.task import STATUSES
 from review_routing.domain.workdays import beijing_date
 from review_routing.entrypoints import answers
 from review_routing.entrypoints.documents import documents_blueprint
+from review_routing.entrypoints.region import blueprints as region_blueprints
 from review_routing.entrypoints.schemas import (
     CaseArgs,
     DecisionBody,
@@ -59,7 +60,7 @@ class ReviewApi(ApiBlueprint):
 def actor() -> Actor:
     p = identity.current_principal()
     return Actor(username=p.username, role=p.role, display_name=p.display_name, department=p.department,
-                 area=p.area, county=p.county)
+                 area=p.area, county=p.county, institution=getattr(p, "institution", None))
 
 
 def task_summary(task) -> dict:
@@ -307,10 +308,12 @@ def create_app(settings: Settings | None = None, bus: MessageBus | None = None):
         view = bus.handle(c.ShowCase(actor(), application_id))
         return render_template("review_routing/case.html", case=view, me=actor())
 
+    evaluation_api, evaluation_pages = region_blueprints(bus)
     app = create_service_app("review_routing", settings=settings, title="greenmine review_routing",
-                             url_prefix="review", blueprints=[api], template_dirs=[TEMPLATES],
+                             url_prefix="review", blueprints=[api, evaluation_api], template_dirs=[TEMPLATES],
                              readiness=service_readiness(settings, "review_routing"))
     app.register_blueprint(pages)
+    app.register_blueprint(evaluation_pages)
     app.register_blueprint(documents_blueprint(bus))
     app.extensions["greenmine"]["review_bus"] = bus
     return finalize(app)

@@ -26,6 +26,7 @@ from review_routing.domain.errors import (
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
 from review_routing.service_layer.common import Catalogs, audit, department_name, readable_case
 from review_routing.service_layer.presenters import side_by_side
+from review_routing.service_layer.region.reviews import open_region_review
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
 from shared.identity import Principal
 from shared.scoring_client import ScoringRejected, ScoringUnavailable
@@ -49,7 +50,8 @@ def evaluate(scoring, assessment: Mapping, actor: Actor) -> dict:
     return scoring.evaluate(dict(assessment), principal_of(actor))
 
 
-def decide_case(cmd: DecideCase, uow: ReviewUnitOfWork, *, clock: Clock, catalogs: Catalogs, scoring) -> dict:
+def decide_case(cmd: DecideCase, uow: ReviewUnitOfWork, *, clock: Clock, catalogs: Catalogs, scoring,
+                calendar: WorkingCalendar, policy: DeadlinePolicy) -> dict:
     actor, application_id = cmd.actor, cmd.application_id
 
     def read():
@@ -98,6 +100,9 @@ def decide_case(cmd: DecideCase, uow: ReviewUnitOfWork, *, clock: Clock, catalog
         versions = {t.task_id: uow.tasks.save(t) for t in fresh}
         case_version = uow.cases.save(current)
         uow.publish(events.initial_review_decided(current, version_no, result, case_version))
+        if result.decision == "forwarded":   # the case enters the region stage (附件2 三) with the decision
+            open_region_review(uow, current, version_no, assessment, report, result, catalog, calendar=calendar,
+                               policy=policy)
         by_id = {t.task_id: t for t in fresh}
         for event in closed:
             task = by_id[event.task_id]
