@@ -228,7 +228,8 @@ class RegionReview:
         """Why the case cannot be proposed for 公示 now ([] when it can)."""
         problems = []
         if self.status != "checked":
-            problems.append(FieldError("decision", f"案件当前为“{self.status_label}”，须完成评估和资料核查与抽查后方可拟公示"))
+            problems.append(FieldError(
+                "decision", f"案件当前为“{self.status_label}”，须完成评估和资料核查与抽查后方可拟公示"))
         ev = self.evaluation or {}
         if self.evaluation and ev.get("verdict") != "qualified":
             problems.append(FieldError("decision", f"第三方评估结论为不达标（总分 {ev.get('total')}），不能拟公示"))
@@ -248,7 +249,8 @@ class RegionReview:
     def decide(self, decision: str, reasons: Iterable[Mapping] | None, actor: Actor, at: datetime,
                applicable: Iterable[int]) -> None:
         if decision not in OUTCOMES:
-            raise InvalidInput("决定无效", [FieldError("decision", "应为 propose（拟公示）、return（退回整改）或 reject（不予通过）")])
+            raise InvalidInput("决定无效", [FieldError(
+                "decision", "应为 propose（拟公示）、return（退回整改）或 reject（不予通过）")])
         if self.decided:
             raise InvalidTransition(f"该案件已作出决定：{OUTCOME_LABELS[self.status]}")
         if self.status not in DECIDABLE:

@@ -120,7 +120,8 @@ def _mine(review: RegionReview, with_county: bool = False) -> dict:
 
 
 def _enterprise(review: RegionReview) -> dict:
-    return {"id": review.enterprise.get("id"), "name": review.enterprise.get("name") or "", "credit_code": review.enterprise.get("credit_code")}
+    return {"id": review.enterprise.get("id"), "name": review.enterprise.get("name") or "",
+            "credit_code": review.enterprise.get("credit_code")}
 
 
 def publish_flags(uow: ReviewUnitOfWork, review: RegionReview, before: int, at: datetime) -> None:
@@ -346,8 +347,8 @@ def sweep_region(uow: ReviewUnitOfWork, now: datetime, calendar: WorkingCalendar
             last_day = beijing_date(datetime.fromisoformat(last)) if last else None
             if last_day is None or calendar.working_days_between(last_day, today) >= policy.remind_every_days:
                 step = STEP_LABELS[review.step]
-                reminder = review.remind("system", "系统", f"“{step}”已超过期限（{review.due_date.isoformat()}），请尽快办理",
-                                         now)
+                message = f"“{step}”已超过期限（{review.due_date.isoformat()}），请尽快办理"
+                reminder = review.remind("system", "系统", message, now)
                 _publish_reminder(uow, review, reminder, automatic=True, at=now)
                 count += 1
             if count:
