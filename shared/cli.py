@@ -324,10 +324,11 @@ def _handle(bus, command, failure: str):
 @click.option("--area", help="自治区 or a 盟市 (bureau, department_reviewer)")
 @click.option("--county", help="optional 旗县 below the 盟市")
 @click.option("--enterprise", help="enterprise: 统一社会信用代码")
+@click.option("--institution", help="evaluator: its evaluation institution's id in the register (inst-…)")
 @click.option("--name", "display_name", default="", help="display name")
 @click.option("--must-change/--no-must-change", default=False, show_default=True,
               help="the user must change the password at the first sign-in")
-def user_add(username, role, department, area, county, enterprise, display_name, must_change):
+def user_add(username, role, department, area, county, enterprise, institution, display_name, must_change):
     """Add a user; the password is read from standard input (first line). Audited, like the portal's pages."""
     from shared.accounts.commands import CreateAccount
 
@@ -335,7 +336,8 @@ def user_add(username, role, department, area, county, enterprise, display_name,
     password = sys.stdin.readline().rstrip("\r\n")
     outcome = _handle(bus, CreateAccount(actor=_operator(), username=username, role=role, display_name=display_name,
                                          department=department, area=area, county=county, enterprise=enterprise,
-                                         password=password, must_change=must_change), "无法创建用户")
+                                         institution=institution, password=password, must_change=must_change),
+                      "无法创建用户")
     click.echo(f"已创建用户 {outcome.account['_id']}（{identity.ROLES[role]}）")
 
 
@@ -447,6 +449,11 @@ def _demo_reviewers() -> list[tuple]:
     return users
 
 
+# The demo's evaluation institutions the evaluator accounts belong to: review_routing's demo register
+# (`review_routing.entrypoints.region.institutions.DEMO_INSTITUTIONS`) registers them with these ids.
+DEMO_INSTITUTION = "inst-91150100ma0p00011n"      # 内蒙古绿原矿山评估咨询有限公司 (active)
+DEMO_INSTITUTION_2 = "inst-91150200ma0p000220"    # 包头华测资源环境技术有限公司 (active; conflict with `enterprise`)
+
 DEMO_USERS = [
     # username, role, options, display name
     ("enterprise", "enterprise", {"enterprise": "91150600MA0N00001W"}, "鄂尔多斯示范煤业有限公司"),
@@ -455,7 +462,8 @@ DEMO_USERS = [
     ("bureau_baotou", "bureau", {"area": "包头市"}, "包头市自然资源局"),
     *_demo_reviewers(),
     ("region", "region_office", {}, "自治区自然资源厅"),
-    ("evaluator", "evaluator", {}, "示范第三方评估机构"),
+    ("evaluator", "evaluator", {"institution": DEMO_INSTITUTION}, "内蒙古绿原矿山评估咨询有限公司"),
+    ("evaluator2", "evaluator", {"institution": DEMO_INSTITUTION_2}, "包头华测资源环境技术有限公司"),
     ("admin", "admin", {}, "系统管理员"),
 ]
 

@@ -87,6 +87,7 @@ class PrincipalSchema(Schema):
     area = fields.String(allow_none=True)
     county = fields.String(allow_none=True)
     enterprise = fields.String(allow_none=True)
+    institution = fields.String(allow_none=True, metadata={"description": "第三方评估机构账号所属的评估机构编号"})
     must_change = fields.Boolean(metadata={"description": "须先修改密码"})
 
 
@@ -448,7 +449,8 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
             role=request.form.get("role", "") if me.role == "admin" else "department_reviewer",
             display_name=request.form.get("display_name", "").strip()[:64],
             department=form_value("department"), area=form_value("area") if me.role == "admin" else me.area,
-            enterprise=form_value("enterprise"), password=None if generated else request.form.get("password", ""))
+            enterprise=form_value("enterprise"), institution=form_value("institution") if me.role == "admin" else None,
+            password=None if generated else request.form.get("password", ""))
         try:
             outcome = bus.handle(command)
         except InvalidInput as exc:
@@ -478,7 +480,8 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
         try:
             bus.handle(AssignAccount(actor=me, username=username, display_name=request.form.get("display_name"),
                                      department=request.form.get("department"),
-                                     area=form_value("area") if me.role == "admin" else None))
+                                     area=form_value("area") if me.role == "admin" else None,
+                                     institution=request.form.get("institution") if me.role == "admin" else None))
         except InvalidInput as exc:
             return account_page(username, status=422, errors=errors_of(exc), message=exc.message,
                                 form=request.form)

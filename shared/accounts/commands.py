@@ -16,6 +16,7 @@ class CreateAccount:
     area: str | None = None
     county: str | None = None
     enterprise: str | None = None
+    institution: str | None = None     # evaluator: its third-party evaluation institution (register id)
     password: str | None = None        # None: a one-time password is made and returned once
     must_change: bool = True            # the new user sets their own password at the first sign-in
 
@@ -42,7 +43,8 @@ class ResetPassword:
 
 @dataclass(frozen=True)
 class AssignAccount:
-    """Change an account's name, department and area (None leaves a field as it is; "" clears the county)."""
+    """Change an account's name, department, area and an evaluator's institution (None leaves a field as it is;
+    "" clears the county)."""
 
     actor: Actor
     username: str
@@ -50,6 +52,7 @@ class AssignAccount:
     department: str | None = None
     area: str | None = None
     county: str | None = None
+    institution: str | None = None
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ def create_account(cmd: CreateAccount, uow: AccountsUnitOfWork, *, clock, hash_p
     if cmd.actor.role == "bureau" and cmd.role == "department_reviewer" and not area:
         area = cmd.actor.area           # a bureau's reviewers are of its own 盟市
     errors = account_problems(username=username, role=cmd.role, display_name=display_name,
-                              department=cmd.department or None, area=area, enterprise=cmd.enterprise or None)
+                              department=cmd.department or None, area=area, enterprise=cmd.enterprise or None,
+                              institution=(cmd.institution or "").strip() or None)
     errors += _county_problems(area, cmd.county)
     if cmd.password is not None:
         errors += [FieldError("password", p) for p in password_problems(cmd.password, username)]
@@ -84,10 +85,11 @@ def create_account(cmd: CreateAccount, uow: AccountsUnitOfWork, *, clock, hash_p
     now = clock()
     document = {"_id": username, "password_hash": hash_password(cmd.password or one_time), "role": cmd.role,
                 "department": cmd.department or None, "area": area, "county": cmd.county or None,
-                "enterprise": cmd.enterprise or None, "display_name": display_name or username, "active": True,
+                "enterprise": cmd.enterprise or None, "institution": (cmd.institution or "").strip() or None,
+                "display_name": display_name or username, "active": True,
                 "must_change": bool(cmd.must_change), "epoch": 0, "created_at": now, "created_by": cmd.actor.username}
-    changes = {k: document[k] for k in ("role", "display_name", "department", "area", "county", "enterprise")
-               if document[k]}
+    changes = {k: document[k] for k in ("role", "display_name", "department", "area", "county", "enterprise",
+                                        "institution") if document[k]}
 
     def work():
         if uow.users.get(username) is not None:
@@ -164,26 +166,28 @@ def assign_account(cmd: AssignAccount, uow: AccountsUnitOfWork, *, clock) -> Out
         after["area"] = cmd.area
     if cmd.county is not None:
         after["county"] = cmd.county.strip() or None
+    if cmd.institution is not None:
+        after["institution"] = cmd.institution.strip() or None
     errors = account_problems(username=target["_id"], role=target["role"], display_name=after.get("display_name"),
                               department=after.get("department"), area=after.get("area"),
-                              enterprise=after.get("enterprise"))
+                              enterprise=after.get("enterprise"), institution=after.get("institution"))
     errors += _county_problems(after.get("area"), after.get("county"))
     if after.get("display_name") == "":
         errors.append(FieldError("display_name", "名称不能为空"))
     if errors:
         raise InvalidInput("账号信息有误，请按提示修改", errors)
     may_manage(cmd.actor, after["role"], after.get("area"))   # a bureau cannot move a reviewer to another 盟市
-    fields = ("display_name", "department", "area", "county")
+    fields = ("display_name", "department", "area", "county", "institution")
     changes = {k: {"from": target.get(k), "to": after.get(k)} for k in fields if target.get(k) != after.get(k)}
     if not changes:
         return Outcome(public_view(target))
     now = clock()
-    scope_changed = any(k in changes for k in ("department", "area", "county"))
+    scope_changed = any(k in changes for k in ("department", "area", "county", "institution"))
 
     def work():
         current = _existing(uow, cmd.username)
         uow.users.update(cmd.username, {**{k: after.get(k) for k in changes}, "changed_at": now})
-        # A sign-in carries the department and area it was made with: a changed scope signs in anew.
+        # A sign-in carries the department, area and institution it was made with: a changed scope signs in anew.
         ended = uow.users.end_sign_ins(cmd.username) if scope_changed else 0
         _audit(uow, at=now, actor=cmd.actor, action="assign", target={**current, **after}, changes=changes)
         return ended

@@ -37,6 +37,12 @@ WORKSPACES = {
 }
 
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+# GB 32100-2015: the 31 characters of a 统一社会信用代码 (a character's value is its index) and the weights of the
+# first 17 positions (3^(i-1) mod 31); the 18th is the check character 31 - (Σ value × weight mod 31), 31 → 0.
+CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+# An evaluator's institution: the id of an entry of review_routing's register (`inst-` and 1 to 40 of a-z 0-9 -).
+INSTITUTION_ID = re.compile(r"^inst-[a-z0-9-]{1,40}$")
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-@]{3,64}$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
@@ -73,6 +79,28 @@ class Actor:
         return self.display_name or self.username
 
 
+def normalise_credit_code(value: str) -> str:
+    """Full-width folded to half-width, spaces and hyphens removed, upper case."""
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value or "")).upper()
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(CREDIT_CODE_CHARSET.index(ch) * w for ch, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
+    return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
+
+
+def credit_code_problems(code: str | None) -> list[str]:
+    """Why a (normalised) 统一社会信用代码 is refused: its format, then its GB 32100-2015 check character."""
+    if not code:
+        return ["请填写统一社会信用代码"]
+    if not CREDIT_CODE.match(code):
+        return ["统一社会信用代码须为18位（数字与大写字母，不含I、O、S、V、Z，第3至8位为行政区划代码）"]
+    expected = credit_code_check_char(code[:17])
+    if code[17] != expected:
+        return [f"统一社会信用代码校验位不正确（按GB 32100-2015，第18位应为{expected}），请核对"]
+    return []
+
+
 def status_label(active: bool) -> str:
     return "启用" if active else "停用"
 
@@ -103,7 +131,7 @@ def check_password(password: str | None, username: str = "", field: str = "passw
 
 
 def account_problems(*, username: str, role: str, display_name: str | None, department: str | None,
-                     area: str | None, enterprise: str | None) -> list[FieldError]:
+                     area: str | None, enterprise: str | None, institution: str | None = None) -> list[FieldError]:
     """What is wrong with an account's fields (every problem at once)."""
     errors = []
     if not USERNAME.match(username or ""):
@@ -128,6 +156,12 @@ def account_problems(*, username: str, role: str, display_name: str | None, depa
             errors.append(FieldError("enterprise", "矿山企业账号须填写18位统一社会信用代码"))
     elif enterprise:
         errors.append(FieldError("enterprise", "只有矿山企业账号可以绑定统一社会信用代码"))
+    if role == "evaluator":
+        if not institution or not INSTITUTION_ID.match(institution):
+            errors.append(FieldError("institution",
+                                     "第三方评估机构账号须填写所属评估机构（评估机构名录中的编号，如 inst-…）"))
+    elif institution:
+        errors.append(FieldError("institution", "只有第三方评估机构账号可以绑定评估机构"))
     if area and area not in AREAS and not any(e.field == "area" for e in errors):
         errors.append(FieldError("area", "地区须为自治区或一个盟市"))
     return errors

@@ -17,6 +17,7 @@ class AccountSchema(Schema):
     area = fields.String(metadata={"description": "自治区或盟市"})
     county = fields.String()
     enterprise = fields.String(metadata={"description": "统一社会信用代码"})
+    institution = fields.String(metadata={"description": "第三方评估机构账号所属的评估机构（评估机构名录编号）"})
     active = fields.Boolean(required=True)
     status_label = fields.String(required=True, metadata={"description": "启用/停用"})
     must_change = fields.Boolean(required=True, metadata={"description": "下次登录须修改密码"})
@@ -40,6 +41,8 @@ class NewAccountSchema(Schema):
                          metadata={"description": "自治区或盟市名称（盟市自然资源局建的账号默认本盟市）"})
     county = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=32))
     enterprise = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=18))
+    institution = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64),
+                                metadata={"description": "第三方评估机构账号必填：所属评估机构的编号（inst-…）"})
     password = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=128),
                              metadata={"description": "不填则生成一次性密码，只在本次应答中给出"})
     must_change = fields.Boolean(load_default=True, metadata={"description": "下次登录须修改密码（默认是）"})
@@ -56,6 +59,8 @@ class AssignAccountSchema(Schema):
     area = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=16))
     county = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=32),
                            metadata={"description": "空字符串清除旗县"})
+    institution = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64),
+                                metadata={"description": "第三方评估机构账号：所属评估机构的编号（inst-…）"})
 
 
 class ResetPasswordSchema(Schema):

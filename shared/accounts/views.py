@@ -61,14 +61,15 @@ def account_row(document: dict) -> dict:
             "role": document.get("role"), "role_label": ROLES.get(document.get("role"), "未知角色"),
             "department": document.get("department"), "department_label": department_label(document.get("department")),
             "area": document.get("area") or "", "county": document.get("county") or "",
-            "enterprise": document.get("enterprise") or "", "active": bool(document.get("active", True)),
+            "enterprise": document.get("enterprise") or "", "institution": document.get("institution") or "",
+            "active": bool(document.get("active", True)),
             "status_label": status_label(bool(document.get("active", True))),
             "must_change": bool(document.get("must_change", False)),
             "created_at": document.get("created_at"), "changed_at": document.get("changed_at")}
 
 
 _FIELD_LABELS = {"role": "角色", "display_name": "名称", "department": "部门", "area": "地区", "county": "旗县",
-                 "enterprise": "统一社会信用代码"}
+                 "enterprise": "统一社会信用代码", "institution": "所属评估机构"}
 
 
 def _value(name: str, value) -> str:

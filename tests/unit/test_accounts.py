@@ -306,8 +306,52 @@ def test_demo_data_gives_every_routed_department_a_reviewer_in_both_demo_leagues
     for username, role, options, name in DEMO_USERS:
         assert rules.account_problems(username=username, role=role, display_name=name,
                                       department=options.get("department"), area=rules.default_area(
-                                          role, options.get("area")), enterprise=options.get("enterprise")) == []
+                                          role, options.get("area")), enterprise=options.get("enterprise"),
+                                      institution=options.get("institution")) == []
         assert rules.password_problems(DEMO_PASSWORD, username) == []
         assert re.search(rf"\s{username}\s", demo_logins()), username
     for role_user in ("enterprise", "bureau", "reviewer_eco", "region", "evaluator", "admin"):
         assert re.search(rf"^\s+{role_user}\s", demo_logins(), re.M), role_user     # as test_system reads it
+
+
+class TestEvaluatorInstitution:
+    """An evaluator account belongs to one evaluation institution of the register (issue 11 item 1)."""
+
+    def evaluator(self, **overrides) -> CreateAccount:
+        options = {"actor": ADMIN, "username": "eval_lvyuan", "role": "evaluator", "display_name": "绿原评估",
+                   "institution": "inst-91150100ma0p00011n", "password": "Greenmine-2025"}
+        return CreateAccount(**{**options, **overrides})
+
+    def test_the_institution_is_required_for_an_evaluator_and_stored(self, bus, uow):
+        outcome = bus.handle(self.evaluator())
+        assert uow.users.documents["eval_lvyuan"]["institution"] == "inst-91150100ma0p00011n"
+        assert views.account_row(outcome.account)["institution"] == "inst-91150100ma0p00011n"
+        assert uow.audit.entries[-1]["changes"]["institution"] == "inst-91150100ma0p00011n"
+        assert "所属评估机构：inst-91150100ma0p00011n" in views.describe(uow.audit.entries[-1])
+        for missing in (None, "", "not an id"):
+            with pytest.raises(InvalidInput) as e:
+                bus.handle(self.evaluator(username="eval_other", institution=missing))
+            assert [err.field for err in e.value.errors] == ["institution"]
+
+    def test_only_an_evaluator_carries_an_institution(self, bus):
+        with pytest.raises(InvalidInput) as e:
+            bus.handle(reviewer(institution="inst-91150100ma0p00011n"))
+        assert e.value.errors[0].message == "只有第三方评估机构账号可以绑定评估机构"
+
+    def test_moving_an_evaluator_to_another_institution_ends_its_sign_ins(self, bus, uow):
+        bus.handle(self.evaluator())
+        outcome = bus.handle(AssignAccount(actor=ADMIN, username="eval_lvyuan", institution="inst-91150200ma0p000220"))
+        assert outcome.changes == {"institution": {"from": "inst-91150100ma0p00011n",
+                                                   "to": "inst-91150200ma0p000220"}}
+        assert uow.users.documents["eval_lvyuan"]["institution"] == "inst-91150200ma0p000220"
+        with pytest.raises(InvalidInput):
+            bus.handle(AssignAccount(actor=ADMIN, username="eval_lvyuan", institution=""))
+
+    def test_the_principal_carries_the_institution_into_its_token(self):
+        from shared import identity
+
+        principal = identity.Principal("eval_lvyuan", "evaluator", area="自治区", institution="inst-x1")
+        token = identity.issue_token("unit-secret", principal)
+        assert identity.read_token("unit-secret", token, 60).institution == "inst-x1"
+        assert identity.UserDirectory._principal({"_id": "e", "role": "evaluator",
+                                                  "institution": "inst-x1"}).institution == "inst-x1"
