@@ -31,8 +31,8 @@ WORKSPACES = {
     "enterprise": "/intake/",
     "bureau": "/review/",
     "department_reviewer": "/review/",
-    "region_office": "/notice/",
-    "evaluator": "/scoring/",
+    "region_office": "/evaluation/",
+    "evaluator": "/evaluation/",
     "admin": "/portal/admin",
 }
 
