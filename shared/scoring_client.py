@@ -1,8 +1,10 @@
 """The scoring service over HTTP, for the services that need a score now (intake's live score, the review's
-re-score). Services never import one another; they meet through contracts and HTTP.
+re-score, the evaluator's recorded third-party evaluation). Services never import one another; they meet through
+contracts and HTTP.
 
 `POST /api/v1/scoring/evaluate` with an assessment (contracts/scoring/assessment.v1.schema.json) answers the
-report (report.v1) or 422 with field errors; `POST /api/v1/scoring/sheet` with `{"assessment", "format"}`
+report (report.v1) or 422 with field errors; `POST /api/v1/scoring/assessments` records one stage's assessment
+(201, the stored record with its report); `POST /api/v1/scoring/sheet` with `{"assessment", "format"}`
 answers the printable score sheet (评分表). The caller's identity travels as a short-lived bearer token signed
 with the shared secret for the real user, so the scoring service applies its own access rules to that person.
 """
@@ -46,6 +48,21 @@ class ScoringClient:
         """The report of `assessment`; raises ScoringRejected (with field errors) or ScoringUnavailable."""
         response = self._post("/api/v1/scoring/evaluate", assessment, principal)
         if response.status_code == 200:
+            return response.json()
+        if response.status_code == 422:
+            raise ScoringRejected(_message(response, "评估数据有误"), field_errors(response))
+        raise ScoringUnavailable(f"评分服务返回 {response.status_code}:{response.text[:200]}")
+
+    def record(self, subject_id: str, version_no: int, stage: str, assessment: dict, principal: Any, *,
+               league: str | None = None) -> dict:
+        """Record (score, store and publish) the assessment of one stage of an application version: `POST
+        /api/v1/scoring/assessments`. Answers the recorded assessment ({id, subject, stage, report, …}); raises
+        ScoringRejected (field errors, e.g. an evaluator's score above 0 without its record) or
+        ScoringUnavailable (down, or our identity refused)."""
+        body = {"subject_id": subject_id, "version_no": version_no, "stage": stage, "league": league,
+                "assessment": assessment}
+        response = self._post("/api/v1/scoring/assessments", body, principal)
+        if response.status_code in (200, 201):
             return response.json()
         if response.status_code == 422:
             raise ScoringRejected(_message(response, "评估数据有误"), field_errors(response))
