@@ -257,3 +257,80 @@ def test_evaluators_read_only_their_own_institution(bus):
 def test_handlers_are_registered_on_the_bus(bus):
     for command in inst_handlers.COMMAND_HANDLERS:
         assert command in bus.command_handlers
+
+
+# -- HTTP (the app on the fakes) -----------------------------------------------------------------------------------
+HTTP_SETTINGS = Settings.from_env({"GREENMINE_SECRET_KEY": "unit-secret", "MONGODB_URI": "mongodb://127.0.0.1:1/",
+                                   "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+
+
+@pytest.fixture
+def web(uow, clock):
+    from review_routing.entrypoints.http import create_app
+    from shared import identity
+
+    bus = bootstrap(HTTP_SETTINGS, uow_factory=lambda: uow, uow_for=lambda tx: uow, clock=clock, scoring=None,
+                    directory=object(), photo_files=FakePhotoFiles(), env={})
+    client = create_app(HTTP_SETTINGS, bus).test_client()
+
+    def call(method, path, who, html=False, **kwargs):
+        token = identity.issue_token(HTTP_SETTINGS.secret_key, who)
+        headers = {"Authorization": f"Bearer {token}", "Accept": "text/html" if html else "application/json"}
+        return client.open(path, method=method, headers=headers, **kwargs)
+
+    return call
+
+
+def test_the_register_over_http_and_its_pages(web, uow):
+    from shared import identity
+
+    office = identity.Principal("region", "region_office", display_name="自治区自然资源厅", area="自治区")
+    body = {"name": "内蒙古示范评估有限公司", "credit_code": CODE.lower(), "contact": CONTACT,
+            "staff": [{"name": "李评", "title": "高级工程师"}],
+            "conflicts": [{"kind": "consulting", "credit_code": ENTERPRISE["credit_code"],
+                           "enterprise_name": ENTERPRISE["name"]}]}
+    created = web("POST", "/api/v1/evaluation/institutions", office, json=body)
+    assert created.status_code == 201, created.json
+    inst_id = created.json["institution_id"]
+    assert created.json["credit_code"] == CODE and created.json["conflicts"][0]["kind_label"] == "咨询服务"
+    bad = web("POST", "/api/v1/evaluation/institutions", office,
+              json={**body, "credit_code": CODE[:17] + "X", "contact": {"person": "王工", "phone": "x"}})
+    assert bad.status_code == 422 and {"credit_code", "contact.phone"} <= set(bad.json["errors"])
+    assert web("POST", "/api/v1/evaluation/institutions", office, json={**body, "extra": 1}).status_code == 422
+    assert web("POST", "/api/v1/evaluation/institutions", office, json=body).status_code == 409
+    evaluator = identity.Principal("evaluator", "evaluator", area="自治区", institution=inst_id)
+    assert web("POST", "/api/v1/evaluation/institutions", evaluator, json=body).status_code == 403
+    assert web("GET", f"/api/v1/evaluation/institutions/{inst_id}", evaluator).json["name"] == body["name"]
+    stranger = identity.Principal("e2", "evaluator", area="自治区", institution="inst-other")
+    assert web("GET", f"/api/v1/evaluation/institutions/{inst_id}", stranger).status_code == 403
+    assert web("GET", "/api/v1/evaluation/institutions", stranger).json == []
+
+    version = created.json["version"]
+    patched = web("PATCH", f"/api/v1/evaluation/institutions/{inst_id}", office,
+                  json={"contact": {**CONTACT, "person": "张工"}, "version": version})
+    assert patched.status_code == 200 and patched.json["contact"]["person"] == "张工"
+    assert web("PATCH", f"/api/v1/evaluation/institutions/{inst_id}", office,
+               json={"name": "改名", "version": version}).status_code == 409
+
+    staff_id = patched.json["staff"][0]["staff_id"]
+    found = web("POST", f"/api/v1/evaluation/institutions/{inst_id}/findings", office,
+                json={"kind": "transfer_or_outsource", "facts": "将现场评估转包给无资质单位", "found_on": "2026-05-19",
+                      "staff_id": staff_id, "document_no": "内自然资字〔2026〕3号"})
+    assert found.status_code == 201, found.json
+    assert found.json["finding"]["banned_until"] == "2029-05-19" and found.json["institution"]["status"] == "banned"
+    assert web("POST", f"/api/v1/evaluation/institutions/{inst_id}/findings", office,
+               json={"kind": "x", "facts": "", "found_on": "yesterday"}).status_code == 422
+    assert web("POST", "/api/v1/evaluation/institutions/inst-none/findings", office,
+               json={"kind": "leak_secrets", "facts": "x", "found_on": "2026-05-19"}).status_code == 404
+
+    listing = web("GET", "/evaluation/institutions", office, html=True)
+    page = listing.get_data(as_text=True)
+    assert listing.status_code == 200 and "内蒙古示范评估有限公司" in page and "禁入期内（至2029年5月19日）" in page
+    assert "登记评估机构" in page
+    detail = web("GET", f"/evaluation/institutions/{inst_id}", office, html=True).get_data(as_text=True)
+    for text in ("李评", "高级工程师", "咨询服务", ENTERPRISE["name"], "将所承担评估工作转让或外包",
+                 "2026-05-19 至 2029-05-19", "记录违规认定并通报", "3年内不再采信"):
+        assert text in detail, text
+    assert "transfer_or_outsource" not in detail.split("<script")[0].replace('value="transfer_or_outsource"', "")
+    own = web("GET", f"/evaluation/institutions/{inst_id}", evaluator, html=True).get_data(as_text=True)
+    assert "李评" in own and "记录违规认定" not in own
