@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("no_
 @pytest.mark.parametrize("username,workspace,heading", [
     ("enterprise", "/intake/", "申报工作台"),
     ("reviewer_eco", "/review/", "审核工作台"),
-    ("region", "/notice/", "公示与名录管理"),
+    ("region", "/evaluation/", "自治区评估环节"),
 ])
 def test_sign_in_sends_each_role_to_its_workspace(running_system, page, username, workspace, heading):
     sign_in(page, running_system["url"], username)
@@ -164,7 +164,7 @@ def test_the_evaluator_following_a_review_link_gets_the_styled_page_and_a_way_ba
     assert background == "rgb(31, 111, 67)"                       # the shared stylesheet, not a bare page
     page.get_by_role("link", name="返回我的工作台").click()
     page.wait_for_load_state("networkidle")
-    assert page.url == url + "/scoring/"
+    assert page.url == url + "/evaluation/commissions"     # the evaluator's workspace: its commissions
     missing = page.goto(url + "/review/no-such-page")
     assert missing.status == 404 and page.get_by_role("link", name="返回我的工作台").is_visible()
 

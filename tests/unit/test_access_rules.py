@@ -168,12 +168,12 @@ def test_a_browser_refused_a_page_gets_the_styled_page_with_a_way_back_to_its_ow
     assert page.status_code == 403 and page.mimetype == "text/html"
     assert "/review_routing/assets/app.css" in text or "/review/assets/app.css" in text
     assert "当前角色（第三方评估机构）无权访问此功能" in text
-    assert 'href="/scoring/">返回我的工作台</a>' in text
-    assert 'href="/scoring/"' in text.split("<main")[0]           # the navigation offers the evaluator's own
+    assert 'href="/evaluation/">返回我的工作台</a>' in text
+    assert 'href="/evaluation/"' in text.split("<main")[0]        # the navigation offers the evaluator's own
     assert 'href="/review/"' not in text.split("<main")[0]        # and not what it may not open
     missing = apps["review_routing"].test_client().get("/review/nothing-here", headers={
         "Authorization": f"Bearer {token}", "Accept": "text/html"})
-    assert missing.status_code == 404 and 'href="/scoring/">返回我的工作台</a>' in missing.get_data(as_text=True)
+    assert missing.status_code == 404 and 'href="/evaluation/">返回我的工作台</a>' in missing.get_data(as_text=True)
     anonymous = apps["scoring"].test_client().get("/scoring/", headers={"Accept": "text/html"})
     assert anonymous.status_code == 401
     assert 'url=/login?next=%2Fscoring%2F&amp;reason=required' in anonymous.get_data(as_text=True)

@@ -198,5 +198,5 @@ def test_the_way_back_from_an_error_page_is_the_persons_own_workspace():
     from shared import identity
 
     assert identity.home_of(None) == ("/", "返回首页")
-    assert identity.home_of(identity.Principal("v", "evaluator")) == ("/scoring/", "返回我的工作台")
+    assert identity.home_of(identity.Principal("v", "evaluator")) == ("/evaluation/", "返回我的工作台")
     assert identity.home_of(identity.Principal("b", "bureau", area="包头市")) == ("/review/", "返回我的工作台")

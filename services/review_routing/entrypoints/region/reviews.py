@@ -22,7 +22,7 @@ def actor():
     return current()
 
 
-class QueueArgs(Schema):
+class RegionQueueArgs(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -32,7 +32,7 @@ class QueueArgs(Schema):
     overdue = fields.Boolean(metadata={"description": "只看逾期 (true) / 未逾期 (false)"})
 
 
-class ReviewSummary(Schema):
+class RegionReviewSummary(Schema):
     review_id = fields.String(required=True)
     application_id = fields.String(required=True)
     version_no = fields.Integer(required=True)
@@ -58,7 +58,7 @@ class ReviewSummary(Schema):
     decision = fields.String(allow_none=True)
 
 
-class ReviewView(ReviewSummary):
+class RegionReviewView(RegionReviewSummary):
     enterprise = fields.Dict()
     mine = fields.Dict()
     initial_report = fields.Dict(allow_none=True)
@@ -97,11 +97,11 @@ class RegionDecisionAnswer(Schema):
     decision = fields.Dict(required=True)
 
 
-class RemindBody(Body):
+class RegionRemindBody(Body):
     message = fields.String(required=True, metadata={"description": "催办内容"})
 
 
-class ReminderAnswer(Schema):
+class RegionReminderAnswer(Schema):
     at = fields.String()
     by = fields.String()
     by_name = fields.String()
@@ -109,7 +109,7 @@ class ReminderAnswer(Schema):
     step = fields.String(allow_none=True)
 
 
-class ClearFlagBody(Body):
+class RegionClearFlagBody(Body):
     reason = fields.String(required=True, metadata={"description": "解除标记的理由"})
 
 
@@ -117,8 +117,8 @@ def routes(api, pages, bus) -> None:
     @api.route("/reviews")
     class Reviews(MethodView):
         @identity.requires(*READERS)
-        @api.arguments(QueueArgs, location="query")
-        @api.response(200, ReviewSummary(many=True))
+        @api.arguments(RegionQueueArgs, location="query")
+        @api.response(200, RegionReviewSummary(many=True))
         @document_errors(api, 401, 403, 422)
         def get(self, args):
             """Forwarded cases in the region stage (the region office: all; a bureau: its 盟市; an evaluator: its
@@ -129,7 +129,7 @@ def routes(api, pages, bus) -> None:
     @api.route("/reviews/<review_id>")
     class Review(MethodView):
         @identity.requires(*READERS)
-        @api.response(200, ReviewView)
+        @api.response(200, RegionReviewView)
         @document_errors(api, 401, 403, 404)
         def get(self, review_id):
             """One case in the region stage: steps, deadlines, evaluation, checks, flags, decision."""
@@ -149,8 +149,8 @@ def routes(api, pages, bus) -> None:
     @api.route("/reviews/<review_id>/remind")
     class Remind(MethodView):
         @identity.requires("region_office")
-        @api.arguments(RemindBody)
-        @api.response(200, ReminderAnswer)
+        @api.arguments(RegionRemindBody)
+        @api.response(200, RegionReminderAnswer)
         @document_errors(api, 401, 403, 404, 409, 422)
         def post(self, body, review_id):
             """Remind (催办) whoever must act on the current step."""
@@ -159,8 +159,8 @@ def routes(api, pages, bus) -> None:
     @api.route("/reviews/<review_id>/flags/<code>/clear")
     class ClearFlag(MethodView):
         @identity.requires("region_office")
-        @api.arguments(ClearFlagBody)
-        @api.response(200, ReviewSummary)
+        @api.arguments(RegionClearFlagBody)
+        @api.response(200, RegionReviewSummary)
         @document_errors(api, 401, 403, 404, 409, 422)
         def post(self, body, review_id, code):
             """Clear a flag (e.g. after the institution's evaluation was reviewed), with the reason."""
