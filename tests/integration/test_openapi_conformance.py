@@ -47,6 +47,10 @@ PRINCIPALS = {
 PASSWORD = "Conformance-2025"
 ASSESSMENT = json.loads((REPO_ROOT / "contracts" / "examples" / "intake.application_submitted.v1.json")
                         .read_text(encoding="utf-8"))["payload"]["assessment"]
+# An evaluator's assessment: every score above 0 carries its 核查记录 (scoring refuses it otherwise).
+EVALUATED = {**ASSESSMENT, "indicators": {
+    no: entry if entry.get("not_applicable") else {"record": "2026-05-04 评估组王工到矿区现场核查：符合", **entry}
+    for no, entry in ASSESSMENT["indicators"].items()}}
 
 def _mine(name: str, licence: str, safety: str, county: str) -> dict:
     return {"name": name, "mining_licence": {"number": licence, "valid_from": "2020-01-01", "valid_to": "2040-12-31"},
@@ -73,7 +77,7 @@ KNOWN_GOOD = {
         "POST /api/v1/scoring/evaluate": [{"body": ASSESSMENT, "media_type": "application/json"}],
         "POST /api/v1/scoring/assessments": [{"body": {
             "subject_id": "app-conf", "version_no": 1, "stage": "third_party_evaluation", "league": "鄂尔多斯市",
-            "assessment": ASSESSMENT}, "media_type": "application/json"}],
+            "assessment": EVALUATED}, "media_type": "application/json"}],
         "GET /api/v1/scoring/assessments": [{"query": {"subject": "app-conf"}}],
         "POST /api/v1/scoring/sheet": [{"body": {"assessment": ASSESSMENT, "format": "html"},
                                         "media_type": "application/json"}],

@@ -10,10 +10,12 @@ from typing import Any
 class EvaluateAssessment:
     """Score an assessment and return the report; nothing is stored (the live score of the enterprise's form,
     the reviewers' re-scoring, a filled score sheet). `field_prefix` is where the assessment sits in the
-    caller's input (``"assessment."`` inside a request body), so errors name the caller's fields."""
+    caller's input (``"assessment."`` inside a request body), so errors name the caller's fields. `stage`, when
+    given, applies that stage's rules too (a third-party evaluation's scores above 0 need their 核查记录)."""
 
     assessment: Mapping[str, Any]
     field_prefix: str = ""
+    stage: str | None = None
 
 
 @dataclass(frozen=True)

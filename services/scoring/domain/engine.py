@@ -9,6 +9,9 @@ Exact decimal arithmetic throughout; rules (stated in docs/scoring.md):
   prorated (折合法): category score = category points × earned ÷ applicable points, rounded half-up to 2
   decimals; the total is the sum of the category scores. A category in which nothing applies scores its full
   points (N/A is neutral; nothing has been found wanting).
+* 缺少支撑材料或证明材料不得分: an entry with `evidence: []` and a score above 0 counts 0 (`unsupported`).
+* At the stages that inspect on site (third-party evaluation, spot check) a score above 0 needs its 核查记录.
+* An assessment in which every indicator is 不涉及 is refused: there is nothing to score (约束性指标必须得满分).
 * Verdict: `ineligible` if a prerequisite is not met; else `not_qualified` if an applicable binding indicator is
   below full marks or the total is below the pass mark (60); else `qualified`.
 """
@@ -40,8 +43,10 @@ from scoring.domain.report import (
     CategoryScore,
     IndicatorScore,
     Report,
+    _plain,
 )
 from scoring.domain.rules import possible_scores
+from scoring.domain.stages import requires_records
 from shared.catalog import (
     ByIndustry,
     Catalog,
@@ -56,6 +61,9 @@ __all__ = [
 
 TOP_KEYS = frozenset({"catalog", "mine", "prerequisites", "indicators"})
 AUTO_NOT_APPLICABLE_REASON = "评价指标未给出适用于{method}的评分说明,按不涉及项处理"
+ALL_NOT_APPLICABLE = ("全部指标均判定为不涉及项，无法评分：所有约束性指标必须得满分，不涉及项仅限确不涉及的个别指标"
+                      "（须写明判定依据，约束性指标还须经初审责任部门和评估机构确认），请逐项评分")
+RECORD_REQUIRED = "{label}得分 {score}（高于0分），须填写核查记录：核查人员、时间、地点及现场查看的内容"
 
 
 class _Plan(NamedTuple):
@@ -82,8 +90,11 @@ def _plan(catalog: Catalog, group: int, method: str) -> _Plan:
     return plan
 
 
-def score_assessment(assessment: Mapping, catalog: CatalogSource) -> Report:
-    """Score one assessment; raise AssessmentInvalid listing every problem if it cannot be scored."""
+def score_assessment(assessment: Mapping, catalog: CatalogSource, stage: str | None = None) -> Report:
+    """Score one assessment; raise AssessmentInvalid listing every problem if it cannot be scored.
+
+    `stage` (scoring.domain.stages) adds that stage's rules: at a third-party evaluation or a spot check every
+    score above 0 needs its 核查记录 (`record`)."""
     errors = _Errors()
     if not isinstance(assessment, Mapping):
         raise AssessmentInvalid([{"field": "(root)", "message": "评估数据须为 JSON 对象"}])
@@ -156,6 +167,14 @@ def score_assessment(assessment: Mapping, catalog: CatalogSource) -> Report:
         if scored is not None:
             scores[indicator.no] = scored
 
+    if stage is not None and requires_records(stage):
+        for s in scores.values():
+            given = s.claimed if s.unsupported else s.score
+            if not s.not_applicable and given > 0 and not (s.record or "").strip():
+                errors.add(f"indicators.{s.no}.record",
+                           RECORD_REQUIRED.format(label=f"第{s.no}项「{s.name}」", score=_plain(given)))
+    if not errors and scores and all(s.not_applicable for s in scores.values()):
+        errors.add("indicators", ALL_NOT_APPLICABLE)
     if errors:
         raise AssessmentInvalid(errors.items)
     return _report(catalog, group, method, variant, failed_prerequisites, scores)

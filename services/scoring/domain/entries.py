@@ -22,7 +22,8 @@ from shared.catalog import (
 )
 
 INPUT_KINDS = ("score", "findings", "deductions", "items")
-ENTRY_KEYS = frozenset({*INPUT_KINDS, "not_applicable", "reason", "record"})
+ENTRY_KEYS = frozenset({*INPUT_KINDS, "not_applicable", "reason", "record", "evidence"})
+MAX_EVIDENCE = 200   # attachment ids per indicator
 MINE_KEYS = frozenset({"industry_group", "mining_method", "industry_variant"})
 CATALOG_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
@@ -173,9 +174,39 @@ def _resolved(indicator: Indicator, mining_method: str, industry_variant: str | 
     return answer
 
 
+def _read_evidence(entry, where: str, errors: _Errors) -> tuple[str, ...] | None | bool:
+    """The entry's `evidence` (attachment ids): None when the key is absent, False (error added) when malformed."""
+    if not isinstance(entry, Mapping) or "evidence" not in entry:
+        return None
+    value = entry["evidence"]
+    if not isinstance(value, list) or len(value) > MAX_EVIDENCE or not all(
+            isinstance(v, str) and v.strip() and len(v) <= 200 for v in value):
+        errors.add(f"{where}.evidence", f"支撑材料须为附件编号的列表（至多 {MAX_EVIDENCE} 个），收到 {_shown(value)}")
+        return False
+    return tuple(value)
+
+
 def _score_entry(indicator: Indicator, entry, mining_method: str, industry_variant: str | None,
                  variant_missing: bool, errors: _Errors) -> IndicatorScore | None:
-    """One indicator's input → its score; None (with errors added) when the input is unusable."""
+    """One indicator's input → its score; None (with errors added) when the input is unusable.
+
+    缺少支撑材料或证明材料不得分 (说明二(二)): an entry that carries `evidence` and lists none has its claimed
+    score counted as 0 (`unsupported`); an entry without the key is scored on its input alone (assessments
+    made before the key existed score as they did). Not-applicable entries need no evidence."""
+    where = f"indicators.{indicator.no}"
+    evidence = _read_evidence(entry, where, errors)
+    scored = _score_input(indicator, entry, mining_method, industry_variant, variant_missing, errors)
+    if scored is None or evidence is False:
+        return None
+    if evidence is None:
+        return scored
+    if not scored.not_applicable and not evidence and scored.score > 0:
+        return scored._replace(evidence=evidence, claimed=scored.score, score=ZERO, unsupported=True)
+    return scored._replace(evidence=evidence)
+
+
+def _score_input(indicator: Indicator, entry, mining_method: str, industry_variant: str | None,
+                 variant_missing: bool, errors: _Errors) -> IndicatorScore | None:
     where = f"indicators.{indicator.no}"
     if type(entry) is not dict and not isinstance(entry, Mapping):
         errors.add(where, f"{_label(indicator)}须为对象:score、findings 或 not_applicable+reason 之一")

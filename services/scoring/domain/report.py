@@ -21,6 +21,10 @@ VERDICT_RANK = {INELIGIBLE: 0, NOT_QUALIFIED: 1, QUALIFIED: 2}
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
+# Notes the report attaches to an indicator (说明二(二): 缺少支撑材料或证明材料不得分; 约束性指标必须得满分).
+UNSUPPORTED_NOTE = "缺少支撑材料，按0分计"
+BINDING_NOT_APPLICABLE_NOTE = "约束性指标判定为不涉及：须经初审责任部门确认不涉及，并经第三方评估机构现场确认"
+
 
 class AssessmentInvalid(ValueError):
     """The assessment cannot be scored. `errors` lists every problem as {"field": ..., "message": ...}."""
@@ -46,6 +50,9 @@ class IndicatorScore(NamedTuple):
     findings: int | None = None
     deductions: tuple[str, ...] | None = None
     items: Mapping[str, Any] | None = None
+    evidence: tuple[str, ...] | None = None   # supporting attachments (None: the entry did not say)
+    claimed: Decimal | None = None          # the score the input gives, before the evidence rule
+    unsupported: bool = False               # a claimed score above 0 without supporting material: counts 0
 
     @property
     def full_marks(self) -> bool:
@@ -82,6 +89,22 @@ class Report:
     not_applicable_binding: tuple[int, ...]
     indicator_scores: Mapping[int, IndicatorScore] = field(default_factory=dict)
 
+    @property
+    def unsupported(self) -> tuple[int, ...]:
+        """Indicators whose claimed score counts 0 for want of supporting material, ascending."""
+        return tuple(no for no, s in self.indicator_scores.items() if s.unsupported)
+
+    @property
+    def notes(self) -> list[str]:
+        """The report's remarks for people, in Chinese (what the evidence and binding rules did)."""
+        out = []
+        if self.unsupported:
+            out.append("、".join(f"第{no}项" for no in self.unsupported) + "缺少支撑材料，按0分计")
+        if self.not_applicable_binding:
+            out.append("约束性指标" + "、".join(f"第{no}项" for no in self.not_applicable_binding)
+                       + "判定为不涉及：须经初审责任部门确认不涉及，并经第三方评估机构现场确认")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """The report contract (contracts/scoring/report.v1.schema.json): decimals as strings."""
         mine: dict[str, Any] = {"industry_group": self.industry_group, "mining_method": self.mining_method}
@@ -103,6 +126,8 @@ class Report:
             "failed_binding": list(self.failed_binding),
             "failed_prerequisites": list(self.failed_prerequisites),
             "not_applicable_binding": list(self.not_applicable_binding),
+            "unsupported": list(self.unsupported),
+            "notes": self.notes,
             "indicator_scores": {str(no): _indicator_dict(s) for no, s in self.indicator_scores.items()},
         }
 
@@ -119,6 +144,14 @@ def _indicator_dict(s: IndicatorScore) -> dict[str, Any]:
         out["deductions"] = list(s.deductions)
     if s.items is not None:
         out["items"] = dict(s.items)
+    if s.evidence is not None:
+        out["evidence"] = list(s.evidence)
+    if s.unsupported:
+        out["unsupported"] = True
+        out["claimed_score"] = _plain(s.claimed)
+        out["note"] = UNSUPPORTED_NOTE
+    elif s.not_applicable and s.binding:
+        out["note"] = BINDING_NOT_APPLICABLE_NOTE
     return out
 
 

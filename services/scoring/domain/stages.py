@@ -20,3 +20,11 @@ def may_record(stage: str, role: str) -> bool:
 def self_assessment_id(application_id: str, version_no: int) -> str:
     """One self-assessment record per submitted version: a redelivered event meets the same id."""
     return f"{application_id}:{version_no}:{SELF_ASSESSMENT}"
+
+
+# The stages that inspect on site: a score above 0 there needs its 核查记录 (who, where, when, what was seen).
+RECORDS_REQUIRED = frozenset({"third_party_evaluation", "spot_check"})
+
+
+def requires_records(stage: str) -> bool:
+    return stage in RECORDS_REQUIRED

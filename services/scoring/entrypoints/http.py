@@ -30,6 +30,7 @@ from scoring.entrypoints.schemas import (
     AssessmentSchema,
     CatalogDocumentSchema,
     CatalogSummarySchema,
+    EvaluateQuerySchema,
     RecordedAssessmentSchema,
     RecordRequestSchema,
     ReportSchema,
@@ -78,13 +79,14 @@ def create_app(settings: Settings | None = None, bus=None):
     @api.route("/evaluate")
     class Evaluate(MethodView):
         @identity.requires(*identity.ANY_SIGNED_IN)
+        @api.arguments(EvaluateQuerySchema, location="query")
         @api.arguments(AssessmentSchema)
         @api.response(200, ReportSchema)
         @document_errors(api)
-        def post(self, assessment):
-            """Score an assessment (nothing is stored)."""
+        def post(self, query, assessment):
+            """Score an assessment (nothing is stored); `?stage=` applies that stage's rules as well."""
             # The report is already in its contract shape: answered as is (the live score is a hot path).
-            return jsonify(bus.handle(EvaluateAssessment(assessment)))
+            return jsonify(bus.handle(EvaluateAssessment(assessment, stage=query["stage"])))
 
     @api.route("/assessments")
     class Assessments(MethodView):

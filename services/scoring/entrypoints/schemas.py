@@ -13,7 +13,7 @@ from marshmallow import INCLUDE, Schema, fields, validate
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
-from scoring.domain.stages import STAGE_ROLES
+from scoring.domain.stages import STAGE_ROLES, STAGES
 
 
 def _dotted(messages, prefix: str = "") -> dict[str, list[str]]:
@@ -65,7 +65,7 @@ class AssessmentSchema(Schema):
     prerequisites = fields.Dict(keys=fields.String(), metadata={"description": "先决条件 P1–P5 → 是否满足"})
     indicators = fields.Dict(keys=fields.String(), metadata={
         "description": "指标编号 → 评分输入(score / findings / deductions / items / not_applicable + reason, "
-                       "record)"})
+                       "record, evidence:支撑材料附件编号，为空列表时得分按0分计)"})
 
 
 MAX_VERSION_NO = 2**31 - 1
@@ -95,6 +95,12 @@ class SheetRequestSchema(Schema):
     assessment = fields.Nested(AssessmentSchema, required=True)
     format = fields.String(validate=validate.OneOf(["xlsx", "html"], error="取值应为 xlsx 或 html"),
                            load_default="html")
+
+
+class EvaluateQuerySchema(Schema):
+    stage = fields.String(load_default=None, validate=validate.OneOf(
+        list(STAGES), error=f"取值应为以下之一:{', '.join(STAGES)}"), metadata={
+        "description": "评分环节；third_party_evaluation、spot_check 时得分高于0的指标须有核查记录（record）"})
 
 
 class AssessmentListQuerySchema(Schema):
@@ -136,7 +142,11 @@ class ReportSchema(Schema):
     categories = fields.List(fields.Nested(CategoryScoreSchema), required=True)
     failed_binding = fields.List(fields.Integer(), required=True)
     failed_prerequisites = fields.List(fields.String(), required=True)
-    not_applicable_binding = fields.List(fields.Integer(), required=True)
+    not_applicable_binding = fields.List(fields.Integer(), required=True, metadata={
+        "description": "判定为不涉及项的约束性指标：须经初审责任部门确认并经评估机构现场确认"})
+    unsupported = fields.List(fields.Integer(), metadata={
+        "description": "填有得分但缺少支撑材料（evidence 为空）、按0分计的指标"})
+    notes = fields.List(fields.String(), metadata={"description": "给人看的中文说明"})
     indicator_scores = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True,
                                    metadata={"description": "指标编号 → 该项得分(见 report.v1 的 indicator_score)"})
 

@@ -27,9 +27,9 @@ class AssessmentRejected(InvalidInput):
     """The assessment cannot be scored; `errors` names every field at fault."""
 
 
-def _report(assessment: Mapping, catalogs: CatalogSource, field_prefix: str = "") -> dict:
+def _report(assessment: Mapping, catalogs: CatalogSource, field_prefix: str = "", stage: str | None = None) -> dict:
     try:
-        return score_assessment(assessment, catalogs).to_dict()
+        return score_assessment(assessment, catalogs, stage).to_dict()
     except AssessmentInvalid as exc:
         raise AssessmentRejected("评估数据有误,请按提示修改",
                                  [FieldError(field_prefix + e["field"], e["message"]) for e in exc.errors]) from None
@@ -37,7 +37,7 @@ def _report(assessment: Mapping, catalogs: CatalogSource, field_prefix: str = ""
 
 def evaluate_assessment(cmd: EvaluateAssessment, uow: ScoringUnitOfWork, *, catalogs: CatalogSource) -> dict:
     """The report of an assessment; nothing is stored. Raises AssessmentRejected."""
-    return _report(cmd.assessment, catalogs, cmd.field_prefix)
+    return _report(cmd.assessment, catalogs, cmd.field_prefix, cmd.stage)
 
 
 def record_assessment(cmd: RecordAssessment, uow: ScoringUnitOfWork, *, catalogs: CatalogSource,
@@ -46,7 +46,7 @@ def record_assessment(cmd: RecordAssessment, uow: ScoringUnitOfWork, *, catalogs
     may not record the stage, AssessmentRejected (fields under ``assessment.``) for a bad assessment."""
     if not may_record(cmd.stage, cmd.scorer_role):
         raise NotPermitted(f"{cmd.scorer_label or cmd.scorer_role}不能提交“{STAGES.get(cmd.stage, cmd.stage)}”评分")
-    report = _report(cmd.assessment, catalogs, "assessment.")
+    report = _report(cmd.assessment, catalogs, "assessment.", cmd.stage)
     record = ScoredAssessment(id=new_id(), subject_id=cmd.subject_id, version_no=cmd.version_no, stage=cmd.stage,
                               assessment=cmd.assessment, report=report, scored_by=cmd.scored_by,
                               scored_at=clock(), league=cmd.league)

@@ -37,6 +37,15 @@ def assessment():
     return copy.deepcopy(SUBMITTED["payload"]["assessment"])
 
 
+def evaluated():
+    """An evaluator's (or the spot check's) assessment: every score above 0 carries its 核查记录."""
+    out = assessment()
+    for entry in out["indicators"].values():
+        if not entry.get("not_applicable"):
+            entry.setdefault("record", "2026-05-04 评估组王工、李工到矿区现场核查：符合")
+    return out
+
+
 class TestEvaluate:
     def test_report_for_a_valid_assessment(self, settings, client):
         response = client.post("/api/v1/scoring/evaluate", json=assessment(),
@@ -95,7 +104,7 @@ class TestSheets:
 class TestRecordedStages:
     def test_evaluator_records_a_third_party_evaluation(self, settings, client):
         body = {"subject_id": "app-1", "version_no": 1, "stage": "third_party_evaluation", "league": "鄂尔多斯市",
-                "assessment": assessment()}
+                "assessment": evaluated()}
         response = client.post("/api/v1/scoring/assessments", json=body, headers=token(settings, "evaluator"))
         assert response.status_code == 201, response.json
         assert response.json["stage_label"] == "第三方评估" and response.json["report"]["verdict"] == "qualified"
@@ -111,7 +120,7 @@ class TestRecordedStages:
         assert other_area.json == []
 
     def test_roles_per_stage_and_nothing_stored_when_invalid(self, settings, client):
-        body = {"subject_id": "app-1", "version_no": 1, "stage": "spot_check", "assessment": assessment()}
+        body = {"subject_id": "app-1", "version_no": 1, "stage": "spot_check", "assessment": evaluated()}
         assert client.post("/api/v1/scoring/assessments", json=body,
                            headers=token(settings, "evaluator")).status_code == 403
         body["assessment"]["indicators"]["1"] = {"score": 9}
@@ -174,7 +183,7 @@ class TestNoServerErrorFromInput:
 
     @pytest.mark.parametrize("number", ["1e400", "-1e400", "1e-400", "1e999999999", "123456789012345678901234567890"])
     def test_huge_and_tiny_scores(self, settings, client, number):
-        body = json.dumps(assessment()).replace('"score": "2"', f'"score": {number}', 1)
+        body = json.dumps(evaluated(), ensure_ascii=False).replace('"score": "2"', f'"score": {number}', 1)
         assert f'"score": {number}' in body
         for path in ("/api/v1/scoring/evaluate",):
             response = client.post(path, data=body, content_type="application/json",

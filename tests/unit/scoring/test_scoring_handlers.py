@@ -65,9 +65,18 @@ def assessment():
     return copy.deepcopy(SUBMITTED["payload"]["assessment"])
 
 
+def evaluated():
+    """An evaluator's (or the spot check's) assessment: every score above 0 carries its 核查记录."""
+    out = assessment()
+    for entry in out["indicators"].values():
+        if not entry.get("not_applicable"):
+            entry.setdefault("record", "2026-05-04 评估组王工、李工到矿区现场核查：符合")
+    return out
+
+
 def record_cmd(**overrides):
     values = {"subject_id": "app-1", "version_no": 2, "stage": "third_party_evaluation",
-              "assessment": assessment(), "scored_by": "evaluator-user", "scorer_role": "evaluator",
+              "assessment": evaluated(), "scored_by": "evaluator-user", "scorer_role": "evaluator",
               "scorer_label": "第三方评估机构", "league": "鄂尔多斯市"}
     return RecordAssessment(**{**values, **overrides})
 
@@ -104,7 +113,7 @@ def test_a_role_may_record_only_its_own_stage(bus, uow):
 
 
 def test_an_invalid_assessment_stores_nothing(bus, uow):
-    bad = assessment()
+    bad = evaluated()
     bad["indicators"]["1"] = {"score": 9}
     with pytest.raises(AssessmentRejected) as refused:
         bus.handle(record_cmd(stage="spot_check", scorer_role="region_office", assessment=bad))

@@ -41,6 +41,11 @@ def assessments(draw, na_probability=0.15):
         else:
             score = draw(st.sampled_from(sorted(possible_scores(rule, indicator.points))))
             indicators[str(indicator.no)] = {"score": str(score)}
+    # An assessment with nothing scored is refused (every indicator 不涉及); keep one binding item scored, so that
+    # turning an improvement item N/A below never empties it.
+    if all(e.get("not_applicable") for no, e in indicators.items() if CATALOG.indicator(int(no)).binding):
+        first = next(i for i in CATALOG.indicators_for(group, method) if i.binding)
+        indicators[str(first.no)] = {"score": str(first.points)}
     mine = {"industry_group": group, "mining_method": method}
     if variant:
         mine["industry_variant"] = variant

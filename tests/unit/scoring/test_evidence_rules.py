@@ -1,0 +1,151 @@
+"""The scoring and evidence rules of the notice, in the engine (issue 11, item 7):
+
+* 缺少支撑材料或证明材料不得分: an entry with `evidence: []` and a score above 0 counts 0 (entries without the key
+  score as before);
+* a third-party evaluation's (and a spot check's) score above 0 needs its 核查记录;
+* 所有约束性指标必须得满分: an assessment in which every indicator is 不涉及 is refused; binding items judged 不涉及
+  are listed with a note that they need confirming.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from scoring.domain.engine import AssessmentInvalid, score_assessment
+from scoring.domain.report import BINDING_NOT_APPLICABLE_NOTE, UNSUPPORTED_NOTE
+from scoring.domain.stages import requires_records
+
+ALL_NOT_APPLICABLE_MESSAGE = ("全部指标均判定为不涉及项，无法评分：所有约束性指标必须得满分，"
+                              "不涉及项仅限确不涉及的个别指标（须写明判定依据，约束性指标还须经初审责任部门和评估机构确认），请逐项评分")
+
+
+def errors_of(assessment, catalog, stage=None) -> dict[str, list[str]]:
+    with pytest.raises(AssessmentInvalid) as refused:
+        score_assessment(assessment, catalog, stage)
+    out: dict[str, list[str]] = {}
+    for e in refused.value.errors:
+        out.setdefault(e["field"], []).append(e["message"])
+    return out
+
+
+# --- 缺少支撑材料或证明材料不得分 ------------------------------------------------------------------------------
+
+
+def test_without_the_evidence_key_nothing_changes(catalog, assessment_for):
+    report = score_assessment(assessment_for(), catalog)
+    assert report.total == Decimal("100.00") and report.verdict == "qualified"
+    data = report.to_dict()
+    assert data["unsupported"] == [] and data["notes"] == []
+    assert "unsupported" not in data["indicator_scores"]["2"] and "evidence" not in data["indicator_scores"]["2"]
+
+
+def test_a_claimed_score_without_evidence_counts_zero(catalog, assessment_for):
+    report = score_assessment(assessment_for(entries={
+        "2": {"score": "2", "evidence": []},                       # improvement item, 2 points
+        "3": {"findings": 1, "evidence": []},                      # 1 − 0.2 = 0.8 claimed
+        "4": {"score": "2", "evidence": ["att-1", "att-2"]},       # supported
+        "5": {"score": "0", "evidence": []},                       # nothing claimed: nothing to support
+    }), catalog)
+    scores = report.indicator_scores
+    assert scores[2].score == 0 and scores[2].unsupported and scores[2].claimed == Decimal("2")
+    assert scores[3].score == 0 and scores[3].claimed == Decimal("0.8")
+    assert scores[4].score == 2 and not scores[4].unsupported and scores[4].evidence == ("att-1", "att-2")
+    assert scores[5].score == 0 and not scores[5].unsupported
+    assert report.unsupported == (2, 3)
+    # Category 一 (12 points): 2 + 0 + 0 + 2 + 0 + 2 + 1 = 7 of 12.
+    assert report.categories[0].score == Decimal("7.00") and report.total == Decimal("95.00")
+    data = report.to_dict()
+    assert data["indicator_scores"]["2"]["unsupported"] is True
+    assert data["indicator_scores"]["2"]["note"] == UNSUPPORTED_NOTE == "缺少支撑材料，按0分计"
+    assert data["indicator_scores"]["2"]["claimed_score"] == "2" and data["indicator_scores"]["2"]["score"] == "0"
+    assert data["indicator_scores"]["4"]["evidence"] == ["att-1", "att-2"]
+    assert data["unsupported"] == [2, 3]
+    assert data["notes"] == ["第2项、第3项缺少支撑材料，按0分计"]
+
+
+def test_a_binding_item_without_evidence_fails_the_binding_rule(catalog, assessment_for):
+    report = score_assessment(assessment_for(entries={"8": {"score": "5", "evidence": []}}), catalog)
+    assert report.verdict == "not_qualified" and report.failed_binding == (8,)
+    assert report.indicator_scores[8].score == 0 and report.unsupported == (8,)
+
+
+def test_not_applicable_entries_need_no_evidence(catalog, assessment_for):
+    report = score_assessment(assessment_for(entries={
+        "16": {"not_applicable": True, "reason": "本矿无暂不能开采利用的共伴生矿产", "evidence": []}}), catalog)
+    assert report.unsupported == () and report.indicator_scores[16].not_applicable
+
+
+@pytest.mark.parametrize("evidence", ["att-1", [1], [""], {"a": 1}, ["x"] * 201])
+def test_malformed_evidence_is_named(catalog, assessment_for, evidence):
+    errors = errors_of(assessment_for(entries={"2": {"score": "2", "evidence": evidence}}), catalog)
+    assert list(errors) == ["indicators.2.evidence"]
+    assert errors["indicators.2.evidence"][0].startswith("支撑材料须为附件编号的列表")
+
+
+# --- the evaluator's 核查记录 -----------------------------------------------------------------------------------
+
+
+def test_record_rule_applies_to_on_site_stages_only():
+    assert requires_records("third_party_evaluation") and requires_records("spot_check")
+    assert not requires_records("self_assessment") and not requires_records("initial_review")
+
+
+def test_an_evaluator_score_above_zero_needs_its_record(catalog, assessment_for):
+    assessment = assessment_for(entries={"3": {"findings": 2}, "5": {"findings": 9},
+                                         "16": {"not_applicable": True, "reason": "无共伴生矿产"}})
+    for entry in assessment["indicators"].values():
+        if "not_applicable" not in entry:
+            entry["record"] = "2026-05-04 评估组王工到采场查看：符合"
+    del assessment["indicators"]["3"]["record"]       # 0.6 points: needs a record
+    del assessment["indicators"]["5"]["record"]       # 0 points: needs none
+    assessment["indicators"]["4"]["record"] = "   "   # blank is no record
+    errors = errors_of(assessment, catalog, "third_party_evaluation")
+    needs = "（高于0分），须填写核查记录：核查人员、时间、地点及现场查看的内容"
+    assert errors == {"indicators.3.record": ["第3项「标识标牌」得分 0.6" + needs],
+                      "indicators.4.record": ["第4项「物资管理」得分 2" + needs]}
+    assert set(errors_of(assessment, catalog, "spot_check")) == {"indicators.3.record", "indicators.4.record"}
+    # The enterprise's self-assessment is not held to it.
+    assert score_assessment(assessment, catalog).verdict == "qualified"
+    assert score_assessment(assessment, catalog, "self_assessment").verdict == "qualified"
+
+
+# --- 所有约束性指标必须得满分 / 不涉及 ----------------------------------------------------------------------------
+
+
+def test_an_assessment_with_every_indicator_not_applicable_is_refused(catalog, assessment_for):
+    everything = {str(i.no): {"not_applicable": True, "reason": "不涉及"}
+                  for i in catalog.indicators_for(1, "open_pit")}
+    errors = errors_of(assessment_for(entries=everything), catalog)
+    assert errors == {"indicators": [ALL_NOT_APPLICABLE_MESSAGE]}
+    # Also for an oil/gas mine, whose 8 and 9 are N/A by the index itself.
+    oil = {str(i.no): {"not_applicable": True, "reason": "不涉及"} for i in catalog.indicators_for(1, "oil_gas")}
+    assert errors_of(assessment_for(method="oil_gas", entries=oil), catalog) == {
+        "indicators": [ALL_NOT_APPLICABLE_MESSAGE]}
+
+
+def test_one_scored_indicator_is_enough_to_score(catalog, assessment_for):
+    entries = {str(i.no): {"not_applicable": True, "reason": "不涉及"} for i in catalog.indicators_for(1, "open_pit")}
+    entries["2"] = {"score": "2"}
+    report = score_assessment(assessment_for(entries=entries), catalog)
+    assert report.total == Decimal("100.00")      # every other category has nothing applicable (D3)
+
+
+def test_binding_items_judged_not_applicable_are_listed_with_a_note(catalog, assessment_for):
+    report = score_assessment(assessment_for(entries={
+        "12": {"not_applicable": True, "reason": "本矿不设选矿厂"},
+        "13": {"not_applicable": True, "reason": "本矿不设选矿厂"}}), catalog)
+    data = report.to_dict()
+    assert data["not_applicable_binding"] == [12, 13]
+    assert data["indicator_scores"]["12"]["note"] == BINDING_NOT_APPLICABLE_NOTE
+    assert "note" not in data["indicator_scores"]["2"]
+    assert data["notes"] == ["约束性指标第12项、第13项判定为不涉及："
+                             "须经初审责任部门确认不涉及，并经第三方评估机构现场确认"]
+
+
+def test_reports_with_the_new_fields_match_the_contract(catalog, assessment_for, report_validator,
+                                                        assessment_validator):
+    assessment = assessment_for(entries={"2": {"score": "2", "evidence": []}, "4": {"score": "2", "evidence": ["a"]},
+                                         "12": {"not_applicable": True, "reason": "本矿不设选矿厂"}})
+    assessment_validator.validate(assessment)
+    report_validator.validate(score_assessment(assessment, catalog).to_dict())
