@@ -212,3 +212,46 @@ class TestNoServerErrorFromInput:
                 "assessment": assessment(), field: value}
         response = client.post("/api/v1/scoring/assessments", json=body, headers=token(settings, "region_office"))
         assert response.status_code == 422, response.get_data(as_text=True)
+
+
+class TestEvidenceRules:
+    """The notice's rules over HTTP (the engine's are in tests/unit/scoring/test_evidence_rules.py)."""
+
+    def test_every_indicator_not_applicable_is_refused(self, settings, client):
+        body = assessment()
+        body["indicators"] = {no: {"not_applicable": True, "reason": "不涉及"} for no in body["indicators"]}
+        response = client.post("/api/v1/scoring/evaluate", json=body, headers=token(settings, "evaluator"))
+        assert response.status_code == 422
+        assert response.json["errors"] == {"indicators": [
+            "全部指标均判定为不涉及项，无法评分：所有约束性指标必须得满分，不涉及项仅限确不涉及的个别指标"
+            "（须写明判定依据，约束性指标还须经初审责任部门和评估机构确认），请逐项评分"]}
+
+    def test_a_score_without_evidence_counts_zero(self, settings, client):
+        body = assessment()
+        body["indicators"]["2"] = {"score": "2", "evidence": []}
+        body["indicators"]["4"] = {"score": "2", "evidence": ["att-1"]}
+        response = client.post("/api/v1/scoring/evaluate", json=body,
+                               headers=token(settings, "enterprise", enterprise="91150600MA0N00001W"))
+        assert response.status_code == 200, response.json
+        report = response.json
+        assert report["unsupported"] == [2] and report["notes"] == ["第2项缺少支撑材料，按0分计"]
+        two = report["indicator_scores"]["2"]
+        assert (two["score"], two["claimed_score"], two["unsupported"], two["note"]) == (
+            "0", "2", True, "缺少支撑材料，按0分计")
+        assert report["indicator_scores"]["4"]["score"] == "2"
+
+    def test_an_evaluation_needs_records_for_scores_above_zero(self, settings, client):
+        body = {"subject_id": "app-1", "version_no": 1, "stage": "third_party_evaluation", "league": "鄂尔多斯市",
+                "assessment": evaluated()}
+        del body["assessment"]["indicators"]["2"]["record"]
+        response = client.post("/api/v1/scoring/assessments", json=body, headers=token(settings, "evaluator"))
+        assert response.status_code == 422
+        assert response.json["errors"] == {"assessment.indicators.2.record": [
+            "第2项「配套设施」得分 2（高于0分），须填写核查记录：核查人员、时间、地点及现场查看的内容"]}
+        assert service_store(settings, "scoring").db["assessments"].count_documents({}) == 0
+        # The same rule through the evaluate endpoint when the stage is named; not for a self-assessment.
+        evaluate = client.post("/api/v1/scoring/evaluate?stage=third_party_evaluation", json=body["assessment"],
+                               headers=token(settings, "evaluator"))
+        assert evaluate.status_code == 422 and list(evaluate.json["errors"]) == ["indicators.2.record"]
+        plain = client.post("/api/v1/scoring/evaluate", json=body["assessment"], headers=token(settings, "evaluator"))
+        assert plain.status_code == 200
