@@ -1,0 +1,569 @@
+"""资料核查与按比例实地抽查 (附件2 三, issue 11 item 4): the region office opens a check round over evaluated cases;
+each department concerned records its part of the document check; the cases to visit and the inspectors of each
+department come from publicly verifiable draws (`DrawRecord`, `sha256-rank-v1`); the spot check is a scored
+assessment (scoring, stage `spot_check`) compared with the evaluator's, a contradiction flags the case and puts the
+institution's evaluation under review. The draws themselves are public (`list_draws`, `show_draw`).
+
+Replays change nothing: a draw already made answers the same record (it is never redrawn), a part recorded again
+with the same conclusion is not recorded twice, a spot check already recorded answers the stored one."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from review_routing.domain.access import Actor
+from review_routing.domain.errors import FieldError, InvalidInput, InvalidTransition, NotFound, NotPermitted
+from review_routing.domain.region.check_rounds import (
+    PART_STATUSES,
+    CheckRound,
+    verdict_label,
+)
+from review_routing.domain.region.draws import PURPOSES, DrawRecord
+from review_routing.domain.region.review import RegionReview
+from review_routing.service_layer.common import Catalogs, audit, department_name
+from review_routing.service_layer.region.reviews import (
+    PRODUCER,
+    TOPIC,
+    readable_review,
+    require_region_office,
+    save_review,
+)
+from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
+from shared.contracts import new_event
+from shared.workdays import DeadlinePolicy, WorkingCalendar
+
+Clock = Callable[[], datetime]
+REGION = "自治区"
+MAX_ENTERED = 200
+MAX_POOL = 500
+MAX_LIMIT = 200
+
+
+# -- commands ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OpenCheckRound:
+    actor: Actor
+    ratio: str
+    threshold: str | None = None
+    review_ids: tuple[str, ...] = ()       # () = every evaluated case
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowCheckRounds:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ShowCheckRound:
+    actor: Actor
+    round_id: str
+
+
+@dataclass(frozen=True)
+class DrawSpotCheckCases:
+    actor: Actor
+    round_id: str
+    entered_value: str
+
+
+@dataclass(frozen=True)
+class DrawInspectors:
+    actor: Actor
+    round_id: str
+    department: str
+    count: int
+    entered_value: str
+    pool: tuple[str, ...] = ()                       # () = every 自治区 reviewer of the department
+    recusals: tuple[Mapping, ...] = field(default_factory=tuple)   # {username, reason}
+
+
+@dataclass(frozen=True)
+class RecordCheckPart:
+    actor: Actor
+    round_id: str
+    review_id: str
+    department: str
+    passed: bool
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordSpotCheck:
+    actor: Actor
+    round_id: str
+    review_id: str
+    indicators: Mapping
+    prerequisites: Mapping
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ListDraws:
+    limit: int = 20
+    offset: int = 0
+    purpose: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowDraw:
+    draw_id: str
+
+
+# -- access -----------------------------------------------------------------------------------------------------
+def may_record_part(actor: Actor, department: str, case: Mapping) -> bool:
+    """The department's reviewers of the 自治区 or of the case's 盟市; the region office for any department."""
+    if actor.role == "region_office":
+        return True
+    return (actor.role == "department_reviewer" and actor.department == department
+            and actor.covers(case.get("league"), case.get("county")))
+
+
+def _readable_round(uow: ReviewUnitOfWork, actor: Actor, round_id: str) -> CheckRound:
+    rnd = uow.check_rounds.get(round_id)
+    if rnd is None:
+        raise NotFound(f"没有核查批次 {round_id}")
+    if actor.role in ("region_office", "admin"):
+        return rnd
+    if actor.role == "department_reviewer" and any(may_record_part(actor, d, c) for c in rnd.cases
+                                                   for d in c["departments"]):
+        return rnd
+    raise NotPermitted("您无权查看该核查批次（仅限自治区自然资源厅和相关部门）")
+
+
+# -- events -----------------------------------------------------------------------------------------------------
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _round_event(event_type: str, rnd: CheckRound, payload: dict, at: datetime) -> dict:
+    return new_event(event_type, producer=PRODUCER, aggregate_type="check_round", aggregate_id=rnd.round_id,
+                     aggregate_version=rnd.version or 1, payload={"round_id": rnd.round_id, **payload},
+                     occurred_at=at)
+
+
+def _case_ref(case: Mapping) -> dict:
+    return {"review_id": case["review_id"], "application_id": case["application_id"],
+            "version_no": case["version_no"], "league": case["league"]}
+
+
+def _publish_draw(uow: ReviewUnitOfWork, record: DrawRecord, at: datetime) -> None:
+    uow.publish(new_event("review_routing.draw_published", producer=PRODUCER, aggregate_type="draw",
+                          aggregate_id=record.draw_id, aggregate_version=record.version or 1, payload={
+                              "draw_id": record.draw_id, "purpose": record.purpose, "title": record.title,
+                              "algorithm": record.algorithm, "k": len(record.selected),
+                              "population_size": len(record.population), "ratio": record.ratio,
+                              "count": record.count, "seed": record.seed,
+                              "round_id": record.context.get("round_id"),
+                              "department": record.context.get("department"),
+                              "drawn_at": _iso(record.drawn_at), "url": f"/evaluation/draws/{record.draw_id}"},
+                          occurred_at=at), topic=TOPIC)
+
+
+# -- opening ----------------------------------------------------------------------------------------------------
+def open_check_round(cmd: OpenCheckRound, uow: ReviewUnitOfWork, *, clock: Clock, catalogs: Catalogs) -> dict:
+    require_region_office(cmd.actor, "开启资料核查与抽查批次")
+    ids = list(dict.fromkeys(i.strip() for i in cmd.review_ids if i and i.strip()))
+
+    def work():
+        now = clock()
+        if ids:
+            found = uow.region_reviews.get_many(ids)
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise InvalidInput("核查批次有误",
+                                   [FieldError("review_ids", f"没有自治区评估环节的案件：{'、'.join(missing)}")])
+            reviews = [found[i] for i in ids]
+        else:
+            reviews = uow.region_reviews.find(status="evaluated", sort="forwarded_at")
+        departments_of, names = {}, {}
+        for review in reviews:
+            case = uow.cases.get(review.application_id)
+            codes = [t.department for t in case.version_of(review.version_no).tasks] if case else []
+            departments_of[review.id] = codes
+            for code in codes:
+                names[code] = department_name(catalogs, code, review.catalog_id)
+        rnd = CheckRound.open(reviews=reviews, departments_of=departments_of, ratio=cmd.ratio,
+                              threshold=cmd.threshold, title=cmd.title, actor=cmd.actor, at=now,
+                              department_names=names)
+        uow.check_rounds.save(rnd)
+        for review in reviews:
+            review.check_started(rnd.round_id, cmd.actor.username, now)
+            save_review(uow, review, None, now)
+        uow.publish(_round_event("review_routing.check_round_opened", rnd, {
+            "title": rnd.title, "ratio": rnd.ratio, "threshold": rnd.threshold,
+            "cases": [_case_ref(c) for c in rnd.cases], "departments": rnd.departments,
+            "opened_by": cmd.actor.username, "opened_at": _iso(now)}, now), topic=TOPIC)
+        audit(uow, cmd.actor, "check_round_opened", now, target=rnd.round_id,
+              detail={"review_ids": rnd.review_ids, "ratio": rnd.ratio, "threshold": rnd.threshold})
+        return round_view(rnd, cmd.actor, {})
+
+    return uow.run(work)
+
+
+# -- reads ------------------------------------------------------------------------------------------------------
+def round_summary(rnd: CheckRound) -> dict:
+    parts = [p for c in rnd.cases for p in c["parts"].values()]
+    return {"round_id": rnd.round_id, "title": rnd.title, "status": rnd.status, "status_label": rnd.status_label,
+            "ratio": rnd.ratio, "threshold": rnd.threshold, "opened_at": _iso(rnd.opened_at),
+            "opened_by_name": rnd.opened_by_name, "cases": len(rnd.cases),
+            "finished_cases": sum(1 for c in rnd.cases if c["finished_at"]),
+            "parts_pending": sum(1 for p in parts if p["status"] == "pending"),
+            "drawn": None if rnd.drawn is None else len(rnd.drawn), "case_draw_id": rnd.case_draw_id,
+            "contradictions": sum(1 for c in rnd.cases if c.get("contradiction"))}
+
+
+def round_view(rnd: CheckRound, actor: Actor, draws: Mapping[str, DrawRecord]) -> dict:
+    office = actor.role == "region_office"
+    cases = []
+    for c in rnd.cases:
+        parts = []
+        for code in c["departments"]:
+            part = c["parts"][code]
+            parts.append({"department": code, "department_name": rnd.department_name(code), **part,
+                          "status_label": PART_STATUSES[part["status"]],
+                          "mine": may_record_part(actor, code, c) and not c["finished_at"]})
+        if not office:   # a department sees its own parts only
+            parts = [p for p in parts if p["mine"]]
+        spot = dict(c["spot"]) if c["spot"] else None
+        if spot:
+            spot["verdict_label"] = verdict_label(spot.get("verdict"))
+        cases.append({**{k: c[k] for k in ("review_id", "application_id", "version_no", "case_no", "league",
+                                           "mine_name", "enterprise_name", "finished_at", "passed",
+                                           "contradiction")},
+                      "institution": c["institution"], "evaluation": c["evaluation"] if office else None,
+                      "evaluation_verdict_label": verdict_label(c["evaluation"].get("verdict")) if office else None,
+                      "parts": parts, "selected": rnd.selected(c["review_id"]), "spot": spot if office else None,
+                      "may_spot_check": office and rnd.selected(c["review_id"]) and not c["spot"]
+                      and bool(rnd.inspector_draws)})
+    if not office:
+        cases = [c for c in cases if c["parts"]]
+    return {**round_summary(rnd), "cases_detail": cases,
+            "departments": [{"code": d, "name": rnd.department_name(d), "draw_id": rnd.inspector_draws.get(d),
+                             "inspectors": rnd.inspectors.get(d, [])} for d in rnd.departments],
+            "case_draw": draws[rnd.case_draw_id].public() if rnd.case_draw_id in draws else None,
+            "under_review": list(rnd.under_review) if office else [],
+            "history": list(reversed(rnd.history)) if office else [],
+            "permissions": {"draw": office and rnd.case_draw_id is None,
+                            "draw_inspectors": office and any(d not in rnd.inspector_draws for d in rnd.departments),
+                            "spot_check": office}}
+
+
+def show_check_rounds(cmd: ShowCheckRounds, uow: ReviewUnitOfWork) -> dict:
+    """The office: every round, newest first. A department reviewer: its parts to record, and those recorded."""
+    actor = cmd.actor
+    if actor.role not in ("region_office", "admin", "department_reviewer"):
+        raise NotPermitted("您无权查看资料核查与抽查")
+    rounds = uow.read(lambda: uow.check_rounds.find(sort="opened_at", descending=True))
+    if actor.role == "department_reviewer":
+        rounds = [r for r in rounds if actor.department in r.departments]
+    parts = []
+    if actor.role == "department_reviewer":
+        for rnd in rounds:
+            for c in rnd.cases:
+                for code, part in c["parts"].items():
+                    if may_record_part(actor, code, c):
+                        parts.append({"round_id": rnd.round_id, "round_title": rnd.title, "review_id": c["review_id"],
+                                      "case_no": c["case_no"], "mine_name": c["mine_name"],
+                                      "enterprise_name": c["enterprise_name"], "league": c["league"],
+                                      "department": code, "department_name": rnd.department_name(code),
+                                      "status": part["status"], "status_label": PART_STATUSES[part["status"]],
+                                      "note": part["note"], "at": part["at"]})
+        parts.sort(key=lambda p: (p["status"] != "pending", p["round_id"], p["review_id"]))
+    return {"rounds": [round_summary(r) for r in rounds], "parts": parts}
+
+
+def show_check_round(cmd: ShowCheckRound, uow: ReviewUnitOfWork) -> dict:
+    def work():
+        rnd = _readable_round(uow, cmd.actor, cmd.round_id)
+        draws = uow.draws.get_many([rnd.case_draw_id]) if rnd.case_draw_id else {}
+        return rnd, draws
+
+    rnd, draws = uow.read(work)
+    return round_view(rnd, cmd.actor, draws)
+
+
+# -- the draws --------------------------------------------------------------------------------------------------
+def _entered(value: str) -> str:
+    text = (value or "").strip()
+    if not text or len(text) > MAX_ENTERED:
+        raise InvalidInput("抽取输入值有误", [FieldError(
+            "entered_value", f"请在抽取时输入一个值（不超过 {MAX_ENTERED} 字），它与抽取范围共同决定随机种子")])
+    return text
+
+
+def _replayed(record: DrawRecord, entered: str) -> dict:
+    if record.entered_value != entered:
+        raise InvalidTransition(f"已于 {_iso(record.drawn_at)} 公开抽取（抽取记录 {record.draw_id}），不能重新抽取")
+    return record.public()
+
+
+def draw_spot_check_cases(cmd: DrawSpotCheckCases, uow: ReviewUnitOfWork, *, clock: Clock,
+                          calendar: WorkingCalendar, policy: DeadlinePolicy) -> dict:
+    require_region_office(cmd.actor, "抽取实地抽查的矿山")
+    entered = _entered(cmd.entered_value)
+
+    def work():
+        rnd = _readable_round(uow, cmd.actor, cmd.round_id)
+        if rnd.case_draw_id:
+            return _replayed(uow.draws.get(rnd.case_draw_id), entered)
+        now = clock()
+        record = DrawRecord.run(
+            purpose="spot_check_cases", title=f"{rnd.title} — 实地抽查矿山", population=rnd.review_ids,
+            ratio=rnd.ratio, entered_value=entered, at=now, by=cmd.actor.username,
+            context={"round_id": rnd.round_id},
+            labels={c["review_id"]: f"{c['case_no'] or c['application_id']} {c['mine_name']}（{c['league']}）"
+                    for c in rnd.cases})
+        uow.draws.save(record)
+        rnd.cases_drawn(record.draw_id, record.selected, cmd.actor.username, now)
+        _finish_ready(uow, rnd, rnd.review_ids, cmd.actor, now, calendar, policy)
+        uow.check_rounds.save(rnd)
+        _publish_draw(uow, record, now)
+        audit(uow, cmd.actor, "spot_check_cases_drawn", now, target=rnd.round_id,
+              detail={"draw_id": record.draw_id, "selected": list(record.selected), "entered_value": entered})
+        return record.public()
+
+    return uow.run(work)
+
+
+def _pool(cmd: DrawInspectors, directory) -> tuple[list[str], dict[str, str]]:
+    """The pool's user names in order, and their display names; refuses anyone not a reviewer of the department."""
+    if directory is None:
+        raise InvalidTransition("未配置用户目录，无法抽取抽查人员")
+    if cmd.pool:
+        names = list(dict.fromkeys(u.strip() for u in cmd.pool if u and u.strip()))
+        people = {u: directory.get(u) for u in names}
+        wrong = [u for u, p in people.items()
+                 if p is None or p.role != "department_reviewer" or p.department != cmd.department]
+        if wrong:
+            raise InvalidInput("抽查人员库有误",
+                               [FieldError("pool", f"以下账号不是该部门的审核人员：{'、'.join(wrong)}")])
+    else:
+        found = [p for p in directory.all() if p.role == "department_reviewer" and p.department == cmd.department
+                 and p.area == REGION]
+        names = [p.username for p in found]
+        people = {p.username: p for p in found}
+    if len(names) > MAX_POOL:
+        raise InvalidInput("抽查人员库有误", [FieldError("pool", f"人员库最多 {MAX_POOL} 人")])
+    return names, {u: people[u].name for u in names}
+
+
+def draw_inspectors(cmd: DrawInspectors, uow: ReviewUnitOfWork, *, clock: Clock, directory) -> dict:
+    require_region_office(cmd.actor, "抽取抽查人员")
+    entered = _entered(cmd.entered_value)
+
+    def work():
+        rnd = _readable_round(uow, cmd.actor, cmd.round_id)
+        if cmd.department not in rnd.departments:
+            raise InvalidInput("部门有误", [FieldError("department", "本批次没有该部门的资料核查")])
+        if cmd.department in rnd.inspector_draws:
+            return _replayed(uow.draws.get(rnd.inspector_draws[cmd.department]), entered)
+        names, labels = _pool(cmd, directory)
+        errors, recused = [], {}
+        for i, r in enumerate(cmd.recusals):
+            user, reason = str(r.get("username") or "").strip(), str(r.get("reason") or "").strip()
+            if user not in labels:
+                errors.append(FieldError(f"recusals[{i}].username", "回避人员须在人员库中"))
+            if not reason or len(reason) > 500:
+                errors.append(FieldError(f"recusals[{i}].reason", "请写明回避理由（不超过 500 字）"))
+            recused[user] = reason
+        population = [u for u in names if u not in recused]
+        if not population:
+            errors.append(FieldError("pool", "回避后人员库为空，无法抽取"))
+        count_ok = isinstance(cmd.count, int) and not isinstance(cmd.count, bool)
+        if not count_ok or not 1 <= cmd.count <= max(len(population), 1):
+            errors.append(FieldError("count", f"抽取人数应为 1 至 {len(population)} 人（回避后的人员库人数）"))
+        if errors:
+            raise InvalidInput("抽查人员抽取条件有误", errors)
+        now = clock()
+        name = rnd.department_name(cmd.department)
+        record = DrawRecord.run(
+            purpose="inspectors", title=f"{rnd.title} — {name}抽查人员", population=population,
+            count=cmd.count, entered_value=entered, at=now, by=cmd.actor.username,
+            context={"round_id": rnd.round_id, "department": cmd.department, "department_name": name},
+            labels=labels, excluded=[{"id": u, "label": labels[u], "reason": why} for u, why in recused.items()])
+        uow.draws.save(record)
+        rnd.inspectors_drawn(cmd.department, record.draw_id,
+                             [{"username": u, "name": labels[u]} for u in record.selected], cmd.actor.username, now)
+        uow.check_rounds.save(rnd)
+        _publish_draw(uow, record, now)
+        audit(uow, cmd.actor, "inspectors_drawn", now, target=rnd.round_id,
+              detail={"draw_id": record.draw_id, "department": cmd.department, "selected": list(record.selected),
+                      "recused": recused})
+        return record.public()
+
+    return uow.run(work)
+
+
+# -- the document check -----------------------------------------------------------------------------------------
+def record_check_part(cmd: RecordCheckPart, uow: ReviewUnitOfWork, *, clock: Clock, calendar: WorkingCalendar,
+                      policy: DeadlinePolicy) -> dict:
+    def work():
+        rnd = _readable_round(uow, cmd.actor, cmd.round_id)
+        case = rnd.case(cmd.review_id)
+        if cmd.department not in case["parts"]:
+            raise InvalidInput("部门有误", [FieldError("department", "该案件的资料核查没有这个部门")])
+        if not may_record_part(cmd.actor, cmd.department, case):
+            raise NotPermitted("只有该部门（本辖区）的审核人员或自治区自然资源厅可以录入这部分资料核查意见")
+        now = clock()
+        if rnd.record_part(cmd.review_id, cmd.department, cmd.passed, cmd.note, cmd.actor, now):
+            _finish_ready(uow, rnd, [cmd.review_id], cmd.actor, now, calendar, policy)
+            uow.check_rounds.save(rnd)
+            part = case["parts"][cmd.department]
+            uow.publish(_round_event("review_routing.check_part_recorded", rnd, {
+                **_case_ref(case), "department": cmd.department, "status": part["status"],
+                "recorded_by": cmd.actor.username, "recorded_at": _iso(now)}, now), topic=TOPIC)
+            audit(uow, cmd.actor, "check_part_recorded", now, application_id=case["application_id"],
+                  version_no=case["version_no"], target=rnd.round_id,
+                  detail={"review_id": cmd.review_id, "department": cmd.department, "status": part["status"],
+                          "note": part["note"]})
+        part = rnd.case(cmd.review_id)["parts"][cmd.department]
+        return {"round_id": rnd.round_id, "review_id": cmd.review_id, "department": cmd.department,
+                "department_name": rnd.department_name(cmd.department), **part,
+                "status_label": PART_STATUSES[part["status"]],
+                "case_finished": bool(rnd.case(cmd.review_id)["finished_at"])}
+
+    return uow.run(work)
+
+
+# -- the spot check ---------------------------------------------------------------------------------------------
+def _evaluator_indicators(uow: ReviewUnitOfWork, evaluation_id: str | None) -> Mapping | None:
+    """The evaluator's per-indicator scores when its Evaluation keeps scoring's report (else None)."""
+    evaluations = getattr(uow, "evaluations", None)
+    if not evaluation_id or evaluations is None:
+        return None
+    evaluation = evaluations.get(evaluation_id)
+    report = getattr(evaluation, "report", None) if evaluation else None
+    return (report or {}).get("indicator_scores") if isinstance(report, Mapping) else None
+
+
+def record_spot_check(cmd: RecordSpotCheck, uow: ReviewUnitOfWork, *, clock: Clock, scoring,
+                      calendar: WorkingCalendar, policy: DeadlinePolicy) -> dict:
+    require_region_office(cmd.actor, "录入实地抽查结果")
+    from review_routing.service_layer.decisions import principal_of
+
+    def prepare():
+        rnd = _readable_round(uow, cmd.actor, cmd.round_id)
+        case = rnd.case(cmd.review_id)
+        if case["spot"] is not None:
+            return rnd, case, None
+        rnd.spot_check_allowed(cmd.review_id)
+        review = readable_review(uow, cmd.actor, cmd.review_id)
+        stored = uow.cases.get(review.application_id)
+        base = stored.version_of(review.version_no).assessment if stored else {}
+        return rnd, case, (review, base)
+
+    rnd, case, found = uow.read(prepare)
+    if found is None:                      # replayed: the stored spot check
+        return _spot_answer(rnd, case)
+    review, base = found
+    assessment = {"catalog": base.get("catalog") or review.catalog_id, "mine": dict(base.get("mine") or {}),
+                  "prerequisites": dict(cmd.prerequisites or {}), "indicators": dict(cmd.indicators or {})}
+    if scoring is None:
+        raise InvalidTransition("未配置评分服务")
+    recorded = scoring.record(subject_id=review.application_id, version_no=review.version_no, stage="spot_check",
+                              assessment=assessment, league=review.league, principal=principal_of(cmd.actor))
+    report = recorded.get("report") or {}
+
+    def work():
+        rnd = _readable_round(uow, cmd.actor, cmd.round_id)
+        case = rnd.case(cmd.review_id)
+        if case["spot"] is not None:
+            return _spot_answer(rnd, case)
+        now = clock()
+        text = rnd.record_spot_check(
+            cmd.review_id, assessment_id=recorded.get("id"), total=report.get("total"),
+            verdict=report.get("verdict"), note=cmd.note,
+            evaluator_indicators=_evaluator_indicators(uow, case["evaluation"].get("evaluation_id")),
+            spot_indicators=report.get("indicator_scores"), actor=cmd.actor, at=now)
+        spot = case["spot"]
+        uow.publish(_round_event("review_routing.spot_check_recorded", rnd, {
+            **_case_ref(case), "assessment_id": spot["assessment_id"], "total": spot["total"],
+            "verdict": spot["verdict"], "contradiction": text,
+            "inspectors": [p["username"] for p in spot["inspectors"]],
+            "recorded_by": cmd.actor.username, "recorded_at": _iso(now)}, now), topic=TOPIC)
+        if text and case["institution"]:
+            uow.publish(_round_event("review_routing.evaluation_under_review", rnd, {
+                **_case_ref(case), "institution_id": case["institution"]["id"],
+                "institution_name": case["institution"].get("name") or "",
+                "evaluation_id": case["evaluation"].get("evaluation_id"),
+                "evaluation_assessment_id": case["evaluation"].get("assessment_id"),
+                "spot_check_assessment_id": spot["assessment_id"], "reason": text, "at": _iso(now)}, now),
+                topic=TOPIC)
+        _finish_ready(uow, rnd, [cmd.review_id], cmd.actor, now, calendar, policy)
+        uow.check_rounds.save(rnd)
+        audit(uow, cmd.actor, "spot_check_recorded", now, application_id=case["application_id"],
+              version_no=case["version_no"], target=rnd.round_id,
+              detail={"review_id": cmd.review_id, "assessment_id": spot["assessment_id"], "total": spot["total"],
+                      "verdict": spot["verdict"], "contradiction": text})
+        return _spot_answer(rnd, case)
+
+    return uow.run(work)
+
+
+def _spot_answer(rnd: CheckRound, case: Mapping) -> dict:
+    spot = dict(case["spot"])
+    return {"round_id": rnd.round_id, "review_id": case["review_id"], **spot,
+            "verdict_label": verdict_label(spot.get("verdict")), "case_finished": bool(case["finished_at"])}
+
+
+# -- finishing --------------------------------------------------------------------------------------------------
+def _finish_ready(uow: ReviewUnitOfWork, rnd: CheckRound, review_ids, actor: Actor, at: datetime,
+                  calendar: WorkingCalendar, policy: DeadlinePolicy) -> None:
+    """Every listed case whose parts are all in (and, if drawn, its spot check) finishes its check: the
+    RegionReview moves to `checked` (a contradiction flags it)."""
+    for rid in review_ids:
+        if not rnd.ready(rid):
+            continue
+        result = rnd.finish_case(rid, at)
+        review: RegionReview | None = uow.region_reviews.get(rid)
+        if review is None or review.status != "in_check" or review.check_round_id != rnd.round_id:
+            continue
+        before = len(review.flags)
+        review.check_finished(result, actor.username, at, calendar, policy)
+        save_review(uow, review, before, at)
+        audit(uow, actor, "check_finished", at, application_id=review.application_id,
+              version_no=review.version_no, target=review.id,
+              detail={"round_id": rnd.round_id, "passed": result["passed"], "spot_checked": result["spot_checked"],
+                      "contradiction": result["contradiction"]})
+
+
+# -- the public draws -------------------------------------------------------------------------------------------
+def list_draws(cmd: ListDraws, uow: ReviewUnitOfWork) -> dict:
+    errors = []
+    if not 1 <= cmd.limit <= MAX_LIMIT:
+        errors.append(FieldError("limit", f"每页条数应为 1 至 {MAX_LIMIT}"))
+    if cmd.offset < 0:
+        errors.append(FieldError("offset", "偏移量不能为负数"))
+    if cmd.purpose is not None and cmd.purpose not in PURPOSES:
+        errors.append(FieldError("purpose", "应为 " + "、".join(f"{k}（{v}）" for k, v in PURPOSES.items())))
+    if errors:
+        raise InvalidInput("查询条件有误", errors)
+    filters = {"purpose": cmd.purpose} if cmd.purpose else {}
+    records = uow.read(lambda: uow.draws.find(sort="drawn_at", descending=True, **filters))
+    page = records[cmd.offset: cmd.offset + cmd.limit]
+    return {"total": len(records), "limit": cmd.limit, "offset": cmd.offset,
+            "items": [{k: v for k, v in r.public().items() if k not in ("population", "labels", "excluded")}
+                      | {"population_size": len(r.population)} for r in page]}
+
+
+def show_draw(cmd: ShowDraw, uow: ReviewUnitOfWork) -> dict:
+    record = uow.read(lambda: uow.draws.get(cmd.draw_id))
+    if record is None:
+        raise NotFound(f"没有抽取记录 {cmd.draw_id}")
+    return record.public()
+
+
+COMMAND_HANDLERS = {
+    OpenCheckRound: open_check_round,
+    ShowCheckRounds: show_check_rounds,
+    ShowCheckRound: show_check_round,
+    DrawSpotCheckCases: draw_spot_check_cases,
+    DrawInspectors: draw_inspectors,
+    RecordCheckPart: record_check_part,
+    RecordSpotCheck: record_spot_check,
+    ListDraws: list_draws,
+    ShowDraw: show_draw,
+}
+EVENT_HANDLERS: dict = {}
