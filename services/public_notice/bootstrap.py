@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from public_notice.adapters.repository import MongoPublicNoticeUnitOfWork
+from public_notice.service_layer import handlers
 from public_notice.service_layer.unit_of_work import PublicNoticeUnitOfWork
 from shared.bus import MessageBus
 from shared.clock import utcnow
@@ -15,7 +16,9 @@ from shared.storage import ServiceStore
 
 SERVICE = "public_notice"
 COMMAND_HANDLERS: dict[type, Callable] = {}
-EVENT_HANDLERS: dict[str, Callable] = {}
+EVENT_HANDLERS: dict[str, Callable] = {
+    "review_routing.misconduct_found": handlers.when_misconduct_found,
+}
 
 
 def bootstrap(settings: Settings, store: ServiceStore | None = None, *,

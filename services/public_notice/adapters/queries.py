@@ -7,6 +7,7 @@ from pymongo.database import Database
 
 GREEN_MINES = "green_mines"
 NOTICES = "notices"
+BULLETINS = "bulletins"
 
 
 def green_mines(db: Database, league: str | None = None, name: str | None = None) -> list[dict]:
@@ -22,3 +23,9 @@ def green_mines(db: Database, league: str | None = None, name: str | None = None
 def published_notices(db: Database, limit: int = 100) -> list[dict]:
     """The published notices (公示), newest first."""
     return list(db[NOTICES].find({"published": True}, {"_id": 0}).sort("published_at", -1).limit(limit))
+
+
+def bulletins(db: Database, limit: int = 200) -> list[dict]:
+    """The published 通报, newest first."""
+    return list(db[BULLETINS].find({}, {"_id": 0, "source_event": 0}).sort(
+        [("published_at", -1), ("bulletin_id", -1)]).limit(limit))

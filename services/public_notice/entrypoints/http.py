@@ -23,6 +23,24 @@ from shared.web import create_service_app, finalize
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
+class BulletinSchema(Schema):
+    bulletin_id = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "misconduct（第三方评估机构违规）"})
+    title = fields.String(required=True)
+    text = fields.String(required=True, metadata={"description": "通报全文"})
+    institution_id = fields.String()
+    institution_name = fields.String(required=True)
+    credit_code = fields.String(metadata={"description": "统一社会信用代码"})
+    person = fields.String(allow_none=True, metadata={"description": "评估人员（认定针对个人时）"})
+    misconduct = fields.String()
+    misconduct_label = fields.String(metadata={"description": "违规情形（通知原文）"})
+    facts = fields.String()
+    found_on = fields.String(metadata={"description": "认定日期"})
+    banned_until = fields.String(metadata={"description": "不再采信其评估服务至（含）"})
+    document_no = fields.String(allow_none=True)
+    published_at = fields.DateTime()
+
+
 class ListQuerySchema(Schema):
     league = fields.String(metadata={"description": "盟市"})
     q = fields.String(metadata={"description": "矿山名称包含"})
@@ -69,6 +87,22 @@ def create_app(settings: Settings | None = None, bus=None):
     def public_notices():
         return render_template("public_notice/notices.html", notices=queries.published_notices(db()))
 
+    @public_pages.get("/bulletins")
+    @identity.public
+    def public_bulletins():
+        return render_template("public_notice/bulletins.html", bulletins=queries.bulletins(db()))
+
+    notice_api = ApiBlueprint("notice_bulletins", __name__, url_prefix="/api/v1/notice",
+                              description="通报（公开）：第三方评估机构和评估人员的违规认定")
+
+    @notice_api.route("/bulletins")
+    class Bulletins(MethodView):
+        @identity.public
+        @notice_api.response(200, BulletinSchema(many=True))
+        def get(self):
+            """The published 通报, newest first (no sign-in)."""
+            return queries.bulletins(db())
+
     api = ApiBlueprint("green_mine_list", __name__, url_prefix="/api/v1/list", description="绿色矿山名录(公开)")
 
     @api.route("")
@@ -81,7 +115,7 @@ def create_app(settings: Settings | None = None, bus=None):
             """The public green-mine list, filtered by 盟市 or name."""
             return queries.green_mines(db(), query.get("league"), query.get("q"))
 
-    app = create_service_app(SERVICE, settings=settings, title="greenmine public_notice", blueprints=[api],
+    app = create_service_app(SERVICE, settings=settings, title="greenmine public_notice", blueprints=[api, notice_api],
                              url_prefix="notice",
                              template_dirs=[TEMPLATES], readiness=service_readiness(settings, SERVICE))
     app.register_blueprint(pages)
