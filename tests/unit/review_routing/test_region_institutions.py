@@ -334,3 +334,22 @@ def test_the_register_over_http_and_its_pages(web, uow):
     assert "transfer_or_outsource" not in detail.split("<script")[0].replace('value="transfer_or_outsource"', "")
     own = web("GET", f"/evaluation/institutions/{inst_id}", evaluator, html=True).get_data(as_text=True)
     assert "李评" in own and "记录违规认定" not in own
+
+
+def test_demo_register_matches_the_demo_accounts_and_loads_once(bus, uow, clock):
+    from review_routing.entrypoints.region.institutions import DEMO_INSTITUTIONS, load_demo_data
+    from shared import cli
+
+    clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    ids = [inst_handlers.institution_id_for(d["credit_code"]) for d in DEMO_INSTITUTIONS]
+    assert cli.DEMO_INSTITUTION == ids[0] and cli.DEMO_INSTITUTION_2 == ids[1]
+    evaluators = {u[0]: u[2]["institution"] for u in cli.DEMO_USERS if u[1] == "evaluator"}
+    assert evaluators == {"evaluator": ids[0], "evaluator2": ids[1]}
+    assert load_demo_data(bus=bus) == {"institutions": ids, "findings": [ids[2]]}
+    assert load_demo_data(bus=bus) == {"institutions": [], "findings": []}
+    today = date(2026, 12, 1)
+    register = {i.id: i for i in uow.institutions.find()}
+    assert register[ids[0]].eligible_for(ENTERPRISE, today) is None
+    assert "利益冲突" in register[ids[1]].eligible_for(ENTERPRISE, today)
+    assert register[ids[2]].is_banned(today) and register[ids[2]].banned_until == date(2029, 3, 16)
+    assert [e["type"] for e, _ in uow.published].count("review_routing.misconduct_found") == 1

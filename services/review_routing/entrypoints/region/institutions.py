@@ -232,3 +232,57 @@ def routes(api, pages, bus) -> None:
         return render_template("review_routing/region/institution.html",
                                v=bus.handle(ins.ShowInstitution(me, institution_id)), me=me,
                                conflict_kinds=CONFLICT_KINDS, misconduct=MISCONDUCT)
+
+
+# -- demo data ------------------------------------------------------------------------------------------------
+# The demo register: two active institutions (the second with a declared conflict of interest with the demo coal
+# enterprise) and one banned after a published finding. `shared.cli.DEMO_INSTITUTION(_2)` bind the demo evaluator
+# accounts to the first two by these ids ("inst-" + the credit code in lower case).
+DEMO_INSTITUTIONS = (
+    {"name": "内蒙古绿原矿山评估咨询有限公司", "credit_code": "91150100MA0P00011N",
+     "contact": {"person": "李明远", "phone": "0471-6600101", "email": "pinggu@lvyuan.example.cn",
+                 "address": "呼和浩特市赛罕区敕勒川大街1号"},
+     "staff": ({"name": "李明远", "title": "正高级工程师"}, {"name": "张晓燕", "title": "高级工程师"},
+               {"name": "王浩", "title": "工程师"}),
+     "conflicts": ()},
+    {"name": "包头华测资源环境技术有限公司", "credit_code": "91150200MA0P000220",
+     "contact": {"person": "赵丽", "phone": "0472-5100202", "email": "", "address": "包头市昆都仑区钢铁大街88号"},
+     "staff": ({"name": "赵丽", "title": "高级工程师"}, {"name": "孙强", "title": "工程师"}),
+     "conflicts": ({"kind": "consulting", "credit_code": "91150600MA0N00001W",
+                    "enterprise_name": "鄂尔多斯示范煤业有限公司", "note": "2025年为其编制绿色矿山建设方案"},)},
+    {"name": "鄂尔多斯市金岩矿业技术服务有限公司", "credit_code": "91150600MA0P00033Q",
+     "contact": {"person": "刘建军", "phone": "0477-8300303", "email": "", "address": "鄂尔多斯市东胜区"},
+     "staff": ({"name": "刘建军", "title": "高级工程师"}, {"name": "陈峰", "title": "助理工程师"}),
+     "conflicts": (),
+     "finding": {"kind": "collusion_fraud", "person": "刘建军", "found_on": "2026-03-16",
+                 "document_no": "内自然资字〔2026〕18号",
+                 "facts": "在某砂石矿现场评估中与企业串通，以其他矿山的现场照片冒充本矿照片，虚报已复垦面积。"}},
+)
+
+
+def load_demo_data(settings=None, bus=None) -> dict:
+    """Register the demo institutions that are missing and record the demo finding once (its 通报 reaches the
+    public notice through the outbox). Entry point `greenmine.demo_data`."""
+    from review_routing.bootstrap import bootstrap
+    from review_routing.domain.access import Actor
+    from review_routing.domain.errors import NotFound
+    from shared.config import Settings
+
+    bus = bus or bootstrap(settings or Settings.from_env())
+    office = Actor("region", "region_office", "自治区自然资源厅", area="自治区")
+    created = {"institutions": [], "findings": []}
+    for demo in DEMO_INSTITUTIONS:
+        inst_id = ins.institution_id_for(demo["credit_code"])
+        try:
+            view = bus.handle(ins.ShowInstitution(office, inst_id))
+        except NotFound:
+            view = bus.handle(ins.RegisterInstitution(office, demo["name"], demo["credit_code"], demo["contact"],
+                                                      demo["staff"], demo["conflicts"]))
+            created["institutions"].append(inst_id)
+        finding = demo.get("finding")
+        if finding and not view["findings"]:
+            staff_id = next(s["staff_id"] for s in view["staff"] if s["name"] == finding["person"])
+            bus.handle(ins.RecordMisconduct(office, inst_id, finding["kind"], finding["facts"], finding["found_on"],
+                                            document_no=finding["document_no"], staff_id=staff_id))
+            created["findings"].append(inst_id)
+    return created
