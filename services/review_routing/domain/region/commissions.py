@@ -176,12 +176,12 @@ class Commission:
         text = f"委托{institution['name']}开展第三方评估，接受期限 {commission.due_date.isoformat()}"
         if commission.choice_reason:
             text += f"（未选抽取结果第一位，理由：{commission.choice_reason}）"
-        commission._log(at, "commissioned", by, text)
+        commission._log(at, "commissioned", by, text, by_name)
         return commission
 
     # -- acceptance ---------------------------------------------------------------------------------------------
     def accept(self, *, pledges: Iterable[Mapping], signer_name: str, signer_title: str, by: str, at: datetime,
-               pledge_set: PledgeSet) -> dict:
+               pledge_set: PledgeSet, by_name: str = "") -> dict:
         """Sign both pledges and accept (by the due date). Returns the acceptance stored."""
         if self.status != "awaiting_acceptance":
             raise InvalidTransition(f"该委托当前为“{self.status_label}”，不能接受")
@@ -211,7 +211,7 @@ class Commission:
                            "pledges": signed}
         self.status = "accepted"
         self._log(at, "accepted", by, f"{name}（{title}）代表{self.institution['name']}接受委托，签署"
-                                      + "、".join(f"“{p['title']}”" for p in signed))
+                                      + "、".join(f"“{p['title']}”" for p in signed), by_name or name)
         return dict(self.acceptance)
 
     # -- the end of a commission ---------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ class Commission:
             raise InvalidInput("请说明拒绝或回避的理由", errors)
         self._end("declined", clean, bool(conflict), by, by_name, at)
         kind = "申报利益冲突并回避" if conflict else "拒绝委托"
-        self._log(at, "declined", by, f"{self.institution['name']}{kind}：{clean}")
+        self._log(at, "declined", by, f"{self.institution['name']}{kind}：{clean}", by_name)
 
     def expire(self, today: date, at: datetime) -> bool:
         """Not accepted by the due date: the commission lapses (True once)."""
@@ -233,7 +233,7 @@ class Commission:
             return False
         reason = f"未在期限（{self.due_date.isoformat()}）内接受委托"
         self._end("expired", reason, False, "system", "系统", at)
-        self._log(at, "expired", "system", reason)
+        self._log(at, "expired", "system", reason, "系统")
         return True
 
     def _end(self, outcome: str, reason: str, conflict: bool, by: str, by_name: str, at: datetime) -> None:
@@ -242,8 +242,9 @@ class Commission:
                       "by_name": by_name}
 
     # -- internals ----------------------------------------------------------------------------------------------
-    def _log(self, at: datetime, action: str, by: str, text: str) -> None:
-        self.history.append({"at": at.isoformat(), "action": action, "by": by, "text": text})
+    def _log(self, at: datetime, action: str, by: str, text: str, by_name: str = "") -> None:
+        self.history.append({"at": at.isoformat(), "action": action, "by": by, "by_name": by_name or by,
+                             "text": text})
 
     # -- persistence --------------------------------------------------------------------------------------------
     def to_dict(self) -> dict:

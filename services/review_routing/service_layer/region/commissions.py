@@ -223,7 +223,7 @@ def accept_commission(cmd: AcceptCommission, uow: ReviewUnitOfWork, *, clock: Cl
         if commission.status == "accepted":
             return commission_view(commission, beijing_date(now))     # a replay: nothing changes
         commission.accept(pledges=cmd.pledges, signer_name=cmd.signer_name, signer_title=cmd.signer_title,
-                          by=cmd.actor.username, at=now, pledge_set=pledge_set)
+                          by=cmd.actor.username, at=now, pledge_set=pledge_set, by_name=cmd.actor.name)
         review = uow.region_reviews.get(commission.review_id)
         if review is None:
             raise NotFound(f"没有自治区评估环节的案件 {commission.review_id}")
@@ -380,7 +380,7 @@ def commission_view(c: Commission, today: date, *, brief: bool = False) -> dict:
             "enterprise_name": c.enterprise.get("name"), "mine_name": c.mine.get("name"),
             "institution": dict(c.institution), "status": c.status, "status_label": c.status_label,
             "due_date": c.due_date.isoformat(), "overdue": c.is_overdue(today),
-            "commissioned_at": c.commissioned_at, "commissioned_by": c.commissioned_by,
+            "commissioned_at": _iso(c.commissioned_at), "commissioned_by": c.commissioned_by,
             "commissioned_by_name": c.commissioned_by_name, "draw_id": c.draw_id,
             "signed_at": (c.acceptance or {}).get("signed_at"), "ended": dict(c.ended) if c.ended else None}
     if brief:
