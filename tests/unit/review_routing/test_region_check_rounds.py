@@ -242,3 +242,58 @@ def test_the_round_round_trips_through_its_document(bus, uow, evaluated):
     round_id = bus.handle(k.OpenCheckRound(REGION_OFFICE, "0.5"))["round_id"]
     rnd = uow.check_rounds.get(round_id)
     assert CheckRound.from_dict(rnd.to_dict()).to_dict() == rnd.to_dict()
+
+
+# -- the web (fake unit of work, no server) ---------------------------------------------------------------------
+def test_the_pages_and_the_public_draws_over_http(bus, uow, evaluated):
+    from review_routing.entrypoints.http import create_app
+    from shared import identity
+    from shared.config import Settings
+
+    settings = Settings.from_env({"GREENMINE_SECRET_KEY": "unit", "MONGODB_URI": "mongodb://127.0.0.1:1/",
+                                  "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+    client = create_app(settings, bus).test_client()
+    office = identity.Principal("region", "region_office", display_name="自治区自然资源厅", area="自治区")
+
+    def call(method, path, who=office, **kwargs):
+        headers = {"Authorization": f"Bearer {identity.issue_token(settings.secret_key, who)}"} if who else {}
+        return client.open(path, method=method, headers=headers, **kwargs)
+
+    page = call("GET", "/evaluation/checks")
+    assert page.status_code == 200 and "开启核查批次" in page.get_data(as_text=True)
+    bad = call("POST", "/api/v1/evaluation/check-rounds", json={"ratio": "1.5", "review_ids": evaluated})
+    assert bad.status_code == 422 and "ratio" in json_errors(bad)
+    opened = call("POST", "/api/v1/evaluation/check-rounds", json={"ratio": "0.5", "review_ids": evaluated})
+    assert opened.status_code == 201, opened.get_json()
+    round_id = opened.get_json()["round_id"]
+    drawn = call("POST", f"/api/v1/evaluation/check-rounds/{round_id}/draw", json={"entered_value": "v"})
+    assert drawn.status_code == 200
+    draw_id = drawn.get_json()["draw_id"]
+
+    # Public: no sign-in, the same record, and the page shows how to recompute it.
+    public = call("GET", f"/api/v1/evaluation/draws/{draw_id}", who=None)
+    assert public.status_code == 200 and public.get_json() == drawn.get_json()
+    listing = call("GET", "/api/v1/evaluation/draws?limit=5", who=None).get_json()
+    assert [d["draw_id"] for d in listing["items"]] == [draw_id]
+    html = call("GET", f"/evaluation/draws/{draw_id}", who=None).get_data(as_text=True)
+    assert "如何复算" in html and drawn.get_json()["seed"] in html and "hashlib" in html
+    assert "公开抽取记录" in call("GET", "/evaluation/draws", who=None).get_data(as_text=True)
+    assert call("GET", "/api/v1/evaluation/draws/nope", who=None).status_code == 404
+
+    round_page = call("GET", f"/evaluation/checks/{round_id}").get_data(as_text=True)
+    rnd = uow.check_rounds.get(round_id)
+    code = rnd.departments[0]
+    assert rnd.department_name(code) in round_page and f">{code}<" not in round_page
+    who = identity.Principal(f"rv_{code}", "department_reviewer", display_name="审核员", department=code,
+                             area="鄂尔多斯市")
+    mine = call("GET", "/evaluation/checks", who=who).get_data(as_text=True)
+    assert "本部门的资料核查（待录入 3 件）" in mine
+    recorded = call("POST", f"/api/v1/evaluation/check-rounds/{round_id}/cases/{evaluated[0]}/parts/{code}", who=who,
+                    json={"passed": False, "note": ""})
+    assert recorded.status_code == 422 and "note" in json_errors(recorded)
+    assert call("POST", f"/api/v1/evaluation/check-rounds/{round_id}/draw", who=who,
+                json={"entered_value": "v"}).status_code == 403
+
+
+def json_errors(response) -> str:
+    return str(response.get_json().get("errors"))

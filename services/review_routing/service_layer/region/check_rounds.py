@@ -100,6 +100,13 @@ class RecordSpotCheck:
 
 
 @dataclass(frozen=True)
+class ShowSpotCheckForm:
+    actor: Actor
+    round_id: str
+    review_id: str
+
+
+@dataclass(frozen=True)
 class ListDraws:
     limit: int = 20
     offset: int = 0
@@ -502,6 +509,33 @@ def record_spot_check(cmd: RecordSpotCheck, uow: ReviewUnitOfWork, *, clock: Clo
     return uow.run(work)
 
 
+def show_spot_check_form(cmd: ShowSpotCheckForm, uow: ReviewUnitOfWork, *, catalogs: Catalogs) -> dict:
+    """What the spot-check form needs: the case, its applicable indicators and the prerequisites."""
+    require_region_office(cmd.actor, "录入实地抽查结果")
+
+    def work():
+        rnd = _readable_round(uow, cmd.actor, cmd.round_id)
+        case = rnd.case(cmd.review_id)
+        stored = uow.cases.get(case["application_id"])
+        return rnd, case, stored.version_of(case["version_no"]) if stored else None
+
+    rnd, case, version = uow.read(work)
+    catalog = catalogs(case.get("catalog_id") or "nm-2025")
+    applicable = version.applicable_indicators if version else ()
+    indicators = []
+    for no in applicable:
+        ind = catalog.indicator(no)
+        indicators.append({"no": no, "name": ind.name, "points": str(ind.points), "binding": ind.binding,
+                           "text": ind.text, "reconstructed": bool(ind.inferred)})
+    view = round_view(rnd, cmd.actor, {})
+    return {"round_id": rnd.round_id, "round_title": rnd.title, "threshold": rnd.threshold,
+            "case": next(c for c in view["cases_detail"] if c["review_id"] == cmd.review_id),
+            "inspectors": [p for d in case["departments"] for p in rnd.inspectors.get(d, [])],
+            "indicators": indicators,
+            "prerequisites": [{"code": p.code, "name": p.name, "requirement": p.requirement}
+                              for p in catalog.prerequisites]}
+
+
 def _spot_answer(rnd: CheckRound, case: Mapping) -> dict:
     spot = dict(case["spot"])
     return {"round_id": rnd.round_id, "review_id": case["review_id"], **spot,
@@ -563,6 +597,7 @@ COMMAND_HANDLERS = {
     DrawInspectors: draw_inspectors,
     RecordCheckPart: record_check_part,
     RecordSpotCheck: record_spot_check,
+    ShowSpotCheckForm: show_spot_check_form,
     ListDraws: list_draws,
     ShowDraw: show_draw,
 }
