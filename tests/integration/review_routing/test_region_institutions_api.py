@@ -107,3 +107,20 @@ def test_register_ban_and_the_public_bulletin(review, notice, settings):
                    topic="review_routing.region.events")
     wait_for(lambda: notice_store.db["inbox"].count_documents({}) >= 2, timeout=60, what="the replays consumed")
     assert notice_store.db["bulletins"].count_documents({}) == 1
+
+
+def test_the_demo_register_loads_once_and_binds_the_demo_evaluator(review):
+    from review_routing.entrypoints.region.institutions import load_demo_data
+    from shared.cli import DEMO_USERS
+
+    first = load_demo_data(bus=review.bus)
+    assert len(first["institutions"]) == 3 and len(first["findings"]) == 1
+    assert load_demo_data(bus=review.bus) == {"institutions": [], "findings": []}
+    username, role, options, name = next(u for u in DEMO_USERS if u[0] == "evaluator")
+    identity.UserDirectory(review.identity_db).add(username, PASSWORD, role, display_name=name, replace=True,
+                                                   **options)
+    (own,) = review.call("GET", "/api/v1/evaluation/institutions", "evaluator").json
+    assert own["institution_id"] == options["institution"] and own["status"] == "active"
+    listing = review.call("GET", "/api/v1/evaluation/institutions", "region").json
+    assert sorted(i["status"] for i in listing) == ["active", "active", "banned"]
+    assert review.db["outbox"].count_documents({"type": "review_routing.misconduct_found"}) == 1
