@@ -391,3 +391,53 @@ def test_the_report_embeds_the_images_and_lists_the_records_and_pledges(bus, uow
     assert report["records"][0]["location"] == "一号露天采场"
     assert len(report["pledges"]) == 2 and all(len(p["sha256"]) == 64 for p in report["pledges"])
     assert report["case_no"] and report["institution"] == INST
+
+
+# -- over HTTP (the app on the fakes) ---------------------------------------------------------------------------------
+def test_the_api_pages_and_the_report_pdf(bus, uow, case, catalog):
+    import io
+
+    from pypdf import PdfReader
+
+    from review_routing.entrypoints.http import create_app
+    from shared import identity
+    from shared.config import Settings
+
+    settings = Settings.from_env({"GREENMINE_SECRET_KEY": "unit-secret", "MONGODB_URI": "mongodb://127.0.0.1:1/",
+                                  "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+    client = create_app(settings, bus).test_client()
+    evaluator = identity.Principal("eval_li", "evaluator", display_name="李评", institution="inst-1")
+    office = identity.Principal("region", "region_office", display_name="自治区自然资源厅", area="自治区")
+
+    def call(method, path, who=evaluator, **kwargs):
+        token = identity.issue_token(settings.secret_key, who)
+        return client.open(path, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+    base = "/api/v1/evaluation/evaluations/com-1.eval"
+    body = json.dumps(full_changes(case, catalog, uow)).encode()
+    answer = call("PUT", base, data=body, content_type="application/json")
+    assert answer.status_code == 200, answer.get_json()
+    bad = call("PUT", base, json={"indicators": {"1": {"score": "1", "record": {**RECORD, "date": "2099-01-01"}}}})
+    assert bad.status_code == 422 and "indicators.1.record.date" in bad.get_json()["errors"]
+    image = call("POST", base + "/images", data={"photo": (io.BytesIO(PNG), "采场.png", "image/png"), "indicator": "1",
+                                                 "caption": "一号采场"}, content_type="multipart/form-data")
+    assert image.status_code == 201, image.get_json()
+    assert call("GET", image.get_json()["url"], who=office).data == PNG
+    page = call("GET", "/evaluation/evaluations/com-1.eval")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="submit-evaluation"' in html and "一号露天采场" in html and "ecology_environment" not in html
+    assert "提交评估报告" in call("GET", "/evaluation/evaluations/com-1.eval", who=office).get_data(as_text=True)
+    assert 'id="submit-evaluation"' not in call("GET", "/evaluation/evaluations/com-1.eval",
+                                                who=office).get_data(as_text=True)
+    assert "com-1.eval" in call("GET", "/evaluation/evaluations").get_data(as_text=True)
+    assert call("POST", base + "/submit", who=office).status_code == 403
+    submitted = call("POST", base + "/submit")
+    assert submitted.status_code == 200, submitted.get_json()
+    pdf = call("GET", base + "/report.pdf", who=office)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    commission = uow.commissions.get("com-1")
+    pledge_hash = commission.acceptance["pledges"][0]["sha256"]
+    for expected in (commission.case_no, INST["name"], "95", "一号露天采场", pledge_hash):
+        assert expected in text.replace("\n", ""), expected

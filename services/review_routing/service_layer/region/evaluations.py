@@ -286,7 +286,7 @@ def _view(ev: Evaluation, commission, review, case, catalog, staff: list[str], a
         "signer": {"name": acceptance.get("signer_name"), "title": acceptance.get("signer_title"),
                    "signed_by": acceptance.get("signed_by"), "signed_at": acceptance.get("signed_at")}
         if acceptance else None,
-        "indicators": indicators, "prerequisites": prerequisites,
+        "indicators": indicators, "prerequisites": prerequisites, "entries": dict(ev.entries),
         "general_images": [i for i in images if i["indicator"] is None], "images": images, "staff": staff,
         "judged": len(ev.entries), "applicable": len(ev.applicable),
         "problems": [{"field": p.field, "message": p.message} for p in ev.submission_problems()] if ev.is_draft
