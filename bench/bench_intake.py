@@ -42,6 +42,7 @@ CONCURRENCY = int(os.environ.get("BENCH_INTAKE_CONCURRENCY", "4"))
 WORKERS = os.environ.get("BENCH_INTAKE_WORKERS", "2")
 PDF = b"%PDF-1.4\n" + b"0" * 2048 + b"\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 2048 + b"\xff\xd9"
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 200
 BASELINE_COLLECTION = "submissions"
 
 
@@ -149,7 +150,8 @@ def _prepare(service, principal, count: int) -> list[str]:
         app_id = loaded.app.id
         for kind in mat.KINDS:
             if kind.requirement == mat.REQUIRED:
-                content, name = (JPEG, "现场.jpg") if kind.code == "site_photos" else (PDF, f"{kind.label}.pdf")
+                content, name = {"site_photos": (JPEG, "现场.jpg"), "promo_video": (MP4, "宣传片.mp4")}.get(
+                    kind.code, (PDF, f"{kind.label}.pdf"))
                 service.handle(AddAttachment(principal, app_id, kind=kind.code, indicator=None,
                                              stream=io.BytesIO(content), filename=name))
         for indicator in ("3", "8"):

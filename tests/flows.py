@@ -17,7 +17,9 @@ REQUIRED = {"business_licence": "营业执照.pdf", "mining_licence": "采矿许
             "mining_right_payment": "出让收益缴纳票据.pdf", "annual_sales_report": "年度销售报表.pdf",
             "eia_approval": "环评报告及批复.pdf", "environmental_acceptance": "环保竣工验收.pdf",
             "reserve_annual_report": "储量年度报告.pdf", "self_assessment_report": "自评报告.pdf",
-            "application_form": "申请表.pdf", "truthfulness_pledge": "真实性承诺书.pdf", "site_photos": "现场.jpg"}
+            "application_form": "申请表.pdf", "truthfulness_pledge": "真实性承诺书.pdf", "site_photos": "现场.jpg",
+            "remote_sensing_image": "遥感影像.pdf", "promo_video": "宣传片.mp4"}
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 200
 
 
 def token(url: str, username: str, password: str = PASSWORD) -> dict:
@@ -72,6 +74,7 @@ def submit_application(url: str, username: str = "enterprise", *, prefix: str = 
         return pdf_of(filename.removesuffix(".pdf")) if real_pdfs else PDF
 
     uploads = [(kind, None, (filename, JPEG, "image/jpeg") if filename.endswith(".jpg") else
+                (filename, MP4, "video/mp4") if filename.endswith(".mp4") else
                 (filename, pdf(filename), "application/pdf")) for kind, filename in REQUIRED.items()]
     uploads.append(("evidence", 19, ("矿井水处理台账.pdf", pdf("矿井水处理台账.pdf"), "application/pdf")))
     for kind, indicator, file in uploads:

@@ -23,6 +23,7 @@ from shared.config import REPO_ROOT, Settings
 
 PDF = b"%PDF-1.4\n" + b"0" * 512 + b"\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 512 + b"\xff\xd9"
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 200
 ENTERPRISE = identity.Principal("enterprise", "enterprise", display_name="鄂尔多斯示范煤业有限公司",
                                 enterprise="91150600MA0N00001W")
 CONSUMERS = [f"{s}-consumer" for s in ("intake", "review_routing", "scoring", "public_notice", "supervision")]
@@ -213,7 +214,8 @@ def prepare_applications(settings: Settings, count: int, workers: int = 2) -> li
                                                  declared_penalties=False)).app.id
         for kind in mat.KINDS:
             if kind.requirement == mat.REQUIRED:
-                content, name = (JPEG, "现场.jpg") if kind.code == "site_photos" else (PDF, f"{kind.label}.pdf")
+                content, name = {"site_photos": (JPEG, "现场.jpg"), "promo_video": (MP4, "宣传片.mp4")}.get(
+                    kind.code, (PDF, f"{kind.label}.pdf"))
                 service.handle(AddAttachment(ENTERPRISE, app_id, kind=kind.code, indicator=None,
                                              stream=io.BytesIO(content), filename=name))
         return app_id

@@ -17,7 +17,8 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 200 + b"\xff\xd9"
 REQUIRED = ["business_licence", "mining_licence", "safety_licence", "mining_right_payment", "annual_sales_report",
             "eia_approval", "environmental_acceptance", "reserve_annual_report", "self_assessment_report",
-            "application_form", "truthfulness_pledge", "site_photos"]
+            "application_form", "truthfulness_pledge", "site_photos", "remote_sensing_image", "promo_video"]
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 200
 
 
 def licence_number(authority: str) -> str:
@@ -122,8 +123,9 @@ def upload_materials_and_submit(page, app_id: str):
     page.get_by_label("未受到行政处罚").check()
     page.locator("#penalties-status", has_text="已保存").wait_for()
     for kind in REQUIRED:
-        name, mime, data = (f"{kind}.jpg", "image/jpeg", JPEG) if kind == "site_photos" else \
-            (f"{kind}.pdf", "application/pdf", PDF)
+        name, mime, data = {"site_photos": (f"{kind}.jpg", "image/jpeg", JPEG),
+                            "promo_video": (f"{kind}.mp4", "video/mp4", MP4)}.get(
+            kind, (f"{kind}.pdf", "application/pdf", PDF))
         page.locator(f"#upload-{kind}").set_input_files([{"name": name, "mimeType": mime, "buffer": data}])
         page.locator(f"#kind-{kind} .status-cell", has_text="已上传").wait_for()
     page.locator("#missing-none").wait_for()

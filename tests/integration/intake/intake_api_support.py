@@ -24,6 +24,7 @@ REVIEWER = identity.Principal("reviewer_eco", "department_reviewer", department=
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 200 + b"\xff\xd9"
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 100
 
 COAL_MINE = {
@@ -118,8 +119,9 @@ def upload_required(api: Api, app_id: str, declared_penalties: bool = False) -> 
 
     for kind in mat.KINDS:
         if kind.requirement == mat.REQUIRED or (declared_penalties and kind.requirement == mat.CONDITIONAL):
-            content, name, ctype = (JPEG, "现场.jpg", "image/jpeg") if kind.code == "site_photos" else \
-                (PDF, f"{kind.label}.pdf", "application/pdf")
+            content, name, ctype = {"site_photos": (JPEG, "现场.jpg", "image/jpeg"),
+                                    "promo_video": (MP4, "宣传片.mp4", "video/mp4")}.get(
+                kind.code, (PDF, f"{kind.label}.pdf", "application/pdf"))
             response = api.upload(app_id, kind.code, content, name, ctype)
             assert response.status_code == 201, response.get_data(as_text=True)
 

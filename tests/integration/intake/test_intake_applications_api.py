@@ -294,8 +294,12 @@ def test_submit_refused_with_the_list_of_what_is_missing(ent1, draft, service):
     errors = response.json["errors"]
     assert {"assessment", "declared_penalties", "materials.business_licence", "materials.truthfulness_pledge",
             "materials.site_photos"} <= set(errors)
-    assert "materials.penalty_rectification" not in errors and "materials.promo_video" not in errors
+    assert "materials.penalty_rectification" not in errors
     assert errors["materials.truthfulness_pledge"] == ["申报材料（六）：缺少“申报材料真实性承诺书”"]
+    # 附件2 一 (七): 宣传片、遥感影像、现场照片 are each required, each named.
+    assert errors["materials.promo_video"] == ["申报材料（七）：缺少“宣传片”"]
+    assert errors["materials.remote_sensing_image"] == ["申报材料（七）：缺少“遥感影像”"]
+    assert errors["materials.site_photos"] == ["申报材料（七）：缺少“现场照片”"]
     assert snapshot(service, draft) == before
 
 
@@ -352,15 +356,15 @@ def test_submit_freezes_a_version_and_publishes_the_contract_event(ent1, draft, 
     by_id = {a["attachment_id"]: a for a in payload["attachments"]}
     assert by_id[evidence["id"]]["indicator"] == 3 and by_id[evidence["id"]]["prerequisite"] is None
     assert by_id[pledge["id"]]["prerequisite"] == "P1" and by_id[pledge["id"]]["indicator"] is None
-    assert len(payload["attachments"]) == 14
+    assert len(payload["attachments"]) == 16
 
     version = ent1.get(f"/api/v1/applications/{draft}/versions/1").json
-    assert version["records"] == {"3": "查看采场入口警示牌：齐全"} and len(version["attachment_list"]) == 14
+    assert version["records"] == {"3": "查看采场入口警示牌：齐全"} and len(version["attachment_list"]) == 16
     assert ent1.post(f"/api/v1/applications/{draft}/submit").status_code == 409
     frozen = ent1.put(f"/api/v1/applications/{draft}", {"declared_penalties": True})
     assert frozen.status_code == 409 and "不能修改" in frozen.json["message"]
     assert ent1.upload(draft, "other").status_code == 409
-    assert service.db["attachments.files"].count_documents({}) == 14
+    assert service.db["attachments.files"].count_documents({}) == 16
     actions = [e["action"] for e in ent1.get(f"/api/v1/applications/{draft}/audit").json]
     assert actions[0] == "application_created" and actions[-1] == "application_submitted"
 

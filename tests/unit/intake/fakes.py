@@ -156,7 +156,8 @@ class FakeFiles:
             raise InvalidInput("上传的文件有误，请按提示修改", [FieldError("file", "文件：文件为空")])
         file_id = f"file-{len(self.files) + 1}"
         self.files[file_id] = content
-        ctype = "image/jpeg" if filename.endswith(".jpg") else "application/pdf"
+        ctype = ("image/jpeg" if filename.endswith(".jpg") else "video/mp4" if filename.endswith(".mp4")
+                 else "application/pdf")
         return Stored(file_id, filename, ctype, len(content), hashlib.sha256(content).hexdigest())
 
     def delete(self, file_id):

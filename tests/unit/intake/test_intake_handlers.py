@@ -57,7 +57,7 @@ class System:
     def upload_required(self, app_id: str) -> None:
         for kind in mat.KINDS:
             if kind.requirement == mat.REQUIRED:
-                name = "现场.jpg" if kind.code == "site_photos" else f"{kind.label}.pdf"
+                name = {"site_photos": "现场.jpg", "promo_video": "宣传片.mp4"}.get(kind.code, f"{kind.label}.pdf")
                 self.handle(c.AddAttachment(ENTERPRISE, app_id, kind.code, None, io.BytesIO(b"%PDF-1.4 x"), name))
 
 

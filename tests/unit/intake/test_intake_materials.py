@@ -40,8 +40,10 @@ def test_every_numbered_item_has_kinds():
 def test_requirements():
     assert kind_by_code("penalty_rectification").requirement == CONDITIONAL
     assert kind_by_code("truthfulness_pledge").requirement == REQUIRED
-    assert kind_by_code("promo_video").requirement == OPTIONAL
-    assert kind_by_code("site_photos").requirement == REQUIRED
+    # 附件2 一 (七) lists 宣传片、遥感影像、现场照片: each is required.
+    for code in ("promo_video", "remote_sensing_image", "site_photos"):
+        assert kind_by_code(code).requirement == REQUIRED
+    assert [k.code for k in KINDS if k.requirement == OPTIONAL] == ["evidence", "other"]
     assert [k.code for k in KINDS if k.requirement == CONDITIONAL] == ["penalty_rectification"]
     assert kind_by_code("nope") is None
 
@@ -67,7 +69,8 @@ def test_empty_application_misses_every_required_kind_but_not_the_conditional_on
     result = MaterialsChecklist().evaluate(False, [])
     assert [e.kind for e in result.missing()] == [k.code for k in KINDS if k.requirement == REQUIRED]
     assert result.entry("penalty_rectification").status == NOT_REQUIRED
-    assert result.entry("promo_video").status == NOT_REQUIRED
+    assert result.entry("promo_video").status == MISSING
+    assert result.entry("remote_sensing_image").status == MISSING
     assert not result.complete
     # evidence/other are outside the checklist
     assert "evidence" not in [e.kind for e in result]
@@ -104,7 +107,7 @@ def test_counts_and_dict_attachments():
 
 
 def test_status_vocabulary():
-    statuses = {e.status for e in MaterialsChecklist().evaluate(True, [attachment("site_photos")])}
+    statuses = {e.status for e in MaterialsChecklist().evaluate(False, [attachment("site_photos")])}
     assert statuses == {PRESENT, MISSING, NOT_REQUIRED}
 
 
@@ -156,7 +159,7 @@ def test_the_kinds_are_read_from_the_shared_vocabulary():
         "penalty_rectification": (30, CONDITIONAL), "reserve_annual_report": (50, REQUIRED),
         "self_assessment_report": (50, REQUIRED), "application_form": (20, REQUIRED),
         "truthfulness_pledge": (10, REQUIRED), "site_photos": (20, REQUIRED),
-        "remote_sensing_image": (200, OPTIONAL), "promo_video": (500, OPTIONAL), "evidence": (100, OPTIONAL),
+        "remote_sensing_image": (200, REQUIRED), "promo_video": (500, REQUIRED), "evidence": (100, OPTIONAL),
         "other": (50, OPTIONAL)}
     assert kind_by_code("mining_licence").content_types == mat.PDF + mat.IMAGES
     assert kind_by_code("evidence").content_types == mat.PDF + mat.OFFICE + mat.IMAGES + mat.VIDEO
