@@ -50,8 +50,8 @@ NAVIGATION = (
     ("评分工作台", "/scoring/", ("evaluator", "region_office", "admin")),
     ("公示与名录管理", "/notice/", ("region_office", "admin")),
     ("动态监管", "/supervision/", ("region_office", "bureau", "department_reviewer", "admin")),
-    ("账号管理", "/portal/admin", ("admin", "bureau")),
-    ("操作记录", "/portal/admin/audit", ("admin", "bureau")),
+    ("账号管理", "/portal/admin", ("admin", "bureau", "region_office")),
+    ("操作记录", "/portal/admin/audit", ("admin", "bureau", "region_office")),
 )
 
 # Why a page sent somebody to sign in: the code travels in the redirect (`/login?reason=...`), the sign-in page

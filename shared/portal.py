@@ -92,6 +92,10 @@ class PrincipalSchema(Schema):
 
 
 ADMIN_ROLE_CHOICES = list(identity.ROLES.items())
+# Who manages accounts: an administrator (all), a bureau (its 盟市's reviewers), the region office (evaluators).
+MANAGERS = ("admin", "bureau", "region_office")
+# The one role a manager other than the administrator creates.
+MANAGED_ROLE = {"bureau": "department_reviewer", "region_office": "evaluator"}
 ACCOUNT_LIMITS = "5 per minute; 20 per hour"
 CLIENT_LIMITS = "20 per minute; 200 per hour"
 
@@ -287,14 +291,14 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
 
     @api.route("/users")
     class UsersView(MethodView):
-        @identity.requires("admin", "bureau")
+        @identity.requires(*MANAGERS)
         @api.response(200, AccountListSchema)
         @document_errors(api, 401, 403)
         def get(self):
             """The accounts the caller manages: every one (admin), its 盟市's department reviewers (bureau)."""
             return {"items": [views.account_row(d) for d in views.accounts_for(actor(), bus.uow_factory())]}
 
-        @identity.requires("admin", "bureau")
+        @identity.requires(*MANAGERS)
         @api.arguments(NewAccountSchema)
         @api.response(201, CreatedAccountSchema)
         @document_errors(api, 401, 403, 422)
@@ -307,14 +311,14 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
 
     @api.route("/users/<string:username>")
     class UserView(MethodView):
-        @identity.requires("admin", "bureau")
+        @identity.requires(*MANAGERS)
         @api.response(200, AccountSchema)
         @document_errors(api, 401, 403, 404)
         def get(self, username):
             """One account the caller manages."""
             return views.account_row(views.account_for(actor(), bus.uow_factory(), username))
 
-        @identity.requires("admin", "bureau")
+        @identity.requires(*MANAGERS)
         @api.arguments(AssignAccountSchema)
         @api.response(200, AccountChangeSchema)
         @document_errors(api, 401, 403, 404, 422)
@@ -325,7 +329,7 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
 
     @api.route("/users/<string:username>/disable")
     class DisableView(MethodView):
-        @identity.requires("admin", "bureau")
+        @identity.requires(*MANAGERS)
         @api.response(200, AccountChangeSchema)
         @document_errors(api, 401, 403, 404)
         def post(self, username):
@@ -334,7 +338,7 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
 
     @api.route("/users/<string:username>/enable")
     class EnableView(MethodView):
-        @identity.requires("admin", "bureau")
+        @identity.requires(*MANAGERS)
         @api.response(200, AccountChangeSchema)
         @document_errors(api, 401, 403, 404)
         def post(self, username):
@@ -343,7 +347,7 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
 
     @api.route("/users/<string:username>/password")
     class ResetView(MethodView):
-        @identity.requires("admin", "bureau")
+        @identity.requires(*MANAGERS)
         @api.arguments(ResetPasswordSchema)
         @api.response(200, AccountChangeSchema)
         @document_errors(api, 401, 403, 404, 422)
@@ -354,7 +358,7 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
 
     @api.route("/audit")
     class AuditView(MethodView):
-        @identity.requires("admin", "bureau")
+        @identity.requires(*MANAGERS)
         @api.arguments(AuditQuerySchema, location="query")
         @api.response(200, AuditListSchema)
         @document_errors(api, 401, 403, 422)
@@ -426,7 +430,7 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
     def admin_context(**extra) -> dict:
         me = actor()
         return {"me": me, "role_choices": ADMIN_ROLE_CHOICES if me.role == "admin" else
-                [("department_reviewer", identity.ROLES["department_reviewer"])],
+                [(MANAGED_ROLE[me.role], identity.ROLES[MANAGED_ROLE[me.role]])],
                 "departments": [(code, views.department_label(code)) for code in DEPARTMENT_CODES],
                 "areas": list(AREAS) if me.role == "admin" else [me.area], "policy": PASSWORD_POLICY, **extra}
 
@@ -434,22 +438,24 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
         return exc.error_map()
 
     @pages.get("/portal/admin")
-    @identity.requires("admin", "bureau")
+    @identity.requires(*MANAGERS)
     def admin():
         rows = [views.account_row(d) for d in views.accounts_for(actor(), bus.uow_factory())]
         return render_template("greenmine/admin.html", users=rows, form={}, errors={}, **admin_context())
 
     @pages.post("/portal/admin/users")
-    @identity.requires("admin", "bureau")
+    @identity.requires(*MANAGERS)
     def admin_create():
         me = actor()
         generated = request.form.get("password_mode", "generate") != "typed"
         command = CreateAccount(
             actor=me, username=request.form.get("username", "").strip()[:64],
-            role=request.form.get("role", "") if me.role == "admin" else "department_reviewer",
+            role=request.form.get("role", "") if me.role == "admin" else MANAGED_ROLE[me.role],
             display_name=request.form.get("display_name", "").strip()[:64],
-            department=form_value("department"), area=form_value("area") if me.role == "admin" else me.area,
-            enterprise=form_value("enterprise"), institution=form_value("institution") if me.role == "admin" else None,
+            department=form_value("department") if me.role != "region_office" else None,
+            area=form_value("area") if me.role == "admin" else me.area,
+            enterprise=form_value("enterprise"),
+            institution=form_value("institution") if me.role in ("admin", "region_office") else None,
             password=None if generated else request.form.get("password", ""))
         try:
             outcome = bus.handle(command)
@@ -469,38 +475,39 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
         return render_template("greenmine/account.html", **context), status
 
     @pages.get("/portal/admin/users/<string:username>")
-    @identity.requires("admin", "bureau")
+    @identity.requires(*MANAGERS)
     def admin_account(username):
         return account_page(username)
 
     @pages.post("/portal/admin/users/<string:username>/assign")
-    @identity.requires("admin", "bureau")
+    @identity.requires(*MANAGERS)
     def admin_assign(username):
         me = actor()
         try:
             bus.handle(AssignAccount(actor=me, username=username, display_name=request.form.get("display_name"),
                                      department=request.form.get("department"),
                                      area=form_value("area") if me.role == "admin" else None,
-                                     institution=request.form.get("institution") if me.role == "admin" else None))
+                                     institution=request.form.get("institution")
+                                     if me.role in ("admin", "region_office") else None))
         except InvalidInput as exc:
             return account_page(username, status=422, errors=errors_of(exc), message=exc.message,
                                 form=request.form)
         return account_page(username, done="已保存部门与地区")
 
     @pages.post("/portal/admin/users/<string:username>/disable")
-    @identity.requires("admin", "bureau")
+    @identity.requires(*MANAGERS)
     def admin_disable(username):
         outcome = bus.handle(DisableAccount(actor=actor(), username=username))
         return account_page(username, done=f"已停用账号，结束其登录 {outcome.ended_sign_ins} 个")
 
     @pages.post("/portal/admin/users/<string:username>/enable")
-    @identity.requires("admin", "bureau")
+    @identity.requires(*MANAGERS)
     def admin_enable(username):
         bus.handle(EnableAccount(actor=actor(), username=username))
         return account_page(username, done="已启用账号")
 
     @pages.post("/portal/admin/users/<string:username>/password")
-    @identity.requires("admin", "bureau")
+    @identity.requires(*MANAGERS)
     def admin_reset(username):
         generated = request.form.get("password_mode", "generate") != "typed"
         try:
@@ -512,7 +519,7 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
                             done="已重置密码，该用户下次登录时须修改密码")
 
     @pages.get("/portal/admin/audit")
-    @identity.requires("admin", "bureau")
+    @identity.requires(*MANAGERS)
     def admin_audit():
         entries = [views.audit_row(e) for e in views.audit_for(actor(), bus.uow_factory(), limit=500)]
         return render_template("greenmine/audit.html", entries=entries)

@@ -175,14 +175,19 @@ def default_area(role: str, area: str | None) -> str | None:
 
 
 def may_manage(actor: Actor, role: str, area: str | None) -> None:
-    """An administrator manages every account; a bureau only the department reviewers of its own 盟市."""
+    """An administrator manages every account; a bureau only the department reviewers of its own 盟市; the region
+    office (which keeps the register of evaluation institutions) the evaluators' accounts."""
     if actor.role == "admin":
         return
     if actor.role == "bureau":
         if role == "department_reviewer" and area is not None and area == actor.area:
             return
         raise NotPermitted(f"盟市自然资源局只能管理本盟市（{actor.area or '未指定'}）部门审核人员的账号")
-    raise NotPermitted("只有系统管理员或盟市自然资源局可以管理账号")
+    if actor.role == "region_office":
+        if role == "evaluator":
+            return
+        raise NotPermitted("自治区自然资源厅只能管理第三方评估机构的账号")
+    raise NotPermitted("只有系统管理员、盟市自然资源局或自治区自然资源厅可以管理账号")
 
 
 def not_self(actor: Actor, username: str, what: str) -> None:

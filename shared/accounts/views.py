@@ -21,12 +21,15 @@ def department_label(code: str | None) -> str:
 
 
 def managed_scope(actor: Actor) -> dict:
-    """The accounts an actor manages: every one (admin), the department reviewers of its 盟市 (bureau)."""
+    """The accounts an actor manages: every one (admin), the department reviewers of its 盟市 (bureau), the
+    evaluators (region office)."""
     if actor.role == "admin":
         return {}
     if actor.role == "bureau" and actor.area:
         return {"role": "department_reviewer", "area": actor.area}
-    raise NotPermitted("只有系统管理员或盟市自然资源局可以管理账号")
+    if actor.role == "region_office":
+        return {"role": "evaluator"}
+    raise NotPermitted("只有系统管理员、盟市自然资源局或自治区自然资源厅可以管理账号")
 
 
 def accounts_for(actor: Actor, uow: AccountsUnitOfWork) -> list[dict]:
@@ -50,8 +53,8 @@ def audit_for(actor: Actor, uow: AccountsUnitOfWork, *, target: str | None = Non
     scope = managed_scope(actor)
     area = scope.get("area")
     entries = uow.read(lambda: uow.audit.recent(target=target, targets_area=area, limit=limit))
-    if area is not None:   # a bureau reads what concerns its own 盟市's reviewers only
-        entries = [e for e in entries if e.get("target_role") == "department_reviewer"]
+    if "role" in scope:   # a bureau reads what concerns its own 盟市's reviewers only, the region office evaluators
+        entries = [e for e in entries if e.get("target_role") == scope["role"]]
     return entries
 
 

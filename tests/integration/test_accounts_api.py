@@ -234,3 +234,27 @@ def test_hostile_text_is_refused_by_field_never_a_server_error(portal, directory
     assert change.status_code == 422 and set(change.json["errors"]) == {"current_password", "new_password"}
     sign_in = post("/api/v1/auth/token", {"username": "reviewer_eco_baotou", "password": "\ud800"})
     assert sign_in.status_code == 401
+
+
+def test_evaluator_accounts_belong_to_an_institution_and_the_region_office_manages_them(settings, portal, directory):
+    directory.add("region", PASSWORD, "region_office", display_name="自治区自然资源厅")
+    office = bearer(portal, "region")
+    missing = portal.post("/api/v1/auth/users", headers=office, json={"username": "eval_lvyuan", "role": "evaluator"})
+    assert missing.status_code == 422 and "所属评估机构" in missing.json["errors"]["institution"][0]
+    created = portal.post("/api/v1/auth/users", headers=office, json={
+        "username": "eval_lvyuan", "role": "evaluator", "display_name": "绿原评估", "password": "Lvyuan-2026-pw",
+        "must_change": False, "institution": "inst-91150100ma0p00011n"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.json["account"]["institution"] == "inst-91150100ma0p00011n"
+    refused = portal.post("/api/v1/auth/users", headers=office, json={
+        "username": "reviewer_water", "role": "department_reviewer", "department": "water_resources",
+        "area": "鄂尔多斯市"})
+    assert refused.status_code == 403
+    assert [a["username"] for a in portal.get("/api/v1/auth/users", headers=office).json["items"]] == ["eval_lvyuan"]
+    me = portal.get("/api/v1/auth/me", headers=bearer(portal, "eval_lvyuan", "Lvyuan-2026-pw"))
+    assert me.status_code == 200 and me.json["institution"] == "inst-91150100ma0p00011n"
+    moved = portal.patch("/api/v1/auth/users/eval_lvyuan", headers=office,
+                         json={"institution": "inst-91150200ma0p000220"})
+    assert moved.status_code == 200 and moved.json["ended_sign_ins"] == 1
+    page = portal.get("/portal/admin/users/eval_lvyuan", headers={**office, "Accept": "text/html"})
+    assert "inst-91150200ma0p000220" in page.get_data(as_text=True) and "所属评估机构" in page.get_data(as_text=True)

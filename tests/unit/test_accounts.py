@@ -355,3 +355,18 @@ class TestEvaluatorInstitution:
         assert identity.read_token("unit-secret", token, 60).institution == "inst-x1"
         assert identity.UserDirectory._principal({"_id": "e", "role": "evaluator",
                                                   "institution": "inst-x1"}).institution == "inst-x1"
+
+    def test_the_region_office_manages_evaluator_accounts_only(self, bus, uow):
+        office = Actor("region", "region_office", "自治区", "自治区自然资源厅")
+        outcome = bus.handle(self.evaluator(actor=office))
+        assert outcome.account["area"] == "自治区" and outcome.account["institution"] == "inst-91150100ma0p00011n"
+        bus.handle(reviewer())
+        with pytest.raises(NotPermitted) as e:
+            bus.handle(reviewer(actor=office, username="reviewer_water", department="water_resources"))
+        assert e.value.message == "自治区自然资源厅只能管理第三方评估机构的账号"
+        with pytest.raises(NotPermitted):
+            bus.handle(DisableAccount(actor=office, username="reviewer_forestry"))
+        assert [a["_id"] for a in views.accounts_for(office, uow)] == ["eval_lvyuan"]
+        assert {e["target"] for e in views.audit_for(office, uow)} == {"eval_lvyuan"}
+        bus.handle(AssignAccount(actor=office, username="eval_lvyuan", institution="inst-91150200ma0p000220"))
+        assert uow.users.documents["eval_lvyuan"]["institution"] == "inst-91150200ma0p000220"
