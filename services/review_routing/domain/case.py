@@ -4,8 +4,11 @@ lead bureau's decision (初审决定), and the re-scored assessment the decision
 * A submission (or resubmission) of version n creates the version and its tasks, once: an older or equal
   version number changes nothing. A version still under review when a newer one arrives is superseded.
 * Decisions, on the latest version while it is under review, by the bureau of the case's 盟市:
-  - forward (通过, 报自治区): only when every task of the version holds an "agree" opinion, and the
-    re-scored assessment qualifies (达标);
+  - forward (通过, 报自治区): only when every task of the version holds an "agree" opinion, the
+    re-scored assessment qualifies (达标), and every binding (约束性) indicator that is 不涉及 in it was
+    confirmed 不涉及 (verdict `not_applicable`) by every department whose task holds it — 所有约束性指标必须
+    得满分, so 不涉及 needs the responsible department's confirmation (an opinion recorded before verdicts
+    existed that carries no N/A judgement reads "agree": it is not a confirmation);
   - return (退回补正): with at least one reason, each naming an indicator, prerequisite or check (or none,
     for a general reason); the enterprise corrects and resubmits, which routes the next version;
   - reject (不予通过): with at least one reason.
@@ -244,6 +247,14 @@ class ReviewCase:
                 raise InvalidTransition("按审核意见重新评分的结果为“" + str(report.get("verdict_label") or
                                         report.get("verdict")) + "”" + verdict_detail(report) +
                                         "，不能通过初审，请退回补正或不予通过")
+            unconfirmed = unconfirmed_not_applicable(report, tasks, version.applicable_indicators, catalog)
+            if unconfirmed:
+                items = "；".join(
+                    f"第{no}项「{catalog.indicator(no).name}」（尚未确认：" + "、".join(
+                        f"{department_name(t.department)}（{_item_verdict(t, no)}）" for t in waiting_on) + "）"
+                    for no, waiting_on in unconfirmed.items())
+                raise InvalidTransition("约束性指标须得满分，判定为不涉及须经负责该项的部门确认不涉及，不能通过初审。"
+                                        f"未经确认：{items}")
         elif not parsed:
             raise InvalidInput("初审决定有误", [FieldError(
                 "reasons", "退回补正须逐项写明需补正的内容" if outcome == "returned" else "不予通过须写明理由")])
@@ -280,6 +291,36 @@ def new_task(plan: TaskPlan, payload: Mapping, profile: MineProfile, resubmissio
         entries={k: dict(v) for k, v in plan.entries.items()}, not_applicable=plan.not_applicable,
         mine=dict(payload["mine"]), enterprise=dict(payload["enterprise"]), resubmission=resubmission,
         routed_at=at, due_date=due, due_estimated=estimated)
+
+
+def unconfirmed_not_applicable(report: Mapping, tasks: Iterable[ReviewTask], applicable: Iterable[int],
+                               catalog: Catalog) -> dict[int, list[ReviewTask]]:
+    """Binding indicators 不涉及 in the re-scored report → the tasks holding each whose current opinion has not
+    confirmed it 不涉及 (verdict `not_applicable`); only those with such tasks, ascending."""
+    applicable = set(applicable)
+    out: dict[int, list[ReviewTask]] = {}
+    for no in sorted(set(report.get("not_applicable_binding") or ()) & applicable):
+        if not catalog.indicator(no).binding:
+            continue
+        waiting = [t for t in sorted(tasks, key=lambda t: (not t.lead, t.department)) if no in t.indicators
+                   and not _confirms_not_applicable(t, no)]
+        if waiting:
+            out[no] = waiting
+    return out
+
+
+def _confirms_not_applicable(task: ReviewTask, no: int) -> bool:
+    opinion = task.current_opinion
+    item = opinion.indicator(no) if opinion is not None else None
+    return item is not None and item.verdict == "not_applicable"
+
+
+def _item_verdict(task: ReviewTask, no: int) -> str:
+    opinion = task.current_opinion
+    item = opinion.indicator(no) if opinion is not None else None
+    if item is None:
+        return "未对该项表态"
+    return f"意见为“{item.verdict_label}”"
 
 
 def describe(task: ReviewTask) -> str:

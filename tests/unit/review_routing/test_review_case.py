@@ -31,8 +31,10 @@ from review_routing.domain.case import (
     parse_reasons,
     rescore,
     reviewer_entries,
+    unconfirmed_not_applicable,
 )
 from review_routing.domain.errors import InvalidInput, InvalidTransition
+from review_routing.domain.opinion import IndicatorOpinion, Opinion
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
 
 CAL = WorkingCalendar()
@@ -218,3 +220,49 @@ def test_countersign_rows_and_who_is_late(catalog):
         if not task.opinions:
             act(task, catalog, at=datetime(2026, 3, 12, 2, tzinfo=UTC))
     assert decision_due(tasks, CAL, DeadlinePolicy()) == date(2026, 3, 19)
+
+
+def test_forward_needs_each_binding_not_applicable_confirmed_by_its_departments(catalog):
+    """所有约束性指标必须得满分: a binding item 不涉及 in the re-score needs every department holding it to have
+    confirmed it 不涉及; an "认可自评" (or an old opinion without a verdict) is not a confirmation."""
+    case, result = routed(catalog)
+    tasks = list(result.tasks)
+    holders = sorted(t.department for t in tasks if 12 in t.indicators)
+    assert holders == ["ecology_environment", "industry_it"]
+    for task in tasks:
+        act(task, catalog)              # everyone agrees: 认可自评 on 12 and 13
+    binding_na = {**QUALIFIED, "not_applicable_binding": [12, 13]}
+    with pytest.raises(InvalidTransition) as refused:
+        case.decide(1, "forward", None, BUREAU, AT, tasks, binding_na, catalog, name)
+    assert str(refused.value) == (
+        "约束性指标须得满分，判定为不涉及须经负责该项的部门确认不涉及，不能通过初审。未经确认："
+        "第12项「选矿加工工艺」（尚未确认：生态环境部门（意见为“认可自评”）、industry_it（意见为“认可自评”））；"
+        "第13项「选矿回收率」（尚未确认：natural_resources（意见为“认可自评”）、生态环境部门（意见为“认可自评”））")
+    assert case.status == "under_review" and all(t.outcome is None for t in tasks)
+    # Confirmed by the holders of 12 and 13 (a later opinion supersedes): the forward goes through.
+    later = AT + timedelta(hours=1)
+    for task in tasks:
+        held = [no for no in (12, 13) if no in task.indicators]
+        if held:
+            act(task, catalog, at=later, indicators=[
+                {"indicator": no, "verdict": "not_applicable", "reason": "本矿不设选矿厂"} for no in held])
+    decision, _ = case.decide(1, "forward", None, BUREAU, later, tasks, binding_na, catalog, name)
+    assert decision.decision == "forwarded"
+
+
+def test_an_old_opinion_without_a_verdict_does_not_confirm_not_applicable(catalog):
+    case, result = routed(catalog)
+    tasks = list(result.tasks)
+    for task in tasks:
+        act(task, catalog)
+    eco = task_of(result, "ecology_environment")
+    # An opinion stored before verdicts existed: 12 with neither a score nor an N/A judgement reads "agree".
+    stored = eco.current_opinion.to_dict()
+    stored["indicators"] = [{k: v for k, v in i.items() if k != "verdict"} for i in stored["indicators"]]
+    old = Opinion.from_dict(stored)
+    assert old.indicator(12) == IndicatorOpinion(12, opinion=old.indicator(12).opinion, verdict="agree")
+    object.__setattr__(eco, "opinions", [*eco.opinions[:-1], old])
+    waiting = unconfirmed_not_applicable({"not_applicable_binding": [12]}, tasks, [12], catalog)
+    assert [t.department for t in waiting[12]] == ["ecology_environment", "industry_it"]
+    # Items outside the version's applicable set (8 and 9 of an oil/gas mine, 不涉及 by the index) are not asked.
+    assert unconfirmed_not_applicable({"not_applicable_binding": [12]}, tasks, [], catalog) == {}
