@@ -300,6 +300,11 @@ def _entered(value: str) -> str:
     return text
 
 
+def _stored_precision(at: datetime) -> datetime:
+    """A draw's moment as MongoDB keeps it (milliseconds), so that a replay answers exactly the first answer."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
 def _replayed(record: DrawRecord, entered: str) -> dict:
     if record.entered_value != entered:
         raise InvalidTransition(f"已于 {_iso(record.drawn_at)} 公开抽取（抽取记录 {record.draw_id}），不能重新抽取")
@@ -315,7 +320,7 @@ def draw_spot_check_cases(cmd: DrawSpotCheckCases, uow: ReviewUnitOfWork, *, clo
         rnd = _readable_round(uow, cmd.actor, cmd.round_id)
         if rnd.case_draw_id:
             return _replayed(uow.draws.get(rnd.case_draw_id), entered)
-        now = clock()
+        now = _stored_precision(clock())
         record = DrawRecord.run(
             purpose="spot_check_cases", title=f"{rnd.title} — 实地抽查矿山", population=rnd.review_ids,
             ratio=rnd.ratio, entered_value=entered, at=now, by=cmd.actor.username,
@@ -383,7 +388,7 @@ def draw_inspectors(cmd: DrawInspectors, uow: ReviewUnitOfWork, *, clock: Clock,
             errors.append(FieldError("count", f"抽取人数应为 1 至 {len(population)} 人（回避后的人员库人数）"))
         if errors:
             raise InvalidInput("抽查人员抽取条件有误", errors)
-        now = clock()
+        now = _stored_precision(clock())
         name = rnd.department_name(cmd.department)
         record = DrawRecord.run(
             purpose="inspectors", title=f"{rnd.title} — {name}抽查人员", population=population,
