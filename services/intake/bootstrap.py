@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from intake.domain import commands as c
-from intake.service_layer import applications, mines, submission, views
+from intake.service_layer import applications, mines, region, submission, views
 from shared.bus import MessageBus
 from shared.config import Settings
 from shared.messaging import Handler
@@ -42,6 +42,7 @@ EVENT_HANDLERS = {
     "scoring.assessment_scored": submission.on_assessment_scored,
     "review_routing.case_routed": submission.on_case_routed,
     "review_routing.initial_review_decided": submission.on_initial_review_decided,
+    **region.EVENT_HANDLERS,
 }
 
 

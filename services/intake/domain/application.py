@@ -29,7 +29,15 @@ from .plain import aware as _aware
 from .plain import freeze, thaw, to_plain
 from .plain import iso as _iso
 from .plain import parse_dt as _parse_dt
-from .status import ACTIONS, EDITABLE_STATUSES, STATUSES, TRANSITIONS, allowed_actions, transition_error
+from .status import (
+    ACTIONS,
+    EDITABLE_STATUSES,
+    RETURN_STATUSES,
+    STATUSES,
+    TRANSITIONS,
+    allowed_actions,
+    transition_error,
+)
 from .values import (
     DRAFT_LOG_WINDOW,
     MAX_ATTACHMENTS,
@@ -37,6 +45,7 @@ from .values import (
     AttachmentRef,
     HistoryEntry,
     ReturnRecord,
+    evidence_by_indicator,
     merge_records,
 )
 
@@ -147,8 +156,8 @@ class Application:
 
     @property
     def current_return(self) -> ReturnRecord | None:
-        """The return being answered while the status is ``returned``."""
-        return self.returns[-1] if self.status == "returned" and self.returns else None
+        """The return being answered while the status is ``returned`` (or ``rectification``, the region's)."""
+        return self.returns[-1] if self.status in RETURN_STATUSES and self.returns else None
 
     def allowed_actions(self) -> list[str]:
         return allowed_actions(self.status)
@@ -161,7 +170,9 @@ class Application:
         return (checklist or mat.MaterialsChecklist()).evaluate(bool(self.declared_penalties), self.attachments)
 
     def assessment_with_records(self) -> dict:
-        return merge_records(self.assessment, self.records)
+        """The draft as it is scored and submitted: 检查记录 and, per scored entry, its evidence (缺少支撑材料或
+        证明材料不得分)."""
+        return merge_records(self.assessment, self.records, evidence_by_indicator(self.attachments))
 
     def _draft_content(self) -> tuple:
         return (
@@ -305,7 +316,7 @@ class Application:
                 item = mat.ITEMS[mk.item][:3] if mk and mk.item else ""
                 problems.append(FieldError(f"materials.{kind}", f"申报材料{item}：缺少“{label}”"))
         problems.extend(mine_problems)
-        if self.status == "returned" and not self.has_unsubmitted_changes():
+        if self.status in RETURN_STATUSES and not self.has_unsubmitted_changes():
             problems.append(FieldError("draft", "补正：与上一版本相比没有任何修改，请按退回意见补正后再提交"))
         return problems
 
@@ -329,7 +340,7 @@ class Application:
         something is missing; nothing changes in either case.
         """
         _aware(at)
-        action = "resubmit" if self.status == "returned" else "submit"
+        action = "resubmit" if self.status in RETURN_STATUSES else "submit"
         if (self.status, action) not in TRANSITIONS:
             raise transition_error(self.status, "submit")
         problems = self.check_can_submit(materials_checklist, list(assessment_errors), list(mine_problems))
@@ -349,6 +360,7 @@ class Application:
             declared_penalties=bool(self.declared_penalties),
             attachments=tuple(self.attachments),
             mine=None if mine_snapshot is None else freeze(to_plain(mine_snapshot)),
+            evidence_rule=True,
         )
         self.versions.append(version)
         if self.case_no is None and case_no is not None:
@@ -413,6 +425,40 @@ class Application:
             raise InvalidApplicationData(errors)
         self._move("reject", at, actor, {"reasons": {k: v.strip() for k, v in reasons.items()},
                                          "comment": comment or ""})
+
+    # -- the region stage (review_routing's region events) ------------------------------------------------------
+
+    def mark_commissioned(self, at: datetime, actor: str, detail: Mapping | None = None) -> None:
+        """The region office commissioned a third-party evaluation institution (自治区评估中)."""
+        self._move("commission", at, actor, dict(detail or {}))
+
+    def propose(self, at: datetime, actor: str, detail: Mapping | None = None) -> None:
+        """The region decided: evaluation and checks passed, the mine goes to the public notice (拟公示)."""
+        self._move("propose", at, actor, dict(detail or {}))
+
+    def rectify(self, at: datetime, actor: str, reasons: Mapping[str, str], comment: str = "") -> None:
+        """退回整改 by the region, with reasons per indicator (answered like a 退回补正: edit and resubmit)."""
+        _aware(at)
+        errors = reasons_problems(reasons, require=True)
+        if errors:
+            raise InvalidApplicationData(errors)
+        clean = {k: v.strip() for k, v in reasons.items()}
+        version = self.latest_version.number if self.versions else 0
+        self._move("rectify", at, actor, {"version": version, "reasons": clean, "comment": comment or ""})
+        self.returns.append(ReturnRecord(version, at, actor, freeze(clean), comment or ""))
+
+    def region_reject(self, at: datetime, actor: str, reasons: Mapping[str, str] | None = None,
+                      comment: str = "") -> None:
+        """不予通过 by the region: at least a comment or one reason."""
+        _aware(at)
+        reasons = dict(reasons or {})
+        errors = reasons_problems(reasons, require=False)
+        if not reasons and not (comment or "").strip():
+            errors.append(FieldError("comment", "不予通过：须说明理由"))
+        if errors:
+            raise InvalidApplicationData(errors)
+        self._move("region_reject", at, actor, {"reasons": {k: v.strip() for k, v in reasons.items()},
+                                                "comment": comment or ""})
 
     def mark_listed(self, at: datetime, actor: str, detail: Mapping | None = None) -> None:
         self._move("list", at, actor, dict(detail or {}))

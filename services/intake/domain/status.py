@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .errors import InvalidTransition
 
-__all__ = ["STATUSES", "ACTIONS", "TRANSITIONS", "EDITABLE_STATUSES", "CLOSED_STATUSES", "allowed_actions",
-           "transition_error"]
+__all__ = ["STATUSES", "ACTIONS", "TRANSITIONS", "EDITABLE_STATUSES", "RETURN_STATUSES", "CLOSED_STATUSES",
+           "allowed_actions", "transition_error"]
 
 #: Every status with its Chinese label.  Statuses are plain strings: a later stage (third-party evaluation, 公示 …)
 #: adds a row here and its transitions below.
@@ -15,6 +15,9 @@ STATUSES: dict[str, str] = {
     "returned": "退回补正",
     "resubmitted": "补正后已重新提交",
     "forwarded": "初审通过，已报自治区",
+    "under_evaluation": "自治区评估中（已委托第三方评估机构）",
+    "proposed": "拟公示",
+    "rectification": "退回整改",
     "rejected": "不予通过",
     "listed": "已纳入绿色矿山名录",
     "not_listed": "未纳入绿色矿山名录",
@@ -29,6 +32,10 @@ ACTIONS: dict[str, str] = {
     "return": "退回补正",
     "forward": "报自治区",
     "reject": "不予通过",
+    "commission": "自治区委托第三方评估机构",
+    "propose": "自治区评估通过，拟公示",
+    "rectify": "自治区退回整改",
+    "region_reject": "自治区不予通过",
     "list": "纳入名录",
     "not_list": "不予纳入名录",
     "remove": "移出名录",
@@ -43,13 +50,29 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("routed", "return"): "returned",
     ("routed", "forward"): "forwarded",
     ("routed", "reject"): "rejected",
+    # The region stage (review_routing's region events): the third-party evaluation, then the region decision
+    # (which may overtake the commission's event: they travel under different keys).
+    ("forwarded", "commission"): "under_evaluation",
+    ("forwarded", "propose"): "proposed",
+    ("under_evaluation", "propose"): "proposed",
+    ("forwarded", "rectify"): "rectification",
+    ("under_evaluation", "rectify"): "rectification",
+    ("forwarded", "region_reject"): "rejected",
+    ("under_evaluation", "region_reject"): "rejected",
+    ("rectification", "resubmit"): "resubmitted",
     ("forwarded", "list"): "listed",
     ("forwarded", "not_list"): "not_listed",
+    ("proposed", "list"): "listed",
+    ("proposed", "not_list"): "not_listed",
     ("listed", "remove"): "removed",
 }
 
 #: The working draft can be edited (and submitted) only in these statuses.
-EDITABLE_STATUSES = frozenset({"draft", "returned"})
+EDITABLE_STATUSES = frozenset({"draft", "returned", "rectification"})
+
+#: Statuses in which the enterprise answers a return (退回补正 at the initial review, 退回整改 by the region): the
+#: reasons are the current return's, and submitting is a resubmission.
+RETURN_STATUSES = ("returned", "rectification")
 
 #: An application in one of these statuses no longer blocks a new application for its mine.
 CLOSED_STATUSES = ("rejected", "not_listed", "removed")

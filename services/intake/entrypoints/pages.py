@@ -178,7 +178,7 @@ def pages_blueprint(system, settings) -> Blueprint:
                 evidence.setdefault(a.indicator, []).append(views.attachment_view(a, app_id))
         reasons = {}
         current = loaded.app.current_return or (loaded.app.returns[-1] if loaded.app.returns else None)
-        if current is not None and loaded.app.status == "returned":
+        if current is not None and loaded.app.status in ("returned", "rectification"):
             reasons = dict(thaw(current.reasons))
         hints = loaded.mine.prerequisite_hints(today()).to_dict()
         variant = ((loaded.app.assessment or {}).get("mine") or {}).get("industry_variant") \

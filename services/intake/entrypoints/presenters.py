@@ -33,9 +33,10 @@ HISTORY_LABELS = {
 }
 #: Steps shown on the case timeline (editing steps are in the audit log, not the timeline).
 TIMELINE_ACTIONS = ("created", "submit", "resubmit", "score_recorded", "route", "return", "forward", "reject",
-                    "list", "not_list", "remove")
+                    "commission", "propose", "rectify", "region_reject", "list", "not_list", "remove")
 STATUS_TONES = {"draft": "", "submitted": "warn", "routed": "warn", "returned": "bad", "resubmitted": "warn",
-                "forwarded": "ok", "rejected": "bad", "listed": "ok", "not_listed": "bad", "removed": "bad"}
+                "forwarded": "ok", "under_evaluation": "warn", "proposed": "ok", "rectification": "bad",
+                "rejected": "bad", "listed": "ok", "not_listed": "bad", "removed": "bad"}
 
 
 def mine_view(mine: Mine, doc: dict | None = None, today=None) -> dict:
@@ -99,9 +100,9 @@ def _summary(entry: dict, catalog) -> str:
     if a == "score_recorded":
         total, verdict = d.get("total"), d.get("verdict")
         return f"第{d.get('version')}版 自评总分 {total}（{_VERDICTS.get(verdict, verdict or '')}）"
-    if a == "return":
+    if a in ("return", "rectify"):
         return "；".join(f"{reason_label(k, catalog)}：{v}" for k, v in (d.get("reasons") or {}).items())
-    if a == "reject":
+    if a in ("reject", "region_reject"):
         parts = [f"{reason_label(k, catalog)}：{v}" for k, v in (d.get("reasons") or {}).items()]
         if d.get("comment"):
             parts.append(d["comment"])
@@ -114,6 +115,9 @@ def _summary(entry: dict, catalog) -> str:
         return f"{kind.label if kind else d.get('kind')}：{d.get('filename') or ''}"
     if a == "forward":
         return d.get("comment") or ""
+    if a == "commission":
+        return "现场评估由第三方评估机构开展，评估结果经自治区核查后决定"
+
     return ""
 
 

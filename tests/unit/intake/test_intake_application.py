@@ -107,6 +107,14 @@ def _do(app: Application, action: str) -> None:
         app.mark_not_listed(t, "public_notice")
     elif action == "remove":
         app.mark_removed(t, "supervision")
+    elif action == "commission":
+        app.mark_commissioned(t, "review_routing")
+    elif action == "propose":
+        app.propose(t, "review_routing")
+    elif action == "rectify":
+        app.rectify(t, "review_routing", {"9": "整改理由"})
+    elif action == "region_reject":
+        app.region_reject(t, "review_routing", comment="自治区评估不予通过")
     else:  # pragma: no cover
         raise AssertionError(action)
 
@@ -118,7 +126,7 @@ def _app_in(status: str) -> Application:
         # give it a version 1 (as if submitted earlier) so a return/resubmission has one to follow
         app.versions.append(appmod.ApplicationVersion(
             1, at(5), "ent-user", appmod.freeze(ASSESSMENT), appmod.freeze({}), False, tuple(app.attachments)))
-        if status == "returned":
+        if status in ("returned", "rectification"):
             app.set_record("1", "补正后的记录", at(6), "ent-user")  # a change on top of version 1
     app.events.clear()
     return app
@@ -130,8 +138,8 @@ ALL_PAIRS = [(s, a) for s in STATUSES for a in ACTIONS if a != "resubmit"]
 @pytest.mark.parametrize("status,action", ALL_PAIRS, ids=[f"{s}-{a}" for s, a in ALL_PAIRS])
 def test_every_status_action_pair(status, action):
     app = _app_in(status)
-    # "submit" from returned is a resubmission: the table names it "resubmit"
-    table_action = "resubmit" if (action == "submit" and status == "returned") else action
+    # "submit" from returned (or the region's rectification) is a resubmission: the table names it "resubmit"
+    table_action = "resubmit" if (action == "submit" and status in ("returned", "rectification")) else action
     expected = TRANSITIONS.get((status, table_action))
     if expected is None:
         history = len(app.history)
@@ -483,7 +491,7 @@ def test_random_action_sequences_follow_the_table(actions):
         else:
             act = action
             if action in ("submit", "resubmit"):
-                act = "resubmit" if before == "returned" else "submit"
+                act = "resubmit" if before in ("returned", "rectification") else "submit"
             assert TRANSITIONS[(before, act)] == app.status
             assert len(app.versions) == versions + (1 if act in ("submit", "resubmit") else 0)
     # every frozen version is numbered 1..n and readable
