@@ -43,6 +43,7 @@ from review_routing.domain.region.evaluations import (
 )
 from review_routing.service_layer.common import Catalogs, audit
 from review_routing.service_layer.presenters import _entry_label
+from review_routing.service_layer.region.institutions import report_refusal
 from review_routing.service_layer.region.reviews import save_review
 from review_routing.service_layer.unit_of_work import PhotoFiles, ReviewUnitOfWork
 from shared import text as texts
@@ -464,8 +465,7 @@ def submit_evaluation(cmd: SubmitEvaluation, uow: ReviewUnitOfWork, *, clock: Cl
             return ev, None, None
         if commission.status != "accepted":
             raise InvalidTransition(f"该委托当前为“{commission.status_label}”，不能提交评估报告")
-        institution = uow.institutions.get(commission.institution["id"])
-        refusal = institution.refusal_on(beijing_date(clock())) if institution else None
+        refusal = report_refusal(uow, commission.institution["id"], beijing_date(clock()))
         case = uow.cases.get(ev.application_id)
         mine = dict(case.version_of(ev.version_no).assessment.get("mine") or {}) if case else {}
         return ev, refusal, mine
@@ -499,7 +499,9 @@ def submit_evaluation(cmd: SubmitEvaluation, uow: ReviewUnitOfWork, *, clock: Cl
         current = uow.evaluations.get(ev.id)
         if current is None or current.version != ev.version:
             raise Conflict(STALE)
-        current.submit(result, refusal=None, at=now, by=actor.username, by_name=actor.name)
+        # banned meanwhile (a finding recorded while scoring answered): refused, nothing written
+        refusal_now = report_refusal(uow, current.institution["id"], beijing_date(now))
+        current.submit(result, refusal=refusal_now, at=now, by=actor.username, by_name=actor.name)
         uow.evaluations.save(current)
         review = uow.region_reviews.get(current.review_id)
         flags_before = len(review.flags)
