@@ -297,3 +297,17 @@ def test_the_pages_and_the_public_draws_over_http(bus, uow, evaluated):
 
 def json_errors(response) -> str:
     return str(response.get_json().get("errors"))
+
+
+def test_a_department_still_sees_its_parts_of_finished_cases_read_only(bus, uow, evaluated):
+    round_id = bus.handle(k.OpenCheckRound(REGION_OFFICE, "0.1", review_ids=(evaluated[0], evaluated[1])))["round_id"]
+    record = bus.handle(k.DrawSpotCheckCases(REGION_OFFICE, round_id, "v"))
+    undrawn = next(r for r in (evaluated[0], evaluated[1]) if r not in record["selected"])
+    for code in _departments(uow, undrawn):
+        bus.handle(k.RecordCheckPart(reviewer(code), round_id, undrawn, code, True))
+    assert uow.region_reviews.get(undrawn).status == "checked"
+    code = _departments(uow, undrawn)[0]
+    view = bus.handle(k.ShowCheckRound(reviewer(code), round_id))
+    finished = next(c for c in view["cases_detail"] if c["review_id"] == undrawn)
+    assert [(p["department"], p["status"], p["mine"]) for p in finished["parts"]] == [(code, "passed", False)]
+    assert len(view["cases_detail"]) == 2

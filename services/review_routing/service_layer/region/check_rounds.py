@@ -228,11 +228,12 @@ def round_view(rnd: CheckRound, actor: Actor, draws: Mapping[str, DrawRecord]) -
         parts = []
         for code in c["departments"]:
             part = c["parts"][code]
+            own = may_record_part(actor, code, c)
             parts.append({"department": code, "department_name": rnd.department_name(code), **part,
-                          "status_label": PART_STATUSES[part["status"]],
-                          "mine": may_record_part(actor, code, c) and not c["finished_at"]})
+                          "status_label": PART_STATUSES[part["status"]], "own": own,
+                          "mine": own and not c["finished_at"]})
         if not office:   # a department sees its own parts only
-            parts = [p for p in parts if p["mine"]]
+            parts = [p for p in parts if p["own"]]
         spot = dict(c["spot"]) if c["spot"] else None
         if spot:
             spot["verdict_label"] = verdict_label(spot.get("verdict"))
