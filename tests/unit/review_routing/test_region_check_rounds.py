@@ -280,6 +280,9 @@ def test_the_pages_and_the_public_draws_over_http(bus, uow, evaluated):
     assert "公开抽取记录" in call("GET", "/evaluation/draws", who=None).get_data(as_text=True)
     assert call("GET", "/api/v1/evaluation/draws/nope", who=None).status_code == 404
 
+    form = call("GET", f"/evaluation/checks/{round_id}/cases/{drawn.get_json()['selected'][0]}/spot-check")
+    assert form.status_code == 200 and "逐项评分" in form.get_data(as_text=True)
+    assert "第1项" in form.get_data(as_text=True)
     round_page = call("GET", f"/evaluation/checks/{round_id}").get_data(as_text=True)
     rnd = uow.check_rounds.get(round_id)
     code = rnd.departments[0]

@@ -532,7 +532,7 @@ def show_spot_check_form(cmd: ShowSpotCheckForm, uow: ReviewUnitOfWork, *, catal
     for no in applicable:
         ind = catalog.indicator(no)
         indicators.append({"no": no, "name": ind.name, "points": str(ind.points), "binding": ind.binding,
-                           "text": ind.text, "reconstructed": bool(ind.inferred)})
+                           "text": ind.text, "reconstructed": list(ind.reconstructed_fields)})
     view = round_view(rnd, cmd.actor, {})
     return {"round_id": rnd.round_id, "round_title": rnd.title, "threshold": rnd.threshold,
             "case": next(c for c in view["cases_detail"] if c["review_id"] == cmd.review_id),
