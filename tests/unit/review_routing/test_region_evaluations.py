@@ -104,6 +104,9 @@ def test_bad_pieces_are_refused_naming_each_field_and_nothing_is_kept():
     assert "score、findings、deductions、items 之一" in errors["indicators.2"]
     assert errors["indicators.1.reason"].startswith("理由仅用于不涉及项")
     assert errors["indicators.3.score"] == "得分最多保留两位小数"
+    with pytest.raises(InvalidInput) as exc:
+        update(ev, {"indicators": {"²": {"score": "1"}, "1": {"items": {"$where": True}}}})
+    assert set(fields_of(exc)) == {"indicators.²", "indicators.1.items"}
 
 
 def test_a_score_above_zero_needs_its_record_and_every_item_must_be_judged_before_submission():

@@ -19,6 +19,7 @@ Pure: no I/O.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,6 +41,7 @@ MAX_INSPECTORS = 20
 MAX_FINDINGS = 10_000
 MAX_IMAGES = 200
 MAX_CAPTION = 200
+ITEM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 RECORD_NEEDED = "评估机构给分须附核查记录（核查人员、地点、日期、查看的内容）"
 
 
@@ -165,7 +167,7 @@ class Evaluation:
         for key, item in raw_ind.items():
             key = str(key)
             where = f"indicators.{key}"
-            if not key.isdigit() or int(key) not in self.applicable:
+            if not (key.isascii() and key.isdigit()) or int(key) not in self.applicable:
                 errors.append(FieldError(where, f"第{key}项不是该矿山适用的指标"))
                 continue
             if item is None:
@@ -261,7 +263,8 @@ class Evaluation:
                 return None
             return None if len(errors) > before else {"deductions": list(value)}
         if not isinstance(value, Mapping) or not all(
-                isinstance(v, bool) or (isinstance(v, int) and 0 <= v <= MAX_FINDINGS) for v in value.values()):
+                isinstance(v, bool) or (isinstance(v, int) and 0 <= v <= MAX_FINDINGS) for v in value.values()) \
+                or not all(isinstance(k, str) and ITEM_KEY.match(k) for k in value):
             errors.append(FieldError(f"{where}.items", "应为“加分子项编号 → 是否达到（或件数）”的对象"))
             return None
         return None if len(errors) > before else {"items": {str(k): v for k, v in value.items()}}
