@@ -16,8 +16,9 @@ from .plain import freeze, thaw, to_plain
 from .plain import iso as _iso
 from .plain import parse_dt as _parse_dt
 
-__all__ = ["AttachmentRef", "HistoryEntry", "ReturnRecord", "ApplicationVersion", "merge_records", "INDICATOR_KEY",
-           "indicator_label", "RECORD_MAX_LENGTH", "REASON_MAX_LENGTH", "MAX_ATTACHMENTS", "DRAFT_LOG_WINDOW"]
+__all__ = ["AttachmentRef", "HistoryEntry", "ReturnRecord", "ApplicationVersion", "merge_records",
+           "evidence_by_indicator", "INDICATOR_KEY", "indicator_label",
+           "RECORD_MAX_LENGTH", "REASON_MAX_LENGTH", "MAX_ATTACHMENTS", "DRAFT_LOG_WINDOW"]
 
 INDICATOR_KEY = re.compile(r"P[1-9][0-9]?|[1-9][0-9]?")
 RECORD_MAX_LENGTH = 5000
@@ -155,13 +156,18 @@ class ApplicationVersion:
     attachments: tuple[AttachmentRef, ...]
     mine: Mapping | None = None  # snapshot of the mine as submitted (Mine.to_dict())
     score_report: Mapping | None = None  # the scoring engine's report of this version, written once
+    # Submitted under 缺少支撑材料或证明材料不得分 (issue 11): its assessment carries each entry's `evidence`.
+    # Versions submitted before keep being read without it, so their scores never change.
+    evidence_rule: bool = False
 
     def evidence_for(self, indicator: str) -> list[AttachmentRef]:
         return [a for a in self.attachments if a.indicator == indicator]
 
     def assessment_with_records(self) -> dict:
-        """The assessment with each indicator's 检查记录 copied into its entry (``record``), for scoring/printing."""
-        return merge_records(thaw(self.assessment), thaw(self.records))
+        """The assessment with each indicator's 检查记录 copied into its entry (``record``) and, for a version
+        submitted under the evidence rule, its evidence (``evidence``), for scoring/printing."""
+        evidence = evidence_by_indicator(self.attachments) if self.evidence_rule else None
+        return merge_records(thaw(self.assessment), thaw(self.records), evidence)
 
     def to_dict(self) -> dict:
         return {
@@ -174,6 +180,7 @@ class ApplicationVersion:
             "attachments": [a.to_dict() for a in self.attachments],
             "mine": thaw(self.mine),
             "score_report": thaw(self.score_report),
+            **({"evidence_rule": True} if self.evidence_rule else {}),
         }
 
     @classmethod
@@ -188,15 +195,32 @@ class ApplicationVersion:
             attachments=tuple(AttachmentRef.from_dict(a) for a in d.get("attachments") or ()),
             mine=freeze(to_plain(d["mine"])) if d.get("mine") is not None else None,
             score_report=freeze(to_plain(d["score_report"])) if d.get("score_report") is not None else None,
+            evidence_rule=bool(d.get("evidence_rule", False)),
         )
 
 
-def merge_records(assessment: dict | None, records: dict) -> dict:
+def evidence_by_indicator(attachments) -> dict[str, list[str]]:
+    """Indicator number ("1"–"50") → the ids of the evidence files attached to it, in upload order."""
+    out: dict[str, list[str]] = {}
+    for a in attachments:
+        if a.kind == mat.EVIDENCE and a.indicator and not a.indicator.startswith("P"):
+            out.setdefault(a.indicator, []).append(a.id)
+    return out
+
+
+def merge_records(assessment: dict | None, records: dict, evidence: Mapping | None = None) -> dict:
+    """The assessment with the 检查记录 in each entry (``record``); with `evidence` (indicator → attachment
+    ids), every scored entry also says which files support it (``evidence``, possibly empty: the scoring
+    engine then counts a claimed score as 0). Not-applicable entries need none."""
     out = dict(assessment or {})
-    indicators = {k: dict(v) for k, v in (out.get("indicators") or {}).items()}
+    indicators = {k: dict(v) if isinstance(v, Mapping) else v for k, v in (out.get("indicators") or {}).items()}
     for key, text in records.items():
-        if key in indicators and text:
+        if isinstance(indicators.get(key), dict) and text:
             indicators[key]["record"] = text
+    if evidence is not None:
+        for key, entry in indicators.items():
+            if isinstance(entry, dict) and entry.get("not_applicable") is not True:
+                entry["evidence"] = list(evidence.get(key, ()))
     if indicators or "indicators" in out:
         out["indicators"] = indicators
     return out

@@ -114,6 +114,11 @@ def verdict_problems(report: dict, catalog) -> list[dict]:
                          "message": f"先决条件{code}「{name}」未满足，不具备遴选资格"})
     for no in report.get("failed_binding") or ():
         scores = (report.get("indicator_scores") or {}).get(str(no)) or {}
+        if scores.get("unsupported"):
+            problems.append({"field": f"indicators.{no}",
+                             "message": f"约束性指标第{no}项「{scores.get('name', '')}」须得满分：自评"
+                                        f"{scores.get('claimed_score')}分，但缺少支撑材料，按0分计；请上传佐证材料"})
+            continue
         problems.append({"field": f"indicators.{no}",
                          "message": f"约束性指标第{no}项「{scores.get('name', '')}」须得满分"
                                     f"（标准分{scores.get('points')}，自评{scores.get('score')}）"})

@@ -236,6 +236,11 @@
     Object.keys(content.records).forEach(function (k) {
       if (assessment.indicators[k] && !missing.includes(k)) assessment.indicators[k].record = content.records[k];
     });
+    // 缺少支撑材料或证明材料不得分: every filled entry says which evidence supports it (as the submission will).
+    Object.keys(assessment.indicators).forEach(function (k) {
+      var e = assessment.indicators[k];
+      if (!missing.includes(k) && e && !e.not_applicable) e.evidence = evidenceOf(k);
+    });
     var filled = applicableKeys().length - missing.length;
     scoreProgress.textContent = "已填写指标 " + filled + " / " + applicableKeys().length + " 项，先决条件 " +
       (model.prerequisites.length - undecided.length) + " / " + model.prerequisites.length + " 项";
@@ -246,6 +251,12 @@
     });
   }
   var evaluateSoon = Intake.debounce(evaluate, 400);
+
+  function evidenceOf(key) {
+    return Array.prototype.map.call(
+      form.querySelectorAll('[data-evidence-for="' + key + '"] li[data-attachment]'),
+      function (li) { return li.dataset.attachment; });
+  }
 
   function clearLive() {
     form.querySelectorAll("[data-live-for]").forEach(function (p) { p.textContent = ""; p.className = "live"; });
@@ -308,8 +319,13 @@
       if (!live) return;
       if (s.not_applicable) { live.textContent = "不涉及（按折合法计分）"; return; }
       live.textContent = "得分 " + s.score + " / " + s.points;
+      if (s.unsupported) {
+        live.textContent = "自评 " + s.claimed_score + " 分，" + (s.note || "缺少支撑材料，按0分计") +
+          "：请在下方上传佐证材料";
+        live.className = "live bad unsupported";
+      }
       if (s.binding && Number(s.score) !== Number(s.points)) {
-        live.textContent += "：约束性指标未得满分，不达标";
+        live.textContent += (s.unsupported ? "；" : "：") + "约束性指标未得满分，不达标";
         live.className = "live bad";
         document.getElementById("ind-" + key).classList.add("short");
         short.push('<li><a href="#ind-' + key + '">第' + key + "项「" + Intake.escapeHtml(s.name) + "」" + s.score + " / " + s.points + "</a></li>");
@@ -351,7 +367,7 @@
         });
       });
     });
-    chain.then(function () { input.value = ""; });
+    chain.then(function () { input.value = ""; evaluateSoon(); });
   });
 
   form.addEventListener("click", function (event) {
@@ -360,7 +376,7 @@
     var id = button.dataset.attachment;
     Intake.apiWithRenewal("DELETE", "/api/v1/applications/" + encodeURIComponent(appId) + "/attachments/" + encodeURIComponent(id))
       .then(function (result) {
-        if (result.ok) { var li = button.closest("li"); li.parentNode.removeChild(li); }
+        if (result.ok) { var li = button.closest("li"); li.parentNode.removeChild(li); evaluateSoon(); }
         else setSaveStatus(Intake.escapeHtml(Intake.errorText(result)), "bad");
       });
   });

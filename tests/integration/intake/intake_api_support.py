@@ -124,6 +124,23 @@ def upload_required(api: Api, app_id: str, declared_penalties: bool = False) -> 
                 kind.code, (PDF, f"{kind.label}.pdf", "application/pdf"))
             response = api.upload(app_id, kind.code, content, name, ctype)
             assert response.status_code == 201, response.get_data(as_text=True)
+    upload_evidence(api, app_id)
+
+
+def upload_evidence(api: Api, app_id: str) -> list[str]:
+    """One evidence file for every scored indicator of the draft that has none yet (缺少支撑材料或证明材料不得分:
+    a score without its evidence counts 0); returns the indicators it was uploaded for."""
+    draft = api.get(f"/api/v1/applications/{app_id}").json.get("draft") or {}
+    indicators = (draft.get("assessment") or {}).get("indicators") or {}
+    have = {a.get("indicator") for a in draft.get("attachments") or () if a.get("kind") == "evidence"}
+    done = []
+    for key, entry in indicators.items():
+        if entry.get("not_applicable") or key in have:
+            continue
+        response = api.upload(app_id, "evidence", PDF, f"第{key}项佐证.pdf", "application/pdf", indicator=key)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        done.append(key)
+    return done
 
 
 class ThreadedServer:

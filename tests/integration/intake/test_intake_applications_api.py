@@ -352,19 +352,24 @@ def test_submit_freezes_a_version_and_publishes_the_contract_event(ent1, draft, 
     assert payload["enterprise"] == {"name": "鄂尔多斯示范煤业有限公司", "credit_code": "91150600MA0N00001W"}
     assert payload["mine"]["league"] == "鄂尔多斯市" and payload["mine"]["county"] == "准格尔旗"
     assert payload["mine"]["minerals"] == ["煤"] and payload["mine"]["industry_group"] == 1
-    assert payload["assessment"]["indicators"]["3"] == {"findings": 0, "record": "查看采场入口警示牌：齐全"}
+    three = payload["assessment"]["indicators"]["3"]
+    assert {k: three[k] for k in ("findings", "record")} == {"findings": 0, "record": "查看采场入口警示牌：齐全"}
+    assert evidence["id"] in three["evidence"]          # each scored entry names its evidence (说明二(二))
+    assert "evidence" not in payload["assessment"]["indicators"]["16"]   # 不涉及 needs none
+    evidence_files = sum(1 for a in payload["attachments"] if a["kind"] == "evidence")
     by_id = {a["attachment_id"]: a for a in payload["attachments"]}
     assert by_id[evidence["id"]]["indicator"] == 3 and by_id[evidence["id"]]["prerequisite"] is None
     assert by_id[pledge["id"]]["prerequisite"] == "P1" and by_id[pledge["id"]]["indicator"] is None
-    assert len(payload["attachments"]) == 16
+    assert len(payload["attachments"]) == 14 + evidence_files     # 14 materials of 附件2 一, then the evidence
 
     version = ent1.get(f"/api/v1/applications/{draft}/versions/1").json
-    assert version["records"] == {"3": "查看采场入口警示牌：齐全"} and len(version["attachment_list"]) == 16
+    assert version["records"] == {"3": "查看采场入口警示牌：齐全"}
+    assert len(version["attachment_list"]) == 14 + evidence_files
     assert ent1.post(f"/api/v1/applications/{draft}/submit").status_code == 409
     frozen = ent1.put(f"/api/v1/applications/{draft}", {"declared_penalties": True})
     assert frozen.status_code == 409 and "不能修改" in frozen.json["message"]
     assert ent1.upload(draft, "other").status_code == 409
-    assert service.db["attachments.files"].count_documents({}) == 16
+    assert service.db["attachments.files"].count_documents({}) == 14 + evidence_files
     actions = [e["action"] for e in ent1.get(f"/api/v1/applications/{draft}/audit").json]
     assert actions[0] == "application_created" and actions[-1] == "application_submitted"
 
@@ -456,3 +461,19 @@ def test_upload_names_are_reduced_to_a_safe_base_name(ent1, draft, service, sent
     assert stored is not None and stored["metadata"]["original_filename"] == sent
     added = [e for e in ent1.get(f"/api/v1/applications/{draft}/audit").json if e["action"] == "attachment_added"]
     assert added[-1]["detail"]["filename"] == kept and added[-1]["detail"]["original_filename"] == sent
+
+
+def test_a_score_without_its_evidence_counts_zero_and_the_submission_names_it(ent1, draft, service):
+    """缺少支撑材料或证明材料不得分: the submitted assessment says which evidence supports each entry; a binding
+    item whose evidence was removed scores 0, and the refusal says why."""
+    ready(ent1, draft)
+    attachments = ent1.get(f"/api/v1/applications/{draft}").json["draft"]["attachments"]
+    for a in attachments:
+        if a["kind"] == "evidence" and a["indicator"] == "8":
+            assert ent1.delete(f"/api/v1/applications/{draft}/attachments/{a['id']}").status_code in (200, 204)
+    before = snapshot(service, draft)
+    response = ent1.post(f"/api/v1/applications/{draft}/submit")
+    assert response.status_code == 422
+    assert response.json["errors"]["assessment.indicators.8"] == [
+        "自评估：约束性指标第8项「开采方式」须得满分：自评5分，但缺少支撑材料，按0分计；请上传佐证材料"]
+    assert snapshot(service, draft) == before

@@ -227,6 +227,29 @@ def test_update_draft_is_all_or_nothing():
     assert app.assessment is None and app.records == {} and app.declared_penalties is None
 
 
+def test_the_draft_and_a_new_version_say_which_evidence_supports_each_entry():
+    """缺少支撑材料或证明材料不得分: every scored entry carries `evidence` (the ids of its indicator's evidence files,
+    possibly none) for the live score and the submission; not-applicable entries carry none."""
+    app = ready_application()
+    app.add_attachment(attachment("evidence", indicator="3", id="ev-3a"), at(3), "ent-user")
+    app.add_attachment(attachment("evidence", indicator="3", id="ev-3b"), at(3), "ent-user")
+    app.add_attachment(attachment("evidence", indicator="P1", id="ev-p1"), at(3), "ent-user")
+    merged = app.assessment_with_records()
+    assert merged["indicators"]["3"]["evidence"] == ["ev-3a", "ev-3b"]
+    assert merged["indicators"]["1"]["evidence"] == []
+    assert "evidence" not in merged["indicators"]["16"]            # 不涉及 needs no evidence
+    assert "evidence" not in app.assessment["indicators"]["3"]     # the draft itself is untouched
+    version = app.submit(at(10), "ent-user")
+    assert version.evidence_rule and version.assessment_with_records() == merged
+    stored = version.to_dict()
+    assert stored["evidence_rule"] is True
+    assert type(version).from_dict(stored).assessment_with_records() == merged
+    # A version stored before the rule is read without evidence: its score does not change.
+    old = {k: v for k, v in stored.items() if k != "evidence_rule"}
+    assert all("evidence" not in e for e in type(version).from_dict(old).assessment_with_records()["indicators"]
+               .values())
+
+
 def test_records_per_indicator():
     app = Application.start("a1", "m1", CREDIT_CODE, "nm-2025", at(), "u1")
     app.update_draft(at(1), "u1", assessment=ASSESSMENT,
@@ -235,8 +258,8 @@ def test_records_per_indicator():
     app.set_record("P4", "", at(3), "u1")  # clears
     assert app.records == {"1": "张三于2025-06-20查看了矿区功能分区", "3": "发现一处标牌缺失"}
     merged = app.assessment_with_records()
-    assert merged["indicators"]["1"] == {"score": 2, "record": "张三于2025-06-20查看了矿区功能分区"}
-    assert merged["indicators"]["3"] == {"findings": 1, "record": "发现一处标牌缺失"}
+    assert merged["indicators"]["1"] == {"score": 2, "record": "张三于2025-06-20查看了矿区功能分区", "evidence": []}
+    assert merged["indicators"]["3"] == {"findings": 1, "record": "发现一处标牌缺失", "evidence": []}
     assert "record" not in merged["indicators"]["16"]
     assert "record" not in app.assessment["indicators"]["1"]  # the draft itself is untouched
     with pytest.raises(InvalidApplicationData, match="过长"):
