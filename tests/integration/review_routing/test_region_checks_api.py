@@ -150,7 +150,13 @@ def test_a_check_round_with_public_draws_spot_checks_and_a_contradiction(review,
                              f"rv_{department}", {"passed": True, "note": "资料齐全"})
         assert answer.status_code == 200, answer.get_json()
 
-    # The spot checks, scored by scoring (stage spot_check).
+    # The spot checks, scored by scoring (stage spot_check): a score without its 核查记录 is refused, nothing kept.
+    bare = {no: {k: v for k, v in entry.items() if k != "record"} for no, entry in indicators.items()}
+    refused = review.call("POST", f"{API}/check-rounds/{round_id}/cases/{agree}/spot-check", "region",
+                          {"indicators": bare, "prerequisites": prerequisites})
+    assert refused.status_code == 422, refused.get_json()
+    assert any(".record" in field for field in refused.get_json()["errors"]), refused.get_json()
+    assert review.db["check_rounds"].find_one({"_id": round_id})["cases"][0]["spot"] is None
     first = review.call("POST", f"{API}/check-rounds/{round_id}/cases/{agree}/spot-check", "region",
                         {"indicators": indicators, "prerequisites": prerequisites})
     assert first.status_code == 200, first.get_json()
