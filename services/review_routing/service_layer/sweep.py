@@ -9,6 +9,7 @@ from datetime import datetime
 from review_routing.domain.commands import SweepOverdue
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
 from review_routing.service_layer.common import audit, publish_task_events
+from review_routing.service_layer.region.commissions import expire_commissions
 from review_routing.service_layer.region.reviews import sweep_region
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
 from shared.storage import ConcurrencyError
@@ -44,6 +45,7 @@ def sweep_overdue(cmd: SweepOverdue, uow: ReviewUnitOfWork, *, clock: Callable[[
         except ConcurrencyError:
             log.info("task %s changed during the overdue sweep; next sweep retries", task_id)
     try:
+        sent += expire_commissions(uow, now, calendar, policy)
         sent += sweep_region(uow, now, calendar, policy)
     except ConcurrencyError:
         log.info("a region review changed during the overdue sweep; next sweep retries")
