@@ -314,3 +314,16 @@ def test_a_department_still_sees_its_parts_of_finished_cases_read_only(bus, uow,
     finished = next(c for c in view["cases_detail"] if c["review_id"] == undrawn)
     assert [(p["department"], p["status"], p["mine"]) for p in finished["parts"]] == [(code, "passed", False)]
     assert len(view["cases_detail"]) == 2
+
+
+def test_without_region_level_reviewers_the_pool_must_be_given(uow, clock, scoring, catalog):
+    local = [Actor("eco_ordos", "department_reviewer", "鄂尔多斯生态审核员", "ecology_environment", "鄂尔多斯市")]
+    bus = make_bus(uow, clock, scoring=scoring, directory=Directory(local))
+    rid = forwarded(bus, uow, catalog)
+    advance(uow, rid, "evaluated")
+    round_id = bus.handle(k.OpenCheckRound(REGION_OFFICE, "1"))["round_id"]
+    with pytest.raises(InvalidInput) as e:
+        bus.handle(k.DrawInspectors(REGION_OFFICE, round_id, "ecology_environment", 1, "v"))
+    assert e.value.errors[0].field == "pool" and "请填写人员库" in e.value.errors[0].message
+    drawn = bus.handle(k.DrawInspectors(REGION_OFFICE, round_id, "ecology_environment", 1, "v", pool=("eco_ordos",)))
+    assert drawn["selected"] == ["eco_ordos"] and drawn["labels"] == {"eco_ordos": "鄂尔多斯生态审核员"}

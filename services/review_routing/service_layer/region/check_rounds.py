@@ -357,6 +357,9 @@ def _pool(cmd: DrawInspectors, directory) -> tuple[list[str], dict[str, str]]:
                  and p.area == REGION]
         names = [p.username for p in found]
         people = {p.username: p for p in found}
+        if not names:
+            raise InvalidInput("抽查人员库为空", [FieldError(
+                "pool", "该部门没有自治区级审核人员账号，请填写人员库（该部门审核人员的账号）")])
     if len(names) > MAX_POOL:
         raise InvalidInput("抽查人员库有误", [FieldError("pool", f"人员库最多 {MAX_POOL} 人")])
     return names, {u: people[u].name for u in names}
