@@ -282,14 +282,23 @@ def show_check_rounds(cmd: ShowCheckRounds, uow: ReviewUnitOfWork) -> dict:
     return {"rounds": [round_summary(r) for r in rounds], "parts": parts}
 
 
-def show_check_round(cmd: ShowCheckRound, uow: ReviewUnitOfWork) -> dict:
+def show_check_round(cmd: ShowCheckRound, uow: ReviewUnitOfWork, *, directory=None) -> dict:
     def work():
         rnd = _readable_round(uow, cmd.actor, cmd.round_id)
         draws = uow.draws.get_many([rnd.case_draw_id]) if rnd.case_draw_id else {}
         return rnd, draws
 
     rnd, draws = uow.read(work)
-    return round_view(rnd, cmd.actor, draws)
+    view = round_view(rnd, cmd.actor, draws)
+    if cmd.actor.role == "region_office" and directory is not None:
+        # The people the office may put in each undrawn department's pool (自治区 reviewers first).
+        people = [p for p in directory.all() if p.role == "department_reviewer"]
+        for d in view["departments"]:
+            if d["draw_id"] is None:
+                d["candidates"] = sorted(
+                    ({"username": p.username, "name": p.name, "area": p.area, "region": p.area == REGION}
+                     for p in people if p.department == d["code"]), key=lambda c: (not c["region"], c["username"]))
+    return view
 
 
 # -- the draws --------------------------------------------------------------------------------------------------
