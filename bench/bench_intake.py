@@ -154,9 +154,11 @@ def _prepare(service, principal, count: int) -> list[str]:
                     kind.code, (PDF, f"{kind.label}.pdf"))
                 service.handle(AddAttachment(principal, app_id, kind=kind.code, indicator=None,
                                              stream=io.BytesIO(content), filename=name))
-        for indicator in ("3", "8"):
-            service.handle(AddAttachment(principal, app_id, kind="evidence", indicator=indicator,
-                                         stream=io.BytesIO(JPEG), filename=f"第{indicator}项佐证.jpg"))
+        # 缺少支撑材料或证明材料不得分: evidence for every scored indicator.
+        for indicator, entry in assessment["indicators"].items():
+            if not entry.get("not_applicable"):
+                service.handle(AddAttachment(principal, app_id, kind="evidence", indicator=indicator,
+                                             stream=io.BytesIO(JPEG), filename=f"第{indicator}项佐证.jpg"))
         ids.append(app_id)
     return ids
 

@@ -1,6 +1,7 @@
 """The demo flow through the real APIs, for end-to-end tests (importable: pytest puts tests/ on sys.path):
 sign in with a token, register an open-pit coal mine in 鄂尔多斯市, fill and hand in its application with every
-required material under a Chinese file name, submit, and wait for the review tasks."""
+required material and an evidence file for every scored indicator under a Chinese file name, submit, and wait for
+the review tasks."""
 from __future__ import annotations
 
 import random
@@ -77,6 +78,10 @@ def submit_application(url: str, username: str = "enterprise", *, prefix: str = 
                 (filename, MP4, "video/mp4") if filename.endswith(".mp4") else
                 (filename, pdf(filename), "application/pdf")) for kind, filename in REQUIRED.items()]
     uploads.append(("evidence", 19, ("矿井水处理台账.pdf", pdf("矿井水处理台账.pdf"), "application/pdf")))
+    # 缺少支撑材料或证明材料不得分: every other scored indicator gets its own evidence file too.
+    uploads += [("evidence", int(no), (f"第{no}项佐证材料.pdf", PDF, "application/pdf"))
+                for no, entry in full_assessment()["indicators"].items()
+                if not entry.get("not_applicable") and no != "19"]
     for kind, indicator, file in uploads:
         data = {"kind": kind} | ({"indicator": str(indicator)} if indicator else {})
         response = requests.post(f"{url}/api/v1/applications/{app_id}/attachments", headers=auth, data=data,

@@ -218,6 +218,10 @@ def prepare_applications(settings: Settings, count: int, workers: int = 2) -> li
                     kind.code, (PDF, f"{kind.label}.pdf"))
                 service.handle(AddAttachment(ENTERPRISE, app_id, kind=kind.code, indicator=None,
                                              stream=io.BytesIO(content), filename=name))
+        for key, entry in indicators.items():    # 缺少支撑材料或证明材料不得分: evidence for every scored item
+            if not entry.get("not_applicable"):
+                service.handle(AddAttachment(ENTERPRISE, app_id, kind="evidence", indicator=key,
+                                             stream=io.BytesIO(PDF), filename=f"第{key}项佐证.pdf"))
         return app_id
 
     with ThreadPoolExecutor(workers) as pool:

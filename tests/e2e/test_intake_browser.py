@@ -103,6 +103,37 @@ def fill_whole_form(page, *, not_applicable: str | None):
         page.locator(f"#reason-{not_applicable}").fill("本矿无暂不能开采利用的共伴生矿产，经查阅储量核实报告确认")
 
 
+def evidence_through_the_api(page, url: str, username: str, app_id: str, group: int, *, but: str):
+    """An evidence file for every indicator of the branch except `but` (uploaded through the API, as a batch of
+    clicks would), then the form reloaded to list them: 缺少支撑材料或证明材料不得分."""
+    import requests
+    from flows import token
+
+    from shared.catalog import load_catalog
+
+    auth = token(url, username)
+    for indicator in load_catalog("nm-2025").indicators_for(group, "open_pit"):
+        if str(indicator.no) == but:
+            continue
+        response = requests.post(f"{url}/api/v1/applications/{app_id}/attachments", headers=auth, timeout=30,
+                                 data={"kind": "evidence", "indicator": str(indicator.no)},
+                                 files={"file": (f"第{indicator.no}项佐证.pdf", PDF, "application/pdf")})
+        assert response.status_code == 201, response.text
+    page.reload()
+    page.locator(f'[data-evidence-for="{but}"]').wait_for(state="attached")
+
+
+def unsupported_until_its_evidence_arrives(page, key: str, filename: str):
+    """The filled item without evidence reads 缺少支撑材料，按0分计 while the enterprise types; its evidence,
+    uploaded on the form, brings the score back without a reload."""
+    live = page.locator(f'[data-live-for="{key}"]')
+    live.filter(has_text="缺少支撑材料，按0分计").wait_for(timeout=60000)
+    assert "unsupported" in live.get_attribute("class")
+    upload_evidence(page, key, filename)
+    wait_until(page, "key => !document.querySelector(`[data-live-for='${key}']`).textContent.includes('缺少支撑材料')",
+               key, timeout=60)
+
+
 def upload_evidence(page, key: str, filename: str):
     page.locator(f"#file-{key}").set_input_files([{"name": filename, "mimeType": "image/jpeg", "buffer": JPEG}])
     page.locator(f'[data-evidence-for="{key}"] li', has_text=filename).wait_for()
@@ -189,8 +220,10 @@ def test_branch_one_mine_from_registration_to_routing(running_system, page):
     assert page.locator("#ind-12").count() == 1 and page.locator("#ind-21").count() == 0
     assert "露天开采：" in page.locator("#ind-9").inner_text()
     wait_total(page, "0.00")
+    evidence_through_the_api(page, url, "enterprise", app_id, 1, but="3")
     use_the_menu_and_next_unfilled(page)
     fill_whole_form(page, not_applicable="16")
+    unsupported_until_its_evidence_arrives(page, "3", "警示牌整改照片.jpg")
     wait_total(page, "100.00")
     assert [c.inner_text() for c in page.locator("#form-menu .menu-count").all()] == \
         ["5/5", "7/7", "4/4", "9/9", "13/13", "6/6", "7/7"]
@@ -213,7 +246,6 @@ def test_branch_one_mine_from_registration_to_routing(running_system, page):
     assert page.locator("#score-verdict").inner_text() == "结论：不达标"
     page.locator("#state-10").select_option("full")
     wait_total(page, "99.60")
-    upload_evidence(page, "3", "警示牌整改照片.jpg")
     page.locator("#save-status", has_text="已自动保存").wait_for(timeout=20000)
 
     # nothing typed is lost: a save refused for an expired session keeps a local copy that comes back
@@ -285,7 +317,9 @@ def test_branch_two_mine_with_its_sub_industry(running_system, page):
     assert item and page.locator(f"#cat-4 #{item}").count() == 1
     page.set_viewport_size({"width": 1280, "height": 800})
     assert page.locator('#ind-21 .rule[data-variant="cement_limestone"]').is_hidden()
+    evidence_through_the_api(page, url, "enterprise2", app_id, 2, but="21")
     fill_whole_form(page, not_applicable=None)
+    unsupported_until_its_evidence_arrives(page, "21", "石粉综合利用.jpg")
     wait_total(page, "100.00")
     page.locator("#ind-24 input.item").first.uncheck()
     wait_until(page, "() => document.getElementById('score-total').textContent !== '100.00'", timeout=20)
@@ -293,7 +327,6 @@ def test_branch_two_mine_with_its_sub_industry(running_system, page):
     page.locator("#ind-24 input.item").first.check()
     wait_total(page, "100.00")
     assert page.locator("#score-verdict").inner_text() == "结论：达标"
-    upload_evidence(page, "21", "石粉综合利用.jpg")
     page.locator("#save-status", has_text="已自动保存").wait_for(timeout=20000)
     upload_materials_and_submit(page, app_id)
     wait_for_routing(page)
