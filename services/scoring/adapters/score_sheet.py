@@ -18,6 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
@@ -30,6 +31,8 @@ COLUMNS = ("一级指标", "二级指标", "三级指标", "标准分", "评分�
 COLUMN_WIDTHS = (11, 11, 12, 6, 60, 10, 30, 7, 28, 7, 24)   # characters; sums to a landscape A4 at fit-to-width
 HEADER_ROW = 3
 NOT_APPLICABLE = "不涉及"
+RECONSTRUCTED_NOTE = ("标有“据原件重建”的指标,其所列内容(如标准分、评分说明、依据)在文件原件中字迹不清,"
+                      "系据原件重建而非直接辨读,理由见该项的批注(网页版:鼠标悬停)。")
 FOOTNOTE = ("说明:先决条件属于否决项;约束性指标必须得满分,若一项不得满分则不达标;不涉及项按一级指标采用折合法计分,"
             "并在检查记录中写明判定依据和理由;总分100分,总得分原则上不低于60分。所有得分必须有依据,"
             "在“检查记录”栏写明得到相应分值的原因。分工部门排序不分前后。")
@@ -51,6 +54,9 @@ class SheetRow:
     departments: str = ""
     binding: bool = False
     not_applicable: bool = False
+    unsupported: bool = False
+    reconstructed: str = ""      # "指标名称、评分说明": fields read back from the garbled original (据原件重建)
+    reconstructed_reasons: str = ""   # why, per field (the hover text / cell comment)
     no: int | None = None
     category_span: int = 0       # >0 on the first row of a category: how many rows its cell covers
     subcategory_span: int = 0
@@ -70,6 +76,7 @@ class Sheet:
     summary: dict[str, Any] | None = None
     footnote: str = FOOTNOTE
     branch_rows: int = field(default=0)
+    reconstructed_note: str = ""
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -157,7 +164,30 @@ def build_sheet(catalog: Catalog, industry_group: int | None, report=None, asses
 
     return Sheet(title=f"{catalog.title}评分表", subtitle=subtitle, rows=rows, prerequisites=prerequisites,
                  summary=_summary(catalog, report) if report is not None else None,
-                 branch_rows=sum(1 for r in rows if r.branch_label))
+                 branch_rows=sum(1 for r in rows if r.branch_label),
+                 reconstructed_note=RECONSTRUCTED_NOTE if any(r.reconstructed for r in rows) else "")
+
+
+RECONSTRUCTED = "据原件重建"
+SUB_ITEMS = "子项"
+
+
+def reconstruction(indicator: Indicator) -> tuple[str, str]:
+    """(the fields of the indicator that were reconstructed rather than read, why) — the catalog's `inferred`
+    readings (fields and additive sub-items), in Chinese, for the 据原件重建 mark."""
+    from shared.catalog.model import INFERRED_FIELD_LABELS
+
+    fields = list(indicator.reconstructed_fields)
+    reasons = [f"{INFERRED_FIELD_LABELS.get(k, k)}：{v}" for k, v in indicator.inferred.items()]
+    if indicator.basis_reconstructed and "依据" not in fields:
+        fields.append("依据")
+        reasons.append("依据：原件字迹不清，据原件重建")
+    rules = list(getattr(indicator.rule, "variants", {}).values()) or [indicator.rule]
+    items = [i for r in rules for i in getattr(r, "items", ()) if getattr(i, "inferred", None)]
+    if items:
+        fields.append(SUB_ITEMS)
+        reasons += [f"子项「{i.text}」：{i.inferred}" for i in items]
+    return "、".join(fields), "；".join(reasons)
 
 
 def _indicator_row(catalog: Catalog, indicator: Indicator, scored: Mapping | None, entry: Mapping | None
@@ -167,20 +197,28 @@ def _indicator_row(catalog: Catalog, indicator: Indicator, scored: Mapping | Non
         record = scored["record"]
     elif isinstance(entry, Mapping) and isinstance(entry.get("record"), str):
         record = entry["record"]
-    score, not_applicable = "", False
+    score, not_applicable, unsupported = "", False, False
     if scored is not None:
         not_applicable = bool(scored.get("not_applicable"))
         if not_applicable:
             score = NOT_APPLICABLE
             reason = f"不涉及项:{scored.get('reason', '')}"
+            if scored.get("binding"):
+                reason += f"\n({scored.get('note') or '约束性指标判定为不涉及，须经确认'})"
             record = f"{reason}\n{record}" if record else reason
         else:
             score = plain(scored["score"])
+            unsupported = bool(scored.get("unsupported"))
+            if unsupported:      # 缺少支撑材料或证明材料不得分
+                note = f"{scored.get('note') or '缺少支撑材料，按0分计'}(所填得分{scored.get('claimed_score')})"
+                record = f"{note}\n{record}" if record else note
+    fields, reasons = reconstruction(indicator)
     return SheetRow(
         no=indicator.no, indicator=f"{indicator.no}. {indicator.name}", points=plain(indicator.points),
-        text=indicator.text, methods="、".join(indicator.methods), basis=indicator.basis or "",
+        text=indicator.text, methods="、".join(indicator.methods), basis=indicator.display_basis,
         attribute=indicator.attribute, binding=indicator.binding, record=record, score=score,
-        not_applicable=not_applicable,
+        not_applicable=not_applicable, unsupported=unsupported, reconstructed=fields,
+        reconstructed_reasons=reasons,
         departments=department_names(catalog, indicator.departments, indicator.departments_open_ended,
                                      indicator.department_scopes))
 
@@ -200,7 +238,10 @@ def _summary(catalog: Catalog, report: Mapping) -> dict[str, Any]:
         lines.append(f"未得满分的约束性指标:{names}")
     if report.get("not_applicable_binding"):
         names = "、".join(f"第{no}项「{catalog.indicator(no).name}」" for no in report["not_applicable_binding"])
-        lines.append(f"判定为不涉及项的约束性指标(请复核判定依据):{names}")
+        lines.append(f"判定为不涉及项的约束性指标(须经初审责任部门确认不涉及，并经第三方评估机构现场确认):{names}")
+    if report.get("unsupported"):
+        names = "、".join(f"第{no}项「{catalog.indicator(no).name}」" for no in report["unsupported"])
+        lines.append(f"缺少支撑材料、按0分计的指标(缺少支撑材料或证明材料不得分):{names}")
     lines.append(f"总得分 {report['total']} 分(达标线 {report['pass_total']} 分)")
     return {"categories": categories, "total": report["total"],
             "total_points": plain(catalog.total_points), "verdict_label": report["verdict_label"],
@@ -252,7 +293,12 @@ def score_sheet_xlsx(catalog: Catalog, industry_group: int | None, report=None, 
             for column, value in enumerate(row.cells(), start=1):
                 if column in (1, 2):
                     continue      # written once below, on the merged range
+                if column == 3 and row.reconstructed:
+                    value = f"{value}\n〔{RECONSTRUCTED}:{row.reconstructed}〕"
                 cell = ws.cell(row=r, column=column, value=_cell_value(column, value))
+                if column == 3 and row.reconstructed:
+                    cell.comment = Comment(f"{RECONSTRUCTED}:{row.reconstructed_reasons}", "评分系统", width=360,
+                                           height=160)
                 if column == 8 and row.binding:
                     cell.font = Font(bold=True)
             # Rough height so wrapped rule text is not clipped: ~60 characters per line at width 60.
@@ -279,6 +325,11 @@ def score_sheet_xlsx(catalog: Catalog, industry_group: int | None, report=None, 
     ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=len(COLUMNS))
     ws.cell(row=r, column=1, value=sheet.footnote).alignment = _WRAP_LEFT
     ws.row_dimensions[r].height = 42
+    if sheet.reconstructed_note:
+        r += 1
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=len(COLUMNS))
+        ws.cell(row=r, column=1, value=sheet.reconstructed_note).alignment = _WRAP_LEFT
+        ws.row_dimensions[r].height = 28
 
     ws.freeze_panes = ws.cell(row=first, column=1)
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"

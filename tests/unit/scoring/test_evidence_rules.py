@@ -149,3 +149,43 @@ def test_reports_with_the_new_fields_match_the_contract(catalog, assessment_for,
                                          "12": {"not_applicable": True, "reason": "本矿不设选矿厂"}})
     assessment_validator.validate(assessment)
     report_validator.validate(score_assessment(assessment, catalog).to_dict())
+
+
+# --- the score sheet: unsupported scores and readings reconstructed from the original -------------------------
+
+
+def test_score_sheet_marks_unsupported_scores_and_reconstructed_readings(catalog, assessment_for):
+    import io
+    import re
+
+    import openpyxl
+
+    from scoring.adapters.score_sheet import RECONSTRUCTED_NOTE, build_sheet, score_sheet_html, score_sheet_xlsx
+
+    assessment = assessment_for(entries={"2": {"score": "2", "evidence": [], "record": "查看配套设施"},
+                                         "12": {"not_applicable": True, "reason": "本矿不设选矿厂"}})
+    report = score_assessment(assessment, catalog).to_dict()
+    rows = {r.no: r for r in build_sheet(catalog, 1, report, assessment).rows if r.no}
+    assert rows[2].score == "0" and rows[2].unsupported
+    assert rows[2].record == "缺少支撑材料，按0分计(所填得分2)\n查看配套设施"
+    assert "须经初审责任部门确认不涉及" in rows[12].record
+    one = catalog.indicator(1)
+    assert set(one.inferred) == {"rule", "basis"}
+    assert rows[1].reconstructed == "评分说明、依据" and one.inferred["rule"] in rows[1].reconstructed_reasons
+    assert "OCR" not in "".join(r.basis for r in rows.values())         # the 依据 without OCR remarks
+    # Sub-items read back from the OCR (indicator 9's 爆破, 排土 …) are named in the mark and its reasons.
+    assert rows[9].reconstructed.endswith("子项") and "子项「爆破:" in rows[9].reconstructed_reasons
+
+    workbook = openpyxl.load_workbook(io.BytesIO(score_sheet_xlsx(catalog, 1, report, assessment)))
+    ws = workbook["评分表"]
+    cells = {int(m.group(1)): c for c in ws["C"] if isinstance(c.value, str) and (m := re.match(r"^(\d+)\. ", c.value))}
+    assert cells[1].value == "1. 功能分区\n〔据原件重建:评分说明、依据〕"
+    assert cells[1].comment is not None and one.inferred["rule"] in cells[1].comment.text
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert RECONSTRUCTED_NOTE in texts
+    assert any(t.startswith("缺少支撑材料、按0分计的指标") and "第2项「配套设施」" in t for t in texts)
+
+    html = score_sheet_html(catalog, 1, report, assessment)
+    assert '<small class="reconstructed" title="据原件重建：评分说明：' in html
+    assert "据原件重建：评分说明、依据</small>" in html and RECONSTRUCTED_NOTE in html
+    assert 'class="num unsupported">0</td>' in html
