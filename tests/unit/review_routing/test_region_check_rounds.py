@@ -327,3 +327,16 @@ def test_without_region_level_reviewers_the_pool_must_be_given(uow, clock, scori
     assert e.value.errors[0].field == "pool" and "请填写人员库" in e.value.errors[0].message
     drawn = bus.handle(k.DrawInspectors(REGION_OFFICE, round_id, "ecology_environment", 1, "v", pool=("eco_ordos",)))
     assert drawn["selected"] == ["eco_ordos"] and drawn["labels"] == {"eco_ordos": "鄂尔多斯生态审核员"}
+
+
+def test_the_office_sees_each_undrawn_departments_candidates_region_reviewers_first(bus, uow, evaluated):
+    round_id = bus.handle(k.OpenCheckRound(REGION_OFFICE, "1"))["round_id"]
+    view = bus.handle(k.ShowCheckRound(REGION_OFFICE, round_id))
+    eco = next(d for d in view["departments"] if d["code"] == "ecology_environment")
+    assert [c["username"] for c in eco["candidates"]] == [f"zz_ecology_environment_{i}" for i in range(1, 5)]
+    assert all(c["region"] for c in eco["candidates"])
+    bus.handle(k.DrawInspectors(REGION_OFFICE, round_id, "ecology_environment", 1, "v"))
+    view = bus.handle(k.ShowCheckRound(REGION_OFFICE, round_id))
+    assert "candidates" not in next(d for d in view["departments"] if d["code"] == "ecology_environment")
+    code = _departments(uow, evaluated[0])[0]
+    assert all("candidates" not in d for d in bus.handle(k.ShowCheckRound(reviewer(code), round_id))["departments"])
