@@ -1,6 +1,7 @@
 """The review's unit of work on MongoDB: the repositories of `adapters.repository` bound to one transaction."""
 from __future__ import annotations
 
+from review_routing.adapters import region_repository as region
 from review_routing.adapters.repository import (
     MongoAuditLog,
     MongoCaseRepository,
@@ -9,7 +10,6 @@ from review_routing.adapters.repository import (
     MongoSelfReports,
     MongoTaskRepository,
 )
-from review_routing.adapters import region_repository as region
 from review_routing.domain.region import kinds
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
 from shared.storage import Transaction

@@ -11,8 +11,8 @@ import io
 import re
 
 from review_routing.domain.case import ReviewCase
-from review_routing.domain.task import ReviewTask
 from review_routing.domain.region import kinds
+from review_routing.domain.task import ReviewTask
 from review_routing.service_layer.unit_of_work import (
     Aggregates,
     AuditLog,
