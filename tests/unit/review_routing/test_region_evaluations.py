@@ -72,6 +72,8 @@ def test_a_draft_is_saved_piece_by_piece_in_the_scoring_entry_shape():
     # inspectors may come as one text; the record alone can be changed; null clears
     update(ev, {"indicators": {"2": {"record": {**RECORD, "inspectors": "李评、赵核"}}}})
     assert ev.entries["2"] == {"score": "3"} and ev.records["2"]["inspectors"] == ["李评", "赵核"]
+    assert update(ev, {"indicators": {"2": {"score": "3.00", "record": RECORD}}}) == {"indicators": [],
+                                                                                      "prerequisites": []}
     update(ev, {"indicators": {"3": None}})
     assert "3" not in ev.entries
     assert ev.not_applicable == []
@@ -254,6 +256,9 @@ def test_the_evaluator_saves_a_draft_with_records_and_images_and_the_events_say_
     answer = bus.handle(SaveEvaluationDraft(EVALUATOR, "com-1.eval", {
         "indicators": {str(first): {"score": "1", "record": RECORD}}}))
     assert answer["judged"] == 1 and answer["version"] == 1
+    again = bus.handle(SaveEvaluationDraft(EVALUATOR, "com-1.eval", {
+        "indicators": {str(first): {"score": "1", "record": RECORD}}}))
+    assert again["version"] == 1 and len(uow.events("review_routing.evaluation_recorded")) == 1
     image = bus.handle(UploadEvaluationImage(EVALUATOR, "com-1.eval", "采场.png", "image/png", PNG, first, "采场"))
     general = bus.handle(UploadEvaluationImage(EVALUATOR, "com-1.eval", "全景.png", "image/png", PNG))
     view = bus.handle(ShowEvaluation(EVALUATOR, "com-1.eval"))

@@ -148,7 +148,8 @@ class Evaluation:
     def update(self, changes: Mapping, *, staff: Iterable[str], today: date, at: datetime, by: str) -> dict:
         """Apply a partial change: `{"indicators": {no: {entry fields…, "record": {…} | null} | null},
         "prerequisites": {code: {"met", "note"} | null}}` (null clears). All or nothing; bad pieces are refused
-        with their fields named. Returns what changed: {indicators: [nos], prerequisites: [codes]}."""
+        with their fields named. Returns what changed: {indicators: [nos], prerequisites: [codes]} (nothing when the
+        same is saved again)."""
         self._require_draft()
         if not isinstance(changes, Mapping):
             raise InvalidInput("评估内容有误", [FieldError("(body)", "应为对象")])
@@ -209,6 +210,10 @@ class Evaluation:
             changed_pre.append(code)
         if errors:
             raise InvalidInput("评估内容有误，未保存", errors)
+        # what really changed (a replayed save changes nothing)
+        changed_ind = [n for n in changed_ind if (entries.get(str(n)), records.get(str(n)))
+                       != (self.entries.get(str(n)), self.records.get(str(n)))]
+        changed_pre = [c for c in changed_pre if prerequisites.get(c) != self.prerequisites.get(c)]
         if not changed_ind and not changed_pre:
             return {"indicators": [], "prerequisites": []}
         self.entries, self.records, self.prerequisites = entries, records, prerequisites
