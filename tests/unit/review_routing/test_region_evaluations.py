@@ -261,6 +261,8 @@ def test_the_evaluator_saves_a_draft_with_records_and_images_and_the_events_say_
     assert again["version"] == 1 and len(uow.events("review_routing.evaluation_recorded")) == 1
     image = bus.handle(UploadEvaluationImage(EVALUATOR, "com-1.eval", "采场.png", "image/png", PNG, first, "采场"))
     general = bus.handle(UploadEvaluationImage(EVALUATOR, "com-1.eval", "全景.png", "image/png", PNG))
+    assert bus.handle(UploadEvaluationImage(EVALUATOR, "com-1.eval", "全景.png", "image/png", PNG)) == general
+    assert len(files.files) == 2
     view = bus.handle(ShowEvaluation(EVALUATOR, "com-1.eval"))
     assert view["indicators"][0]["record"]["location"] == "一号露天采场"
     assert [i["image_id"] for i in view["indicators"][0]["images"]] == [image["image_id"]]

@@ -5,7 +5,8 @@ prerequisites), its submission through the scoring service (stage third-party ev
   it (drafts too); nobody else (the enterprise learns only that its case is under evaluation / evaluated).
 * The evaluation of an accepted commission is started by its first save or image (id `<commission_id>.eval`).
 * Images: the bytes go to the file store (GridFS) before the transaction that registers them, and are deleted
-  again if it fails, as the initial review's site photos.
+  again if it fails, as the initial review's site photos; the same image uploaded again for the same indicator
+  answers the one stored.
 * Submission: the banned institution's report is refused (409) with the register's reason (the refusal is
   audited); the assessment is recorded by scoring outside the transaction (a 422 comes back with its fields);
   then ONE transaction: the evaluation submitted with the record's id, total and verdict, the RegionReview
@@ -381,6 +382,9 @@ def upload_evaluation_image(cmd: UploadEvaluationImage, uow: ReviewUnitOfWork, *
     def register():
         now = clock()
         ev, _, _ = _writable(uow, cmd.actor, cmd.evaluation_id, catalogs, now)
+        same = next((i for i in ev.images if i["sha256"] == digest and i.get("indicator") == cmd.indicator), None)
+        if same is not None:   # the same image again (a replayed upload): the one stored answers
+            return None, _image_view(ev.id, same)
         image = {"image_id": image_id, "indicator": cmd.indicator, "caption": caption, "filename": name,
                  "content_type": content_type, "size": len(cmd.data), "sha256": digest, "file_id": file_id,
                  "uploaded_by": cmd.actor.username, "uploaded_by_name": cmd.actor.name, "uploaded_at": now}
@@ -392,13 +396,16 @@ def upload_evaluation_image(cmd: UploadEvaluationImage, uow: ReviewUnitOfWork, *
               version_no=ev.version_no, target=ev.id,
               detail={"image_id": image_id, "indicator": cmd.indicator, "filename": name, "size": len(cmd.data),
                       "sha256": digest})
-        return _image_view(ev.id, image)
+        return image, _image_view(ev.id, image)
 
     try:
-        return uow.run(register)
+        added, view = uow.run(register)
     except BaseException:
         photo_files.delete(file_id)
         raise
+    if added is None:
+        photo_files.delete(file_id)
+    return view
 
 
 def open_evaluation_image(cmd: OpenEvaluationImage, uow: ReviewUnitOfWork, *, photo_files: PhotoFiles):
