@@ -25,6 +25,7 @@ from shared.catalog import (
     ConditionalDeductions,
     DeductPerFinding,
 )
+from shared.catalog.model import INFERRED_FIELD_LABELS
 from shared.decimals import plain as _num
 
 
@@ -41,9 +42,15 @@ def _rule_input(rule) -> dict:
     if isinstance(rule, AdditiveItems):
         return {"kind": "additive_items", "text": rule.text,
                 "items": [{"id": i.id, "text": i.text, "points": _num(i.points), "per_unit": i.per_unit,
-                           "cap": _num(i.cap) if i.cap is not None else None} for i in rule.items],
+                           "cap": _num(i.cap) if i.cap is not None else None, "inferred": plain_reason(i.inferred)}
+                          for i in rule.items],
                 "provisional": {"items": {}}}
     raise TypeError(f"unknown rule {rule!r}")
+
+
+def plain_reason(text: str | None) -> str:
+    """The catalog's reason for a reconstructed reading, in words for the enterprise (no “OCR” jargon)."""
+    return (text or "").replace("OCR", "原件识别文字")
 
 
 def indicator_model(indicator, mining_method: str, catalog) -> dict:
@@ -72,6 +79,12 @@ def indicator_model(indicator, mining_method: str, catalog) -> dict:
         "basis": indicator.display_basis,  # without the reconstruction's OCR remarks
         "basis_reconstructed": indicator.basis_reconstructed,
         "reconstructed_fields": list(indicator.reconstructed_fields),
+        # The readings other than the 依据 (marked beside it) that were reconstructed from the garbled original,
+        # with the catalog's reasons (shown on hover): 据原件重建.
+        "reconstructed": "、".join(INFERRED_FIELD_LABELS.get(k, k) for k in indicator.inferred if k != "basis"),
+        "reconstructed_reasons": "；".join(f"{INFERRED_FIELD_LABELS.get(k, k)}：{plain_reason(v)}"
+                                          for k, v in indicator.inferred.items() if k != "basis"),
+        "basis_reason": plain_reason(indicator.inferred.get("basis")),
         "notes": list(indicator.notes),
         "variant_by": variant_by,
         "variants": variants,

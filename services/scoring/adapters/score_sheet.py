@@ -178,7 +178,7 @@ def reconstruction(indicator: Indicator) -> tuple[str, str]:
     from shared.catalog.model import INFERRED_FIELD_LABELS
 
     fields = list(indicator.reconstructed_fields)
-    reasons = [f"{INFERRED_FIELD_LABELS.get(k, k)}：{v}" for k, v in indicator.inferred.items()]
+    reasons = [f"{INFERRED_FIELD_LABELS.get(k, k)}：{_plain_reason(v)}" for k, v in indicator.inferred.items()]
     if indicator.basis_reconstructed and "依据" not in fields:
         fields.append("依据")
         reasons.append("依据：原件字迹不清，据原件重建")
@@ -186,8 +186,13 @@ def reconstruction(indicator: Indicator) -> tuple[str, str]:
     items = [i for r in rules for i in getattr(r, "items", ()) if getattr(i, "inferred", None)]
     if items:
         fields.append(SUB_ITEMS)
-        reasons += [f"子项「{i.text}」：{i.inferred}" for i in items]
+        reasons += [f"子项「{i.text}」：{_plain_reason(i.inferred)}" for i in items]
     return "、".join(fields), "；".join(reasons)
+
+
+def _plain_reason(text: str) -> str:
+    """A reconstruction's reason in words for people (no “OCR” jargon)."""
+    return text.replace("OCR", "原件识别文字")
 
 
 def _indicator_row(catalog: Catalog, indicator: Indicator, scored: Mapping | None, entry: Mapping | None

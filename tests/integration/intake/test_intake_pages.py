@@ -153,14 +153,24 @@ def test_intake_copy_is_chinese_with_full_width_punctuation(ent1, client, intake
     app_id = ent1.post("/api/v1/applications", {"mine_id": mine_id, "declared_penalties": False}).json["id"]
     response, html = page(client, intake_settings, ent1.principal, f"/intake/applications/{app_id}/materials")
     assert response.status_code == 200
-    assert "不需要" not in html and ">选交</span>" in html
+    assert "不需要" not in html and ">选交</span>" in html          # 其他材料
+    # (七) lists 宣传片、遥感影像、现场照片: each is required
+    for kind in ("promo_video", "remote_sensing_image", "site_photos"):
+        assert re.search(rf'id="kind-{kind}".*?<small class="req">必须</small>', html, flags=re.S), kind
     assert ">无需提交（未申报行政处罚）</span>" in html
     assert re.search(r'id="missing-head">提交前还需要（\d+项）：', html)
     response, html = page(client, intake_settings, ent1.principal, f"/intake/applications/{app_id}/form")
     catalog = load_catalog("nm-2025")
     assert "OCR" not in html and "nm-2025" not in re.sub(r"<script.*?</script>", "", html, flags=re.S)
-    reconstructed = [i for i in catalog.indicators_in_group(1) if i.basis_reconstructed and i.display_basis]
-    assert reconstructed and html.count('class="reconstructed"') == len(reconstructed)
+    # 据原件重建 marks: beside each reconstructed 依据, under each indicator with other reconstructed readings, and
+    # beside each reconstructed sub-item of the open-pit rule (the reasons on hover, in words, without “OCR”)
+    marks = 0
+    for i in catalog.indicators_in_group(1):
+        marks += bool(i.basis_reconstructed and i.display_basis) + bool(set(i.inferred) - {"basis"})
+        rule = i.scoring_rule("open_pit")
+        marks += sum(1 for item in getattr(rule, "items", ()) if item.inferred)
+    assert marks > 40 and html.count('class="reconstructed"') == marks
+    assert 'title="原件识别文字“遗式等破”' in html
     # the pages' own copy (the form quotes the index's text as the catalog holds it, which is checked above)
     for path in (f"/intake/applications/{app_id}/materials", f"/intake/applications/{app_id}", "/intake/"):
         text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", page(
