@@ -287,3 +287,17 @@ def test_the_case_page_after_the_forward_shows_the_decision_and_offers_no_form(w
     assert "2026-03-02 16:15" in page and "T08:15" not in page
     cases = web("/review/", BUREAU_P).get_data(as_text=True)
     assert CASE_NO in cases and "/review/cases.xlsx" in cases
+
+
+def test_the_task_page_marks_every_reading_reconstructed_from_the_original(web, catalog):
+    """Issue 11 item 7: besides the 依据, every other reading the catalog flags `inferred` (name, points,
+    attribute, rule …) carries the 据原件重建 mark on the department's task page."""
+    page = web("/review/tasks/app-1.v1.ecology_environment", ECO).get_data(as_text=True)
+    task = next(t for t in web.uow.tasks.of_case("app-1", 1) if t.department == "ecology_environment")
+    marked = 0
+    for no in task.indicators:
+        rebuilt = [f for f in catalog.indicator(no).reconstructed_fields if f != "依据"]
+        if rebuilt:
+            assert f">据原件重建：{'、'.join(rebuilt)}</span>" in page, no
+            marked += 1
+    assert marked > 5 and "OCR" not in page
