@@ -141,6 +141,7 @@ class EvaluationView(Schema):
     problems = fields.List(fields.Nested(Problem))
     submitted = fields.Dict(allow_none=True)
     report = fields.Dict(allow_none=True, metadata={"description": "评分服务的结论（提交后）：总分、结论等"})
+    history = fields.List(fields.Dict(), metadata={"description": "办理记录（新的在前）"})
     today = fields.String()
     permissions = fields.Dict()
 

@@ -297,6 +297,7 @@ def _view(ev: Evaluation, commission, review, case, catalog, staff: list[str], a
         "report": {k: (ev.report or {}).get(k) for k in ("total", "verdict", "verdict_label", "pass_total",
                                                           "failed_binding", "failed_prerequisites",
                                                           "not_applicable_binding", "notes")} if ev.report else None,
+        "history": list(reversed(ev.history)) if ev.version is not None else [],
         "today": today.isoformat(),
         "permissions": {"edit": editable, "submit": editable},
     }
