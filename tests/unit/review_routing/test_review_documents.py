@@ -298,6 +298,6 @@ def test_the_task_page_marks_every_reading_reconstructed_from_the_original(web, 
     for no in task.indicators:
         rebuilt = [f for f in catalog.indicator(no).reconstructed_fields if f != "依据"]
         if rebuilt:
-            assert f">据原件重建：{'、'.join(rebuilt)}</span>" in page, no
+            assert f"按原件重建：{'、'.join(rebuilt)}\">据原件重建</span>" in page, no
             marked += 1
     assert marked > 5 and "OCR" not in page
