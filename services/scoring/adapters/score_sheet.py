@@ -31,8 +31,8 @@ COLUMNS = ("一级指标", "二级指标", "三级指标", "标准分", "评分�
 COLUMN_WIDTHS = (11, 11, 12, 6, 60, 10, 30, 7, 28, 7, 24)   # characters; sums to a landscape A4 at fit-to-width
 HEADER_ROW = 3
 NOT_APPLICABLE = "不涉及"
-RECONSTRUCTED_NOTE = ("标有“据原件重建”的指标,其所列内容(如标准分、评分说明、依据)在文件原件中字迹不清,"
-                      "系据原件重建而非直接辨读,理由见该项的批注(网页版:鼠标悬停)。")
+RECONSTRUCTED_NOTE = ("标有“据原件重建”的指标，其所列内容（如标准分、评分说明、依据）在文件原件中字迹不清，"
+                      "系据原件重建而非直接辨读，理由见该项的批注（网页版：鼠标悬停）。")
 FOOTNOTE = ("说明:先决条件属于否决项;约束性指标必须得满分,若一项不得满分则不达标;不涉及项按一级指标采用折合法计分,"
             "并在检查记录中写明判定依据和理由;总分100分,总得分原则上不低于60分。所有得分必须有依据,"
             "在“检查记录”栏写明得到相应分值的原因。分工部门排序不分前后。")
@@ -209,13 +209,13 @@ def _indicator_row(catalog: Catalog, indicator: Indicator, scored: Mapping | Non
             score = NOT_APPLICABLE
             reason = f"不涉及项:{scored.get('reason', '')}"
             if scored.get("binding"):
-                reason += f"\n({scored.get('note') or '约束性指标判定为不涉及，须经确认'})"
+                reason += f"\n（{scored.get('note') or '约束性指标判定为不涉及，须经确认'}）"
             record = f"{reason}\n{record}" if record else reason
         else:
             score = plain(scored["score"])
             unsupported = bool(scored.get("unsupported"))
             if unsupported:      # 缺少支撑材料或证明材料不得分
-                note = f"{scored.get('note') or '缺少支撑材料，按0分计'}(所填得分{scored.get('claimed_score')})"
+                note = f"{scored.get('note') or '缺少支撑材料，按0分计'}（所填得分{scored.get('claimed_score')}）"
                 record = f"{note}\n{record}" if record else note
     fields, reasons = reconstruction(indicator)
     return SheetRow(
@@ -243,10 +243,10 @@ def _summary(catalog: Catalog, report: Mapping) -> dict[str, Any]:
         lines.append(f"未得满分的约束性指标:{names}")
     if report.get("not_applicable_binding"):
         names = "、".join(f"第{no}项「{catalog.indicator(no).name}」" for no in report["not_applicable_binding"])
-        lines.append(f"判定为不涉及项的约束性指标(须经初审责任部门确认不涉及，并经第三方评估机构现场确认):{names}")
+        lines.append(f"判定为不涉及项的约束性指标（须经初审责任部门确认不涉及，并经第三方评估机构现场确认）：{names}")
     if report.get("unsupported"):
         names = "、".join(f"第{no}项「{catalog.indicator(no).name}」" for no in report["unsupported"])
-        lines.append(f"缺少支撑材料、按0分计的指标(缺少支撑材料或证明材料不得分):{names}")
+        lines.append(f"缺少支撑材料、按0分计的指标（缺少支撑材料或证明材料不得分）：{names}")
     lines.append(f"总得分 {report['total']} 分(达标线 {report['pass_total']} 分)")
     return {"categories": categories, "total": report["total"],
             "total_points": plain(catalog.total_points), "verdict_label": report["verdict_label"],
@@ -299,10 +299,10 @@ def score_sheet_xlsx(catalog: Catalog, industry_group: int | None, report=None, 
                 if column in (1, 2):
                     continue      # written once below, on the merged range
                 if column == 3 and row.reconstructed:
-                    value = f"{value}\n〔{RECONSTRUCTED}:{row.reconstructed}〕"
+                    value = f"{value}\n〔{RECONSTRUCTED}：{row.reconstructed}〕"
                 cell = ws.cell(row=r, column=column, value=_cell_value(column, value))
                 if column == 3 and row.reconstructed:
-                    cell.comment = Comment(f"{RECONSTRUCTED}:{row.reconstructed_reasons}", "评分系统", width=360,
+                    cell.comment = Comment(f"{RECONSTRUCTED}：{row.reconstructed_reasons}", "评分系统", width=360,
                                            height=160)
                 if column == 8 and row.binding:
                     cell.font = Font(bold=True)

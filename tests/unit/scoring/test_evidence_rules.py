@@ -167,7 +167,7 @@ def test_score_sheet_marks_unsupported_scores_and_reconstructed_readings(catalog
     report = score_assessment(assessment, catalog).to_dict()
     rows = {r.no: r for r in build_sheet(catalog, 1, report, assessment).rows if r.no}
     assert rows[2].score == "0" and rows[2].unsupported
-    assert rows[2].record == "缺少支撑材料，按0分计(所填得分2)\n查看配套设施"
+    assert rows[2].record == "缺少支撑材料，按0分计（所填得分2）\n查看配套设施"
     assert "须经初审责任部门确认不涉及" in rows[12].record
     one = catalog.indicator(1)
     assert set(one.inferred) == {"rule", "basis"}
@@ -181,7 +181,7 @@ def test_score_sheet_marks_unsupported_scores_and_reconstructed_readings(catalog
     workbook = openpyxl.load_workbook(io.BytesIO(score_sheet_xlsx(catalog, 1, report, assessment)))
     ws = workbook["评分表"]
     cells = {int(m.group(1)): c for c in ws["C"] if isinstance(c.value, str) and (m := re.match(r"^(\d+)\. ", c.value))}
-    assert cells[1].value == "1. 功能分区\n〔据原件重建:评分说明、依据〕"
+    assert cells[1].value == "1. 功能分区\n〔据原件重建：评分说明、依据〕"
     assert cells[1].comment is not None and said in cells[1].comment.text
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert RECONSTRUCTED_NOTE in texts
