@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup fonts
-	$(BIN)/greenmine up --port $(PORT)
+	$(BIN)/greenmine up --port $(PORT) --demo-scenario
 
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then \

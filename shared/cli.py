@@ -462,6 +462,9 @@ DEMO_USERS = [
     ("bureau_baotou", "bureau", {"area": "包头市"}, "包头市自然资源局"),
     *_demo_reviewers(),
     ("region", "region_office", {}, "自治区自然资源厅"),
+    # The region's own inspectors (抽查人员库) of the natural-resources department, drawn for on-site spot checks.
+    *[(f"inspector_nr_{n}", "department_reviewer", {"department": "natural_resources", "area": "自治区"},
+       f"自治区自然资源厅抽查专家{n}") for n in (1, 2, 3)],
     ("evaluator", "evaluator", {"institution": DEMO_INSTITUTION}, "内蒙古绿原矿山评估咨询有限公司"),
     ("evaluator2", "evaluator", {"institution": DEMO_INSTITUTION_2}, "包头华测资源环境技术有限公司"),
     ("admin", "admin", {}, "系统管理员"),
@@ -478,11 +481,13 @@ def demo_logins() -> str:
             lines.append(f"    {label}")
             lines += [f"      {u[0]:<28}{u[3]}" for u in users]
             continue
+        regional = [u for u in users if u[2].get("area") == "自治区"]
         lines.append(f"    {label}（" + " | ".join(league for league, _ in DEMO_LEAGUES) + "，每个审核部门一个）")
         for code in routed_departments():
             names = [next(u[0] for u in users if u[2] == {"department": code, "area": league})
                      for league, _ in DEMO_LEAGUES]
             lines.append("      " + "".join(f"{n:<28}" for n in names) + DEMO_DEPARTMENTS[code][1])
+        lines += [f"      {u[0]:<28}{u[3]}（自治区）" for u in regional]
     return "\n".join(lines)
 
 
@@ -503,6 +508,24 @@ def demo_data():
         click.echo(f"demo data: {ep.name}")
         ep.load()(settings)
     click.echo(f"demo users ready (password {DEMO_PASSWORD}):\n{demo_logins()}")
+
+
+@main.command("demo-scenario")
+@click.option("--url", default=None, help="the running system's URL (default: the one `greenmine up` recorded)")
+def demo_scenario(url):
+    """Build the demo's cases at every point of the region stage through the public API of a running system
+    (`make run` does this after start-up). Each run adds seven cases."""
+    from shared.demo_flows import DemoStepFailed
+    from shared.demo_scenario import run
+
+    url = url or _environment()[0].get("GREENMINE_PUBLIC_URL")
+    if not url:
+        _fail("没有运行中的系统地址：请先 `greenmine up`，或用 --url 指定")
+    try:
+        run(url, progress=click.echo)
+    except (DemoStepFailed, OSError) as exc:   # requests' errors are OSErrors
+        click.echo(f"演示场景未能完成：{exc}", err=True)
+        sys.exit(1)
 
 
 @main.group()
@@ -589,13 +612,15 @@ def openapi(check):
 @main.command()
 @click.option("--port", type=int, default=8080, show_default=True, help="the one URL's port")
 @click.option("--no-demo", is_flag=True, help="do not load demo data")
-def up(port, no_demo):
+@click.option("--demo-scenario", is_flag=True,
+              help="after start-up, build the demo cases of every step through the API (make run does)")
+def up(port, no_demo, demo_scenario):
     """Start the whole system (embedded Kafka/MongoDB unless given), print the URL; Ctrl-C stops all."""
     from shared.embedded import EmbeddedServerError
     from shared.launcher import run_system
 
     try:
-        code = run_system(http_port=port, demo=not no_demo)
+        code = run_system(http_port=port, demo=not no_demo, demo_scenario=demo_scenario)
     except EmbeddedServerError as exc:
         click.echo(f"greenmine up: {str(exc).splitlines()[0]}", err=True)
         code = 1

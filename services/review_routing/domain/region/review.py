@@ -170,12 +170,12 @@ class RegionReview:
         self._enter("evaluated", at, calendar, policy)
         self._log(at, "evaluated", by, f"提交评估报告（总分 {summary.get('total')}）")
 
-    def check_started(self, round_id: str, by: str, at: datetime) -> None:
+    def check_started(self, round_id: str, by: str, at: datetime, title: str | None = None) -> None:
         """Joining a check round keeps the check step's clock (it runs from the report's submission)."""
         self._require("evaluated", "纳入核查批次")
         self.check_round_id = round_id
         self.status = "in_check"
-        self._log(at, "check_started", by, f"纳入资料核查与抽查批次 {round_id}")
+        self._log(at, "check_started", by, f"纳入{title or '资料核查与抽查批次 ' + round_id}")
 
     def check_finished(self, result: Mapping, by: str, at: datetime, calendar: WorkingCalendar,
                        policy: DeadlinePolicy) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from review_routing.domain.access import Actor
 from review_routing.domain.errors import FieldError, InvalidInput, NotFound, NotPermitted
 from review_routing.domain.region.review import (
+    DECIDABLE,
     OUTCOME_LABELS,
     STATUSES,
     STEP_LABELS,
@@ -216,11 +217,22 @@ def show_region_queue(cmd: ShowRegionQueue, uow: ReviewUnitOfWork, *, clock: Clo
                                        r["review_id"]))
 
 
-def show_region_review(cmd: ShowRegionReview, uow: ReviewUnitOfWork, *, clock: Clock, catalogs: Catalogs
-                       ) -> dict:
+def _names(directory, usernames) -> dict[str, str]:
+    """Display names of the people in a history (a name already stored, or "system", stays as it is)."""
+    names = {"system": "系统"}
+    for username in set(usernames) - set(names):
+        person = directory.get(username) if directory is not None else None
+        names[username] = person.name if person is not None else username
+    return names
+
+
+def show_region_review(cmd: ShowRegionReview, uow: ReviewUnitOfWork, *, clock: Clock, catalogs: Catalogs,
+                       directory=None) -> dict:
     review = uow.read(lambda: readable_review(uow, cmd.actor, cmd.review_id))
     today = beijing_date(clock())
     catalog = catalogs(review.catalog_id)
+    names = _names(directory, [h["by"] for h in review.history])
+    office = cmd.actor.role in REGION_ROLES and not review.decided
     view = summary(review, today)
     view.update({
         "enterprise": dict(review.enterprise), "mine": dict(review.mine), "initial_report": review.initial_report,
@@ -228,14 +240,15 @@ def show_region_review(cmd: ShowRegionReview, uow: ReviewUnitOfWork, *, clock: C
         "binding_confirmed_not_applicable": sorted(set(review.confirmed_not_applicable) & set(review.binding)),
         "evaluation": dict(review.evaluation) if review.evaluation else None,
         "check": dict(review.check) if review.check else None, "all_flags": list(review.flags),
-        "reminder_list": list(review.reminders), "history": list(reversed(review.history)),
+        "reminder_list": list(review.reminders),
+        "history": [{**h, "by_name": names[h["by"]]} for h in reversed(review.history)],
         "decision_detail": dict(review.decision) if review.decision else None,
         "decision_label": OUTCOME_LABELS.get(review.status) if review.decided else None,
         "refusals_to_propose": [p.message for p in review.refusals_to_propose()] if not review.decided else [],
         "commission_id": review.commission_id,
         "indicator_names": {str(i.no): i.name for i in catalog.indicators},
-        "permissions": {"decide": cmd.actor.role in REGION_ROLES and not review.decided,
-                        "remind": cmd.actor.role in REGION_ROLES and not review.decided},
+        # The decision is offered once the evaluation report is in (before that it could only be refused).
+        "permissions": {"decide": office and review.status in DECIDABLE, "remind": office},
     })
     return view
 
