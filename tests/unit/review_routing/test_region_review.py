@@ -69,8 +69,10 @@ def test_the_queue_and_the_case_are_the_region_offices_and_the_bureaus_and_the_i
     with pytest.raises(NotPermitted):
         bus.handle(r.ShowRegionReview(OTHER_EVALUATOR, rid))
     view = bus.handle(r.ShowRegionReview(REGION_OFFICE, rid))
-    assert view["status_label"] == "已委托，待评估机构接受" and view["permissions"]["decide"]
-    assert not bus.handle(r.ShowRegionReview(BUREAU, rid))["permissions"]["decide"]
+    assert view["status_label"] == "已委托，待评估机构接受" and view["permissions"] == {"decide": False, "remind": True}
+    advance(uow, rid, "evaluated")
+    assert bus.handle(r.ShowRegionReview(REGION_OFFICE, rid))["permissions"] == {"decide": True, "remind": True}
+    assert bus.handle(r.ShowRegionReview(BUREAU, rid))["permissions"] == {"decide": False, "remind": False}
     with pytest.raises(InvalidInput, match="筛选条件"):
         bus.handle(r.ShowRegionQueue(REGION_OFFICE, status=("nonsense",)))
 
