@@ -192,6 +192,22 @@ def running_system(infra, tmp_path_factory):
             process.wait(timeout=40)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+        kill_leftovers(var)
+
+
+def kill_leftovers(var: Path) -> None:
+    """Kill any process of a stopped system still running (found by its GREENMINE_VAR): on a loaded machine a
+    shutdown can outlast the wait, and supervisord's children, in process groups of their own, would live on and
+    spin against the servers that are gone, slowing every test after them."""
+    import signal
+
+    marker = f"GREENMINE_VAR={var}".encode()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if marker in (proc / "environ").read_bytes().split(b"\0") and int(proc.name) != os.getpid():
+                os.kill(int(proc.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
 
 
 @pytest.fixture(scope="session")
