@@ -57,7 +57,8 @@ class DrawInspectorsBody(Body):
 
 
 class PartBody(Body):
-    passed = fields.Boolean(required=True, truthy={True}, falsy={False}, metadata={"description": "true：通过；false：有问题"})
+    passed = fields.Boolean(required=True, truthy={True}, falsy={False},
+                            metadata={"description": "true：通过；false：有问题"})
     note = fields.String(load_default=None, allow_none=True, metadata={"description": "核查意见（有问题时必填）"})
 
 
