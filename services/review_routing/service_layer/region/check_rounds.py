@@ -196,7 +196,7 @@ def open_check_round(cmd: OpenCheckRound, uow: ReviewUnitOfWork, *, clock: Clock
                               department_names=names)
         uow.check_rounds.save(rnd)
         for review in reviews:
-            review.check_started(rnd.round_id, cmd.actor.username, now)
+            review.check_started(rnd.round_id, cmd.actor.username, now, rnd.title)
             save_review(uow, review, None, now)
         uow.publish(_round_event("review_routing.check_round_opened", rnd, {
             "title": rnd.title, "ratio": rnd.ratio, "threshold": rnd.threshold,
