@@ -98,6 +98,28 @@ class Harness:
         return list(self.db["queue"].find({"application_id": application_id, "version_no": version_no}))
 
 
+ALL_CHECKS = [{"check": f"C{n}", "passed": True, "note": ""} for n in range(1, 8)]
+
+
+def forward(review, catalog, app_id: str) -> str:
+    """Submit, route, every department agrees, the bureau forwards: the id of the RegionReview it opens."""
+    from review_builders import full_opinion, judged, submission, submitted_event
+
+    review.publish(submitted_event(submission(catalog, app_id, 1)))
+    tasks = wait_for(lambda: review.routed_tasks(app_id, 1), what=f"routing {app_id}")
+    for task in tasks:
+        who = "bureau" if task["lead"] else f"rv_{task['department']}"
+        assert review.call("POST", f"/api/v1/review/tasks/{task['_id']}/claim", who).status_code in (200, 409)
+        body = full_opinion(task, "agree", indicators=judged([]), comments="同意。",
+                            checks=ALL_CHECKS if task["lead"] else None)
+        answer = review.call("POST", f"/api/v1/review/tasks/{task['_id']}/opinion", who, body)
+        assert answer.status_code == 201, answer.get_json()
+    decided = review.call("POST", f"/api/v1/review/cases/{app_id}/decision", "bureau",
+                          {"version_no": 1, "decision": "forward"})
+    assert decided.status_code == 201, decided.get_json()
+    return f"{app_id}.v1"
+
+
 def add_users(identity_db) -> None:
     directory = identity.UserDirectory(identity_db)
     users = [("bureau", "bureau", {"area": "鄂尔多斯市"}), ("bureau_baotou", "bureau", {"area": "包头市"}),

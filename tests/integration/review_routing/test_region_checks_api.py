@@ -13,8 +13,7 @@ from decimal import Decimal
 
 import pytest
 import requests
-from review_builders import full_opinion, judged, submission, submitted_event
-from review_harness import PASSWORD, wait_for
+from review_harness import PASSWORD, forward, wait_for
 
 from review_routing.adapters.unit_of_work import MongoReviewUnitOfWork
 from shared import identity
@@ -24,7 +23,6 @@ from shared.workdays import DeadlinePolicy, WorkingCalendar
 
 pytestmark = pytest.mark.integration
 
-ALL_CHECKS = [{"check": f"C{n}", "passed": True, "note": ""} for n in range(1, 8)]
 TOPIC = "review_routing.region.events"
 API = "/api/v1/evaluation"
 
@@ -40,19 +38,6 @@ def independent_draw(record: dict) -> list[str]:
     return ranked[:k]
 
 
-def forward(review, catalog, app_id: str) -> str:
-    review.publish(submitted_event(submission(catalog, app_id, 1)))
-    tasks = wait_for(lambda: review.routed_tasks(app_id, 1), what=f"routing {app_id}")
-    for task in tasks:
-        who = "bureau" if task["lead"] else f"rv_{task['department']}"
-        assert review.call("POST", f"/api/v1/review/tasks/{task['_id']}/claim", who).status_code in (200, 409)
-        body = full_opinion(task, "agree", indicators=judged([]), comments="同意。",
-                            checks=ALL_CHECKS if task["lead"] else None)
-        assert review.call("POST", f"/api/v1/review/tasks/{task['_id']}/opinion", who, body).status_code == 201
-    decided = review.call("POST", f"/api/v1/review/cases/{app_id}/decision", "bureau",
-                          {"version_no": 1, "decision": "forward"})
-    assert decided.status_code == 201, decided.get_json()
-    return f"{app_id}.v1"
 
 
 def evaluated(review, rid: str, total: str, verdict: str) -> None:

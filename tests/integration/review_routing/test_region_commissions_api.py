@@ -9,8 +9,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from review_builders import COAL_ENTERPRISE, full_opinion, judged, submission, submitted_event
-from review_harness import PASSWORD, wait_for
+from review_builders import COAL_ENTERPRISE
+from review_harness import PASSWORD, forward, wait_for
 
 from review_routing.domain.access import Actor
 from review_routing.service_layer.region.commissions import expire_commissions
@@ -24,29 +24,10 @@ pytestmark = pytest.mark.integration
 
 OFFICE = Actor("region", "region_office", "自治区自然资源厅", area="自治区")
 CONTACT = {"person": "王工", "phone": "0471-1234567"}
-ALL_CHECKS = [{"check": f"C{n}", "passed": True, "note": ""} for n in range(1, 8)]
 BOTH = [{"code": "truthfulness", "accepted": True}, {"code": "no_fee", "accepted": True}]
 TOPIC = "review_routing.region.events"
 
 
-def forward(review, catalog, app_id: str) -> str:
-    """Submit, route, every department agrees, the bureau forwards: the RegionReview's id."""
-    review.publish(submitted_event(submission(catalog, app_id, 1)))
-    tasks = wait_for(lambda: review.routed_tasks(app_id, 1), what=f"routing {app_id}")
-    for task in tasks:
-        who = "bureau" if task["lead"] else f"rv_{task['department']}"
-        assert review.call("POST", f"/api/v1/review/tasks/{task['_id']}/claim", who).status_code in (200, 409)
-        body = full_opinion(task, "agree", indicators=judged([]), comments="同意。",
-                            checks=ALL_CHECKS if task["lead"] else None)
-        answer = review.call("POST", f"/api/v1/review/tasks/{task['_id']}/opinion", who, body)
-        assert answer.status_code == 201, answer.get_json()
-    decided = review.call("POST", f"/api/v1/review/cases/{app_id}/decision", "bureau",
-                          {"version_no": 1, "decision": "forward"})
-    assert decided.status_code == 201, decided.get_json()
-    rid = f"{app_id}.v1"
-    assert review.call("GET", f"/api/v1/evaluation/reviews/{rid}", "region").get_json()["status"] == \
-        "awaiting_commission"
-    return rid
 
 
 def register(review, name: str, code: str, conflicts=()) -> str:

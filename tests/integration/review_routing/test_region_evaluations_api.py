@@ -12,8 +12,7 @@ from datetime import timedelta
 import pytest
 import requests
 from pypdf import PdfReader
-from review_builders import full_opinion, judged, submission, submitted_event
-from review_harness import PASSWORD, wait_for
+from review_harness import PASSWORD, forward, wait_for
 
 from review_routing.domain.access import Actor
 from review_routing.service_layer.region.institutions import RecordMisconduct, RegisterInstitution
@@ -27,26 +26,12 @@ pytestmark = pytest.mark.integration
 OFFICE = Actor("region", "region_office", "自治区自然资源厅", area="自治区")
 CONTACT = {"person": "王工", "phone": "0471-1234567"}
 STAFF = ({"name": "李评", "title": "高级工程师"}, {"name": "赵核", "title": "工程师"})
-ALL_CHECKS = [{"check": f"C{n}", "passed": True, "note": ""} for n in range(1, 8)]
 BOTH = [{"code": "truthfulness", "accepted": True}, {"code": "no_fee", "accepted": True}]
 TOPIC = "review_routing.region.events"
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00\x00"
        b"\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82")
 
 
-def forward(review, catalog, app_id: str) -> str:
-    review.publish(submitted_event(submission(catalog, app_id, 1)))
-    tasks = wait_for(lambda: review.routed_tasks(app_id, 1), what=f"routing {app_id}")
-    for task in tasks:
-        who = "bureau" if task["lead"] else f"rv_{task['department']}"
-        assert review.call("POST", f"/api/v1/review/tasks/{task['_id']}/claim", who).status_code in (200, 409)
-        body = full_opinion(task, "agree", indicators=judged([]), comments="同意。",
-                            checks=ALL_CHECKS if task["lead"] else None)
-        assert review.call("POST", f"/api/v1/review/tasks/{task['_id']}/opinion", who, body).status_code == 201
-    decided = review.call("POST", f"/api/v1/review/cases/{app_id}/decision", "bureau",
-                          {"version_no": 1, "decision": "forward"})
-    assert decided.status_code == 201, decided.get_json()
-    return f"{app_id}.v1"
 
 
 def commissioned(review, rid: str, name: str, code: str, evaluator: str) -> tuple[str, str]:

@@ -20,3 +20,20 @@ _spec.loader.exec_module(_fakes)
 @pytest.fixture(scope="session")
 def catalog():
     return load_catalog("nm-2025")
+
+
+@pytest.fixture
+def uow():
+    """The review's unit of work in memory, checking every published event against the contracts."""
+    from review_builders import CONTRACTS
+
+    from shared.contracts import ContractRegistry
+
+    return _fakes.FakeReviewUnitOfWork(ContractRegistry([CONTRACTS]))
+
+
+@pytest.fixture
+def clock():
+    from region_builders import Clock
+
+    return Clock()

@@ -8,14 +8,12 @@ import math
 from decimal import Decimal
 
 import pytest
-from region_builders import REGION_OFFICE, Clock, Directory, Scoring, advance, forwarded, make_bus
-from review_builders import CONTRACTS, reviewer
-from review_fakes import FakeReviewUnitOfWork
+from region_builders import REGION_OFFICE, Directory, Scoring, advance, forwarded, make_bus
+from review_builders import reviewer
 
 from review_routing.domain.access import Actor
 from review_routing.domain.region.check_rounds import CheckRound, contradiction, parse_ratio, parse_threshold
 from review_routing.service_layer.region import check_rounds as k
-from shared.contracts import ContractRegistry
 from shared.errors import InvalidInput, InvalidTransition, NotFound, NotPermitted
 
 REGION_REVIEWERS = [Actor(f"zz_{d}_{i}", "department_reviewer", f"{d}专家{i}", d, "自治区")
@@ -30,14 +28,6 @@ def sha256_rank_v1(population, ratio=None, seed="", count=None):
     return ranked[:k_]
 
 
-@pytest.fixture
-def uow():
-    return FakeReviewUnitOfWork(ContractRegistry([CONTRACTS]))
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture

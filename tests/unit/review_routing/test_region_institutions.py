@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from review_fakes import FakePhotoFiles, FakeReviewUnitOfWork
+from review_fakes import FakePhotoFiles
 
 from review_routing.bootstrap import bootstrap
 from review_routing.domain.access import Actor
@@ -28,7 +28,6 @@ from review_routing.service_layer.region.institutions import (
 )
 from shared.accounts.rules import credit_code_check_char, credit_code_problems
 from shared.config import Settings
-from shared.contracts import ContractRegistry
 from shared.errors import Conflict, InvalidInput, InvalidTransition, NotFound, NotPermitted
 
 CONTRACTS = Path(__file__).resolve().parents[3] / "contracts"
@@ -157,13 +156,11 @@ class Clock:
 
 
 @pytest.fixture
-def uow():
-    return FakeReviewUnitOfWork(ContractRegistry([CONTRACTS]))
-
-
-@pytest.fixture
 def clock():
-    return Clock()
+    return Clock()        # this module's moment (AT), not the review builders'
+
+
+
 
 
 @pytest.fixture

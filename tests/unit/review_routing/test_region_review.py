@@ -11,18 +11,15 @@ from region_builders import (
     CALENDAR,
     POLICY,
     REGION_OFFICE,
-    Clock,
     advance,
     forwarded,
     make_bus,
 )
-from review_builders import BUREAU, CONTRACTS
-from review_fakes import FakeReviewUnitOfWork
+from review_builders import BUREAU
 
 from review_routing.domain.access import Actor
 from review_routing.domain.region.review import RegionReview, parse_reasons
 from review_routing.service_layer.region import reviews as r
-from shared.contracts import ContractRegistry
 from shared.errors import InvalidInput, InvalidTransition, NotPermitted
 from shared.workdays import beijing_date
 
@@ -30,14 +27,6 @@ EVALUATOR = Actor("eval_a", "evaluator", "评估员", institution="inst-1")
 OTHER_EVALUATOR = Actor("eval_b", "evaluator", "评估员乙", institution="inst-2")
 
 
-@pytest.fixture
-def uow():
-    return FakeReviewUnitOfWork(ContractRegistry([CONTRACTS]))
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture
