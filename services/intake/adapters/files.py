@@ -207,8 +207,8 @@ class AttachmentFiles:
         digest = hashlib.sha256()
         size = 0
         self._ensure_indexes()
-        grid_in = self.bucket.open_upload_stream_with_id(
-            file_id, filename, metadata={**metadata, "kind": kind, "content_type": ctype, "state": "uploading"})
+        described = {**metadata, "kind": kind, "content_type": ctype}
+        grid_in = self.bucket.open_upload_stream_with_id(file_id, filename, metadata=described)
         object.__setattr__(grid_in, "_ensured_index", True)   # done above (see _ensure_indexes); pymongo's own flag
         try:
             while True:
@@ -222,14 +222,14 @@ class AttachmentFiles:
                 grid_in.write(chunk)
             if size == 0:
                 raise UploadRefused({"file": ["文件：文件为空"]})
+            # The file document is written once, at close, with its digest: no update after it (one round trip less;
+            # chunks without a file document are what an interrupted upload leaves).
+            grid_in.metadata = {**described, "sha256": digest.hexdigest(), "state": "stored"}
             grid_in.close()
         except BaseException:
             grid_in.abort()
             raise
-        sha = digest.hexdigest()
-        self.db[f"{BUCKET}.files"].update_one({"_id": file_id}, {"$set": {"metadata.sha256": sha,
-                                                                          "metadata.state": "stored"}})
-        return StoredFile(str(file_id), filename, ctype, size, sha)
+        return StoredFile(str(file_id), filename, ctype, size, digest.hexdigest())
 
     def delete(self, file_id: str) -> None:
         try:
