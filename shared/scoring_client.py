@@ -54,13 +54,15 @@ class ScoringClient:
         raise ScoringUnavailable(f"评分服务返回 {response.status_code}:{response.text[:200]}")
 
     def record(self, subject_id: str, version_no: int, stage: str, assessment: dict, principal: Any, *,
-               league: str | None = None) -> dict:
+               league: str | None = None, request_key: str | None = None) -> dict:
         """Record (score, store and publish) the assessment of one stage of an application version: `POST
         /api/v1/scoring/assessments`. Answers the recorded assessment ({id, subject, stage, report, …}); raises
         ScoringRejected (field errors, e.g. an evaluator's score above 0 without its record) or
         ScoringUnavailable (down, or our identity refused)."""
         body = {"subject_id": subject_id, "version_no": version_no, "stage": stage, "league": league,
                 "assessment": assessment}
+        if request_key:   # the same key again answers the stored record: a retry never records twice
+            body["request_key"] = request_key
         response = self._post("/api/v1/scoring/assessments", body, principal)
         if response.status_code in (200, 201):
             return response.json()
@@ -86,6 +88,16 @@ class ScoringClient:
             return self.http.post(self.base_url + path, data=data, headers=headers, timeout=self.timeout_s)
         except requests.RequestException as exc:
             raise ScoringUnavailable(f"评分服务无法访问:{type(exc).__name__}") from exc
+
+
+def request_key(scope: str, assessment: dict) -> str:
+    """An idempotency key for recording `assessment` on behalf of `scope` (an evaluation, a round's case): the same
+    content again gives the same key, changed content a new one."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps(assessment, sort_keys=True, default=str, ensure_ascii=False).encode())
+    return f"{scope}.{digest.hexdigest()[:20]}"
 
 
 def _decimal(value):

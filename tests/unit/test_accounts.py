@@ -296,8 +296,11 @@ def test_demo_data_gives_every_routed_department_a_reviewer_in_both_demo_leagues
     named = {d.code for i in catalog.indicators for d in catalog.departments_for_indicator(i.no)}
     named |= {d.code for p in catalog.prerequisite_codes for d in catalog.departments_for_prerequisite(p)}
     assert set(routed_departments()) == named and len(named) == 10
-    reviewers = {(u[2]["department"], u[2]["area"]): u for u in DEMO_USERS if u[1] == "department_reviewer"}
+    reviewers = {(u[2]["department"], u[2]["area"]): u for u in DEMO_USERS
+                 if u[1] == "department_reviewer" and u[2]["area"] != "自治区"}
     assert set(reviewers) == {(code, league) for code in named for league in ("鄂尔多斯市", "包头市")}
+    inspectors = [u for u in DEMO_USERS if u[1] == "department_reviewer" and u[2]["area"] == "自治区"]
+    assert [u[0] for u in inspectors] == ["inspector_nr_1", "inspector_nr_2", "inspector_nr_3"]   # the spot-check pool
     assert reviewers[("forestry_grassland", "鄂尔多斯市")][0::3] == ("reviewer_forestry", "鄂尔多斯市林草局")
     assert reviewers[("forestry_grassland", "包头市")][0] == "reviewer_forestry_baotou"
     for kept in ("reviewer_eco", "reviewer_eco_baotou", "reviewer_safety"):     # the usernames people know

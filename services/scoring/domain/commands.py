@@ -31,3 +31,6 @@ class RecordAssessment:
     scorer_role: str
     scorer_label: str = ""
     league: str | None = None
+    # The caller's key for this recording: the same key again answers the stored record (a retried request after
+    # a lost answer, or after the caller's own transaction failed, records nothing twice).
+    request_key: str | None = None

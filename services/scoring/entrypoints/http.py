@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, bus=None):
             record = bus.handle(RecordAssessment(
                 subject_id=body["subject_id"], version_no=body["version_no"], stage=body["stage"],
                 assessment=body["assessment"], scored_by=principal.username, scorer_role=principal.role,
-                scorer_label=principal.role_label, league=body.get("league")))
+                scorer_label=principal.role_label, league=body.get("league"), request_key=body.get("request_key")))
             return {**to_document(record), "stage_label": record.stage_label}
 
         @identity.requires("evaluator", "region_office", "bureau", "admin")

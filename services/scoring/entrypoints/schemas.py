@@ -82,6 +82,10 @@ class RecordRequestSchema(Schema):
         list(STAGE_ROLES), error=f"取值应为以下之一:{', '.join(STAGE_ROLES)}"))
     league = fields.String(allow_none=True, load_default=None, metadata={"description": "盟市"})
     assessment = fields.Nested(AssessmentSchema, required=True)
+    request_key = fields.String(
+        load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,120}$",
+                                                                     error="应为 1 至 120 位字母、数字或 ._:-"),
+        metadata={"description": "幂等键：同一键再次提交时返回已记录的评分，不重复记录"})
 
 
 class SheetQuerySchema(Schema):

@@ -47,11 +47,24 @@ def record_assessment(cmd: RecordAssessment, uow: ScoringUnitOfWork, *, catalogs
     if not may_record(cmd.stage, cmd.scorer_role):
         raise NotPermitted(f"{cmd.scorer_label or cmd.scorer_role}不能提交“{STAGES.get(cmd.stage, cmd.stage)}”评分")
     report = _report(cmd.assessment, catalogs, "assessment.", cmd.stage)
-    record = ScoredAssessment(id=new_id(), subject_id=cmd.subject_id, version_no=cmd.version_no, stage=cmd.stage,
+    record_id = keyed_id(cmd) if cmd.request_key else new_id()
+    record = ScoredAssessment(id=record_id, subject_id=cmd.subject_id, version_no=cmd.version_no, stage=cmd.stage,
                               assessment=cmd.assessment, report=report, scored_by=cmd.scored_by,
                               scored_at=clock(), league=cmd.league)
-    uow.run(lambda: _store(uow, record, causation_id=None))
-    return record
+
+    def work() -> ScoredAssessment:
+        stored = uow.assessments.get(record_id) if cmd.request_key else None
+        if stored is not None:           # the same request again: its record, nothing stored or published
+            return stored
+        _store(uow, record, causation_id=None)
+        return record
+
+    return uow.run(work)
+
+
+def keyed_id(cmd: RecordAssessment) -> str:
+    """The record id of a keyed request: the key within the caller's subject, version and stage."""
+    return f"{cmd.subject_id}:{cmd.version_no}:{cmd.stage}:{cmd.request_key}"
 
 
 def when_application_submitted_score_self_assessment(envelope: dict, uow: ScoringUnitOfWork, *,

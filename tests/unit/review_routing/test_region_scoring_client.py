@@ -56,3 +56,15 @@ def test_record_refusals_come_back_with_their_fields_or_as_unavailable():
         scoring, _ = client(status, {"message": "x"})
         with pytest.raises(ScoringUnavailable):
             scoring.record("app-1", 1, "third_party_evaluation", {}, EVALUATOR)
+
+
+def test_a_request_key_goes_with_the_body_and_follows_the_content():
+    from shared.scoring_client import request_key
+
+    scoring, session = client(201, {"id": "app-1:2:third_party_evaluation:k", "report": {}})
+    assessment = {"catalog": "nm-2025", "indicators": {"1": {"score": "2"}}}
+    key = request_key("com-1.eval", assessment)
+    scoring.record("app-1", 2, "third_party_evaluation", assessment, EVALUATOR, request_key=key)
+    assert session.sent[0][1]["request_key"] == key and key.startswith("com-1.eval.")
+    assert request_key("com-1.eval", dict(assessment)) == key                      # the same content, the same key
+    assert request_key("com-1.eval", {**assessment, "indicators": {"1": {"score": "1"}}}) != key

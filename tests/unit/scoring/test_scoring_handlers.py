@@ -141,3 +141,13 @@ def test_a_submitted_assessment_that_cannot_be_scored_is_a_permanent_failure(bus
     with pytest.raises(PermanentFailure, match="indicators.1.score"):
         uow.run(lambda: bus.event_handlers["intake.application_submitted"](envelope, uow))
     assert uow.assessments.records == {} and uow.published == []
+
+
+def test_a_keyed_record_sent_again_answers_the_stored_one_and_records_nothing_twice(bus, uow):
+    first = bus.handle(record_cmd(request_key="com-1.eval.abc123"))
+    again = bus.handle(record_cmd(request_key="com-1.eval.abc123"))
+    assert again.id == first.id == "app-1:2:third_party_evaluation:com-1.eval.abc123"
+    assert again.report == first.report
+    assert len(uow.assessments.records) == 1 and len(uow.published) == 1
+    other = bus.handle(record_cmd(request_key="com-1.eval.def456"))     # changed content: a new key, a new record
+    assert other.id != first.id and len(uow.assessments.records) == 2

@@ -31,6 +31,7 @@ from review_routing.service_layer.region.reviews import (
 )
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
 from shared.contracts import new_event
+from shared.scoring_client import request_key
 from shared.workdays import DeadlinePolicy, WorkingCalendar
 
 Clock = Callable[[], datetime]
@@ -488,7 +489,8 @@ def record_spot_check(cmd: RecordSpotCheck, uow: ReviewUnitOfWork, *, clock: Clo
     if scoring is None:
         raise InvalidTransition("未配置评分服务")
     recorded = scoring.record(subject_id=review.application_id, version_no=review.version_no, stage="spot_check",
-                              assessment=assessment, league=review.league, principal=principal_of(cmd.actor))
+                              assessment=assessment, league=review.league, principal=principal_of(cmd.actor),
+                              request_key=request_key(f"{cmd.round_id}.{cmd.review_id}", assessment))
     report = recorded.get("report") or {}
 
     def work():

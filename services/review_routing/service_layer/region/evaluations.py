@@ -50,7 +50,7 @@ from review_routing.service_layer.unit_of_work import PhotoFiles, ReviewUnitOfWo
 from shared import text as texts
 from shared.contracts import new_event
 from shared.identity import Principal
-from shared.scoring_client import ScoringRejected, ScoringUnavailable
+from shared.scoring_client import ScoringRejected, ScoringUnavailable, request_key
 from shared.storage import ConcurrencyError
 from shared.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
 
@@ -494,7 +494,7 @@ def submit_evaluation(cmd: SubmitEvaluation, uow: ReviewUnitOfWork, *, clock: Cl
     assessment = ev.assessment(mine)
     try:
         record = scoring.record(ev.application_id, ev.version_no, STAGE, assessment, principal_of(actor),
-                                league=ev.league)
+                                league=ev.league, request_key=request_key(ev.id, assessment))
     except ScoringUnavailable as exc:
         raise Unavailable(f"暂时无法提交评分，请稍后再试（{exc}）") from exc
     except ScoringRejected as exc:
