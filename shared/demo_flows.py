@@ -117,7 +117,7 @@ def wait_for_task(url: str, app_id: str, username: str, department: str, timeout
 
 def demo_reviewer(department: str, area: str = "鄂尔多斯市") -> str:
     """The demo reviewer account of a department in a 盟市 (`greenmine demo-data` makes one per department)."""
-    from shared.cli import DEMO_USERS
+    from shared.demo_accounts import DEMO_USERS
 
     return next(u[0] for u in DEMO_USERS if u[1] == "department_reviewer" and u[2].get("department") == department
                 and u[2].get("area") == area)

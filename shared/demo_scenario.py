@@ -84,7 +84,7 @@ def commission(s: Session, review_ids: list[str], entered_value: str) -> list[st
 
 def evaluator_of(s: Session, commission_id: str) -> str:
     """The demo evaluator account of the institution the commission went to."""
-    from shared.cli import DEMO_USERS
+    from shared.demo_accounts import DEMO_USERS
 
     view = s.call("GET", f"/api/v1/evaluation/commissions/{commission_id}", "region")
     institution = view.get("institution_id") or (view.get("institution") or {}).get("id")

@@ -14,6 +14,7 @@ from review_builders import reviewer
 from review_routing.domain.access import Actor
 from review_routing.domain.region.check_rounds import CheckRound, contradiction, parse_ratio, parse_threshold
 from review_routing.service_layer.region import check_rounds as k
+from review_routing.service_layer.region import draws as dr
 from shared.errors import InvalidInput, InvalidTransition, NotFound, NotPermitted
 
 REGION_REVIEWERS = [Actor(f"zz_{d}_{i}", "department_reviewer", f"{d}专家{i}", d, "自治区")
@@ -105,7 +106,7 @@ def test_a_round_runs_from_opening_through_public_draws_to_every_case_checked(bu
     assert record["selected"] == sha256_rank_v1(record["population"], record["ratio"], record["seed"])
     seed = hashlib.sha256(f"{record['seed_inputs']['population_digest']}:上证收盘 3210.55".encode()).hexdigest()
     assert seed == record["seed"]
-    assert bus.handle(k.ShowDraw(record["draw_id"])) == record
+    assert bus.handle(dr.ShowDraw(record["draw_id"])) == record
 
     # Replaying the draw answers the same record; another value is refused (never redrawn).
     assert bus.handle(k.DrawSpotCheckCases(REGION_OFFICE, rid_round, "上证收盘 3210.55")) == record
@@ -218,14 +219,14 @@ def test_the_public_draws_are_listed_newest_first_and_paginated(bus, uow, evalua
     clock.advance(minutes=5)
     code = uow.check_rounds.get(round_id).departments[0]
     second = bus.handle(k.DrawInspectors(REGION_OFFICE, round_id, code, 1, "v2"))
-    page = bus.handle(k.ListDraws(limit=1))
+    page = bus.handle(dr.ListDraws(limit=1))
     assert page["total"] == 2 and [d["draw_id"] for d in page["items"]] == [second["draw_id"]]
-    assert bus.handle(k.ListDraws(limit=1, offset=1))["items"][0]["draw_id"] == first["draw_id"]
+    assert bus.handle(dr.ListDraws(limit=1, offset=1))["items"][0]["draw_id"] == first["draw_id"]
     assert page["items"][0]["population_size"] == 4 and "population" not in page["items"][0]
     with pytest.raises(InvalidInput):
-        bus.handle(k.ListDraws(limit=0))
+        bus.handle(dr.ListDraws(limit=0))
     with pytest.raises(NotFound):
-        bus.handle(k.ShowDraw("nope"))
+        bus.handle(dr.ShowDraw("nope"))
 
 
 def test_the_round_round_trips_through_its_document(bus, uow, evaluated):

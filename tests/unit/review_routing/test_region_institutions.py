@@ -335,7 +335,7 @@ def test_the_register_over_http_and_its_pages(web, uow):
 
 def test_demo_register_matches_the_demo_accounts_and_loads_once(bus, uow, clock):
     from review_routing.entrypoints.region.institutions import DEMO_INSTITUTIONS, load_demo_data
-    from shared import cli
+    from shared import demo_accounts as cli
 
     clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     ids = [inst_handlers.institution_id_for(d["credit_code"]) for d in DEMO_INSTITUTIONS]

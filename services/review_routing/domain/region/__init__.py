@@ -24,12 +24,5 @@ KINDS = {"region_reviews": ("review", "RegionReview"), "draws": ("draws", "DrawR
 
 
 def kinds() -> dict[str, type]:
-    """{collection: aggregate class} of every region-stage aggregate whose module exists."""
-    found = {}
-    for name, (module, cls) in KINDS.items():
-        try:
-            found[name] = getattr(import_module(f"{__name__}.{module}"), cls)
-        except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{module}":   # a missing module of our own is skipped, nothing else is
-                raise
-    return found
+    """{collection: aggregate class} of every region-stage aggregate."""
+    return {name: getattr(import_module(f"{__name__}.{module}"), cls) for name, (module, cls) in KINDS.items()}

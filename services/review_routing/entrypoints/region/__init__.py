@@ -23,11 +23,5 @@ def blueprints(bus) -> tuple[ApiBlueprint, Blueprint]:
                         description="自治区评估环节：第三方评估、资料核查与抽查、公开抽取、自治区决定 (附件2 三)")
     pages = Blueprint("evaluation_pages", __name__, url_prefix="/evaluation")
     for area in AREAS:
-        try:
-            module = import_module(f"{__name__}.{area}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{area}":
-                raise
-            continue
-        module.routes(api, pages, bus)
+        import_module(f"{__name__}.{area}").routes(api, pages, bus)
     return api, pages

@@ -13,6 +13,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from review_routing.domain.region.draws import PURPOSES
 from review_routing.entrypoints.schemas import Body
 from review_routing.service_layer.region import check_rounds as k
+from review_routing.service_layer.region import draws as dr
 from shared import identity
 from shared.schemas import document_errors
 
@@ -273,7 +274,7 @@ def routes(api, pages, bus) -> None:
         @document_errors(api, 422)
         def get(self, args):
             """Every published draw, newest first (public: no sign-in)."""
-            return bus.handle(k.ListDraws(args["limit"], args["offset"], args.get("purpose")))
+            return bus.handle(dr.ListDraws(args["limit"], args["offset"], args.get("purpose")))
 
     @api.route("/draws/<draw_id>")
     class Draw(MethodView):
@@ -283,7 +284,7 @@ def routes(api, pages, bus) -> None:
         def get(self, draw_id):
             """One draw record: population, ratio or count, seed and its inputs, algorithm, selection, labels,
             exclusions (public: anyone can recompute it)."""
-            return bus.handle(k.ShowDraw(draw_id))
+            return bus.handle(dr.ShowDraw(draw_id))
 
     # -- pages --------------------------------------------------------------------------------------------------
     @pages.get("/checks")
@@ -319,10 +320,10 @@ def routes(api, pages, bus) -> None:
             offset = max(0, int(request.args.get("offset", 0)))
         except ValueError:
             offset = 0
-        page = bus.handle(k.ListDraws(50, offset))
+        page = bus.handle(dr.ListDraws(50, offset))
         return render_template("review_routing/region/draws.html", page=page)
 
     @pages.get("/draws/<draw_id>")
     @identity.public
     def draw_page(draw_id):
-        return render_template("review_routing/region/draw.html", d=bus.handle(k.ShowDraw(draw_id)))
+        return render_template("review_routing/region/draw.html", d=bus.handle(dr.ShowDraw(draw_id)))

@@ -236,8 +236,8 @@ def routes(api, pages, bus) -> None:
 
 # -- demo data ------------------------------------------------------------------------------------------------
 # The demo register: two active institutions (the second with a declared conflict of interest with the demo coal
-# enterprise) and one banned after a published finding. `shared.cli.DEMO_INSTITUTION(_2)` bind the demo evaluator
-# accounts to the first two by these ids ("inst-" + the credit code in lower case).
+# enterprise) and one banned after a published finding. `shared.demo_accounts.DEMO_INSTITUTION(_2)` bind the demo
+# evaluator accounts to the first two by these ids ("inst-" + the credit code in lower case).
 DEMO_INSTITUTIONS = (
     {"name": "内蒙古绿原矿山评估咨询有限公司", "credit_code": "91150100MA0P00011N",
      "contact": {"person": "李明远", "phone": "0471-6600101", "email": "pinggu@lvyuan.example.cn",

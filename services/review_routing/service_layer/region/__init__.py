@@ -1,29 +1,21 @@
 """The region stage's handlers, one module per area (commands and their handlers side by side):
 `reviews` (the case through the stage: opening, queue, decision, reminders, overdue sweep), `institutions`
 (the register, misconduct and bans), `commissions` (委托 and the pledges), `evaluations` (the institution's
-evaluation and report), `check_rounds` (资料核查, the spot-check draw, spot-check assessments, public draws).
+evaluation and report), `check_rounds` (资料核查, the spot-check draw, spot-check assessments), `draws`
+(what every drawing handler shares, and the public draws).
 
 Each module offers `COMMAND_HANDLERS` and `EVENT_HANDLERS`; `handlers()` merges them for the bus."""
 from __future__ import annotations
 
 from importlib import import_module
 
-AREAS = ("reviews", "institutions", "commissions", "evaluations", "check_rounds")
-
-
-def _modules():
-    for area in AREAS:
-        try:
-            yield import_module(f"{__name__}.{area}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{area}":
-                raise
+AREAS = ("reviews", "institutions", "commissions", "evaluations", "check_rounds", "draws")
 
 
 def handlers() -> tuple[dict, dict]:
     """(command handlers, event handlers) of every area."""
     commands, events = {}, {}
-    for module in _modules():
-        commands.update(getattr(module, "COMMAND_HANDLERS", {}))
-        events.update(getattr(module, "EVENT_HANDLERS", {}))
+    for module in (import_module(f"{__name__}.{area}") for area in AREAS):
+        commands.update(module.COMMAND_HANDLERS)
+        events.update(module.EVENT_HANDLERS)
     return commands, events

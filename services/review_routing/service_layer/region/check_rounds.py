@@ -2,7 +2,7 @@
 each department concerned records its part of the document check; the cases to visit and the inspectors of each
 department come from publicly verifiable draws (`DrawRecord`, `sha256-rank-v1`); the spot check is a scored
 assessment (scoring, stage `spot_check`) compared with the evaluator's, a contradiction flags the case and puts the
-institution's evaluation under review. The draws themselves are public (`list_draws`, `show_draw`).
+institution's evaluation under review. The draws themselves are public (`region.draws`).
 
 Replays change nothing: a draw already made answers the same record (it is never redrawn), a part recorded again
 with the same conclusion is not recorded twice, a spot check already recorded answers the stored one."""
@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from review_routing.adapters.events import iso
 from review_routing.domain.access import Actor
 from review_routing.domain.errors import FieldError, InvalidInput, InvalidTransition, NotFound, NotPermitted
 from review_routing.domain.region.check_rounds import (
@@ -19,9 +20,10 @@ from review_routing.domain.region.check_rounds import (
     CheckRound,
     verdict_label,
 )
-from review_routing.domain.region.draws import PURPOSES, DrawRecord
+from review_routing.domain.region.draws import DrawRecord
 from review_routing.domain.region.review import RegionReview
 from review_routing.service_layer.common import Catalogs, audit, department_name
+from review_routing.service_layer.region.draws import entered_value, publish_draw, replayed, stored_precision
 from review_routing.service_layer.region.reviews import (
     PRODUCER,
     TOPIC,
@@ -36,9 +38,7 @@ from shared.workdays import DeadlinePolicy, WorkingCalendar
 
 Clock = Callable[[], datetime]
 REGION = "自治区"
-MAX_ENTERED = 200
 MAX_POOL = 500
-MAX_LIMIT = 200
 
 
 # -- commands ---------------------------------------------------------------------------------------------------
@@ -107,18 +107,6 @@ class ShowSpotCheckForm:
     review_id: str
 
 
-@dataclass(frozen=True)
-class ListDraws:
-    limit: int = 20
-    offset: int = 0
-    purpose: str | None = None
-
-
-@dataclass(frozen=True)
-class ShowDraw:
-    draw_id: str
-
-
 # -- access -----------------------------------------------------------------------------------------------------
 def may_record_part(actor: Actor, department: str, case: Mapping) -> bool:
     """The department's reviewers of the 自治区 or of the case's 盟市; the region office for any department."""
@@ -141,9 +129,6 @@ def _readable_round(uow: ReviewUnitOfWork, actor: Actor, round_id: str) -> Check
 
 
 # -- events -----------------------------------------------------------------------------------------------------
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
-
 
 def _round_event(event_type: str, rnd: CheckRound, payload: dict, at: datetime) -> dict:
     return new_event(event_type, producer=PRODUCER, aggregate_type="check_round", aggregate_id=rnd.round_id,
@@ -154,19 +139,6 @@ def _round_event(event_type: str, rnd: CheckRound, payload: dict, at: datetime) 
 def _case_ref(case: Mapping) -> dict:
     return {"review_id": case["review_id"], "application_id": case["application_id"],
             "version_no": case["version_no"], "league": case["league"]}
-
-
-def _publish_draw(uow: ReviewUnitOfWork, record: DrawRecord, at: datetime) -> None:
-    uow.publish(new_event("review_routing.draw_published", producer=PRODUCER, aggregate_type="draw",
-                          aggregate_id=record.draw_id, aggregate_version=record.version or 1, payload={
-                              "draw_id": record.draw_id, "purpose": record.purpose, "title": record.title,
-                              "algorithm": record.algorithm, "k": len(record.selected),
-                              "population_size": len(record.population), "ratio": record.ratio,
-                              "count": record.count, "seed": record.seed,
-                              "round_id": record.context.get("round_id"),
-                              "department": record.context.get("department"),
-                              "drawn_at": _iso(record.drawn_at), "url": f"/evaluation/draws/{record.draw_id}"},
-                          occurred_at=at), topic=TOPIC)
 
 
 # -- opening ----------------------------------------------------------------------------------------------------
@@ -202,7 +174,7 @@ def open_check_round(cmd: OpenCheckRound, uow: ReviewUnitOfWork, *, clock: Clock
         uow.publish(_round_event("review_routing.check_round_opened", rnd, {
             "title": rnd.title, "ratio": rnd.ratio, "threshold": rnd.threshold,
             "cases": [_case_ref(c) for c in rnd.cases], "departments": rnd.departments,
-            "opened_by": cmd.actor.username, "opened_at": _iso(now)}, now), topic=TOPIC)
+            "opened_by": cmd.actor.username, "opened_at": iso(now)}, now), topic=TOPIC)
         audit(uow, cmd.actor, "check_round_opened", now, target=rnd.round_id,
               detail={"review_ids": rnd.review_ids, "ratio": rnd.ratio, "threshold": rnd.threshold})
         return round_view(rnd, cmd.actor, {})
@@ -214,7 +186,7 @@ def open_check_round(cmd: OpenCheckRound, uow: ReviewUnitOfWork, *, clock: Clock
 def round_summary(rnd: CheckRound) -> dict:
     parts = [p for c in rnd.cases for p in c["parts"].values()]
     return {"round_id": rnd.round_id, "title": rnd.title, "status": rnd.status, "status_label": rnd.status_label,
-            "ratio": rnd.ratio, "threshold": rnd.threshold, "opened_at": _iso(rnd.opened_at),
+            "ratio": rnd.ratio, "threshold": rnd.threshold, "opened_at": iso(rnd.opened_at),
             "opened_by_name": rnd.opened_by_name, "cases": len(rnd.cases),
             "finished_cases": sum(1 for c in rnd.cases if c["finished_at"]),
             "parts_pending": sum(1 for p in parts if p["status"] == "pending"),
@@ -303,35 +275,16 @@ def show_check_round(cmd: ShowCheckRound, uow: ReviewUnitOfWork, *, directory=No
 
 
 # -- the draws --------------------------------------------------------------------------------------------------
-def _entered(value: str) -> str:
-    text = (value or "").strip()
-    if not text or len(text) > MAX_ENTERED:
-        raise InvalidInput("抽取输入值有误", [FieldError(
-            "entered_value", f"请在抽取时输入一个值（不超过 {MAX_ENTERED} 字），它与抽取范围共同决定随机种子")])
-    return text
-
-
-def _stored_precision(at: datetime) -> datetime:
-    """A draw's moment as MongoDB keeps it (milliseconds), so that a replay answers exactly the first answer."""
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
-
-
-def _replayed(record: DrawRecord, entered: str) -> dict:
-    if record.entered_value != entered:
-        raise InvalidTransition(f"已于 {_iso(record.drawn_at)} 公开抽取（抽取记录 {record.draw_id}），不能重新抽取")
-    return record.public()
-
-
 def draw_spot_check_cases(cmd: DrawSpotCheckCases, uow: ReviewUnitOfWork, *, clock: Clock,
                           calendar: WorkingCalendar, policy: DeadlinePolicy) -> dict:
     require_region_office(cmd.actor, "抽取实地抽查的矿山")
-    entered = _entered(cmd.entered_value)
+    entered = entered_value(cmd.entered_value)
 
     def work():
         rnd = _readable_round(uow, cmd.actor, cmd.round_id)
         if rnd.case_draw_id:
-            return _replayed(uow.draws.get(rnd.case_draw_id), entered)
-        now = _stored_precision(clock())
+            return replayed(uow.draws.get(rnd.case_draw_id), entered)
+        now = stored_precision(clock())
         record = DrawRecord.run(
             purpose="spot_check_cases", title=f"{rnd.title} — 实地抽查矿山", population=rnd.review_ids,
             ratio=rnd.ratio, entered_value=entered, at=now, by=cmd.actor.username,
@@ -342,7 +295,7 @@ def draw_spot_check_cases(cmd: DrawSpotCheckCases, uow: ReviewUnitOfWork, *, clo
         rnd.cases_drawn(record.draw_id, record.selected, cmd.actor.username, now)
         _finish_ready(uow, rnd, rnd.review_ids, cmd.actor, now, calendar, policy)
         uow.check_rounds.save(rnd)
-        _publish_draw(uow, record, now)
+        publish_draw(uow, record, now)
         audit(uow, cmd.actor, "spot_check_cases_drawn", now, target=rnd.round_id,
               detail={"draw_id": record.draw_id, "selected": list(record.selected), "entered_value": entered})
         return record.public()
@@ -377,14 +330,14 @@ def _pool(cmd: DrawInspectors, directory) -> tuple[list[str], dict[str, str]]:
 
 def draw_inspectors(cmd: DrawInspectors, uow: ReviewUnitOfWork, *, clock: Clock, directory) -> dict:
     require_region_office(cmd.actor, "抽取抽查人员")
-    entered = _entered(cmd.entered_value)
+    entered = entered_value(cmd.entered_value)
 
     def work():
         rnd = _readable_round(uow, cmd.actor, cmd.round_id)
         if cmd.department not in rnd.departments:
             raise InvalidInput("部门有误", [FieldError("department", "本批次没有该部门的资料核查")])
         if cmd.department in rnd.inspector_draws:
-            return _replayed(uow.draws.get(rnd.inspector_draws[cmd.department]), entered)
+            return replayed(uow.draws.get(rnd.inspector_draws[cmd.department]), entered)
         names, labels = _pool(cmd, directory)
         errors, recused = [], {}
         for i, r in enumerate(cmd.recusals):
@@ -402,7 +355,7 @@ def draw_inspectors(cmd: DrawInspectors, uow: ReviewUnitOfWork, *, clock: Clock,
             errors.append(FieldError("count", f"抽取人数应为 1 至 {len(population)} 人（回避后的人员库人数）"))
         if errors:
             raise InvalidInput("抽查人员抽取条件有误", errors)
-        now = _stored_precision(clock())
+        now = stored_precision(clock())
         name = rnd.department_name(cmd.department)
         record = DrawRecord.run(
             purpose="inspectors", title=f"{rnd.title} — {name}抽查人员", population=population,
@@ -413,7 +366,7 @@ def draw_inspectors(cmd: DrawInspectors, uow: ReviewUnitOfWork, *, clock: Clock,
         rnd.inspectors_drawn(cmd.department, record.draw_id,
                              [{"username": u, "name": labels[u]} for u in record.selected], cmd.actor.username, now)
         uow.check_rounds.save(rnd)
-        _publish_draw(uow, record, now)
+        publish_draw(uow, record, now)
         audit(uow, cmd.actor, "inspectors_drawn", now, target=rnd.round_id,
               detail={"draw_id": record.draw_id, "department": cmd.department, "selected": list(record.selected),
                       "recused": recused})
@@ -439,7 +392,7 @@ def record_check_part(cmd: RecordCheckPart, uow: ReviewUnitOfWork, *, clock: Clo
             part = case["parts"][cmd.department]
             uow.publish(_round_event("review_routing.check_part_recorded", rnd, {
                 **_case_ref(case), "department": cmd.department, "status": part["status"],
-                "recorded_by": cmd.actor.username, "recorded_at": _iso(now)}, now), topic=TOPIC)
+                "recorded_by": cmd.actor.username, "recorded_at": iso(now)}, now), topic=TOPIC)
             audit(uow, cmd.actor, "check_part_recorded", now, application_id=case["application_id"],
                   version_no=case["version_no"], target=rnd.round_id,
                   detail={"review_id": cmd.review_id, "department": cmd.department, "status": part["status"],
@@ -509,14 +462,14 @@ def record_spot_check(cmd: RecordSpotCheck, uow: ReviewUnitOfWork, *, clock: Clo
             **_case_ref(case), "assessment_id": spot["assessment_id"], "total": spot["total"],
             "verdict": spot["verdict"], "contradiction": text,
             "inspectors": [p["username"] for p in spot["inspectors"]],
-            "recorded_by": cmd.actor.username, "recorded_at": _iso(now)}, now), topic=TOPIC)
+            "recorded_by": cmd.actor.username, "recorded_at": iso(now)}, now), topic=TOPIC)
         if text and case["institution"]:
             uow.publish(_round_event("review_routing.evaluation_under_review", rnd, {
                 **_case_ref(case), "institution_id": case["institution"]["id"],
                 "institution_name": case["institution"].get("name") or "",
                 "evaluation_id": case["evaluation"].get("evaluation_id"),
                 "evaluation_assessment_id": case["evaluation"].get("assessment_id"),
-                "spot_check_assessment_id": spot["assessment_id"], "reason": text, "at": _iso(now)}, now),
+                "spot_check_assessment_id": spot["assessment_id"], "reason": text, "at": iso(now)}, now),
                 topic=TOPIC)
         _finish_ready(uow, rnd, [cmd.review_id], cmd.actor, now, calendar, policy)
         uow.check_rounds.save(rnd)
@@ -583,32 +536,6 @@ def _finish_ready(uow: ReviewUnitOfWork, rnd: CheckRound, review_ids, actor: Act
                       "contradiction": result["contradiction"]})
 
 
-# -- the public draws -------------------------------------------------------------------------------------------
-def list_draws(cmd: ListDraws, uow: ReviewUnitOfWork) -> dict:
-    errors = []
-    if not 1 <= cmd.limit <= MAX_LIMIT:
-        errors.append(FieldError("limit", f"每页条数应为 1 至 {MAX_LIMIT}"))
-    if cmd.offset < 0:
-        errors.append(FieldError("offset", "偏移量不能为负数"))
-    if cmd.purpose is not None and cmd.purpose not in PURPOSES:
-        errors.append(FieldError("purpose", "应为 " + "、".join(f"{k}（{v}）" for k, v in PURPOSES.items())))
-    if errors:
-        raise InvalidInput("查询条件有误", errors)
-    filters = {"purpose": cmd.purpose} if cmd.purpose else {}
-    records = uow.read(lambda: uow.draws.find(sort="drawn_at", descending=True, **filters))
-    page = records[cmd.offset: cmd.offset + cmd.limit]
-    return {"total": len(records), "limit": cmd.limit, "offset": cmd.offset,
-            "items": [{k: v for k, v in r.public().items() if k not in ("population", "labels", "excluded")}
-                      | {"population_size": len(r.population)} for r in page]}
-
-
-def show_draw(cmd: ShowDraw, uow: ReviewUnitOfWork) -> dict:
-    record = uow.read(lambda: uow.draws.get(cmd.draw_id))
-    if record is None:
-        raise NotFound(f"没有抽取记录 {cmd.draw_id}")
-    return record.public()
-
-
 COMMAND_HANDLERS = {
     OpenCheckRound: open_check_round,
     ShowCheckRounds: show_check_rounds,
@@ -618,7 +545,5 @@ COMMAND_HANDLERS = {
     RecordCheckPart: record_check_part,
     RecordSpotCheck: record_spot_check,
     ShowSpotCheckForm: show_spot_check_form,
-    ListDraws: list_draws,
-    ShowDraw: show_draw,
 }
 EVENT_HANDLERS: dict = {}

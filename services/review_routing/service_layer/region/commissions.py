@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from review_routing.adapters.events import iso
 from review_routing.domain.access import Actor
 from review_routing.domain.errors import Conflict, FieldError, InvalidInput, InvalidTransition, NotFound, NotPermitted
 from review_routing.domain.region.commissions import STATUSES, Commission, load_pledges
@@ -198,7 +199,7 @@ def commission_institution(cmd: CommissionInstitution, uow: ReviewUnitOfWork, *,
                 "draw_id": commission.draw_id,
                 "proposed_institution_id": commission.proposed_institution.get("id"),
                 "choice_reason": commission.choice_reason, "commissioned_by": cmd.actor.username,
-                "commissioned_by_name": cmd.actor.name, "commissioned_at": _iso(now),
+                "commissioned_by_name": cmd.actor.name, "commissioned_at": iso(now),
                 "due_date": commission.due_date.isoformat()}), topic=TOPIC)
             audit(uow, cmd.actor, "evaluation_commissioned", now, application_id=review.application_id,
                   version_no=review.version_no, target=commission.id,
@@ -234,7 +235,7 @@ def accept_commission(cmd: AcceptCommission, uow: ReviewUnitOfWork, *, clock: Cl
         uow.publish(commission_event(ACCEPTED, commission, version, now, {
             "signer": {"name": acceptance["signer_name"], "title": acceptance["signer_title"],
                        "username": acceptance["signed_by"]},
-            "signed_at": _iso(now),
+            "signed_at": iso(now),
             "pledges": [{"code": p["code"], "title": p["title"], "version": p["version"], "sha256": p["sha256"]}
                         for p in acceptance["pledges"]],
             "evaluation_due_date": review.due_date.isoformat()}), topic=TOPIC)
@@ -297,7 +298,7 @@ def _publish_end(uow: ReviewUnitOfWork, commission: Commission, version: int, at
     ended = commission.ended
     uow.publish(commission_event(DECLINED, commission, version, at, {
         "outcome": ended["outcome"], "reason": ended["reason"], "conflict": ended["conflict"],
-        "ended_by": ended["by"], "ended_at": _iso(at)}), topic=TOPIC)
+        "ended_by": ended["by"], "ended_at": iso(at)}), topic=TOPIC)
 
 
 def expire_commissions(uow: ReviewUnitOfWork, now: datetime, calendar: WorkingCalendar, policy: DeadlinePolicy
@@ -363,9 +364,6 @@ def show_commission(cmd: ShowCommission, uow: ReviewUnitOfWork, *, clock: Clock)
 
 
 # -- views, events ------------------------------------------------------------------------------------------------
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
-
 
 def draw_answer(draw: DrawRecord) -> dict:
     ranking = [{"id": i, "name": draw.labels.get(i, i), "rank": n} for n, i in enumerate(draw.selected, 1)]
@@ -380,7 +378,7 @@ def commission_view(c: Commission, today: date, *, brief: bool = False) -> dict:
             "enterprise_name": c.enterprise.get("name"), "mine_name": c.mine.get("name"),
             "institution": dict(c.institution), "status": c.status, "status_label": c.status_label,
             "due_date": c.due_date.isoformat(), "overdue": c.is_overdue(today),
-            "commissioned_at": _iso(c.commissioned_at), "commissioned_by": c.commissioned_by,
+            "commissioned_at": iso(c.commissioned_at), "commissioned_by": c.commissioned_by,
             "commissioned_by_name": c.commissioned_by_name, "draw_id": c.draw_id,
             "signed_at": (c.acceptance or {}).get("signed_at"), "ended": dict(c.ended) if c.ended else None}
     if brief:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from review_routing.adapters.events import iso
 from review_routing.domain.access import Actor
 from review_routing.domain.errors import (
     Conflict,
@@ -171,9 +172,6 @@ def _staff(uow: ReviewUnitOfWork, commission) -> list[str]:
 
 
 # -- events -----------------------------------------------------------------------------------------------------
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
-
 
 def _event(event_type: str, ev: Evaluation, payload: dict, at: datetime) -> dict:
     return new_event(event_type, producer=PRODUCER, aggregate_type="evaluation", aggregate_id=ev.id,
@@ -188,7 +186,7 @@ def _recorded(uow: ReviewUnitOfWork, ev: Evaluation, change: str, actor: Actor, 
               indicators=(), prerequisites=(), image_id: str | None = None) -> None:
     uow.publish(_event("review_routing.evaluation_recorded", ev, {
         "change": change, "indicators": list(indicators), "prerequisites": list(prerequisites),
-        "image_id": image_id, "recorded_by": actor.username, "recorded_at": _iso(at)}, at), topic=TOPIC)
+        "image_id": image_id, "recorded_by": actor.username, "recorded_at": iso(at)}, at), topic=TOPIC)
 
 
 # -- reads ------------------------------------------------------------------------------------------------------
@@ -518,7 +516,7 @@ def submit_evaluation(cmd: SubmitEvaluation, uow: ReviewUnitOfWork, *, clock: Cl
         s = current.submitted
         uow.publish(_event("review_routing.evaluation_submitted", current, {
             "commission_id": current.commission_id, "assessment_id": s["assessment_id"], "total": s["total"],
-            "verdict": s["verdict"], "submitted_by": actor.username, "submitted_at": _iso(now)}, now), topic=TOPIC)
+            "verdict": s["verdict"], "submitted_by": actor.username, "submitted_at": iso(now)}, now), topic=TOPIC)
         audit(uow, actor, "evaluation_submitted", now, application_id=current.application_id,
               version_no=current.version_no, target=current.id,
               detail={"assessment_id": s["assessment_id"], "total": s["total"], "verdict": s["verdict"]})

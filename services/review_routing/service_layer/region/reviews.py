@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from review_routing.adapters.events import iso
 from review_routing.domain.access import Actor
 from review_routing.domain.errors import FieldError, InvalidInput, NotFound, NotPermitted
 from review_routing.domain.region.review import (
@@ -97,9 +98,6 @@ def require_region_office(actor: Actor, action: str) -> None:
 
 
 # -- events -----------------------------------------------------------------------------------------------------
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
-
 
 def _common(review: RegionReview) -> dict:
     return {"review_id": review.id, "application_id": review.application_id, "version_no": review.version_no,
@@ -163,7 +161,7 @@ def open_region_review(uow: ReviewUnitOfWork, case, version_no: int, rescored: M
     uow.region_reviews.save(review)
     uow.publish(_event("review_routing.region_review_opened", review, {
         "case_no": review.case_no, "enterprise": _enterprise(review), "mine": _mine(review),
-        "forwarded_at": _iso(review.forwarded_at), "due_date": review.due_date.isoformat()},
+        "forwarded_at": iso(review.forwarded_at), "due_date": review.due_date.isoformat()},
         review.forwarded_at), topic=TOPIC)
     return review
 
@@ -268,7 +266,7 @@ def decide_region_review(cmd: DecideRegionReview, uow: ReviewUnitOfWork, *, cloc
         ev = review.evaluation or {}
         uow.publish(_event("review_routing.region_review_decided", review, {
             "case_no": review.case_no, "decision": review.status, "reasons": review.decision["reasons"],
-            "decided_by": cmd.actor.username, "decided_by_name": cmd.actor.name, "decided_at": _iso(now),
+            "decided_by": cmd.actor.username, "decided_by_name": cmd.actor.name, "decided_at": iso(now),
             "enterprise": _enterprise(review), "mine": _mine(review, with_county=True),
             "evaluation": {"institution_id": (review.institution or {}).get("id"),
                            "institution_name": (review.institution or {}).get("name"),
@@ -312,7 +310,7 @@ def remind_region_step(cmd: RemindRegionStep, uow: ReviewUnitOfWork, *, clock: C
 def _publish_reminder(uow, review: RegionReview, reminder: dict, *, automatic: bool, at: datetime) -> None:
     uow.publish(_event("review_routing.region_step_reminded", review, {
         "step": review.step, "message": reminder["message"], "reminded_by": reminder["by"],
-        "reminded_by_name": reminder["by_name"], "reminded_at": _iso(at), "automatic": automatic,
+        "reminded_by_name": reminder["by_name"], "reminded_at": iso(at), "automatic": automatic,
         "due_date": review.due_date.isoformat(), "recipient": _recipient(review)}, at), topic=TOPIC)
 
 
@@ -326,7 +324,7 @@ def clear_region_flag(cmd: ClearRegionFlag, uow: ReviewUnitOfWork, *, clock: Clo
         uow.region_reviews.save(review)
         flag = next(f for f in review.flags if f["code"] == cmd.code and f.get("cleared_at") == now.isoformat())
         uow.publish(_event("review_routing.region_review_flagged", review, {
-            "code": flag["code"], "text": flag["text"], "at": _iso(now), "cleared": True, "reason": flag["reason"]},
+            "code": flag["code"], "text": flag["text"], "at": iso(now), "cleared": True, "reason": flag["reason"]},
             now), topic=TOPIC)
         audit(uow, cmd.actor, "region_flag_cleared", now, application_id=review.application_id,
               version_no=review.version_no, target=review.id, detail={"code": cmd.code, "reason": cmd.reason})
