@@ -2,8 +2,9 @@
 
 Commands are small frozen dataclasses (`domain/commands.py`), each handled by ONE plain function
 `handler(cmd, uow, **dependencies)`; events from Kafka are contract envelopes, each type handled by one
-function `handler(envelope, uow, **dependencies)`. A handler names the other things it needs (a clock, the
-catalog, the scoring client, …) as keyword parameters, and the bus passes them from the composition root
+function `handler(envelope, uow, **dependencies)` (or several, run in order in one unit of work: the areas of a
+service that react to it). A handler names the other things it needs (a clock, the catalog, the scoring
+client, …) as keyword parameters, and the bus passes them from the composition root
 (`bootstrap.py`) by name, so a handler's signature says what it depends on and a test passes fakes the same
 way. Entrypoints (HTTP views, the consumer, CLI commands) only build commands and read results.
 
@@ -39,6 +40,21 @@ def _inject(handler: Callable, dependencies: Mapping[str, Any]) -> Callable:
     return call
 
 
+def _every(handlers, dependencies: Mapping[str, Any]) -> Callable:
+    """One handler, or several (a tuple/list: each area of a service that reacts to the event), run in order in
+    the same unit of work."""
+    if not isinstance(handlers, list | tuple):
+        return _inject(handlers, dependencies)
+    calls = [_inject(h, dependencies) for h in handlers]
+
+    def call(message, uow):
+        for each in calls:
+            each(message, uow)
+
+    call.__name__ = "+".join(c.__name__ for c in calls)
+    return call
+
+
 class MessageBus:
     """Routes commands (by class) and events (by contract type) to their handlers."""
 
@@ -51,7 +67,7 @@ class MessageBus:
         self.uow_for = uow_for
         self.dependencies = dict(dependencies or {})
         self.command_handlers = {cls: _inject(h, self.dependencies) for cls, h in command_handlers.items()}
-        self.event_handlers = {t: _inject(h, self.dependencies) for t, h in (event_handlers or {}).items()}
+        self.event_handlers = {t: _every(h, self.dependencies) for t, h in (event_handlers or {}).items()}
 
     def handle(self, command, uow: UnitOfWork | None = None):
         """Run the command's handler with a fresh unit of work (or the one given) and return its result."""

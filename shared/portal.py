@@ -19,10 +19,7 @@ client sends), else the peer address.
 """
 from __future__ import annotations
 
-import functools
-import math
 import os
-import time
 from urllib.parse import urlparse
 
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request
@@ -58,6 +55,7 @@ from shared.accounts.schemas import (
 from shared.config import Settings
 from shared.contracts import DEPARTMENT_CODES
 from shared.errors import InvalidInput
+from shared.ratelimits import moving_window_limiter, parse_limits, retry_after
 from shared.readiness import AggregateReadiness
 from shared.schemas import document_errors
 from shared.storage import mongo_client
@@ -100,34 +98,12 @@ ACCOUNT_LIMITS = "5 per minute; 20 per hour"
 CLIENT_LIMITS = "20 per minute; 200 per hour"
 
 
-@functools.cache
-def _storage_class():
-    """limits' MongoDB storage on the process's one pymongo client (shared.storage.mongo_client) instead of a
-    client of its own, which it would close (and even open first) when garbage-collected."""
-    from limits.storage import MongoDBStorage
-
-    from shared.storage import mongo_client
-
-    class SharedClientMongoDBStorage(MongoDBStorage):
-        STORAGE_SCHEME = ["greenmine+mongodb"]
-
-        def _init_mongo_client(self, uri, **options):
-            return mongo_client(uri)
-
-        def __del__(self):
-            pass  # the client is shared: shared.storage.close_clients closes it
-
-    return SharedClientMongoDBStorage
-
-
 class SignInLimits:
     """Failed sign-in attempts per account and per client (moving windows in MongoDB)."""
 
     def __init__(self, settings: Settings, account: str = ACCOUNT_LIMITS, client: str = CLIENT_LIMITS):
-        from limits import parse_many
-
-        self.account = self._parse(parse_many, "GREENMINE_SIGNIN_ACCOUNT_LIMITS", account)
-        self.client = self._parse(parse_many, "GREENMINE_SIGNIN_CLIENT_LIMITS", client)
+        self.account = parse_limits("GREENMINE_SIGNIN_ACCOUNT_LIMITS", account, {})
+        self.client = parse_limits("GREENMINE_SIGNIN_CLIENT_LIMITS", client, {})
         self.settings = settings
         self._limiter = None
 
@@ -137,23 +113,10 @@ class SignInLimits:
         return cls(settings, env.get("GREENMINE_SIGNIN_ACCOUNT_LIMITS") or ACCOUNT_LIMITS,
                    env.get("GREENMINE_SIGNIN_CLIENT_LIMITS") or CLIENT_LIMITS)
 
-    @staticmethod
-    def _parse(parse_many, name: str, text: str):
-        try:
-            return parse_many(text)
-        except ValueError:
-            raise ValueError(f"environment variable {name} must be limits like '5 per minute; 20 per hour', "
-                             f"got {text!r}") from None
-
     @property
     def limiter(self):
         if self._limiter is None:  # lazily: gunicorn forks before the first request
-            # A moving window (a log of the last attempts): limits' fixed window relies on $$NOW in an update
-            # pipeline, which SecantusDB does not honour (a window never resets there until the TTL sweep).
-            from limits.strategies import MovingWindowRateLimiter
-
-            self._limiter = MovingWindowRateLimiter(_storage_class()(
-                self.settings.mongodb_uri, database_name=self.settings.database_name("identity")))
+            self._limiter = moving_window_limiter(self.settings, self.settings.database_name("identity"))
         return self._limiter
 
     def _keys(self, username: str, client: str):
@@ -168,11 +131,7 @@ class SignInLimits:
         over = [(item, key) for item, key in keys if not self.limiter.test(item, *key)]
         if not over:  # each hit is atomic: of concurrent attempts past the limit, the extra ones fail here
             over = [(item, key) for item, key in keys if key[0] == "account" and not self.limiter.hit(item, *key)]
-        if not over:
-            return None
-        now = time.time()
-        return max(1, math.ceil(max(self.limiter.get_window_stats(item, *key).reset_time - now
-                                    for item, key in over)))
+        return retry_after(self.limiter, over) if over else None
 
     def failed(self, client: str) -> None:
         for item in self.client:

@@ -1,37 +1,63 @@
 """Composition root of the public_notice service: the message bus with its handlers and their dependencies.
 
-Real adapters are built only where the caller passed none; the database is reached on first use only."""
+Handlers come from the areas of `service_layer/areas.py`. Real adapters are built only where the caller passed
+none; the database is reached on first use only. Dependencies a handler may name:
+`clock` (aware UTC now), `calendar` (shared.workdays.WorkingCalendar: the official calendar), `directory`
+(user accounts, adapters/directory.py), `settings` (public URL, SMTP and webhook settings from the environment).
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from public_notice.adapters.repository import MongoPublicNoticeUnitOfWork
-from public_notice.service_layer import handlers
+from public_notice.adapters.repository import MongoPublicNoticeUnitOfWork, ensure_indexes  # noqa: F401
+from public_notice.service_layer import areas
 from public_notice.service_layer.unit_of_work import PublicNoticeUnitOfWork
 from shared.bus import MessageBus
 from shared.clock import utcnow
 from shared.config import Settings
 from shared.messaging import Handler
 from shared.storage import ServiceStore
+from shared.workdays import WorkingCalendar
 
 SERVICE = "public_notice"
-COMMAND_HANDLERS: dict[type, Callable] = {}
-EVENT_HANDLERS: dict[str, Callable] = {
-    "review_routing.misconduct_found": handlers.when_misconduct_found,
-}
 
 
 def bootstrap(settings: Settings, store: ServiceStore | None = None, *,
               uow_factory: Callable[[], PublicNoticeUnitOfWork] | None = None,
-              clock: Callable | None = None) -> MessageBus:
+              clock: Callable | None = None, calendar: WorkingCalendar | None = None,
+              directory=None, **more_dependencies) -> MessageBus:
+    """The bus. `more_dependencies` lets tests and the entrypoints pass further adapters by name (e.g. the
+    evidence file store, the mail and webhook senders) that an area's handlers ask for."""
     def default_uow() -> PublicNoticeUnitOfWork:
         from shared.runtime import service_store
 
         return MongoPublicNoticeUnitOfWork(store or service_store(settings, SERVICE))
 
-    return MessageBus(uow_factory=uow_factory or default_uow, command_handlers=COMMAND_HANDLERS,
-                      event_handlers=EVENT_HANDLERS, dependencies={"clock": clock or utcnow},
+    def identity_directory():
+        from public_notice.adapters.directory import IdentityDirectory
+        from shared.storage import mongo_client
+
+        return IdentityDirectory(mongo_client(settings.mongodb_uri)[settings.database_name("identity")])
+
+    commands, events = areas.handlers()
+    dependencies = {"clock": clock or utcnow, "calendar": calendar or WorkingCalendar(), "settings": settings,
+                    "directory": directory if directory is not None else _Lazy(identity_directory),
+                    **more_dependencies}
+    return MessageBus(uow_factory=uow_factory or default_uow, command_handlers=commands,
+                      event_handlers=events, dependencies=dependencies,
                       uow_for=lambda tx: MongoPublicNoticeUnitOfWork.within(store, tx))
+
+
+class _Lazy:
+    """An adapter built on first use (the web app starts before the database answers)."""
+
+    def __init__(self, build: Callable):
+        self._build, self._target = build, None
+
+    def __getattr__(self, name):
+        if self._target is None:
+            self._target = self._build()
+        return getattr(self._target, name)
 
 
 def event_handlers(settings: Settings, store: ServiceStore) -> dict[str, Handler]:

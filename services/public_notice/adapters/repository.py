@@ -1,11 +1,62 @@
-"""MongoDB side of the public_notice service: its repositories and the unit of work over them."""
+"""MongoDB side of the public_notice service: its repositories and the unit of work over them.
+
+Every aggregate kind lives in the collection of its name (KINDS: collection → "module:Class"), behind
+`shared.aggregates.MongoAggregates`; `ensure_indexes` adds what the queries need."""
 from __future__ import annotations
 
+from importlib import import_module
+
+from pymongo import ASCENDING, DESCENDING
+
 from public_notice.service_layer.unit_of_work import BulletinRepository, PublicNoticeUnitOfWork
+from shared.aggregates import MongoAggregates
 from shared.storage import Transaction
 from shared.unit_of_work import MongoUnitOfWork
 
 BULLETINS = "bulletins"
+KINDS = {
+    "proposals": "public_notice.domain.publicity:ProposedCase",
+    "batches": "public_notice.domain.publicity:PublicityBatch",
+    "objections": "public_notice.domain.objections:Objection",
+    "listings": "public_notice.domain.listing:ListedMine",
+    "announcements": "public_notice.domain.announcements:Announcement",
+    "number_series": "public_notice.domain.announcements:NumberSeries",
+    "inbox": "public_notice.domain.notifications.inbox:InboxEntry",
+    "deliveries": "public_notice.domain.notifications.deliveries:Delivery",
+    "subscriptions": "public_notice.domain.notifications.subscriptions:EmailSubscription",
+    "webhooks": "public_notice.domain.notifications.webhooks:WebhookEndpoint",
+}
+
+
+def kinds() -> dict[str, type]:
+    """Collection → aggregate class (the modules of areas still being built are left out)."""
+    out = {}
+    for collection, where in KINDS.items():
+        module, name = where.split(":")
+        try:
+            out[collection] = getattr(import_module(module), name)
+        except (ModuleNotFoundError, AttributeError):
+            continue
+    return out
+
+
+# (collection, keys, options): what the handlers' and pages' queries need.
+INDEXES = [
+    ("proposals", [("status", ASCENDING), ("league", ASCENDING)], {"name": "by_status"}),
+    ("batches", [("status", ASCENDING), ("window_end", ASCENDING)], {"name": "by_status"}),
+    ("objections", [("batch_id", ASCENDING), ("application_id", ASCENDING)], {"name": "by_batch"}),
+    ("objections", [("status", ASCENDING), ("due_date", ASCENDING)], {"name": "by_status"}),
+    ("listings", [("status", ASCENDING), ("league", ASCENDING), ("mine_name", ASCENDING)], {"name": "by_status"}),
+    ("announcements", [("published_at", DESCENDING)], {"name": "newest_first"}),
+    ("inbox", [("username", ASCENDING), ("read", ASCENDING), ("created_at", DESCENDING)], {"name": "by_user"}),
+    ("deliveries", [("status", ASCENDING), ("next_attempt_at", ASCENDING)], {"name": "due"}),
+    ("subscriptions", [("email", ASCENDING)], {"name": "by_email"}),
+]
+
+
+def ensure_indexes(db) -> None:
+    for collection, keys, options in INDEXES:
+        db[collection].create_index(keys, **options)
 
 
 class MongoBulletins(BulletinRepository):
@@ -22,3 +73,5 @@ class MongoBulletins(BulletinRepository):
 class MongoPublicNoticeUnitOfWork(MongoUnitOfWork, PublicNoticeUnitOfWork):
     def bind(self, tx: Transaction) -> None:
         self.bulletins = MongoBulletins(tx)
+        for collection, kind in kinds().items():
+            setattr(self, collection, MongoAggregates(tx, collection, kind))

@@ -1,4 +1,12 @@
 """Commands of the public_notice service: small frozen dataclasses named imperatively, one handler each
-(see docs/conventions.md). None yet: the public notice (公示), objections and the green-mine list (名录) is still
-to be built."""
+(see docs/conventions.md). The areas' own commands live beside their handlers (`service_layer/<area>.py`);
+here are the service-wide ones."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Do what happens by itself at its time (each area's `sweep`): 公示 windows opening and closing, objection
+    deadlines passing. Idempotent: a repeated sweep changes nothing."""

@@ -1,12 +1,63 @@
-"""`python -m public_notice.entrypoints.consumer`: the public_notice service's Kafka consumer process."""
+"""`python -m public_notice.entrypoints.consumer`: the public_notice service's Kafka consumer process.
+
+Consumes the topics contracts/topics.yaml names for public_notice (the region stage's decisions and findings, and
+every topic the notifications react to), and runs the sweep (`Sweep`: 公示 windows opening and closing,
+deadlines passing) every GREENMINE_NOTICE_SWEEP_SECONDS in a second thread."""
 from __future__ import annotations
 
-from public_notice.bootstrap import event_handlers
-from shared.runtime import run_consumer
+import logging
+import os
+import signal
+import threading
+
+from public_notice.bootstrap import SERVICE, bootstrap, ensure_indexes
+from public_notice.domain.commands import Sweep
+from shared.bus import MessageBus
+from shared.config import Settings
+from shared.logging import configure_logging
+from shared.messaging import EventConsumer
+from shared.runtime import service_store
+
+log = logging.getLogger(__name__)
 
 
-def main() -> None:
-    run_consumer("public_notice", event_handlers)
+def sweep_interval_s() -> float:
+    return float(os.environ.get("GREENMINE_NOTICE_SWEEP_SECONDS", "60"))
+
+
+def sweep_forever(bus: MessageBus, stop: threading.Event, interval_s: float) -> None:
+    while True:
+        try:
+            changed = bus.handle(Sweep())
+            if changed:
+                log.info("sweep changed %d records", changed)
+        except Exception:  # the database may be away for a while; try again next round
+            log.exception("sweep failed")
+        if stop.wait(interval_s):
+            return
+
+
+def main(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
+    settings = settings or Settings.from_env()
+    configure_logging(f"{SERVICE}-consumer", settings.log_level)
+    store = service_store(settings, SERVICE)
+    store.ensure_indexes()
+    ensure_indexes(store.db)
+    bus = bootstrap(settings, store)
+    consumer = EventConsumer(SERVICE, settings, store, bus.consumer_handlers())
+    if stop is None:
+        stop = threading.Event()
+
+        def handler(signum, _frame):
+            log.info("received signal %s, stopping", signum)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+    threading.Thread(target=sweep_forever, args=(bus, stop, sweep_interval_s()), daemon=True,
+                     name="notice-sweep").start()
+    log.info("consuming %s", ", ".join(consumer.topics))
+    consumer.run(stop)
 
 
 if __name__ == "__main__":

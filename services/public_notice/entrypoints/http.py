@@ -1,9 +1,14 @@
 """The public_notice service's web app, served by gunicorn: `gunicorn 'public_notice.entrypoints.http:create_app()'`.
 
-Public pages and API over the read models of `adapters/queries.py`; commands (to come) go through the bus of
-`public_notice.bootstrap`."""
+Four blueprints every area adds its views to (`routes(web, bus)` in `entrypoints/<area>.py`, see AREAS): the API
+`/api/v1/notice/…`, the staff pages `/notice/…`, the public pages `/public/…`, and any further blueprint an area
+appends to `web.extra` (the public list API `/api/v1/list`). Commands go through the bus of
+`public_notice.bootstrap`; public reads use the read models of `adapters/queries.py`."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
 from flask import Blueprint, render_template, request
@@ -21,6 +26,21 @@ from shared.schemas import document_errors
 from shared.web import create_service_app, finalize
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+AREAS = ("publicity", "objections", "listing", "notifications.inbox", "notifications.email",
+         "notifications.webhooks", "notifications.feeds")
+
+
+@dataclass
+class Web:
+    """What an area's `routes(web, bus)` adds its views to. `db()` is the service's database for read models
+    (opened on first use)."""
+
+    api: ApiBlueprint
+    pages: Blueprint
+    public: Blueprint
+    extra: list
+    settings: Settings
+    db: Callable
 
 
 class BulletinSchema(Schema):
@@ -92,8 +112,8 @@ def create_app(settings: Settings | None = None, bus=None):
     def public_bulletins():
         return render_template("public_notice/bulletins.html", bulletins=queries.bulletins(db()))
 
-    notice_api = ApiBlueprint("notice_bulletins", __name__, url_prefix="/api/v1/notice",
-                              description="通报（公开）：第三方评估机构和评估人员的违规认定")
+    notice_api = ApiBlueprint("notice", __name__, url_prefix="/api/v1/notice",
+                              description="公示、异议、名录公告、通报与通知")
 
     @notice_api.route("/bulletins")
     class Bulletins(MethodView):
@@ -115,10 +135,21 @@ def create_app(settings: Settings | None = None, bus=None):
             """The public green-mine list, filtered by 盟市 or name."""
             return queries.green_mines(db(), query.get("league"), query.get("q"))
 
-    app = create_service_app(SERVICE, settings=settings, title="greenmine public_notice", blueprints=[api, notice_api],
+    web = Web(api=notice_api, pages=pages, public=public_pages, extra=[api], settings=settings, db=db)
+    the_bus = bus or bootstrap(settings)
+    for area in AREAS:
+        try:
+            module = import_module(f"public_notice.entrypoints.{area}")
+        except ModuleNotFoundError as exc:  # an area still being built
+            if not (exc.name or "").startswith("public_notice.entrypoints"):
+                raise
+            continue
+        module.routes(web, the_bus)
+    app = create_service_app(SERVICE, settings=settings, title="greenmine public_notice",
+                             blueprints=[notice_api, *web.extra],
                              url_prefix="notice",
                              template_dirs=[TEMPLATES], readiness=service_readiness(settings, SERVICE))
     app.register_blueprint(pages)
     app.register_blueprint(public_pages)
-    app.extensions["greenmine"]["bus"] = bus or bootstrap(settings)  # views hand their commands to it
+    app.extensions["greenmine"]["bus"] = the_bus  # views hand their commands to it
     return finalize(app)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
 
 from review_routing.domain.case import ReviewCase
 from review_routing.domain.task import ReviewTask
+from shared.aggregates import Aggregates  # the one generic repository port (shared/aggregates.py)
 from shared.unit_of_work import UnitOfWork
 
 
@@ -155,31 +155,6 @@ class PhotoFiles(abc.ABC):
     @abc.abstractmethod
     def open(self, file_id):
         """A readable stream of the file."""
-
-
-A = TypeVar("A")
-
-
-class Aggregates(abc.ABC, Generic[A]):
-    """One kind of region-stage aggregate (`domain.region`): objects with `id`, `version` (None until first saved),
-    `to_dict()` (with `_id`) and `from_dict()`. One generic shape for the register, commissions, evaluations,
-    check rounds, draws and region reviews: their queries are equality filters on top-level fields."""
-
-    @abc.abstractmethod
-    def get(self, aggregate_id: str) -> A | None: ...
-
-    @abc.abstractmethod
-    def get_many(self, aggregate_ids: Iterable[str]) -> dict[str, A]: ...
-
-    @abc.abstractmethod
-    def find(self, *, sort: str | None = None, descending: bool = False, limit: int = 0, **equals: Any) -> list[A]:
-        """Every aggregate whose top-level fields equal `equals` (a list/tuple/set value: one of them; a double
-        underscore reaches into a sub-document: `institution__id="i1"`), sorted by `sort` (default: id)."""
-
-    @abc.abstractmethod
-    def save(self, aggregate: A) -> int:
-        """Insert (version None) or replace if still at its version (else ConcurrencyError); sets and returns
-        `aggregate.version`."""
 
 
 class ReviewUnitOfWork(UnitOfWork):

@@ -6,35 +6,15 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from notice_fakes import FakeNoticeUnitOfWork
+
 from public_notice.bootstrap import bootstrap
 from public_notice.domain.bulletins import bulletin_from_misconduct
-from public_notice.service_layer.unit_of_work import BulletinRepository
 from shared.config import Settings
-from shared.testing import FakeUnitOfWork
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[3] / "contracts" / "examples"
                       / "review_routing.misconduct_found.v1.json").read_text(encoding="utf-8"))
 AT = datetime(2026, 5, 21, 1, 0, tzinfo=UTC)
-
-
-class FakeBulletins(BulletinRepository):
-    def __init__(self):
-        self.docs = {}
-
-    def get(self, bulletin_id):
-        return self.docs.get(bulletin_id)
-
-    def add(self, bulletin):
-        assert bulletin["_id"] not in self.docs
-        self.docs[bulletin["_id"]] = dict(bulletin)
-
-
-class FakeNoticeUnitOfWork(FakeUnitOfWork):
-    repositories = ("bulletins",)
-
-    def __init__(self):
-        super().__init__()
-        self.bulletins = FakeBulletins()
 
 
 def test_the_bulletin_says_who_what_when_and_until_when():

@@ -14,7 +14,6 @@ from review_routing.domain.case import ReviewCase
 from review_routing.domain.region import kinds
 from review_routing.domain.task import ReviewTask
 from review_routing.service_layer.unit_of_work import (
-    Aggregates,
     AuditLog,
     CaseRepository,
     PhotoFiles,
@@ -25,7 +24,7 @@ from review_routing.service_layer.unit_of_work import (
     TaskRepository,
 )
 from shared.storage import ConcurrencyError
-from shared.testing import FakeUnitOfWork
+from shared.testing import FakeAggregates, FakeUnitOfWork
 
 
 class DuplicateId(Exception):
@@ -212,41 +211,6 @@ class FakePhotoFiles(PhotoFiles):
 
     def open(self, file_id):
         return io.BytesIO(self.files[file_id])
-
-
-class FakeAggregates(Aggregates):
-    """The generic region-stage repository in memory (equality filters, versioned saves)."""
-
-    def __init__(self, kind):
-        self.kind = kind
-        self.docs: dict[str, dict] = {}
-
-    def get(self, aggregate_id):
-        doc = self.docs.get(aggregate_id)
-        return self.kind.from_dict(copy.deepcopy(doc)) if doc else None
-
-    def get_many(self, aggregate_ids):
-        return {i: self.get(i) for i in aggregate_ids if i in self.docs}
-
-    def find(self, *, sort=None, descending=False, limit=0, **equals):
-        def value(doc, name):
-            for part in name.split("__"):
-                doc = doc.get(part) if isinstance(doc, dict) else None
-            return doc
-
-        def matches(doc):
-            return all(value(doc, n) in v if isinstance(v, list | tuple | set) else value(doc, n) == v
-                       for n, v in equals.items())
-
-        found = sorted((d for d in self.docs.values() if matches(d)),
-                       key=lambda d: (value(d, sort or "_id") is None, str(value(d, sort or "_id"))),
-                       reverse=descending)
-        return [self.kind.from_dict(copy.deepcopy(d)) for d in (found[:limit] if limit else found)]
-
-    def save(self, aggregate):
-        doc = aggregate.to_dict()
-        aggregate.version = _save(self.docs, doc["_id"], doc, aggregate.version)
-        return aggregate.version
 
 
 class FakeReviewUnitOfWork(FakeUnitOfWork):

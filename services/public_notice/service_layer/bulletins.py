@@ -1,5 +1,5 @@
-"""Handlers of the public_notice service: `handler(cmd, uow, *, dependencies)` for commands and
-`when_<event>(envelope, uow, *, dependencies)` for the events it consumes (contracts/topics.yaml)."""
+"""The 通报 (bulletins) area: a misconduct finding of the region stage becomes a public bulletin.
+(see `areas.py` for the shape of an area)."""
 from __future__ import annotations
 
 from public_notice.domain.bulletins import bulletin_from_misconduct
@@ -15,3 +15,6 @@ def when_misconduct_found(envelope: dict, uow: PublicNoticeUnitOfWork, *, clock)
             uow.bulletins.add(bulletin)
 
     uow.run(work)
+
+
+EVENT_HANDLERS = {"review_routing.misconduct_found": when_misconduct_found}
