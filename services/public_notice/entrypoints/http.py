@@ -22,12 +22,18 @@ from shared import identity
 from shared.config import Settings
 from shared.identity import LEAGUES
 from shared.runtime import service_readiness, service_store
-from shared.schemas import document_errors
+from shared.schemas import FieldErrorParser, document_errors
 from shared.web import create_service_app, finalize
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 AREAS = ("publicity", "objections", "listing", "notifications.inbox", "notifications.email",
          "notifications.webhooks", "notifications.feeds")
+
+
+class NoticeApi(ApiBlueprint):
+    """The service's API blueprints: bodies read with field paths and Chinese messages (shared.schemas)."""
+
+    ARGUMENTS_PARSER = FieldErrorParser()
 
 
 @dataclass
@@ -112,7 +118,7 @@ def create_app(settings: Settings | None = None, bus=None):
     def public_bulletins():
         return render_template("public_notice/bulletins.html", bulletins=queries.bulletins(db()))
 
-    notice_api = ApiBlueprint("notice", __name__, url_prefix="/api/v1/notice",
+    notice_api = NoticeApi("notice", __name__, url_prefix="/api/v1/notice",
                               description="公示、异议、名录公告、通报与通知")
 
     @notice_api.route("/bulletins")
@@ -123,7 +129,7 @@ def create_app(settings: Settings | None = None, bus=None):
             """The published 通报, newest first (no sign-in)."""
             return queries.bulletins(db())
 
-    api = ApiBlueprint("green_mine_list", __name__, url_prefix="/api/v1/list", description="绿色矿山名录(公开)")
+    api = NoticeApi("green_mine_list", __name__, url_prefix="/api/v1/list", description="绿色矿山名录(公开)")
 
     @api.route("")
     class GreenMineList(MethodView):
