@@ -16,16 +16,20 @@ def test_public_list_filters_and_shows_status(settings):
     client = create_app(settings).test_client()
     empty = client.get("/public/list")
     assert empty.status_code == 200 and "名录中暂无矿山" in empty.get_data(as_text=True)
-    db["green_mines"].insert_many([
-        {"mine_name": "甲煤矿", "enterprise_name": "甲公司", "league": "鄂尔多斯市", "county": "准格尔旗",
-         "minerals": ["煤"], "listed_on": "2026-05-01", "status": "listed"},
-        {"mine_name": "乙砂石矿", "enterprise_name": "乙公司", "league": "包头市", "county": "固阳县",
-         "minerals": ["建筑用砂"], "listed_on": "2026-05-01", "status": "rectifying"},
-        {"mine_name": "丙铁矿", "enterprise_name": "丙公司", "league": "包头市", "county": "白云鄂博矿区",
-         "minerals": ["铁"], "listed_on": "2026-05-01", "status": "removed"},
+
+    def mine(mine_id, name, enterprise, league, mineral, status):
+        return {"_id": mine_id, "mine_name": name, "enterprise_name": enterprise, "league": league, "county": None,
+                "minerals": [mineral], "scale": "large", "listed_on": "2026-05-01", "listed_year": 2026,
+                "status": status, "announcement_id": "ann-1",
+                "announcement_no": "内蒙古自治区绿色矿山名录公告〔2026〕第1号", "history": [], "version": 1}
+
+    db["listings"].insert_many([
+        mine("m1", "甲煤矿", "甲公司", "鄂尔多斯市", "煤", "listed"),
+        mine("m2", "乙砂石矿", "乙公司", "包头市", "建筑用砂", "marked"),
+        mine("m3", "丙铁矿", "丙公司", "包头市", "铁", "removed"),
     ])
     page = client.get("/public/list?league=包头市").get_data(as_text=True)
-    assert "乙砂石矿" in page and "限期整改" in page and "甲煤矿" not in page and "丙铁矿" not in page
+    assert "乙砂石矿" in page and "标注" in page and "甲煤矿" not in page and "丙铁矿" not in page
     api = client.get("/api/v1/list?q=煤矿")
     assert api.status_code == 200 and [m["mine_name"] for m in api.json] == ["甲煤矿"]
     assert "没有符合条件的矿山" in client.get("/public/list?q=金矿").get_data(as_text=True)
@@ -35,8 +39,10 @@ def test_public_notices(settings):
     db = service_store(settings, "public_notice").db
     client = create_app(settings).test_client()
     assert "暂无公示或公告" in client.get("/public/notices").get_data(as_text=True)
-    db["notices"].insert_one({"title": "2026年第一批绿色矿山公示", "kind_label": "公示", "published": True,
-                              "published_at": datetime(2026, 4, 1, tzinfo=UTC), "ends_on": "2026-04-10",
-                              "summary": "拟纳入名录矿山12座"})
+    db["announcements"].insert_one({"_id": "ann-1", "kind": "listing", "year": 2026, "seq": 1,
+                                    "number": "内蒙古自治区绿色矿山名录公告〔2026〕第1号",
+                                    "title": "关于将12座矿山列入内蒙古自治区绿色矿山名录的公告",
+                                    "published_at": datetime(2026, 4, 1, tzinfo=UTC), "published_on": "2026-04-01",
+                                    "item_count": 12, "issuer": "内蒙古自治区自然资源厅"})
     page = client.get("/public/notices").get_data(as_text=True)
-    assert "2026年第一批绿色矿山公示" in page and "公示截止 2026-04-10" in page
+    assert "关于将12座矿山列入内蒙古自治区绿色矿山名录的公告" in page and "〔2026〕第1号" in page

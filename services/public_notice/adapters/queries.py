@@ -1,28 +1,109 @@
-"""Read models of the public_notice service, kept from listing decisions (outside any transaction)."""
+"""Read models of the public_notice service for the public pages and APIs, read outside any transaction: the
+green-mine list (collection `listings`, the ListedMine aggregates), the announcements, and the old bulletins.
+
+The list query uses one filter built once (`list_filter`), a projection of the public fields only (never the
+history's actors), the indexes of `adapters/repository.py` INDEXES, and one `find` plus one count per page."""
 from __future__ import annotations
 
 import re
 
 from pymongo.database import Database
 
-GREEN_MINES = "green_mines"
-NOTICES = "notices"
+LISTINGS = "listings"
+ANNOUNCEMENTS = "announcements"
 BULLETINS = "bulletins"
+ON_LIST = ("listed", "marked")
+SORT = [("league", 1), ("mine_name", 1), ("_id", 1)]
+# What a row of the public list shows (and the API returns).
+LIST_PROJECTION = {"_id": 1, "mine_name": 1, "enterprise_name": 1, "credit_code": 1, "league": 1, "county": 1,
+                   "minerals": 1, "scale": 1, "listed_on": 1, "listed_year": 1, "status": 1, "mark_reason": 1,
+                   "announcement_id": 1, "announcement_no": 1}
+MINE_PROJECTION = {**LIST_PROJECTION, "removal": 1, "history.at": 1, "history.action": 1, "history.reason": 1,
+                   "history.announcement_id": 1, "history.announcement_no": 1, "history.document_no": 1,
+                   "total": 1, "batch_id": 1}
+
+
+def list_filter(*, league: str | None = None, mineral: str | None = None, scale: str | None = None,
+                year: int | None = None, status: str | None = None, q: str | None = None) -> dict:
+    """The MongoDB filter of the public list: mines on the list (listed or marked, or one of them), by 盟市,
+    矿种, 规模, listing year and a part of the mine's or the enterprise's name."""
+    query: dict = {"status": status if status in ON_LIST else {"$in": list(ON_LIST)}}
+    if league:
+        query["league"] = league
+    if mineral:
+        query["minerals"] = mineral
+    if scale:
+        query["scale"] = scale
+    if year:
+        query["listed_year"] = int(year)
+    if q:
+        pattern = {"$regex": re.escape(q.strip())}
+        query["$or"] = [{"mine_name": pattern}, {"enterprise_name": pattern}]
+    return query
+
+
+def _row(doc: dict) -> dict:
+    doc = dict(doc)
+    doc["mine_id"] = doc.pop("_id")
+    return doc
+
+
+def list_page(db: Database, *, page: int = 1, per_page: int = 20, **filters) -> tuple[list[dict], int]:
+    """(one page of the list, how many match)."""
+    query = list_filter(**filters)
+    total = db[LISTINGS].count_documents(query)
+    cursor = db[LISTINGS].find(query, LIST_PROJECTION).sort(SORT).skip((page - 1) * per_page).limit(per_page)
+    return [_row(d) for d in cursor], total
+
+
+def list_all(db: Database, **filters) -> list[dict]:
+    """Every match (the exports)."""
+    return [_row(d) for d in db[LISTINGS].find(list_filter(**filters), LIST_PROJECTION).sort(SORT)]
 
 
 def green_mines(db: Database, league: str | None = None, name: str | None = None) -> list[dict]:
-    """The green-mine list (名录): mines not removed, by 盟市 then name, optionally one 盟市 / a name part."""
-    query: dict = {"status": {"$ne": "removed"}}
-    if league:
-        query["league"] = league
-    if name:
-        query["mine_name"] = {"$regex": re.escape(name)}
-    return list(db[GREEN_MINES].find(query, {"_id": 0}).sort([("league", 1), ("mine_name", 1)]))
+    """The list (名录) by 盟市 or name part (kept for callers of the first version)."""
+    return list_all(db, league=league, q=name)
 
 
-def published_notices(db: Database, limit: int = 100) -> list[dict]:
-    """The published notices (公示), newest first."""
-    return list(db[NOTICES].find({"published": True}, {"_id": 0}).sort("published_at", -1).limit(limit))
+def mine(db: Database, mine_id: str) -> dict | None:
+    """One mine's public card and history (also a removed one: its page says why)."""
+    doc = db[LISTINGS].find_one({"_id": mine_id}, MINE_PROJECTION)
+    return _row(doc) if doc else None
+
+
+def minerals(db: Database) -> list[str]:
+    return sorted(m for m in db[LISTINGS].distinct("minerals", {"status": {"$in": list(ON_LIST)}}) if m)
+
+
+def years(db: Database) -> list[int]:
+    return sorted((y for y in db[LISTINGS].distinct("listed_year") if y), reverse=True)
+
+
+ANNOUNCEMENT_BRIEF = {"_id": 1, "kind": 1, "number": 1, "title": 1, "year": 1, "published_at": 1,
+                      "published_on": 1, "item_count": 1, "issuer": 1}
+
+
+def announcements(db: Database, *, kind: str | None = None, limit: int = 200) -> list[dict]:
+    """The numbered announcements, newest first (brief)."""
+    query = {"kind": kind} if kind else {}
+    cursor = db[ANNOUNCEMENTS].find(query, ANNOUNCEMENT_BRIEF).sort([("published_at", -1), ("_id", -1)])
+    return [_announcement(d) for d in cursor.limit(limit)]
+
+
+def announcement(db: Database, announcement_id: str) -> dict | None:
+    doc = db[ANNOUNCEMENTS].find_one({"_id": announcement_id},
+                                     {"history": 0, "published_by": 0, "version": 0})
+    return _announcement(doc) if doc else None
+
+
+def _announcement(doc: dict) -> dict:
+    from public_notice.domain.announcements import KIND_LABELS
+
+    doc = dict(doc)
+    doc["id"] = doc.pop("_id")
+    doc["kind_label"] = KIND_LABELS.get(doc.get("kind"), "")
+    return doc
 
 
 def bulletins(db: Database, limit: int = 200) -> list[dict]:

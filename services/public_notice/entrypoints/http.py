@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import Schema, fields
@@ -20,9 +20,8 @@ from public_notice.adapters import queries
 from public_notice.bootstrap import SERVICE, bootstrap
 from shared import identity
 from shared.config import Settings
-from shared.identity import LEAGUES
 from shared.runtime import service_readiness, service_store
-from shared.schemas import FieldErrorParser, document_errors
+from shared.schemas import FieldErrorParser
 from shared.web import create_service_app, finalize
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -67,21 +66,6 @@ class BulletinSchema(Schema):
     published_at = fields.DateTime()
 
 
-class ListQuerySchema(Schema):
-    league = fields.String(metadata={"description": "盟市"})
-    q = fields.String(metadata={"description": "矿山名称包含"})
-
-
-class GreenMineSchema(Schema):
-    mine_name = fields.String()
-    enterprise_name = fields.String()
-    league = fields.String()
-    county = fields.String()
-    minerals = fields.List(fields.String())
-    listed_on = fields.String()
-    status = fields.String(metadata={"description": "listed 在库 / marked 标注 / rectifying 限期整改"})
-
-
 def create_app(settings: Settings | None = None, bus=None):
     settings = settings or Settings.from_env()
     store_holder: dict = {}
@@ -100,19 +84,6 @@ def create_app(settings: Settings | None = None, bus=None):
 
     public_pages = Blueprint("public_pages", __name__, url_prefix="/public")
 
-    @public_pages.get("/list")
-    @identity.public
-    def public_list():
-        league = request.args.get("league") or None
-        name = (request.args.get("q") or "").strip() or None
-        return render_template("public_notice/list.html", mines=queries.green_mines(db(), league, name),
-                               leagues=LEAGUES, league=league, q=name or "")
-
-    @public_pages.get("/notices")
-    @identity.public
-    def public_notices():
-        return render_template("public_notice/notices.html", notices=queries.published_notices(db()))
-
     @public_pages.get("/bulletins")
     @identity.public
     def public_bulletins():
@@ -129,19 +100,7 @@ def create_app(settings: Settings | None = None, bus=None):
             """The published 通报, newest first (no sign-in)."""
             return queries.bulletins(db())
 
-    api = NoticeApi("green_mine_list", __name__, url_prefix="/api/v1/list", description="绿色矿山名录(公开)")
-
-    @api.route("")
-    class GreenMineList(MethodView):
-        @identity.public
-        @api.arguments(ListQuerySchema, location="query")
-        @api.response(200, GreenMineSchema(many=True))
-        @document_errors(api, 422)
-        def get(self, query):
-            """The public green-mine list, filtered by 盟市 or name."""
-            return queries.green_mines(db(), query.get("league"), query.get("q"))
-
-    web = Web(api=notice_api, pages=pages, public=public_pages, extra=[api], settings=settings, db=db)
+    web = Web(api=notice_api, pages=pages, public=public_pages, extra=[], settings=settings, db=db)
     the_bus = bus or bootstrap(settings)
     for area in AREAS:
         try:
