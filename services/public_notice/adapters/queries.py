@@ -6,10 +6,12 @@ history's actors), the indexes of `adapters/repository.py` INDEXES, and one `fin
 from __future__ import annotations
 
 import re
+import threading
 
 from pymongo.database import Database
 
 LISTINGS = "listings"
+LIST_STAMPS = "list_stamps"
 ANNOUNCEMENTS = "announcements"
 BULLETINS = "bulletins"
 ON_LIST = ("listed", "marked")
@@ -48,16 +50,66 @@ def _row(doc: dict) -> dict:
     return doc
 
 
-def list_page(db: Database, *, page: int = 1, per_page: int = 20, **filters) -> tuple[list[dict], int]:
-    """(one page of the list, how many match)."""
+def matches(row: dict, *, league=None, mineral=None, scale=None, year=None, status=None, q=None) -> bool:
+    """`list_filter` on a row in memory (the same rules: the list's statuses, equality, a literal name part)."""
+    if row.get("status") not in ((status,) if status in ON_LIST else ON_LIST):
+        return False
+    if (league and row.get("league") != league) or (scale and row.get("scale") != scale):
+        return False
+    if mineral and mineral not in (row.get("minerals") or ()):
+        return False
+    if year and row.get("listed_year") != int(year):
+        return False
+    if q:
+        part = q.strip()
+        return part in (row.get("mine_name") or "") or part in (row.get("enterprise_name") or "")
+    return True
+
+
+class ListCache:
+    """The public list (a few thousand small rows) held in the web process, in the list's order, checked against
+    the list's stamp (one read by id, `domain.listing.ListStamp`) on every use and reloaded when it changed.
+    Without a stamp (nothing was ever listed through the service) there is no copy: every read asks the
+    database. The stamp is read before the rows, so a copy is never newer-labelled than its data."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._stamp = None
+        self._rows: list[dict] | None = None
+
+    def rows(self, db: Database) -> list[dict] | None:
+        doc = db[LIST_STAMPS].find_one({"_id": "list"}, {"changes": 1})
+        if doc is None:
+            return None
+        stamp = doc.get("changes")
+        if self._rows is not None and self._stamp == stamp:
+            return self._rows
+        with self._lock:
+            if self._rows is None or self._stamp != stamp:
+                self._rows = [_row(d) for d in db[LISTINGS].find({"status": {"$in": list(ON_LIST)}},
+                                                                 LIST_PROJECTION).sort(SORT)]
+                self._stamp = stamp
+            return self._rows
+
+
+def list_page(db: Database, *, page: int = 1, per_page: int = 20, cache: ListCache | None = None,
+              **filters) -> tuple[list[dict], int]:
+    """(one page of the list, how many match), from the cache when there is one."""
+    rows = cache.rows(db) if cache is not None else None
+    if rows is not None:
+        found = [r for r in rows if matches(r, **filters)] if any(filters.values()) else rows
+        return found[(page - 1) * per_page:page * per_page], len(found)
     query = list_filter(**filters)
     total = db[LISTINGS].count_documents(query)
     cursor = db[LISTINGS].find(query, LIST_PROJECTION).sort(SORT).skip((page - 1) * per_page).limit(per_page)
     return [_row(d) for d in cursor], total
 
 
-def list_all(db: Database, **filters) -> list[dict]:
+def list_all(db: Database, cache: ListCache | None = None, **filters) -> list[dict]:
     """Every match (the exports)."""
+    rows = cache.rows(db) if cache is not None else None
+    if rows is not None:
+        return [r for r in rows if matches(r, **filters)]
     return [_row(d) for d in db[LISTINGS].find(list_filter(**filters), LIST_PROJECTION).sort(SORT)]
 
 
@@ -72,12 +124,21 @@ def mine(db: Database, mine_id: str) -> dict | None:
     return _row(doc) if doc else None
 
 
-def minerals(db: Database) -> list[str]:
+def minerals(db: Database, cache: ListCache | None = None) -> list[str]:
+    """The 矿种 of the list (the search form's choices)."""
+    rows = cache.rows(db) if cache is not None else None
+    if rows is not None:
+        return sorted({m for r in rows for m in r.get("minerals") or () if m})
     return sorted(m for m in db[LISTINGS].distinct("minerals", {"status": {"$in": list(ON_LIST)}}) if m)
 
 
-def years(db: Database) -> list[int]:
-    return sorted((y for y in db[LISTINGS].distinct("listed_year") if y), reverse=True)
+def years(db: Database, cache: ListCache | None = None) -> list[int]:
+    """The listing years of the list, newest first."""
+    rows = cache.rows(db) if cache is not None else None
+    if rows is not None:
+        return sorted({r["listed_year"] for r in rows if r.get("listed_year")}, reverse=True)
+    return sorted((y for y in db[LISTINGS].distinct("listed_year", {"status": {"$in": list(ON_LIST)}}) if y),
+                  reverse=True)
 
 
 ANNOUNCEMENT_BRIEF = {"_id": 1, "kind": 1, "number": 1, "title": 1, "year": 1, "published_at": 1,

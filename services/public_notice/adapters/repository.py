@@ -21,6 +21,7 @@ KINDS = {
     "listings": "public_notice.domain.listing:ListedMine",
     "announcements": "public_notice.domain.announcements:Announcement",
     "number_series": "public_notice.domain.announcements:NumberSeries",
+    "list_stamps": "public_notice.domain.listing:ListStamp",
     "inbox": "public_notice.domain.notifications.inbox:InboxEntry",
     "deliveries": "public_notice.domain.notifications.deliveries:Delivery",
     "subscriptions": "public_notice.domain.notifications.subscriptions:EmailSubscription",

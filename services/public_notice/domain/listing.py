@@ -144,3 +144,27 @@ class ListedMine:
                    removal=doc.get("removal"),
                    history=[{**h, "at": _dt(h.get("at"))} for h in doc.get("history") or []],
                    version=doc.get("version"))
+
+
+@dataclass
+class ListStamp:
+    """How often the public list has changed (a mine listed, marked, unmarked, removed): bumped in the same
+    transaction as the change, so a reader holding the list in memory knows with one read by id whether its copy
+    is still the list (`adapters/queries.ListCache`)."""
+
+    id: str = "list"
+    changes: int = 0
+    changed_at: datetime | None = None
+    version: int | None = None
+
+    def bump(self, at: datetime) -> None:
+        self.changes += 1
+        self.changed_at = at
+
+    def to_dict(self) -> dict:
+        return {"_id": self.id, "changes": self.changes, "changed_at": self.changed_at, "version": self.version}
+
+    @classmethod
+    def from_dict(cls, doc: Mapping) -> ListStamp:
+        return cls(id=doc["_id"], changes=doc.get("changes", 0), changed_at=_dt(doc.get("changed_at")),
+                   version=doc.get("version"))

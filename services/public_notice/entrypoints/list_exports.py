@@ -46,7 +46,7 @@ def qr_png_data_uri(url: str) -> str:
     return segno.make(url, error="m", micro=False).png_data_uri(scale=QR_SCALE, border=QR_BORDER)
 
 
-def routes(web, bus) -> None:
+def routes(web, bus, cache=None) -> None:
     from public_notice.entrypoints.listing import list_filters
 
     public, db, settings = web.public, web.db, web.settings
@@ -57,7 +57,7 @@ def routes(web, bus) -> None:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
-        writer.writerows(export_rows(queries.list_all(db(), **list_filters(request.args))))
+        writer.writerows(export_rows(queries.list_all(db(), cache=cache, **list_filters(request.args))))
         return _download(("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8",
                          "内蒙古自治区绿色矿山名录.csv")
 
@@ -74,7 +74,7 @@ def routes(web, bus) -> None:
         sheet.append(COLUMNS)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for row in export_rows(queries.list_all(db(), **list_filters(request.args))):
+        for row in export_rows(queries.list_all(db(), cache=cache, **list_filters(request.args))):
             sheet.append(row)
         for i, width in enumerate([6, 28, 30, 22, 12, 14, 14, 8, 14, 10, 30, 40], 1):
             sheet.column_dimensions[get_column_letter(i)].width = width

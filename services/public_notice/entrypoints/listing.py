@@ -159,6 +159,7 @@ def link_header(base: str, args: dict, page: int, pages: int, per_page: int) -> 
 def routes(web, bus) -> None:
     api, public, db = web.api, web.public, web.db
     list_api = _list_blueprint(web)
+    cache = queries.ListCache()
 
     def actor():
         return identity.current_principal()
@@ -228,7 +229,7 @@ def routes(web, bus) -> None:
             """The public green-mine list (名录): mines listed or marked, by 盟市 then name; filtered by 盟市,
             矿种, 规模, listing year, status and a part of the mine's or enterprise's name; paginated."""
             page, per_page = query.pop("page"), query.pop("per_page")
-            rows, total = queries.list_page(db(), page=page, per_page=per_page, **query)
+            rows, total = queries.list_page(db(), page=page, per_page=per_page, cache=cache, **query)
             pages = max(math.ceil(total / per_page), 1)
             return rows, 200, {"X-Total-Count": str(total),
                                "Link": link_header(request.base_url, query, page, pages, per_page)}
@@ -257,12 +258,12 @@ def routes(web, bus) -> None:
         except ValueError:
             page = 1
         per_page = 20
-        rows, total = queries.list_page(db(), page=page, per_page=per_page, **filters)
+        rows, total = queries.list_page(db(), page=page, per_page=per_page, cache=cache, **filters)
         pages = max(math.ceil(total / per_page), 1)
         args = {k: v for k, v in filters.items() if v}
         return render_template("public_notice/list.html", mines=rows, total=total, page=page, pages=pages,
                                filters=filters, args=args, query=urlencode(args), leagues=LEAGUES,
-                               minerals=queries.minerals(db()), years=queries.years(db()), **labels)
+                               minerals=queries.minerals(db(), cache), years=queries.years(db(), cache), **labels)
 
     @public.get("/list/<mine_id>")
     @identity.public
@@ -291,7 +292,7 @@ def routes(web, bus) -> None:
     def public_notices():
         return render_template("public_notice/notices.html", notices=queries.announcements(db(), limit=100))
 
-    list_exports.routes(web, bus)
+    list_exports.routes(web, bus, cache)
 
 
 def _list_blueprint(web):

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from public_notice.domain import announcements as ann
 from public_notice.domain.bulletins import bulletin_from_misconduct
-from public_notice.domain.listing import ListedMine, listing_id
+from public_notice.domain.listing import ListedMine, ListStamp, listing_id
 from public_notice.service_layer.unit_of_work import PublicNoticeUnitOfWork
 from shared.contracts import new_event
 from shared.errors import FieldError, InvalidInput, InvalidTransition, NotFound, NotPermitted
@@ -97,6 +97,13 @@ def _issue(uow: PublicNoticeUnitOfWork, draft: ann.Draft, announcement_id: str, 
     return announcement
 
 
+def _touch(uow: PublicNoticeUnitOfWork, at: datetime) -> None:
+    """The list changed: bump its stamp (inside the run; readers holding the list in memory reload it)."""
+    stamp = uow.list_stamps.get("list") or ListStamp()
+    stamp.bump(at)
+    uow.list_stamps.save(stamp)
+
+
 def _iso(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
@@ -159,6 +166,7 @@ def confirm_listing(cmd: ConfirmListing, uow: PublicNoticeUnitOfWork, *, clock: 
             listed.append(mine.id)
         batch.mark_listed([e["application_id"] for e in todo], at, announcement.id)
         uow.batches.save(batch)
+        _touch(uow, at)
         return {"announcements": [announcement_view(announcement)], "listed": listed, "changed": True}
 
     return _retrying(uow, work)
@@ -204,6 +212,7 @@ def announce_removal(cmd: AnnounceRemoval, uow: PublicNoticeUnitOfWork, *, clock
                         by_name=_name(cmd.actor), announcement_id=announcement.id,
                         announcement_no=announcement.number)
             uow.listings.save(mine)
+        _touch(uow, at)
         return {"announcement": announcement_view(announcement), "removed": mine_ids, "changed": True}
 
     return _retrying(uow, work)
@@ -226,9 +235,10 @@ def mark_mine(cmd: MarkMine, uow: PublicNoticeUnitOfWork, *, clock: Clock) -> di
             changed = mine.mark(reason, at=at, by=cmd.actor.username, by_name=_name(cmd.actor))
         if changed:
             uow.listings.save(mine)
+            _touch(uow, at)
         return mine_view(mine)
 
-    return uow.run(work)
+    return _retrying(uow, work)
 
 
 def when_misconduct_found(envelope: dict, uow: PublicNoticeUnitOfWork, *, clock) -> None:

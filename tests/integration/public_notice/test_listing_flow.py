@@ -116,6 +116,16 @@ def test_from_a_closed_batch_to_the_list_the_announcement_the_exports_and_the_ce
     assert names("q=示范矿山07") == {"mine-0007"}
     assert names("league=包头市&scale=large&mineral=铁") == {m for m in expect
                                                        if int(m[-4:]) % 5 == 1 and int(m[-4:]) % 3 == 0}
+    # the app's copy of the list in memory answers as the database does
+    from public_notice.adapters import queries
+
+    cache = queries.ListCache()
+    assert notice.db["list_stamps"].find_one({"_id": "list"})["changes"] == 1
+    for filters in ({}, {"league": "包头市"}, {"mineral": "煤"}, {"scale": "medium", "year": 2026},
+                    {"q": "鄂尔多斯"}, {"q": "示范矿山1"}, {"status": "listed", "league": "赤峰市"}, {"year": 2025}):
+        for page in (1, 2):
+            assert queries.list_page(notice.db, page=page, per_page=7, cache=cache, **filters) == \
+                queries.list_page(notice.db, page=page, per_page=7, **filters), filters
     row = notice.call("GET", "/api/v1/list?q=示范矿山07").json[0]
     assert row["announcement_no"] == announcement["number"] and row["listed_on"] == "2026-06-10"
     assert row["status"] == "listed" and row["scale"] == SCALES[7 % 3]
