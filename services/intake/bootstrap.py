@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from intake.domain import commands as c
-from intake.service_layer import applications, mines, region, submission, views
+from intake.service_layer import applications, mines, publicity, region, submission, views
 from shared.bus import MessageBus
 from shared.config import Settings
 from shared.messaging import Handler
@@ -43,6 +43,7 @@ EVENT_HANDLERS = {
     "review_routing.case_routed": submission.on_case_routed,
     "review_routing.initial_review_decided": submission.on_initial_review_decided,
     **region.EVENT_HANDLERS,
+    **publicity.EVENT_HANDLERS,
 }
 
 

@@ -469,6 +469,21 @@ class Application:
     def mark_removed(self, at: datetime, actor: str, detail: Mapping | None = None) -> None:
         self._move("remove", at, actor, dict(detail or {}))
 
+    # -- the public notice (public_notice's listing events) -----------------------------------------------------
+
+    def publicise(self, at: datetime, actor: str, detail: Mapping | None = None) -> None:
+        """公示 opened for the mine (the batch and its window in the detail)."""
+        self._move("publicise", at, actor, dict(detail or {}))
+
+    def return_after_objection(self, at: datetime, actor: str, detail: Mapping | None = None) -> None:
+        """An objection was upheld and the case goes back to the region, which decides again (自治区评估中)."""
+        self._move("objection_return", at, actor, dict(detail or {}))
+
+    def note(self, at: datetime, actor: str, action: str, detail: Mapping | None = None) -> None:
+        """A step on the case's history that changes no status (an objection filed or not upheld)."""
+        _aware(at)
+        self._log(at, actor, action, dict(detail or {}))
+
     # -- internals ---------------------------------------------------------------------------------------------
 
     def pop_events(self) -> list:

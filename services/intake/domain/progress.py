@@ -37,6 +37,7 @@ _AT: dict[str, tuple[int, str, bool]] = {
     "not_listed": (4, "未纳入绿色矿山名录", True),
     "listed": (6, "已纳入绿色矿山名录", False),
     "removed": (6, "已移出绿色矿山名录", False),
+    "publicised": (4, "公示中：公示期内接受社会监督", False),
 }
 
 

@@ -22,6 +22,8 @@ STATUSES: dict[str, str] = {
     "listed": "已纳入绿色矿山名录",
     "not_listed": "未纳入绿色矿山名录",
     "removed": "已移出绿色矿山名录",
+    # the public notice (public_notice's listing events)
+    "publicised": "公示中",
 }
 
 #: Every action with its Chinese label (used in messages and history).
@@ -39,6 +41,8 @@ ACTIONS: dict[str, str] = {
     "list": "纳入名录",
     "not_list": "不予纳入名录",
     "remove": "移出名录",
+    "publicise": "公示",
+    "objection_return": "公示期异议成立，退回自治区重新评估",
 }
 
 #: (status, action) → new status.  The only way a status changes.
@@ -65,6 +69,13 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("proposed", "list"): "listed",
     ("proposed", "not_list"): "not_listed",
     ("listed", "remove"): "removed",
+    # The public notice (public_notice.listing.events): 公示, an upheld objection's outcome, the listing.  The batch,
+    # the objections and the listing travel under different keys, so a later step may overtake 公示's own event.
+    ("proposed", "publicise"): "publicised",
+    ("publicised", "list"): "listed",
+    ("publicised", "not_list"): "not_listed",
+    ("proposed", "objection_return"): "under_evaluation",
+    ("publicised", "objection_return"): "under_evaluation",
 }
 
 #: The working draft can be edited (and submitted) only in these statuses.

@@ -30,13 +30,16 @@ HISTORY_LABELS = {
     "return": "退回补正",
     "forward": "初审通过，已报自治区",
     "reject": "初审不予通过",
+    "objection_filed": "公示期收到异议，正在核实",
+    "objection_not_upheld": "公示期异议经核实不成立",
 }
 #: Steps shown on the case timeline (editing steps are in the audit log, not the timeline).
 TIMELINE_ACTIONS = ("created", "submit", "resubmit", "score_recorded", "route", "return", "forward", "reject",
-                    "commission", "propose", "rectify", "region_reject", "list", "not_list", "remove")
+                    "commission", "propose", "rectify", "region_reject", "list", "not_list", "remove",
+                    "publicise", "objection_filed", "objection_not_upheld", "objection_return")
 STATUS_TONES = {"draft": "", "submitted": "warn", "routed": "warn", "returned": "bad", "resubmitted": "warn",
                 "forwarded": "ok", "under_evaluation": "warn", "proposed": "ok", "rectification": "bad",
-                "rejected": "bad", "listed": "ok", "not_listed": "bad", "removed": "bad"}
+                "rejected": "bad", "listed": "ok", "not_listed": "bad", "removed": "bad", "publicised": "warn"}
 
 
 def mine_view(mine: Mine, doc: dict | None = None, today=None) -> dict:
@@ -117,8 +120,47 @@ def _summary(entry: dict, catalog) -> str:
         return d.get("comment") or ""
     if a == "commission":
         return "现场评估由第三方评估机构开展，评估结果经自治区核查后决定"
+    if a == "publicise":
+        return f"{d.get('title') or '公示'}：{_cn_day(d.get('window_start'))}至{_cn_day(d.get('window_end'))}"
+    if a == "objection_filed":
+        return "有关部门正在核实，核实结果将在本页告知"
+    if a in ("objection_not_upheld", "objection_return") or (a == "not_list" and d.get("objection_id")):
+        return d.get("reasons") or ""
+    if a == "list" and d.get("announcement_no"):
+        return f"{d['announcement_no']}"
 
     return ""
+
+
+def _cn_day(value) -> str:
+    """2026-12-01 → 2026年12月1日."""
+    try:
+        y, m, d = (int(x) for x in str(value)[:10].split("-"))
+    except ValueError:
+        return str(value or "")
+    return f"{y}年{m}月{d}日"
+
+
+def publicity_view(app) -> dict | None:
+    """The public notice as the case page shows it: the window (while 公示中), objections being verified (how
+    many, never who), the listing's announcement number."""
+    window = objections = listed = None
+    open_objections: set[str] = set()
+    for h in app.history:
+        d = h.to_dict()["detail"] or {}
+        if h.action == "publicise":
+            window = {"title": d.get("title"), "start": _cn_day(d.get("window_start")),
+                      "end": _cn_day(d.get("window_end")), "working_days": d.get("working_days")}
+        elif h.action == "objection_filed":
+            open_objections.add(d.get("objection_id"))
+        elif h.action in ("objection_not_upheld", "objection_return", "not_list") and d.get("objection_id"):
+            open_objections.discard(d.get("objection_id"))
+        elif h.action == "list":
+            listed = {"announcement_no": d.get("announcement_no"), "listed_on": _cn_day(d.get("listed_on"))}
+    objections = len(open_objections)
+    if window is None and listed is None:
+        return None
+    return {"window": window, "objections_open": objections, "listed": listed}
 
 
 _VERDICTS = {"qualified": "达标", "not_qualified": "不达标", "ineligible": "不具备遴选资格"}
@@ -193,6 +235,7 @@ def application_view(app, doc: dict, catalog, mine: Mine | None = None, mine_pro
         "score_pending": latest is not None and latest.score_report is None,
         "returns": [return_view(r, catalog) for r in app.returns],
         "current_return": return_view(app.current_return, catalog) if app.current_return else None,
+        "publicity": publicity_view(app),
         "history": history_view(app, catalog),
         "timeline": history_view(app, catalog, timeline_only=True),
         "materials": [{**e.to_dict(), "item_label": mat.ITEMS[e.item]} for e in checklist],

@@ -115,6 +115,10 @@ def _do(app: Application, action: str) -> None:
         app.rectify(t, "review_routing", {"9": "整改理由"})
     elif action == "region_reject":
         app.region_reject(t, "review_routing", comment="自治区评估不予通过")
+    elif action == "publicise":
+        app.publicise(t, "public_notice")
+    elif action == "objection_return":
+        app.return_after_objection(t, "public_notice")
     else:  # pragma: no cover
         raise AssertionError(action)
 
