@@ -79,7 +79,8 @@ def test_confirming_lists_the_mines_with_one_numbered_announcement(bus, uow):
     assert out["changed"] and sorted(out["listed"]) == ["mine-1", "mine-2"]
     (a,) = uow.announcements.find()
     assert a.number == "内蒙古自治区绿色矿山名录公告〔2026〕第1号" and a.kind == "listing"
-    assert a.text.startswith("根据《内蒙古自治区人民政府办公厅关于进一步加强绿色矿山建设的通知》（内政办发〔2025〕24号）")
+    assert a.text.startswith("根据《内蒙古自治区人民政府办公厅关于进一步加强绿色矿山建设的通知》"
+                             "（内政办发〔2025〕24号）")
     assert "经企业申报、盟市初审、第三方评估、自治区抽查和社会公示" in a.text and "接受社会监督" in a.text
     assert "现将2座矿山列入内蒙古自治区绿色矿山名录" in a.text
     assert a.columns == ["序号", "矿山名称", "企业名称", "盟市", "矿种", "规模"]
