@@ -267,6 +267,41 @@ class RegionReview:
         self.overdue_since = None
         self._log(at, "decided", actor.username, OUTCOME_LABELS[self.status])
 
+    # -- the public notice (an objection upheld during 公示) ---------------------------------------------------
+    def objection_applied(self, objection_id: str) -> bool:
+        return any(h.get("objection_id") == objection_id for h in self.history)
+
+    def reopen_after_objection(self, objection_id: str, reasons: str, at: datetime, calendar: WorkingCalendar,
+                               policy: DeadlinePolicy) -> bool:
+        """公示期异议成立，退回自治区: the proposal is withdrawn and the region office decides again (核查完毕，待决定)
+        with an open flag "公示期异议成立：<reasons>" that blocks a new proposal until cleared with a reason.
+        Whether anything changed (once per objection; only a proposed case goes back)."""
+        if self.status != "proposed" or self.objection_applied(objection_id):
+            return False
+        text = f"公示期异议成立：{reasons.strip() or '（未说明理由）'}"
+        self._enter("checked", at, calendar, policy)
+        self.decision = None
+        self.history.append({"at": at.isoformat(), "action": "objection_reopened", "by": "public_notice",
+                             "text": "公示期异议成立，撤回拟公示，退回自治区重新决定", "objection_id": objection_id})
+        self.flag("objection_upheld", text, at)
+        return True
+
+    def refuse_after_objection(self, objection_id: str, reasons: str, at: datetime) -> bool:
+        """公示期异议成立，不予列入名录: the case ends 不予通过 with the objection's reasons (once; only a proposed
+        case)."""
+        if self.status != "proposed" or self.objection_applied(objection_id):
+            return False
+        text = f"公示期异议成立，不予列入绿色矿山名录：{reasons.strip() or '（未说明理由）'}"
+        self.status = "rejected"
+        self.decision = {"decision": "rejected", "reasons": [{"indicator": None, "text": text}],
+                         "decided_by": "public_notice", "decided_by_name": "自治区自然资源厅（公示异议处理）",
+                         "decided_at": at.isoformat(), "objection_id": objection_id}
+        self.due_date = None
+        self.overdue_since = None
+        self.history.append({"at": at.isoformat(), "action": "objection_refused", "by": "public_notice",
+                             "text": text, "objection_id": objection_id})
+        return True
+
     # -- internals ------------------------------------------------------------------------------------------
     def _require(self, status: str, action: str) -> None:
         if self.status != status:

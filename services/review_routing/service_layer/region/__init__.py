@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-AREAS = ("reviews", "institutions", "commissions", "evaluations", "check_rounds", "draws")
+AREAS = ("reviews", "institutions", "commissions", "evaluations", "check_rounds", "draws", "objections")
 
 
 def handlers() -> tuple[dict, dict]:
