@@ -12,10 +12,11 @@ class IdentityDirectory:
         self.users = UserDirectory(identity_db).users
 
     def find(self, **equals) -> list[dict]:
-        """Active accounts whose fields equal `equals` (role, department, area, enterprise, institution; a list
-        value: one of them), each `{"username", "role", "display_name", "department", "area", "enterprise",
-        "institution", "email"}`, by username."""
-        query = {k: ({"$in": list(v)} if isinstance(v, list | tuple | set) else v) for k, v in equals.items()}
+        """Active accounts whose fields equal `equals` (username, role, department, area, enterprise,
+        institution; a list value: one of them), each `{"username", "role", "display_name", "department",
+        "area", "enterprise", "institution", "email"}`, by username."""
+        query = {("_id" if k == "username" else k): ({"$in": list(v)} if isinstance(v, list | tuple | set) else v)
+                 for k, v in equals.items()}
         return [{"username": d["_id"], "role": d["role"], "display_name": d.get("display_name") or "",
                  "department": d.get("department"), "area": d.get("area"), "enterprise": d.get("enterprise"),
                  "institution": d.get("institution"), "email": d.get("email")}

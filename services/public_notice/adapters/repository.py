@@ -23,6 +23,7 @@ KINDS = {
     "number_series": "public_notice.domain.announcements:NumberSeries",
     "list_stamps": "public_notice.domain.listing:ListStamp",
     "inbox": "public_notice.domain.notifications.inbox:InboxEntry",
+    "case_contacts": "public_notice.domain.notifications.inbox:CaseContact",
     "deliveries": "public_notice.domain.notifications.deliveries:Delivery",
     "subscriptions": "public_notice.domain.notifications.subscriptions:EmailSubscription",
     "webhooks": "public_notice.domain.notifications.webhooks:WebhookEndpoint",
@@ -57,6 +58,9 @@ INDEXES = [
     ("inbox", [("username", ASCENDING), ("read", ASCENDING), ("created_at", DESCENDING)], {"name": "by_user"}),
     ("deliveries", [("status", ASCENDING), ("next_attempt_at", ASCENDING)], {"name": "due"}),
     ("subscriptions", [("email", ASCENDING)], {"name": "by_email"}),
+    ("subscriptions", [("status", ASCENDING)], {"name": "by_status"}),
+    ("inbox", [("username", ASCENDING), ("created_at", DESCENDING)], {"name": "by_user_newest"}),
+    ("deliveries", [("channel", ASCENDING), ("created_at", DESCENDING)], {"name": "by_channel"}),
 ]
 
 

@@ -1,0 +1,299 @@
+"""Who is told what: the table event type → audiences, title, text and link of the in-app notification.
+Pure: no I/O. The service layer resolves each audience query with `directory.find(**query)`.
+
+An audience is a name of `WHO` (a function of the event's payload and what we remember of the case, giving
+directory queries like `{"role": "bureau", "area": "鄂尔多斯市"}` or `{"username": "x"}`). Titles and texts are
+`str.format` templates over `facts(payload, case)` (a missing fact is an empty string: an event whose draft
+schema lacks a field still gives a readable notification). The objector's personal data is never on an event,
+so never in a notification either."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+DEPARTMENTS = {
+    "natural_resources": "自然资源局", "development_reform": "发展改革委", "industry_it": "工业和信息化局",
+    "finance": "财政局", "ecology_environment": "生态环境局", "water_resources": "水利局",
+    "emergency_management": "应急管理局", "market_regulation": "市场监督管理局", "energy": "能源局",
+    "forestry_grassland": "林草局", "financial_regulation": "金融监管分局", "taxation": "税务局",
+}
+REGION = "自治区"
+INITIAL_DECISIONS = {"forwarded": "初审通过，已报送自治区", "returned": "退回补正", "rejected": "初审不予通过"}
+REGION_DECISIONS = {"proposed": "拟纳入名录（待公示）", "returned": "退回补正", "rejected": "不予纳入名录"}
+STEPS = {"commission": "委托第三方评估", "accept": "评估机构接受委托", "evaluation": "第三方评估",
+         "check": "抽查核查", "decision": "审核决定"}
+OBJECTION_RESULTS = {"upheld": "异议成立", "rejected": "异议不成立", "partly_upheld": "异议部分成立"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    who: tuple[str, ...]          # names in WHO
+    title: str                    # template over facts()
+    text: str
+    link: str                     # a page path template ("" when there is no page)
+
+
+def cn_date(value) -> str:
+    """'2026-12-01' or a datetime → '2026年12月1日' ('' when absent or unreadable)."""
+    if not value:
+        return ""
+    try:
+        if isinstance(value, datetime | date):
+            d = value
+        else:
+            d = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return f"{d.year}年{d.month}月{d.day}日"
+    except ValueError:
+        return str(value)
+
+
+def _reasons(payload: Mapping) -> str:
+    out = []
+    for r in payload.get("reasons") or []:
+        text = r.get("text") if isinstance(r, Mapping) else str(r)
+        if text:
+            out.append(str(text))
+    return "；".join(out)
+
+
+def _mine(payload: Mapping, case: Mapping) -> Mapping:
+    return payload.get("mine") if isinstance(payload.get("mine"), Mapping) else {}
+
+
+def facts(payload: Mapping, case: Mapping | None = None) -> dict:
+    """The fields templates may name (strings; '' when absent)."""
+    case = case or {}
+    mine = _mine(payload, case)
+    enterprise = payload.get("enterprise") if isinstance(payload.get("enterprise"), Mapping) else {}
+    institution = payload.get("institution") if isinstance(payload.get("institution"), Mapping) else {}
+    department = payload.get("department") or ""
+    out = {
+        "application_id": payload.get("application_id") or case.get("application_id") or "",
+        "review_id": payload.get("review_id") or "",
+        "task_id": payload.get("task_id") or "",
+        "commission_id": payload.get("commission_id") or "",
+        "batch_id": payload.get("batch_id") or "",
+        "objection_id": payload.get("objection_id") or "",
+        "announcement_id": payload.get("announcement_id") or "",
+        "mine_id": payload.get("mine_id") or mine.get("mine_id") or case.get("mine_id") or "",
+        "case_no": payload.get("case_no") or case.get("case_no") or "",
+        "league": payload.get("league") or mine.get("league") or case.get("league") or "",
+        "mine_name": mine.get("name") or payload.get("mine_name") or case.get("mine_name") or "",
+        "enterprise_name": enterprise.get("name") or payload.get("enterprise_name")
+        or case.get("enterprise_name") or "",
+        "institution_name": institution.get("name") or payload.get("institution_name") or "",
+        "department": DEPARTMENTS.get(department, department),
+        "due_date": cn_date(payload.get("due_date")),
+        "reasons": _reasons(payload),
+        "reason": str(payload.get("reason") or ""),
+        "message": str(payload.get("message") or ""),
+        "initial_decision": INITIAL_DECISIONS.get(payload.get("decision"), str(payload.get("decision") or "")),
+        "region_decision": REGION_DECISIONS.get(payload.get("decision"), str(payload.get("decision") or "")),
+        "step": STEPS.get(payload.get("step"), str(payload.get("step") or "")),
+        "days_overdue": str(payload.get("days_overdue") or ""),
+        "title": str(payload.get("title") or ""),
+        "number": str(payload.get("number") or payload.get("announcement_no") or ""),
+        "window": _window(payload),
+        "result": OBJECTION_RESULTS.get(payload.get("result") or payload.get("conclusion"),
+                                        str(payload.get("result") or payload.get("conclusion") or "")),
+        "listed_on": cn_date(payload.get("listed_on")),
+        "mine_count": str(len(batch_entries(payload)) or payload.get("item_count") or ""),
+    }
+    out["subject"] = "，".join(x for x in (out["mine_name"], out["case_no"]) if x) or out["application_id"]
+    return out
+
+
+def _window(payload: Mapping) -> str:
+    start = payload.get("window_start") or payload.get("starts_on")
+    end = payload.get("window_end") or payload.get("ends_on")
+    if start and end:
+        return f"{cn_date(start)}至{cn_date(end)}"
+    return ""
+
+
+def batch_entries(payload: Mapping) -> list[Mapping]:
+    """The mines of a 公示 batch event, whatever the list is called in its schema (entries / mines / cases)."""
+    for key in ("entries", "mines", "cases", "items"):
+        value = payload.get(key)
+        if isinstance(value, list):
+            return [e for e in value if isinstance(e, Mapping)]
+    return []
+
+
+def _credit_code(item: Mapping) -> str | None:
+    enterprise = item.get("enterprise")
+    if isinstance(enterprise, Mapping) and enterprise.get("credit_code"):
+        return enterprise["credit_code"]
+    return item.get("credit_code") or None
+
+
+def _league(item: Mapping) -> str | None:
+    mine = item.get("mine") if isinstance(item.get("mine"), Mapping) else {}
+    return item.get("league") or mine.get("league") or None
+
+
+# -- audiences: payload, case → directory queries ---------------------------------------------------------------
+Query = dict
+
+
+def _reviewers(p: Mapping, case: Mapping) -> list[Query]:
+    """The department's reviewers of that 盟市 (and the department's regional reviewers)."""
+    if not p.get("department"):
+        return []
+    return [{"role": "department_reviewer", "department": p["department"],
+             "area": [x for x in (p.get("league"), REGION) if x]}]
+
+
+def _claimer_or_reviewers(p: Mapping, case: Mapping) -> list[Query]:
+    """The reviewer holding the task, or the department's reviewers when nobody has claimed it."""
+    return [{"username": p["claimed_by"]}] if p.get("claimed_by") else _reviewers(p, case)
+
+
+def _transferee(p: Mapping, case: Mapping) -> list[Query]:
+    return [{"username": p["to_user"]}] if p.get("to_user") else []
+
+
+def _bureau(p: Mapping, case: Mapping) -> list[Query]:
+    league = p.get("league") or _league(p) or case.get("league")
+    return [{"role": "bureau", "area": league}] if league else []
+
+
+def _enterprise(p: Mapping, case: Mapping) -> list[Query]:
+    code = _credit_code(p) or case.get("credit_code")
+    return [{"role": "enterprise", "enterprise": code}] if code else []
+
+
+def _region_office(p: Mapping, case: Mapping) -> list[Query]:
+    return [{"role": "region_office"}]
+
+
+def _institution(p: Mapping, case: Mapping) -> list[Query]:
+    institution = p.get("institution") if isinstance(p.get("institution"), Mapping) else {}
+    iid = institution.get("id") or p.get("institution_id")
+    return [{"role": "evaluator", "institution": iid}] if iid else []
+
+
+def _step_actor(p: Mapping, case: Mapping) -> list[Query]:
+    """Who must act on an overdue or reminded region step: the evaluators of the commissioned institution for
+    accepting and evaluating (the reminder names them; for an overdue step what we remember of the commission),
+    the region office otherwise (and when the institution is not known)."""
+    recipient = p.get("recipient") if isinstance(p.get("recipient"), Mapping) else {}
+    if recipient.get("role") == "evaluator" or (not recipient and p.get("step") in ("accept", "evaluation")):
+        iid = recipient.get("institution_id") or case.get("institution_id")
+        if iid:
+            return [{"role": "evaluator", "institution": iid}]
+    return [{"role": "region_office"}]
+
+
+def _batch_enterprises(p: Mapping, case: Mapping) -> list[Query]:
+    codes = sorted({c for c in (_credit_code(e) for e in batch_entries(p)) if c})
+    return [{"role": "enterprise", "enterprise": codes}] if codes else []
+
+
+def _batch_bureaus(p: Mapping, case: Mapping) -> list[Query]:
+    leagues = sorted({x for x in (_league(e) for e in batch_entries(p)) if x})
+    return [{"role": "bureau", "area": leagues}] if leagues else []
+
+
+def _triaged_reviewers(p: Mapping, case: Mapping) -> list[Query]:
+    departments = [d if isinstance(d, str) else d.get("department") for d in p.get("departments") or []]
+    departments = [d for d in departments if d]
+    league = p.get("league") or case.get("league")
+    if not departments:
+        return []
+    return [{"role": "department_reviewer", "department": departments,
+             "area": [x for x in (league, REGION) if x]}]
+
+
+WHO: dict[str, Callable[[Mapping, Mapping], list[Query]]] = {
+    "reviewers": _reviewers, "claimer_or_reviewers": _claimer_or_reviewers, "transferee": _transferee,
+    "bureau": _bureau, "enterprise": _enterprise, "region_office": _region_office, "institution": _institution,
+    "step_actor": _step_actor, "batch_enterprises": _batch_enterprises, "batch_bureaus": _batch_bureaus,
+    "triaged_reviewers": _triaged_reviewers,
+}
+
+RR = "review_routing."
+PN = "public_notice."
+TABLE: dict[str, Rule] = {
+    RR + "review_task_assigned": Rule(
+        ("reviewers",), "新的审核任务：{mine_name}",
+        "{league}{department}收到{subject}的审核任务，请于{due_date}前办结。",
+        "/review/tasks/{task_id}"),
+    RR + "review_task_reminded": Rule(
+        ("claimer_or_reviewers",), "催办：{mine_name}的审核任务", "{message}（办结期限{due_date}）",
+        "/review/tasks/{task_id}"),
+    RR + "review_task_overdue": Rule(
+        ("claimer_or_reviewers",), "审核任务已超期：{mine_name}",
+        "{department}对{subject}的审核任务已超过办结期限{due_date}，超期{days_overdue}个工作日。",
+        "/review/tasks/{task_id}"),
+    RR + "review_task_transferred": Rule(
+        ("transferee",), "转交给您的审核任务：{mine_name}", "转交原因：{reason}", "/review/tasks/{task_id}"),
+    "intake.application_submitted": Rule(
+        ("bureau",), "新的申报：{mine_name}", "{enterprise_name}提交了{subject}的绿色矿山申报材料，请组织初审。",
+        "/review/cases/{application_id}"),
+    RR + "initial_review_decided": Rule(
+        ("enterprise",), "初审结果：{initial_decision}", "{subject}的申报初审结果：{initial_decision}。{reasons}",
+        "/intake/applications/{application_id}"),
+    RR + "evaluation_commissioned": Rule(
+        ("institution",), "评估委托：{mine_name}", "自治区委托贵机构对{subject}开展第三方评估，请于{due_date}前完成。",
+        "/evaluation/commissions/{commission_id}"),
+    RR + "commission_accepted": Rule(
+        ("region_office",), "评估机构已接受委托：{mine_name}",
+        "{institution_name}已接受{subject}的评估委托并签署承诺。",
+        "/evaluation/commissions/{commission_id}"),
+    RR + "commission_declined": Rule(
+        ("region_office",), "评估委托未被接受：{mine_name}", "{institution_name}未接受{subject}的评估委托：{reason}",
+        "/evaluation/commissions/{commission_id}"),
+    RR + "region_review_decided": Rule(
+        ("enterprise", "bureau"), "自治区审核结果：{region_decision}",
+        "{subject}的自治区审核结果：{region_decision}。{reasons}",
+        "/evaluation/reviews/{review_id}"),
+    RR + "region_step_overdue": Rule(
+        ("step_actor",), "环节已超期：{step}", "{subject}的“{step}”环节已超过期限{due_date}，请尽快办理。",
+        "/evaluation/reviews/{review_id}"),
+    RR + "region_step_reminded": Rule(
+        ("step_actor",), "催办：{step}", "{message}（{subject}，期限{due_date}）", "/evaluation/reviews/{review_id}"),
+    PN + "publicity_published": Rule(
+        ("batch_enterprises", "batch_bureaus"), "公示已发布：{title}",
+        "拟纳入绿色矿山名录的矿山已公示{window}，公示期间可实名提出异议。", "/public/publicity/{batch_id}"),
+    PN + "objection_filed": Rule(
+        ("region_office",), "收到异议：{mine_name}",
+        "公示期间收到对{subject}的实名异议，请分办。", "/notice/objections/{objection_id}"),
+    PN + "objection_triaged": Rule(
+        ("region_office", "triaged_reviewers"), "异议分办：{mine_name}", "对{subject}的异议已分办，请相关部门核查。",
+        "/notice/objections/{objection_id}"),
+    PN + "objection_concluded": Rule(
+        ("enterprise", "bureau"), "异议处理结论：{mine_name}", "对{subject}的异议已办结：{result}",
+        "/public/publicity/{batch_id}"),
+    PN + "mine_listed": Rule(
+        ("enterprise", "bureau"), "已纳入绿色矿山名录：{mine_name}",
+        "{subject}已纳入绿色矿山名录（{number}，{listed_on}）。",
+        "/public/list/{mine_id}"),
+}
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""
+
+
+def render(rule: Rule, payload: Mapping, case: Mapping | None = None) -> dict:
+    """{title, text, link} of `rule` for this event (a link with a missing id is dropped)."""
+    f = _Blank(facts(payload, case))
+    link = rule.link
+    if link:
+        names = [part[1:-1] for part in link.split("/") if part.startswith("{") and part.endswith("}")]
+        link = link.format_map(f) if all(f.get(n) for n in names) else ""
+    title = " ".join(rule.title.format_map(f).split()).rstrip("：:")
+    return {"title": title[:200], "text": rule.text.format_map(f).strip()[:2000], "link": link}
+
+
+def audience(rule: Rule, payload: Mapping, case: Mapping | None = None) -> list[Query]:
+    """The directory queries of everybody `rule` tells about this event."""
+    out: list[Query] = []
+    for name in rule.who:
+        for query in WHO[name](payload, case or {}):
+            if query not in out:
+                out.append(query)
+    return out
