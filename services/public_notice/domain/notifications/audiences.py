@@ -49,56 +49,66 @@ def cn_date(value) -> str:
 
 
 def _reasons(payload: Mapping) -> str:
+    reasons = payload.get("reasons")
     out = []
-    for r in payload.get("reasons") or []:
-        text = r.get("text") if isinstance(r, Mapping) else str(r)
+    for r in reasons if isinstance(reasons, list) else []:
+        text = _s(r.get("text")) if isinstance(r, Mapping) else _s(r)
         if text:
-            out.append(str(text))
+            out.append(text)
     return "；".join(out)
 
 
-def _mine(payload: Mapping, case: Mapping) -> Mapping:
-    return payload.get("mine") if isinstance(payload.get("mine"), Mapping) else {}
+def _s(value) -> str:
+    """A scalar as text ('' for anything else: a draft schema's odd value never breaks a notification)."""
+    return str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+
+
+def _label(table: Mapping, value) -> str:
+    return table.get(value, _s(value)) if isinstance(value, str) else _s(value)
+
+
+def _obj(payload: Mapping, key: str) -> Mapping:
+    value = payload.get(key)
+    return value if isinstance(value, Mapping) else {}
 
 
 def facts(payload: Mapping, case: Mapping | None = None) -> dict:
     """The fields templates may name (strings; '' when absent)."""
     case = case or {}
-    mine = _mine(payload, case)
-    enterprise = payload.get("enterprise") if isinstance(payload.get("enterprise"), Mapping) else {}
-    institution = payload.get("institution") if isinstance(payload.get("institution"), Mapping) else {}
-    department = payload.get("department") or ""
+    p = {k: _s(v) for k, v in payload.items()}
+    c = {k: _s(v) for k, v in case.items()}
+    mine = {k: _s(v) for k, v in _obj(payload, "mine").items()}
+    enterprise = {k: _s(v) for k, v in _obj(payload, "enterprise").items()}
+    institution = {k: _s(v) for k, v in _obj(payload, "institution").items()}
     out = {
-        "application_id": payload.get("application_id") or case.get("application_id") or "",
-        "review_id": payload.get("review_id") or "",
-        "task_id": payload.get("task_id") or "",
-        "commission_id": payload.get("commission_id") or "",
-        "batch_id": payload.get("batch_id") or "",
-        "objection_id": payload.get("objection_id") or "",
-        "announcement_id": payload.get("announcement_id") or "",
-        "mine_id": payload.get("mine_id") or mine.get("mine_id") or case.get("mine_id") or "",
-        "case_no": payload.get("case_no") or case.get("case_no") or "",
-        "league": payload.get("league") or mine.get("league") or case.get("league") or "",
-        "mine_name": mine.get("name") or payload.get("mine_name") or case.get("mine_name") or "",
-        "enterprise_name": enterprise.get("name") or payload.get("enterprise_name")
-        or case.get("enterprise_name") or "",
-        "institution_name": institution.get("name") or payload.get("institution_name") or "",
-        "department": DEPARTMENTS.get(department, department),
-        "due_date": cn_date(payload.get("due_date")),
+        "application_id": p.get("application_id") or c.get("application_id") or "",
+        "review_id": p.get("review_id") or "",
+        "task_id": p.get("task_id") or "",
+        "commission_id": p.get("commission_id") or "",
+        "batch_id": p.get("batch_id") or "",
+        "objection_id": p.get("objection_id") or "",
+        "announcement_id": p.get("announcement_id") or "",
+        "mine_id": p.get("mine_id") or mine.get("mine_id") or c.get("mine_id") or "",
+        "case_no": p.get("case_no") or c.get("case_no") or "",
+        "league": p.get("league") or mine.get("league") or c.get("league") or "",
+        "mine_name": mine.get("name") or p.get("mine_name") or c.get("mine_name") or "",
+        "enterprise_name": enterprise.get("name") or p.get("enterprise_name") or c.get("enterprise_name") or "",
+        "institution_name": institution.get("name") or p.get("institution_name") or "",
+        "department": _label(DEPARTMENTS, payload.get("department")),
+        "due_date": cn_date(p.get("due_date")),
         "reasons": _reasons(payload),
-        "reason": str(payload.get("reason") or ""),
-        "message": str(payload.get("message") or ""),
-        "initial_decision": INITIAL_DECISIONS.get(payload.get("decision"), str(payload.get("decision") or "")),
-        "region_decision": REGION_DECISIONS.get(payload.get("decision"), str(payload.get("decision") or "")),
-        "step": STEPS.get(payload.get("step"), str(payload.get("step") or "")),
-        "days_overdue": str(payload.get("days_overdue") or ""),
-        "title": str(payload.get("title") or ""),
-        "number": str(payload.get("number") or payload.get("announcement_no") or ""),
-        "window": _window(payload),
-        "result": OBJECTION_RESULTS.get(payload.get("result") or payload.get("conclusion"),
-                                        str(payload.get("result") or payload.get("conclusion") or "")),
-        "listed_on": cn_date(payload.get("listed_on")),
-        "mine_count": str(len(batch_entries(payload)) or payload.get("item_count") or ""),
+        "reason": p.get("reason") or "",
+        "message": p.get("message") or "",
+        "initial_decision": _label(INITIAL_DECISIONS, payload.get("decision")),
+        "region_decision": _label(REGION_DECISIONS, payload.get("decision")),
+        "step": _label(STEPS, payload.get("step")),
+        "days_overdue": p.get("days_overdue") or "",
+        "title": p.get("title") or "",
+        "number": p.get("number") or p.get("announcement_no") or "",
+        "window": _window(p),
+        "result": _label(OBJECTION_RESULTS, payload.get("result") or payload.get("conclusion")),
+        "listed_on": cn_date(p.get("listed_on")),
+        "mine_count": str(len(batch_entries(payload)) or p.get("item_count") or ""),
     }
     out["subject"] = "，".join(x for x in (out["mine_name"], out["case_no"]) if x) or out["application_id"]
     return out
@@ -122,15 +132,11 @@ def batch_entries(payload: Mapping) -> list[Mapping]:
 
 
 def _credit_code(item: Mapping) -> str | None:
-    enterprise = item.get("enterprise")
-    if isinstance(enterprise, Mapping) and enterprise.get("credit_code"):
-        return enterprise["credit_code"]
-    return item.get("credit_code") or None
+    return _s(_obj(item, "enterprise").get("credit_code")) or _s(item.get("credit_code")) or None
 
 
 def _league(item: Mapping) -> str | None:
-    mine = item.get("mine") if isinstance(item.get("mine"), Mapping) else {}
-    return item.get("league") or mine.get("league") or None
+    return _s(item.get("league")) or _s(_obj(item, "mine").get("league")) or None
 
 
 # -- audiences: payload, case → directory queries ---------------------------------------------------------------
@@ -139,23 +145,23 @@ Query = dict
 
 def _reviewers(p: Mapping, case: Mapping) -> list[Query]:
     """The department's reviewers of that 盟市 (and the department's regional reviewers)."""
-    if not p.get("department"):
+    if not _s(p.get("department")):
         return []
-    return [{"role": "department_reviewer", "department": p["department"],
-             "area": [x for x in (p.get("league"), REGION) if x]}]
+    return [{"role": "department_reviewer", "department": _s(p["department"]),
+             "area": [x for x in (_s(p.get("league")), REGION) if x]}]
 
 
 def _claimer_or_reviewers(p: Mapping, case: Mapping) -> list[Query]:
     """The reviewer holding the task, or the department's reviewers when nobody has claimed it."""
-    return [{"username": p["claimed_by"]}] if p.get("claimed_by") else _reviewers(p, case)
+    return [{"username": _s(p["claimed_by"])}] if _s(p.get("claimed_by")) else _reviewers(p, case)
 
 
 def _transferee(p: Mapping, case: Mapping) -> list[Query]:
-    return [{"username": p["to_user"]}] if p.get("to_user") else []
+    return [{"username": _s(p["to_user"])}] if _s(p.get("to_user")) else []
 
 
 def _bureau(p: Mapping, case: Mapping) -> list[Query]:
-    league = p.get("league") or _league(p) or case.get("league")
+    league = _league(p) or _s(case.get("league"))
     return [{"role": "bureau", "area": league}] if league else []
 
 
@@ -169,8 +175,7 @@ def _region_office(p: Mapping, case: Mapping) -> list[Query]:
 
 
 def _institution(p: Mapping, case: Mapping) -> list[Query]:
-    institution = p.get("institution") if isinstance(p.get("institution"), Mapping) else {}
-    iid = institution.get("id") or p.get("institution_id")
+    iid = _s(_obj(p, "institution").get("id")) or _s(p.get("institution_id"))
     return [{"role": "evaluator", "institution": iid}] if iid else []
 
 
@@ -178,9 +183,9 @@ def _step_actor(p: Mapping, case: Mapping) -> list[Query]:
     """Who must act on an overdue or reminded region step: the evaluators of the commissioned institution for
     accepting and evaluating (the reminder names them; for an overdue step what we remember of the commission),
     the region office otherwise (and when the institution is not known)."""
-    recipient = p.get("recipient") if isinstance(p.get("recipient"), Mapping) else {}
-    if recipient.get("role") == "evaluator" or (not recipient and p.get("step") in ("accept", "evaluation")):
-        iid = recipient.get("institution_id") or case.get("institution_id")
+    recipient = _obj(p, "recipient")
+    if recipient.get("role") == "evaluator" or (not recipient and _s(p.get("step")) in ("accept", "evaluation")):
+        iid = _s(recipient.get("institution_id")) or _s(case.get("institution_id"))
         if iid:
             return [{"role": "evaluator", "institution": iid}]
     return [{"role": "region_office"}]
@@ -197,9 +202,10 @@ def _batch_bureaus(p: Mapping, case: Mapping) -> list[Query]:
 
 
 def _triaged_reviewers(p: Mapping, case: Mapping) -> list[Query]:
-    departments = [d if isinstance(d, str) else d.get("department") for d in p.get("departments") or []]
+    listed = p.get("departments") if isinstance(p.get("departments"), list) else []
+    departments = [_s(d) or _s(_obj({"d": d}, "d").get("department")) for d in listed]
     departments = [d for d in departments if d]
-    league = p.get("league") or case.get("league")
+    league = _s(p.get("league")) or _s(case.get("league"))
     if not departments:
         return []
     return [{"role": "department_reviewer", "department": departments,
