@@ -445,8 +445,11 @@ def demo_scenario(url):
     url = url or _environment()[0].get("GREENMINE_PUBLIC_URL")
     if not url:
         _fail("没有运行中的系统地址：请先 `greenmine up`，或用 --url 指定")
+    from shared import demo_region
+
     try:
         run(url, progress=click.echo)
+        demo_region.run(url, progress=click.echo)   # the living demo region's cases (idempotent)
     except (DemoStepFailed, OSError) as exc:   # requests' errors are OSErrors
         click.echo(f"演示场景未能完成：{exc}", err=True)
         sys.exit(1)

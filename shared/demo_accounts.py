@@ -1,13 +1,16 @@
-"""The demo's accounts (`greenmine demo-data` creates them; `make run` prints them): one per role, a reviewer of
-every department review routing can give a task in each of the two demo 盟市, the region's spot-check inspectors,
-and the evaluators of the demo institutions."""
+"""The demo's accounts (`greenmine demo-data` creates them; `make run` prints them): one per role, a demo
+enterprise and a 盟市 bureau in each of the 12 盟市 (the living demo region, `shared.demo_region`), a reviewer of
+every department review routing can give a task in each of the five demo review 盟市 (their cases can pass the
+initial review), the region's spot-check inspectors, and the evaluators of the demo institutions."""
 from __future__ import annotations
 
 from shared import identity
 
 DEMO_PASSWORD = "Greenmine-2025"
-# The demo's two 盟市: every department of 附件3 that review routing can give a task has a reviewer in each.
-DEMO_LEAGUES = (("鄂尔多斯市", ""), ("包头市", "_baotou"))
+# The demo's review 盟市: every department of 附件3 that review routing can give a task has a reviewer in each
+# (鄂尔多斯市 and 包头市 since the first demo; the demo region adds three more, whose cases pass the initial review).
+DEMO_LEAGUES = (("鄂尔多斯市", ""), ("包头市", "_baotou"), ("赤峰市", "_chifeng"), ("呼伦贝尔市", "_hulunbuir"),
+                ("锡林郭勒盟", "_xilingol"))
 # department code -> (username part, the office's short name as people call it)
 DEMO_DEPARTMENTS = {
     "natural_resources": ("nr", "自然资源局"),
@@ -51,12 +54,26 @@ def _demo_reviewers() -> list[tuple]:
 DEMO_INSTITUTION = "inst-91150100ma0p00011n"      # 内蒙古绿原矿山评估咨询有限公司 (active)
 DEMO_INSTITUTION_2 = "inst-91150200ma0p000220"    # 包头华测资源环境技术有限公司 (active; conflict with `enterprise`)
 
+def _region_users() -> tuple[list[tuple], list[tuple]]:
+    """(the demo region's enterprises, one per 盟市; a bureau per 盟市 beyond 鄂尔多斯市 and 包头市)."""
+    from shared.demo_region import DEMO_ENTERPRISES, bureau_of
+
+    enterprises = [(e.username, "enterprise", {"enterprise": e.credit_code}, e.name) for e in DEMO_ENTERPRISES]
+    bureaus = [(bureau_of(e.league), "bureau", {"area": e.league}, f"{e.league}自然资源局")
+               for e in DEMO_ENTERPRISES if e.league not in ("鄂尔多斯市", "包头市")]
+    return enterprises, bureaus
+
+
+_REGION_ENTERPRISES, _REGION_BUREAUS = _region_users()
+
 DEMO_USERS = [
     # username, role, options, display name
     ("enterprise", "enterprise", {"enterprise": "91150600MA0N00001W"}, "鄂尔多斯示范煤业有限公司"),
     ("enterprise2", "enterprise", {"enterprise": "91150200MA0N00002B"}, "包头示范砂石有限公司"),
+    *_REGION_ENTERPRISES,
     ("bureau", "bureau", {"area": "鄂尔多斯市"}, "鄂尔多斯市自然资源局"),
     ("bureau_baotou", "bureau", {"area": "包头市"}, "包头市自然资源局"),
+    *_REGION_BUREAUS,
     *_demo_reviewers(),
     ("region", "region_office", {}, "自治区自然资源厅"),
     # The region's own inspectors (抽查人员库) of the natural-resources department, drawn for on-site spot checks.
@@ -83,6 +100,7 @@ def demo_logins() -> str:
         for code in routed_departments():
             names = [next(u[0] for u in users if u[2] == {"department": code, "area": league})
                      for league, _ in DEMO_LEAGUES]
-            lines.append("      " + "".join(f"{n:<28}" for n in names) + DEMO_DEPARTMENTS[code][1])
+            lines.append("      " + "".join(f"{n:<28}" for n in names[:-1]) + f"{names[-1]}  "
+                         + DEMO_DEPARTMENTS[code][1])
         lines += [f"      {u[0]:<28}{u[3]}（自治区）" for u in regional]
     return "\n".join(lines)

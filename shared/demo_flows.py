@@ -40,14 +40,17 @@ def token(url: str, username: str, password: str = PASSWORD) -> dict:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def full_assessment() -> dict:
+def full_assessment(industry_group: int = 1, mining_method: str = "open_pit") -> dict:
+    """A self-assessment at full marks for a mine of the branch and mining method (the branch (一)'s indicator 16
+    declared 不涉及: no co-associated minerals)."""
     from shared.catalog import load_catalog
 
     catalog = load_catalog("nm-2025")
     indicators = {str(i.no): {"score": format(i.points.normalize(), "f")}
-                  for i in catalog.indicators_for(1, "open_pit")}
-    indicators["16"] = {"not_applicable": True, "reason": "本矿无暂不能开采利用的共伴生矿产"}
-    return {"catalog": "nm-2025", "mine": {"industry_group": 1, "mining_method": "open_pit"},
+                  for i in catalog.indicators_for(industry_group, mining_method)}
+    if industry_group == 1:
+        indicators["16"] = {"not_applicable": True, "reason": "本矿无暂不能开采利用的共伴生矿产"}
+    return {"catalog": "nm-2025", "mine": {"industry_group": industry_group, "mining_method": mining_method},
             "prerequisites": {f"P{n}": True for n in range(1, 6)}, "indicators": indicators}
 
 
@@ -78,8 +81,15 @@ def submit_application(url: str, username: str = "enterprise", *, prefix: str = 
                                 timeout=30)
     _check(application.status_code == 201, application.text)
     app_id = application.json()["id"]
+    complete_and_submit(url, auth, app_id, full_assessment(), real_pdfs=real_pdfs)
+    return app_id, name
+
+
+def complete_and_submit(url: str, auth: dict, app_id: str, assessment: dict, *, real_pdfs: bool = False) -> None:
+    """Save the self-assessment, upload every required material and an evidence file per scored indicator, and
+    submit the draft (as the enterprise whose headers are `auth`)."""
     draft = requests.put(f"{url}/api/v1/applications/{app_id}", headers=auth, timeout=30,
-                         json={"assessment": full_assessment(), "declared_penalties": False})
+                         json={"assessment": assessment, "declared_penalties": False})
     _check(draft.status_code == 200, draft.text)
     def pdf(filename: str) -> bytes:
         return pdf_of(filename.removesuffix(".pdf")) if real_pdfs else PDF
@@ -87,10 +97,11 @@ def submit_application(url: str, username: str = "enterprise", *, prefix: str = 
     uploads = [(kind, None, (filename, JPEG, "image/jpeg") if filename.endswith(".jpg") else
                 (filename, MP4, "video/mp4") if filename.endswith(".mp4") else
                 (filename, pdf(filename), "application/pdf")) for kind, filename in REQUIRED.items()]
-    uploads.append(("evidence", 19, ("矿井水处理台账.pdf", pdf("矿井水处理台账.pdf"), "application/pdf")))
+    if "19" in assessment["indicators"]:
+        uploads.append(("evidence", 19, ("矿井水处理台账.pdf", pdf("矿井水处理台账.pdf"), "application/pdf")))
     # 缺少支撑材料或证明材料不得分: every other scored indicator gets its own evidence file too.
     uploads += [("evidence", int(no), (f"第{no}项佐证材料.pdf", PDF, "application/pdf"))
-                for no, entry in full_assessment()["indicators"].items()
+                for no, entry in assessment["indicators"].items()
                 if not entry.get("not_applicable") and no != "19"]
     for kind, indicator, file in uploads:
         data = {"kind": kind} | ({"indicator": str(indicator)} if indicator else {})
@@ -99,7 +110,6 @@ def submit_application(url: str, username: str = "enterprise", *, prefix: str = 
         _check(response.status_code == 201, response.text)
     submitted = requests.post(f"{url}/api/v1/applications/{app_id}/submit", headers=auth, timeout=60)
     _check(submitted.status_code == 200, submitted.text)
-    return app_id, name
 
 
 def wait_for_task(url: str, app_id: str, username: str, department: str, timeout: float = 90) -> dict:
@@ -135,10 +145,10 @@ def complete_agreement(view: dict) -> dict:
     return body
 
 
-def agree_everywhere(url: str, app_id: str) -> None:
-    """Every department of the case (the bureau for the lead task, the demo reviewers for the rest) claims its
-    task and gives a complete "同意"."""
-    bureau = token(url, "bureau")
+def agree_everywhere(url: str, app_id: str, league: str = "鄂尔多斯市", bureau_user: str = "bureau") -> None:
+    """Every department of the case (the bureau for the lead task, the demo reviewers of the case's 盟市 for the
+    rest) claims its task and gives a complete "同意"."""
+    bureau = token(url, bureau_user)
     deadline = time.monotonic() + 120
     case = {}
     while time.monotonic() < deadline:
@@ -149,7 +159,7 @@ def agree_everywhere(url: str, app_id: str) -> None:
         time.sleep(0.5)
     _check(case, f"{app_id} was never routed")
     for row in case["versions"][0]["tasks"]:
-        auth = bureau if row["lead"] else token(url, demo_reviewer(row["department"]))
+        auth = bureau if row["lead"] else token(url, demo_reviewer(row["department"], league))
         task = f"{url}/api/v1/review/tasks/{row['task_id']}"
         claimed = requests.post(task + "/claim", headers=auth, timeout=30)
         _check(claimed.status_code == 200, (row["department"], claimed.text))

@@ -298,7 +298,8 @@ def test_demo_data_gives_every_routed_department_a_reviewer_in_both_demo_leagues
     assert set(routed_departments()) == named and len(named) == 10
     reviewers = {(u[2]["department"], u[2]["area"]): u for u in DEMO_USERS
                  if u[1] == "department_reviewer" and u[2]["area"] != "自治区"}
-    assert set(reviewers) == {(code, league) for code in named for league in ("鄂尔多斯市", "包头市")}
+    leagues = ("鄂尔多斯市", "包头市", "赤峰市", "呼伦贝尔市", "锡林郭勒盟")   # the demo region's review 盟市
+    assert set(reviewers) == {(code, league) for code in named for league in leagues}
     inspectors = [u for u in DEMO_USERS if u[1] == "department_reviewer" and u[2]["area"] == "自治区"]
     assert [u[0] for u in inspectors] == ["inspector_nr_1", "inspector_nr_2", "inspector_nr_3"]   # the spot-check pool
     assert reviewers[("forestry_grassland", "鄂尔多斯市")][0::3] == ("reviewer_forestry", "鄂尔多斯市林草局")

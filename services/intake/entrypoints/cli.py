@@ -80,6 +80,13 @@ def load_demo_data(settings: Settings | None = None) -> dict:
     for mine_id, data in DEMO_MINES.items():
         if bus.handle(ImportMine(mine_id, data, "demo-data", DEMO_AT)):
             created["mines"].append(mine_id)
+    # the living demo region: 60 mines of the 12 盟市's demo enterprises (their cases are taken to their stages
+    # through the API by `greenmine demo-scenario`, shared.demo_region.run)
+    from shared.demo_region import demo_mines, mine_data
+
+    for mine in demo_mines():
+        if bus.handle(ImportMine(mine.id, mine_data(mine), "demo-data", DEMO_AT)):
+            created["mines"].append(mine.id)
     draft = {"assessment": DEMO_ASSESSMENT, "records": DEMO_RECORDS, "declared_penalties": False}
     if bus.handle(ImportDraft(DEMO_APPLICATION, "mine-demo-ordos-coal", "nm-2025", draft, "demo-data", "enterprise",
                               DEMO_AT)):

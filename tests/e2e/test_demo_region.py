@@ -1,0 +1,87 @@
+"""The living demo region on the whole system (`greenmine up`: real Kafka and MongoDB servers): after
+`greenmine demo-data` (accounts and intake's mines) and `shared.demo_region.run` (the cases through the public API),
+the region counts — through the API, independently of the demo's own tables — at least 60 mines across the 12
+盟市, both branches of 附件1 三 and every scale, and cases at every stage of the first half (draft, in initial review
+with tasks in the departments' queues, returned for correction, forwarded) in several 盟市; a second run adds
+nothing."""
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+import requests
+from flows import token
+
+from shared import demo_region, regions
+
+pytestmark = [pytest.mark.e2e]
+
+
+def get(url: str, path: str, username: str):
+    answer = requests.get(url + path, headers=token(url, username), timeout=60)
+    assert answer.status_code == 200, (path, answer.text)
+    return answer.json()
+
+
+def counts(url: str) -> dict:
+    mines = get(url, "/api/v1/mines", "region")
+    apps = get(url, "/api/v1/applications", "region")
+    league_names = {m["id"]: m.get("league_name") for m in mines}
+    by_status: dict[str, set] = {}
+    for a in apps:
+        by_status.setdefault(a["status"], set()).add(league_names.get(a["mine_id"]) or a.get("league_name"))
+    return {"mines": mines, "apps": apps, "by_status": by_status}
+
+
+@pytest.fixture(scope="module")
+def region(running_system):
+    url = running_system["url"]
+    steps: list[str] = []
+    started = time.monotonic()
+    reached = demo_region.run(url, progress=steps.append)
+    elapsed = time.monotonic() - started
+    print(f"\ndemo region built in {elapsed:.0f}s ({len(steps)} cases)")
+    return {"url": url, "reached": reached, "steps": steps, "elapsed": elapsed}
+
+
+def test_sixty_mines_in_every_league_both_branches_and_every_scale(region):
+    mines = counts(region["url"])["mines"]
+    assert len(mines) >= 60
+    assert {m["league_name"] for m in mines} == set(regions.LEAGUE_NAMES)
+    assert {m["industry_group"] for m in mines} == {1, 2}
+    assert {m["scale"] for m in mines} == {"large", "medium", "small"}
+    per_league = Counter(m["league_name"] for m in mines)
+    assert min(per_league.values()) >= 5
+    # every demo enterprise owns its 盟市's mines
+    for enterprise in demo_region.DEMO_ENTERPRISES:
+        own = get(region["url"], "/api/v1/mines", enterprise.username)
+        assert len(own) == 5 and {m["league_name"] for m in own} == {enterprise.league}
+
+
+def test_every_stage_of_the_first_half_in_several_leagues(region):
+    by_status = counts(region["url"])["by_status"]
+    assert len(by_status["draft"]) >= 12                  # a draft in every 盟市
+    in_review = by_status.get("routed", set()) | by_status.get("submitted", set())
+    assert len(in_review) >= 12
+    assert len(by_status["returned"]) >= 12
+    assert len(by_status["forwarded"]) >= 5 and {"赤峰市", "呼伦贝尔市", "锡林郭勒盟"} <= by_status["forwarded"]
+
+
+def test_tasks_wait_in_the_departments_queues_and_the_bureaus_see_their_cases(region):
+    url = region["url"]
+    queue = get(url, "/api/v1/review/queues/natural_resources", "bureau_hohhot")
+    assert queue["items"], "the 呼和浩特市 bureau's lead task should be in its queue"
+    queue = get(url, "/api/v1/review/queues/ecology_environment", "reviewer_eco_chifeng")
+    assert any(i["application_id"] for i in queue["items"])
+
+
+def test_a_second_run_adds_nothing(region):
+    before = counts(region["url"])
+    demo_region.run(region["url"], progress=lambda _line: None)
+    after = counts(region["url"])
+    assert len(after["mines"]) == len(before["mines"])
+    def state(c):
+        return sorted((a["id"], a["status"]) for a in c["apps"])
+
+    assert state(after) == state(before)
