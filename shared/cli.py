@@ -218,6 +218,17 @@ def relay(service):
     run_relay(service, settings=_settings())
 
 
+@main.command("mail-receiver")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8025, show_default=True)
+@click.option("--dir", "directory", default=None, help="where to write the .eml files (GREENMINE_MAIL_DIR, var/mail)")
+def mail_receiver(host, port, directory):
+    """Run the local SMTP receiver: every message is written as <dir>/<timestamp>-<id>.eml."""
+    from shared import mail_receiver as receiver
+
+    receiver.serve(host, port, directory or receiver.mail_dir())
+
+
 @main.group()
 def dlq():
     """Dead letters: messages a consumer could not process."""

@@ -55,7 +55,9 @@ def _gunicorn(app: str, port: int) -> str:
             f"--worker-class gthread --graceful-timeout 5 '{app}'")
 
 
-def processes(http_port: int, var: Path, web_ports: dict[str, int] = WEB_PORTS) -> dict[str, str]:
+def processes(http_port: int, var: Path, web_ports: dict[str, int] = WEB_PORTS,
+              mail_port: int | None = None) -> dict[str, str]:
+    """The supervised processes; with `mail_port`, the local SMTP receiver `mail` too (no real SMTP server)."""
     python = sys.executable
     procs = {"portal": _gunicorn("shared.portal:create_app()", web_ports["portal"])}
     for service in SERVICES:
@@ -63,7 +65,23 @@ def processes(http_port: int, var: Path, web_ports: dict[str, int] = WEB_PORTS) 
         procs[f"{service}-consumer"] = f"{python} -m {service}.entrypoints.consumer"
         procs[f"{service}-relay"] = f"{_bin('greenmine')} relay {service}"
     procs["proxy"] = f"{_bin('caddy')} run --config {var / 'Caddyfile'} --adapter caddyfile"
+    if mail_port is not None:
+        procs["mail"] = f"{_bin('greenmine')} mail-receiver --port {mail_port} --dir {var / 'mail'}"
     return procs
+
+
+MAIL_PORT_OFFSET = 50   # the local mail receiver listens on the web port base + 50
+
+
+def local_mail(env: dict, ports: dict[str, int], var: Path) -> int | None:
+    """No GREENMINE_SMTP_HOST: the local receiver's port, and every process's SMTP settings pointing at it."""
+    if env.get("GREENMINE_SMTP_HOST"):
+        return None
+    port = ports["portal"] + MAIL_PORT_OFFSET
+    env["GREENMINE_SMTP_HOST"], env["GREENMINE_SMTP_PORT"] = "127.0.0.1", str(port)
+    env["GREENMINE_SMTP_SECURITY"] = "none"
+    env["GREENMINE_MAIL_DIR"] = str(var / "mail")
+    return port
 
 
 def secret_key(var: Path) -> str:
@@ -325,6 +343,7 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
         env["GREENMINE_SERVICE_URLS"] = ",".join(f"{s}=http://127.0.0.1:{ports[s]}" for s in SERVICES)
         env["GREENMINE_PROCESS_STATE"] = str(var / PROCESS_STATE_FILE)
         env["PYTHONUNBUFFERED"] = "1"
+        mail_port = local_mail(env, ports, var)
         settings = Settings.from_env(env)
         # For the operator's other commands (a second terminal): where this system's servers are.
         write_system_env(var / SYSTEM_ENV, {**env, "GREENMINE_SECRET_KEY_FILE": secret_file})
@@ -334,12 +353,12 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
 
         socket_path = _socket_path(var)
         conf = var / "supervisord.conf"
-        conf.write_text(supervisord_conf(processes(http_port, var, ports), var, socket_path))
+        conf.write_text(supervisord_conf(processes(http_port, var, ports, mail_port), var, socket_path))
         if stop.is_set():
             return 0
         supervisord, _rpc = _start_supervisord(conf, socket_path, env)
-        print(f"[greenmine] supervisord runs {len(processes(http_port, var, ports))} processes; their output is "
-              f"in {var / 'logs'}", flush=True)
+        count = len(processes(http_port, var, ports, mail_port))
+        print(f"[greenmine] supervisord runs {count} processes; their output is in {var / 'logs'}", flush=True)
         monitor = ProcessMonitor(lambda: supervisor_rpc(socket_path), var / PROCESS_STATE_FILE,
                                  say=lambda text: print(text, flush=True))
         threading.Thread(target=monitor.run, args=(stop,), daemon=True).start()

@@ -8,7 +8,7 @@ GREENMINE_CHAOS_APPLICATIONS sizes it (200 by default), GREENMINE_CHAOS_SEED rep
 GREENMINE_CHAOS_WINDOW_S is the time within which the faults happen (25 s for 200 applications, scaled with the
 count), while the submissions go on. Measured here: 200 applications submitted in ~30 s under the faults, all
 complete ~60 s after the first fault. The drafts are prepared through intake's bus before the system starts
-(with its 17 processes running, preparing them took 150-200 s instead).
+(with its 18 processes running, preparing them took 150-200 s instead).
 """
 from __future__ import annotations
 
