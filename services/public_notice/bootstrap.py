@@ -42,7 +42,7 @@ def bootstrap(settings: Settings, store: ServiceStore | None = None, *,
     commands, events = areas.handlers()
     dependencies = {"clock": clock or utcnow, "calendar": calendar or WorkingCalendar(), "settings": settings,
                     "directory": directory if directory is not None else _Lazy(identity_directory),
-                    **more_dependencies}
+                    "senders": Senders(settings), **more_dependencies}
     return MessageBus(uow_factory=uow_factory or default_uow, command_handlers=commands,
                       event_handlers=events, dependencies=dependencies,
                       uow_for=lambda tx: MongoPublicNoticeUnitOfWork.within(store, tx))
@@ -58,6 +58,47 @@ class _Lazy:
         if self._target is None:
             self._target = self._build()
         return getattr(self._target, name)
+
+
+class Senders(dict):
+    """Channel → sender for the dispatcher (`notifications.dispatch`), each built on first use: "webhook" the
+    signed HTTP sender, "email" helper D1's SmtpSender (imported lazily; a channel whose adapter is missing or
+    cannot be built is absent, and its deliveries wait). Tests pass `senders={...}` to bootstrap instead."""
+
+    def __init__(self, settings: Settings):
+        super().__init__()
+        self._settings, self._failed = settings, set()
+
+    def get(self, channel, default=None):
+        if channel not in self:
+            sender = None if channel in self._failed else self._build(channel)
+            if sender is None:
+                return default
+            self[channel] = sender
+        return self[channel]
+
+    def __missing__(self, channel):
+        sender = self.get(channel)
+        if sender is None:
+            raise KeyError(channel)
+        return sender
+
+    def _build(self, channel):
+        import logging
+
+        try:
+            if channel == "webhook":
+                from public_notice.adapters.webhook_sender import WebhookSender
+
+                return WebhookSender()
+            if channel == "email":
+                from public_notice.adapters.smtp import SmtpSender
+
+                return SmtpSender(self._settings)
+        except Exception:  # a missing adapter or bad settings: that channel waits, the others go on
+            logging.getLogger(__name__).exception("no sender for channel %s", channel)
+        self._failed.add(channel)
+        return None
 
 
 def event_handlers(settings: Settings, store: ServiceStore) -> dict[str, Handler]:

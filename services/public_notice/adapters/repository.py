@@ -61,6 +61,8 @@ INDEXES = [
     ("subscriptions", [("status", ASCENDING)], {"name": "by_status"}),
     ("inbox", [("username", ASCENDING), ("created_at", DESCENDING)], {"name": "by_user_newest"}),
     ("deliveries", [("channel", ASCENDING), ("created_at", DESCENDING)], {"name": "by_channel"}),
+    ("deliveries", [("target", ASCENDING), ("created_at", DESCENDING)], {"name": "by_target"}),
+    ("webhooks", [("enabled", ASCENDING)], {"name": "by_enabled"}),
 ]
 
 

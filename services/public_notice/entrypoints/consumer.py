@@ -2,7 +2,9 @@
 
 Consumes the topics contracts/topics.yaml names for public_notice (the region stage's decisions and findings, and
 every topic the notifications react to), and runs the sweep (`Sweep`: 公示 windows opening and closing,
-deadlines passing) every GREENMINE_NOTICE_SWEEP_SECONDS in a second thread."""
+deadlines passing) every GREENMINE_NOTICE_SWEEP_SECONDS in a second thread, and the delivery dispatcher
+(`DispatchDue`: due emails and webhook calls, with retries) every GREENMINE_DELIVERY_POLL_SECONDS (default 2) in a
+third, so a slow channel never holds the event flow."""
 from __future__ import annotations
 
 import logging
@@ -37,6 +39,20 @@ def sweep_forever(bus: MessageBus, stop: threading.Event, interval_s: float) -> 
             return
 
 
+def deliver_forever(bus: MessageBus, stop: threading.Event, interval_s: float, limit: int = 50) -> None:
+    """Send what is due; at once again while a round was full, else after `interval_s`."""
+    from public_notice.service_layer.notifications.dispatch import DispatchDue
+
+    while True:
+        recorded = 0
+        try:
+            recorded = bus.handle(DispatchDue(limit=limit)) or 0
+        except Exception:  # the database may be away for a while; try again next round
+            log.exception("delivery dispatch failed")
+        if stop.wait(0 if recorded >= limit else interval_s):
+            return
+
+
 def main(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
     settings = settings or Settings.from_env()
     configure_logging(f"{SERVICE}-consumer", settings.log_level)
@@ -56,6 +72,10 @@ def main(settings: Settings | None = None, stop: threading.Event | None = None) 
         signal.signal(signal.SIGINT, handler)
     threading.Thread(target=sweep_forever, args=(bus, stop, sweep_interval_s()), daemon=True,
                      name="notice-sweep").start()
+    from public_notice.service_layer.notifications.dispatch import poll_seconds
+
+    threading.Thread(target=deliver_forever, args=(bus, stop, poll_seconds()), daemon=True,
+                     name="notice-deliveries").start()
     log.info("consuming %s", ", ".join(consumer.topics))
     consumer.run(stop)
 
