@@ -48,6 +48,7 @@ INDEXES = [
     ("batches", [("status", ASCENDING), ("window_end", ASCENDING)], {"name": "by_status"}),
     ("objections", [("batch_id", ASCENDING), ("application_id", ASCENDING)], {"name": "by_batch"}),
     ("objections", [("status", ASCENDING), ("due_date", ASCENDING)], {"name": "by_status"}),
+    ("objections", [("receipt_no", ASCENDING)], {"name": "by_receipt", "unique": True}),
     ("listings", [("status", ASCENDING), ("league", ASCENDING), ("mine_name", ASCENDING)], {"name": "by_status"}),
     ("listings", [("league", ASCENDING), ("mine_name", ASCENDING), ("_id", ASCENDING)], {"name": "list_order"}),
     ("listings", [("listed_year", ASCENDING), ("league", ASCENDING)], {"name": "by_year"}),
