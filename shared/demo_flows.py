@@ -40,9 +40,10 @@ def token(url: str, username: str, password: str = PASSWORD) -> dict:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def full_assessment(industry_group: int = 1, mining_method: str = "open_pit") -> dict:
+def full_assessment(industry_group: int = 1, mining_method: str = "open_pit", industry_variant: str | None = None
+                    ) -> dict:
     """A self-assessment at full marks for a mine of the branch and mining method (the branch (一)'s indicator 16
-    declared 不涉及: no co-associated minerals)."""
+    declared 不涉及: no co-associated minerals; the branch (二) names its sub-industry for items 21-22)."""
     from shared.catalog import load_catalog
 
     catalog = load_catalog("nm-2025")
@@ -50,8 +51,11 @@ def full_assessment(industry_group: int = 1, mining_method: str = "open_pit") ->
                   for i in catalog.indicators_for(industry_group, mining_method)}
     if industry_group == 1:
         indicators["16"] = {"not_applicable": True, "reason": "本矿无暂不能开采利用的共伴生矿产"}
-    return {"catalog": "nm-2025", "mine": {"industry_group": industry_group, "mining_method": mining_method},
-            "prerequisites": {f"P{n}": True for n in range(1, 6)}, "indicators": indicators}
+    mine = {"industry_group": industry_group, "mining_method": mining_method}
+    if industry_group == 2:
+        mine["industry_variant"] = industry_variant or "sand_gravel_stone"
+    return {"catalog": "nm-2025", "mine": mine, "prerequisites": {f"P{n}": True for n in range(1, 6)},
+            "indicators": indicators}
 
 
 def pdf_of(title: str) -> bytes:

@@ -245,6 +245,14 @@ def mine_data(mine: DemoMine) -> dict:
 
 
 # -- the stages through the API ----------------------------------------------------------------------------------
+def assessment_of(mine: DemoMine) -> dict:
+    """A full-marks self-assessment for the mine's branch (砂石土类: the 水泥灰岩 or 砂石、建筑石材 sub-industry)."""
+    from shared.demo_flows import full_assessment
+
+    variant = "cement_limestone" if "cement_limestone" in mine.minerals else "sand_gravel_stone"
+    return full_assessment(mine.industry_group, mine.mining_method, variant)
+
+
 RETURN_REASON = {"indicator": 3, "text": "采场入口安全警示标志照片不清晰，请补充清晰的现场照片"}
 
 
@@ -256,23 +264,21 @@ def _application_of(s, mine: DemoMine) -> dict | None:
 
 
 def _draft(s, mine: DemoMine) -> dict:
-    from shared.demo_flows import full_assessment
-
     app = _application_of(s, mine)
     if app is None:
         app = s.call("POST", "/api/v1/applications", mine.enterprise.username,
-                     {"mine_id": mine.id, "assessment": full_assessment(mine.industry_group, mine.mining_method),
+                     {"mine_id": mine.id, "assessment": assessment_of(mine),
                       "declared_penalties": False})
     return app
 
 
 def _submitted(s, mine: DemoMine) -> dict:
-    from shared.demo_flows import complete_and_submit, full_assessment
+    from shared.demo_flows import complete_and_submit
 
     app = _draft(s, mine)
     if app["status"] == "draft":
         complete_and_submit(s.url, s.headers(mine.enterprise.username), app["id"],
-                            full_assessment(mine.industry_group, mine.mining_method))
+                            assessment_of(mine))
     return app
 
 
