@@ -54,8 +54,7 @@ def start(host: str = "127.0.0.1", port: int = 8025, directory: str | Path = DEF
     """A started aiosmtpd Controller (call `.stop()`)."""
     from aiosmtpd.controller import Controller
 
-    controller = Controller(MaildirHandler(directory), hostname=host, port=port,
-                            server_kwargs={"data_size_limit": 10 * 1024 * 1024})
+    controller = Controller(MaildirHandler(directory), hostname=host, port=port, data_size_limit=10 * 1024 * 1024)
     controller.start()
     return controller
 
