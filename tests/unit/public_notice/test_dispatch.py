@@ -170,7 +170,7 @@ def test_retry_schedule_follows_the_policy(delays):
     policy = RetryPolicy(tuple(delays))
     d = Delivery.new(channel="email", target="a@b.c", source="s", topic="t", message={}, now=T0)
     now = T0
-    for i, delay in enumerate(delays):
+    for delay in delays:
         assert not d.failed(now, "x", policy)
         assert d.next_attempt_at == (now + timedelta(seconds=delay)).isoformat()
         now += timedelta(seconds=delay)
