@@ -85,3 +85,30 @@ def test_a_second_run_adds_nothing(region):
         return sorted((a["id"], a["status"]) for a in c["apps"])
 
     assert state(after) == state(before)
+
+
+def test_demo_data_creates_the_accounts_quickly_and_a_second_run_adds_nothing(running_system):
+    """`greenmine demo-data` on fresh databases (its own prefix): every demo account and the region's mines, timed;
+    run again, nothing is created."""
+    import re
+    import subprocess
+    import sys
+    import uuid
+    from pathlib import Path
+
+    from shared.demo_accounts import DEMO_USERS
+
+    env = {**running_system["env"], "GREENMINE_DB_PREFIX": f"demo{uuid.uuid4().hex[:6]}"}
+    greenmine = str(Path(sys.executable).parent / "greenmine")
+    runs = []
+    for _ in range(2):
+        started = time.monotonic()
+        done = subprocess.run([greenmine, "demo-data"], env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        runs.append((time.monotonic() - started, done.stdout))
+    first = re.search(r"demo accounts: (\d+) created, (\d+) already there \(([\d.]+)s\)", runs[0][1])
+    second = re.search(r"demo accounts: (\d+) created, (\d+) already there", runs[1][1])
+    print(f"\ndemo-data: {first.group(1)} accounts in {first.group(3)}s; whole first run {runs[0][0]:.1f}s, "
+          f"second run {runs[1][0]:.1f}s")
+    assert int(first.group(1)) == len(DEMO_USERS) and float(first.group(3)) < 15
+    assert (int(second.group(1)), int(second.group(2))) == (0, len(DEMO_USERS))
