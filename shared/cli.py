@@ -446,7 +446,8 @@ def demo_data():
     for username, role, options, display_name in DEMO_USERS:
         if directory.get(username) is None:
             _handle(bus, CreateAccount(actor=_operator(), username=username, role=role, display_name=display_name,
-                                       password=DEMO_PASSWORD, must_change=False, **options), "无法创建演示用户")
+                                       password=DEMO_PASSWORD, must_change=False,
+                                       email=f"{username}@demo.greenmine.local", **options), "无法创建演示用户")
             created += 1
     click.echo(f"demo accounts: {created} created, {len(DEMO_USERS) - created} already there "
                f"({time.monotonic() - started:.1f}s)")

@@ -152,7 +152,8 @@ class UserDirectory:
 
     def add(self, username: str, password: str, role: str, *, department: str | None = None,
             area: str | None = None, county: str | None = None, enterprise: str | None = None,
-            display_name: str = "", replace: bool = False, institution: str | None = None) -> Principal:
+            display_name: str = "", replace: bool = False, institution: str | None = None,
+            email: str | None = None) -> Principal:
         validate_user(username, role, department=department, area=area, enterprise=enterprise,
                       password=password, institution=institution)
         if role in ("region_office", "admin", "evaluator") and area is None:
@@ -161,7 +162,7 @@ class UserDirectory:
             "_id": username, "password_hash": _hasher.hash(password), "role": role,
             "department": department, "area": area, "county": county, "enterprise": enterprise,
             "institution": institution, "display_name": display_name or username, "active": True, "epoch": 0,
-            "created_at": datetime.now(UTC),
+            "created_at": datetime.now(UTC), "email": (email or "").strip().lower() or None,
         }
         if replace:  # a replaced account (new password, role or area) starts with no sign-in of the old one
             old = self.users.find_one({"_id": username}, projection={"epoch": 1})

@@ -415,6 +415,7 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
             area=form_value("area") if me.role == "admin" else me.area,
             enterprise=form_value("enterprise"),
             institution=form_value("institution") if me.role in ("admin", "region_office") else None,
+            email=form_value("email"),
             password=None if generated else request.form.get("password", ""))
         try:
             outcome = bus.handle(command)
@@ -447,7 +448,8 @@ def create_app(settings: Settings | None = None, sign_in_limits: SignInLimits | 
                                      department=request.form.get("department"),
                                      area=form_value("area") if me.role == "admin" else None,
                                      institution=request.form.get("institution")
-                                     if me.role in ("admin", "region_office") else None))
+                                     if me.role in ("admin", "region_office") else None,
+                                     email=request.form.get("email")))
         except InvalidInput as exc:
             return account_page(username, status=422, errors=errors_of(exc), message=exc.message,
                                 form=request.form)

@@ -19,6 +19,7 @@ class CreateAccount:
     institution: str | None = None     # evaluator: its third-party evaluation institution (register id)
     password: str | None = None        # None: a one-time password is made and returned once
     must_change: bool = True            # the new user sets their own password at the first sign-in
+    email: str | None = None            # optional: notifications are also sent there
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class AssignAccount:
     area: str | None = None
     county: str | None = None
     institution: str | None = None
+    email: str | None = None           # "" clears it
 
 
 @dataclass(frozen=True)

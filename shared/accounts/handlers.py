@@ -20,7 +20,9 @@ from shared.accounts.rules import (
     account_problems,
     check_password,
     default_area,
+    email_problems,
     may_manage,
+    normal_email,
     not_self,
     password_problems,
 )
@@ -76,6 +78,7 @@ def create_account(cmd: CreateAccount, uow: AccountsUnitOfWork, *, clock, hash_p
                               department=cmd.department or None, area=area, enterprise=cmd.enterprise or None,
                               institution=(cmd.institution or "").strip() or None)
     errors += _county_problems(area, cmd.county)
+    errors += email_problems(normal_email(cmd.email))
     if cmd.password is not None:
         errors += [FieldError("password", p) for p in password_problems(cmd.password, username)]
     if errors:
@@ -87,9 +90,10 @@ def create_account(cmd: CreateAccount, uow: AccountsUnitOfWork, *, clock, hash_p
                 "department": cmd.department or None, "area": area, "county": cmd.county or None,
                 "enterprise": cmd.enterprise or None, "institution": (cmd.institution or "").strip() or None,
                 "display_name": display_name or username, "active": True,
-                "must_change": bool(cmd.must_change), "epoch": 0, "created_at": now, "created_by": cmd.actor.username}
+                "must_change": bool(cmd.must_change), "epoch": 0, "created_at": now, "created_by": cmd.actor.username,
+                "email": normal_email(cmd.email)}
     changes = {k: document[k] for k in ("role", "display_name", "department", "area", "county", "enterprise",
-                                        "institution") if document[k]}
+                                        "institution", "email") if document[k]}
 
     def work():
         if uow.users.get(username) is not None:
@@ -168,16 +172,19 @@ def assign_account(cmd: AssignAccount, uow: AccountsUnitOfWork, *, clock) -> Out
         after["county"] = cmd.county.strip() or None
     if cmd.institution is not None:
         after["institution"] = cmd.institution.strip() or None
+    if cmd.email is not None:
+        after["email"] = normal_email(cmd.email)
     errors = account_problems(username=target["_id"], role=target["role"], display_name=after.get("display_name"),
                               department=after.get("department"), area=after.get("area"),
                               enterprise=after.get("enterprise"), institution=after.get("institution"))
     errors += _county_problems(after.get("area"), after.get("county"))
+    errors += email_problems(after.get("email"))
     if after.get("display_name") == "":
         errors.append(FieldError("display_name", "名称不能为空"))
     if errors:
         raise InvalidInput("账号信息有误，请按提示修改", errors)
     may_manage(cmd.actor, after["role"], after.get("area"))   # a bureau cannot move a reviewer to another 盟市
-    fields = ("display_name", "department", "area", "county", "institution")
+    fields = ("display_name", "department", "area", "county", "institution", "email")
     changes = {k: {"from": target.get(k), "to": after.get(k)} for k in fields if target.get(k) != after.get(k)}
     if not changes:
         return Outcome(public_view(target))

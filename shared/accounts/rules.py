@@ -130,6 +130,21 @@ def check_password(password: str | None, username: str = "", field: str = "passw
         raise InvalidInput("密码不符合要求", [FieldError(field, p) for p in problems])
 
 
+EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+
+
+def email_problems(email: str | None) -> list[FieldError]:
+    """The optional email address of an account (notifications are also sent there); '' or None: none."""
+    if email and (len(email) > 254 or not EMAIL.match(email)):
+        return [FieldError("email", "请填写有效的电子邮箱地址，或留空")]
+    return []
+
+
+def normal_email(email: str | None) -> str | None:
+    return (email or "").strip().lower() or None
+
+
 def account_problems(*, username: str, role: str, display_name: str | None, department: str | None,
                      area: str | None, enterprise: str | None, institution: str | None = None) -> list[FieldError]:
     """What is wrong with an account's fields (every problem at once)."""

@@ -18,6 +18,7 @@ class AccountSchema(Schema):
     county = fields.String()
     enterprise = fields.String(metadata={"description": "统一社会信用代码"})
     institution = fields.String(metadata={"description": "第三方评估机构账号所属的评估机构（评估机构名录编号）"})
+    email = fields.String(allow_none=True, metadata={"description": "电子邮箱（可选：通知同时发送到此邮箱）"})
     active = fields.Boolean(required=True)
     status_label = fields.String(required=True, metadata={"description": "启用/停用"})
     must_change = fields.Boolean(required=True, metadata={"description": "下次登录须修改密码"})
@@ -46,6 +47,8 @@ class NewAccountSchema(Schema):
     password = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=128),
                              metadata={"description": "不填则生成一次性密码，只在本次应答中给出"})
     must_change = fields.Boolean(load_default=True, metadata={"description": "下次登录须修改密码（默认是）"})
+    email = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=254),
+                          metadata={"description": "电子邮箱（可选：通知同时发送到此邮箱）"})
 
 
 class CreatedAccountSchema(Schema):
@@ -61,6 +64,8 @@ class AssignAccountSchema(Schema):
                            metadata={"description": "空字符串清除旗县"})
     institution = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64),
                                 metadata={"description": "第三方评估机构账号：所属评估机构的编号（inst-…）"})
+    email = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=254),
+                          metadata={"description": "电子邮箱；空字符串清除"})
 
 
 class ResetPasswordSchema(Schema):

@@ -65,6 +65,7 @@ def account_row(document: dict) -> dict:
             "department": document.get("department"), "department_label": department_label(document.get("department")),
             "area": document.get("area") or "", "county": document.get("county") or "",
             "enterprise": document.get("enterprise") or "", "institution": document.get("institution") or "",
+            "email": document.get("email") or "",
             "active": bool(document.get("active", True)),
             "status_label": status_label(bool(document.get("active", True))),
             "must_change": bool(document.get("must_change", False)),
@@ -72,7 +73,7 @@ def account_row(document: dict) -> dict:
 
 
 _FIELD_LABELS = {"role": "角色", "display_name": "名称", "department": "部门", "area": "地区", "county": "旗县",
-                 "enterprise": "统一社会信用代码", "institution": "所属评估机构"}
+                 "enterprise": "统一社会信用代码", "institution": "所属评估机构", "email": "电子邮箱"}
 
 
 def _value(name: str, value) -> str:
