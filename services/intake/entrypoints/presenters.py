@@ -39,7 +39,7 @@ TIMELINE_ACTIONS = ("created", "submit", "resubmit", "score_recorded", "route", 
                     "publicise", "objection_filed", "objection_not_upheld", "objection_return")
 STATUS_TONES = {"draft": "", "submitted": "warn", "routed": "warn", "returned": "bad", "resubmitted": "warn",
                 "forwarded": "ok", "under_evaluation": "warn", "proposed": "ok", "rectification": "bad",
-                "rejected": "bad", "listed": "ok", "not_listed": "bad", "removed": "bad", "publicised": "warn"}
+                "rejected": "bad", "listed": "ok", "not_listed": "bad", "removed": "bad", "publicised": "ok"}
 
 
 def mine_view(mine: Mine, doc: dict | None = None, today=None) -> dict:
