@@ -35,8 +35,9 @@ from shared.schemas import ErrorSchema
 
 SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 SHARED_STATIC = Path(__file__).resolve().parent / "static"
-# JSON endpoints that authenticate by their body, not by a cookie.
-CSRF_EXEMPT_PATHS = {"/api/v1/auth/token"}
+# Endpoints that authenticate by their body or a signed token in the URL, not by a cookie (the one-click
+# unsubscribe of RFC 8058 is POSTed by the mail client, which has no CSRF token).
+CSRF_EXEMPT_PATHS = {"/api/v1/auth/token", "/public/subscriptions/unsubscribe"}
 
 
 def content_security_policy(nonce: str) -> str:

@@ -135,3 +135,19 @@ def test_smtp_sender_composes_the_message():
 def test_unsubscribe_token_of_a_subscriber_only_names_its_id():
     token = make_token(SECRET, subscription_id("reader@example.cn"), "unsubscribe")
     assert "reader" not in token and "example" not in token
+
+
+def test_greenmine_up_runs_the_local_receiver_only_without_an_smtp_host(tmp_path):
+    from shared import launcher
+
+    ports = launcher.ports_from(18080)
+    env: dict = {}
+    port = launcher.local_mail(env, ports, tmp_path)
+    assert port == 18080 + 50
+    assert env == {"GREENMINE_SMTP_HOST": "127.0.0.1", "GREENMINE_SMTP_PORT": str(port),
+                   "GREENMINE_SMTP_SECURITY": "none", "GREENMINE_MAIL_DIR": str(tmp_path / "mail")}
+    procs = launcher.processes(8080, tmp_path, ports, port)
+    assert len(procs) == 18 and procs["mail"].endswith(f"mail-receiver --port {port} --dir {tmp_path / 'mail'}")
+    real = {"GREENMINE_SMTP_HOST": "smtp.example.cn"}
+    assert launcher.local_mail(real, ports, tmp_path) is None and real == {"GREENMINE_SMTP_HOST": "smtp.example.cn"}
+    assert len(launcher.processes(8080, tmp_path, ports)) == 17
