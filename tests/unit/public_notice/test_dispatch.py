@@ -185,3 +185,24 @@ def test_settings_from_the_environment():
         policy_from_env({"GREENMINE_DELIVERY_RETRY_SECONDS": "soon"})
     assert send_timeout({"GREENMINE_WEBHOOK_TIMEOUT_SECONDS": "60"}) == 65
     assert send_timeout({}) == 30
+
+
+def test_the_consumers_delivery_thread_goes_on_after_a_failure_and_stops_when_told(uow):
+    from public_notice.entrypoints.consumer import deliver_forever
+
+    stop, rounds = threading.Event(), []
+
+    class Bus:
+        def handle(self, command):
+            rounds.append(command.limit)
+            if len(rounds) == 1:
+                raise ConnectionError("database away")
+            if len(rounds) == 2:
+                return 2              # a full round: the next one at once
+            stop.set()
+            return 0
+
+    thread = threading.Thread(target=deliver_forever, args=(Bus(), stop, 0.05, 2), daemon=True)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive() and rounds == [2, 2, 2]
