@@ -139,6 +139,31 @@ def test_an_overdue_step_goes_to_whoever_must_act():
         == ["region"]
 
 
+@pytest.mark.parametrize("event_type,who", [
+    ("public_notice.objection_filed", ["region"]),
+    ("public_notice.objection_finding_recorded", ["region"]),
+    ("public_notice.objection_triaged", None),
+])
+def test_objection_examples(event_type, who):
+    payload = example(event_type)["payload"]
+    if who is None:     # the region office and the triaged departments' reviewers of the 盟市
+        depts = set(payload["departments"])
+        who = sorted({"region"} | {u["username"] for u in USERS if u.get("department") in depts
+                                   and u["area"] in (payload["league"], "自治区")})
+    assert resolve(event_type, payload) == who
+    text = audiences.render(audiences.TABLE[event_type], payload)
+    assert text["link"] == f"/notice/objections/{payload['objection_id']}" and "{" not in text["text"]
+
+
+def test_an_objections_conclusion_is_told_with_its_outcome():
+    payload = {"objection_id": "o1", "batch_id": "b1", "application_id": "a1", "mine_name": "示范矿山1号",
+               "league": "鄂尔多斯市", "outcome": "upheld", "action": "return_to_region", "reasons": "现场核查属实"}
+    rendered = audiences.render(audiences.TABLE["public_notice.objection_concluded"], payload)
+    assert rendered["text"].startswith("对示范矿山1号的异议已办结：异议成立。退回自治区重新审核")
+    assert "现场核查属实" in rendered["text"]
+    assert resolve("public_notice.objection_concluded", payload, {"credit_code": CODE}) == ["bureau", "enterprise"]
+
+
 def test_publicity_and_objections_from_draft_payloads():
     batch = {"batch_id": "b1", "title": "2026年第一批公示", "window_start": "2026-06-11", "window_end": "2026-06-17",
              "entries": [{"application_id": "a1", "league": "鄂尔多斯市", "enterprise": {"credit_code": CODE}},

@@ -23,7 +23,9 @@ INITIAL_DECISIONS = {"forwarded": "初审通过，已报送自治区", "returned
 REGION_DECISIONS = {"proposed": "拟纳入名录（待公示）", "returned": "退回补正", "rejected": "不予纳入名录"}
 STEPS = {"commission": "委托第三方评估", "accept": "评估机构接受委托", "evaluation": "第三方评估",
          "check": "抽查核查", "decision": "审核决定"}
-OBJECTION_RESULTS = {"upheld": "异议成立", "rejected": "异议不成立", "partly_upheld": "异议部分成立"}
+OBJECTION_RESULTS = {"upheld": "异议成立", "not_upheld": "异议不成立"}
+OBJECTION_ACTIONS = {"return_to_region": "退回自治区重新审核", "refuse": "不予纳入名录"}
+FINDINGS = {"supported": "异议属实", "not_supported": "异议不属实"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ def cn_date(value) -> str:
 
 def _reasons(payload: Mapping) -> str:
     reasons = payload.get("reasons")
+    if isinstance(reasons, str):
+        return reasons.strip()
     out = []
     for r in reasons if isinstance(reasons, list) else []:
         text = _s(r.get("text")) if isinstance(r, Mapping) else _s(r)
@@ -106,7 +110,10 @@ def facts(payload: Mapping, case: Mapping | None = None) -> dict:
         "title": p.get("title") or "",
         "number": p.get("number") or p.get("announcement_no") or "",
         "window": _window(p),
-        "result": _label(OBJECTION_RESULTS, payload.get("result") or payload.get("conclusion")),
+        "result": _label(OBJECTION_RESULTS, payload.get("outcome")),
+        "action": _label(OBJECTION_ACTIONS, payload.get("action")),
+        "finding": _label(FINDINGS, payload.get("finding")),
+        "receipt_no": p.get("receipt_no") or "",
         "listed_on": cn_date(p.get("listed_on")),
         "mine_count": str(len(batch_entries(payload)) or p.get("item_count") or ""),
     }
@@ -265,12 +272,16 @@ TABLE: dict[str, Rule] = {
         "拟纳入绿色矿山名录的矿山已公示{window}，公示期间可实名提出异议。", "/public/publicity/{batch_id}"),
     PN + "objection_filed": Rule(
         ("region_office",), "收到异议：{mine_name}",
-        "公示期间收到对{subject}的实名异议，请分办。", "/notice/objections/{objection_id}"),
+        "公示期间收到对{subject}的实名异议（回执号{receipt_no}），请分办。", "/notice/objections/{objection_id}"),
     PN + "objection_triaged": Rule(
-        ("region_office", "triaged_reviewers"), "异议分办：{mine_name}", "对{subject}的异议已分办，请相关部门核查。",
+        ("region_office", "triaged_reviewers"), "异议分办：{mine_name}",
+        "对{subject}的异议（回执号{receipt_no}）已分办，请相关部门于{due_date}前核查。",
+        "/notice/objections/{objection_id}"),
+    PN + "objection_finding_recorded": Rule(
+        ("region_office",), "异议核查意见：{mine_name}", "{department}对{subject}异议的核查意见：{finding}。",
         "/notice/objections/{objection_id}"),
     PN + "objection_concluded": Rule(
-        ("enterprise", "bureau"), "异议处理结论：{mine_name}", "对{subject}的异议已办结：{result}",
+        ("enterprise", "bureau"), "异议处理结论：{mine_name}", "对{subject}的异议已办结：{result}。{action} {reasons}",
         "/public/publicity/{batch_id}"),
     PN + "mine_listed": Rule(
         ("enterprise", "bureau"), "已纳入绿色矿山名录：{mine_name}",
