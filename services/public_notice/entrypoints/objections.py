@@ -212,11 +212,13 @@ def open_mines(uow, today) -> list[dict]:
             except Exception:  # noqa: BLE001 - a batch this page cannot read is left out
                 continue
             entries = getattr(batch, "entries", None) or []
-            for entry in entries.values() if isinstance(entries, dict) else entries:
-                entry = dict(entry)
-                if batch.entry(entry.get("application_id")) is None:
+            for raw in entries.values() if isinstance(entries, dict) else entries:
+                app_id = raw.get("application_id") if isinstance(raw, dict) else getattr(raw, "application_id", None)
+                entry = batch.entry(app_id) if app_id else None
+                if not entry:
                     continue
-                out.append({**entry, "batch_id": batch.id, "batch_title": getattr(batch, "title", "") or ""})
+                out.append({**dict(entry), "application_id": app_id, "batch_id": batch.id,
+                            "batch_title": getattr(batch, "title", "") or ""})
         return out
     return uow.read(read)
 
