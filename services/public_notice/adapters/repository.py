@@ -62,7 +62,7 @@ INDEXES = [
     ("subscriptions", [("status", ASCENDING)], {"name": "by_status"}),
     ("inbox", [("username", ASCENDING), ("created_at", DESCENDING)], {"name": "by_user_newest"}),
     ("deliveries", [("channel", ASCENDING), ("created_at", DESCENDING)], {"name": "by_channel"}),
-    ("deliveries", [("target", ASCENDING), ("status", ASCENDING)], {"name": "by_target"}),
+    ("deliveries", [("target", ASCENDING), ("status", ASCENDING)], {"name": "by_target_status"}),
     ("inbox", [("event_id", ASCENDING)], {"name": "by_event"}),
     ("deliveries", [("target", ASCENDING), ("created_at", DESCENDING)], {"name": "by_target"}),
     ("webhooks", [("enabled", ASCENDING)], {"name": "by_enabled"}),
