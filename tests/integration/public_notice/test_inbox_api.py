@@ -72,7 +72,7 @@ def test_read_all_pages_and_sign_in(notice):
     page = notice.call("GET", "/notice/inbox", "reviewer_nr", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "消息通知" in page.get_data(as_text=True)
     assert page.get_data(as_text=True).count("标为已读") >= 2
-    assert 'id="gm-unread"' in page.get_data(as_text=True)       # the badge beside the name, on every page
+    assert 'id="gm-inbox"' in page.get_data(as_text=True)        # the badge beside the name, on every page
     assert "/api/v1/notice/inbox/unread" in page.get_data(as_text=True)
     assert notice.call("POST", "/api/v1/notice/inbox/read-all", "reviewer_nr").json == {"marked": 2}
     assert notice.call("GET", "/api/v1/notice/inbox/unread", "reviewer_nr").json == {"unread": 0}
