@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,12 +29,14 @@ from public_notice.domain.objections import (
 from shared.catalog import load_catalog
 from shared.contracts import new_event
 from shared.errors import FieldError, InvalidInput, InvalidTransition, NotFound, NotPermitted
+from shared.storage import ConcurrencyError
 from shared.workdays import WorkingCalendar, beijing_date
 
 log = logging.getLogger(__name__)
 CATALOG_ID = "nm-2025"
 DEFAULT_VERIFY_DAYS = 10
 LEAD_DEPARTMENT = "natural_resources"
+FILING_ATTEMPTS = 5
 
 
 def verify_days(env: dict | None = None) -> int:
@@ -175,7 +179,14 @@ def file_objection(cmd: FileObjection, uow, *, clock: Callable[[], datetime]) ->
         log.info("objection %s filed on %s by %s", number, filing.application_id, objection.masked())
         return objection
 
-    objection = uow.run(work)
+    for attempt in range(FILING_ATTEMPTS):   # concurrent filings race for the receipt series and the batch
+        try:
+            objection = uow.run(work)
+            break
+        except ConcurrencyError:
+            if attempt == FILING_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1) + random.random() * 0.03)
     return {"objection_id": objection.id, "receipt_no": objection.receipt_no, "lookup_code": code,
             "filed_at": iso(now)}
 

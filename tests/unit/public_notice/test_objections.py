@@ -308,3 +308,20 @@ def test_the_aggregate_round_trips(bus, uow):
     oid = _to_verified(bus)
     stored = uow.objections.get(oid)
     assert Objection.from_dict(stored.to_dict()).to_dict() == stored.to_dict()
+
+
+def test_a_filing_that_lost_a_race_is_tried_again(bus, uow):
+    from shared.storage import ConcurrencyError
+
+    save, raced = uow.number_series.save, []
+
+    def racing_save(aggregate):
+        if not raced:
+            raced.append(1)
+            raise ConcurrencyError("number_series changed")
+        return save(aggregate)
+
+    uow.number_series.save = racing_save
+    filed = file(bus)
+    assert raced and filed["receipt_no"] == "YY2026-000001"
+    assert len(uow.objections.docs) == 1 and len(events(uow, "objection_filed")) == 1
