@@ -38,8 +38,8 @@ PUBLISHED = "public_notice.announcement_published"
 class Receiver:
     """A webhook receiver on 127.0.0.1: answers `codes` in turn (the last one from then on)."""
 
-    def __init__(self, codes):
-        self.codes, self.requests = list(codes), []
+    def __init__(self, codes, delay_s: float = 0.0):
+        self.codes, self.requests, self.delay_s = list(codes), [], delay_s
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -47,6 +47,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 code = receiver.codes[min(len(receiver.requests), len(receiver.codes)) - 1]
+                time.sleep(receiver.delay_s)
                 self.send_response(code)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -90,8 +91,8 @@ def hooks(notice, monkeypatch):
     monkeypatch.setenv("GREENMINE_DELIVERY_RETRY_SECONDS", "0,0,0")
     receivers = []
 
-    def receiver(codes):
-        r = Receiver(codes)
+    def receiver(codes, delay_s=0.0):
+        r = Receiver(codes, delay_s)
         receivers.append(r)
         return r
 
@@ -193,6 +194,22 @@ def test_an_always_failing_receiver_is_disabled_and_re_enabled_by_hand(hooks, mo
     assert again.status_code == 200 and again.json["enabled"] and again.json["disabled_reason"] is None
     ping = notice.call("POST", f"/api/v1/notice/webhooks/{bad['id']}/test", "region")
     assert ping.status_code == 202 and ping.json["type"] == "webhook.test"
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt_and_holds_nobody(hooks, monkeypatch):
+    notice = hooks
+    monkeypatch.setenv("GREENMINE_WEBHOOK_TIMEOUT_SECONDS", "0.5")
+    slow, quick = notice.receiver([200], delay_s=3), notice.receiver([200])
+    stuck, served = register(notice, slow.url), register(notice, quick.url)
+    notice.deliver(finding(6))
+    announcement_event(notice, 2)
+    started = time.monotonic()
+    notice.bus.handle(DispatchDue())
+    assert time.monotonic() - started < 2.5
+    late = notice.call("GET", f"/api/v1/notice/webhooks/{stuck['id']}/deliveries", "region").json[0]
+    assert late["status"] == "pending" and "超时" in late["attempts"][0]["error"]
+    assert notice.call("GET", f"/api/v1/notice/webhooks/{served['id']}/deliveries",
+                       "region").json[0]["status"] == "sent"
 
 
 def test_who_may_manage_and_what_is_refused(hooks, monkeypatch):
