@@ -184,7 +184,8 @@ def test_settings_from_the_environment():
     with pytest.raises(ValueError):
         policy_from_env({"GREENMINE_DELIVERY_RETRY_SECONDS": "soon"})
     assert send_timeout({"GREENMINE_WEBHOOK_TIMEOUT_SECONDS": "60"}) == 65
-    assert send_timeout({}) == 30
+    assert send_timeout({}) == 35
+    assert send_timeout({"GREENMINE_SMTP_TIMEOUT": "5"}) == 30
 
 
 def test_the_consumers_delivery_thread_goes_on_after_a_failure_and_stops_when_told(uow):

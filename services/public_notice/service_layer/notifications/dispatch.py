@@ -51,9 +51,11 @@ def poll_seconds(env=None) -> float:
 
 
 def send_timeout(env=None) -> float:
-    """The hard cut of one send: the webhook timeout plus a margin, at least 30 s (SMTP)."""
-    webhook = float((env or os.environ).get("GREENMINE_WEBHOOK_TIMEOUT_SECONDS") or 10)
-    return max(DEFAULT_TIMEOUT_S, webhook + 5)
+    """The hard cut of one send: the longer of the webhook and SMTP timeouts plus a margin, at least 30 s."""
+    env = env or os.environ
+    webhook = float(env.get("GREENMINE_WEBHOOK_TIMEOUT_SECONDS") or 10)
+    smtp = float(env.get("GREENMINE_SMTP_TIMEOUT") or 30)
+    return max(DEFAULT_TIMEOUT_S, webhook + 5, smtp + 5)
 
 
 def _disable_after() -> int:
