@@ -48,7 +48,7 @@ class WebhookPatch(Body):
     enabled = fields.Boolean(metadata={"description": "true：启用（自动停用后手动恢复）；false：停用"})
 
 
-class HistoryView(Schema):
+class WebhookHistoryView(Schema):
     at = fields.String()
     by = fields.String()
     by_name = fields.String()
@@ -69,7 +69,7 @@ class WebhookView(Schema):
     last_failure_at = fields.String(allow_none=True)
     created_at = fields.String()
     created_by = fields.String()
-    history = fields.List(fields.Nested(HistoryView))
+    history = fields.List(fields.Nested(WebhookHistoryView))
 
 
 class WebhookWithSecret(WebhookView):
@@ -77,7 +77,7 @@ class WebhookWithSecret(WebhookView):
         "description": "签名密钥（whsec_ 开头，Standard Webhooks）；只在登记和更换时显示这一次"})
 
 
-class AttemptView(Schema):
+class WebhookAttemptView(Schema):
     at = fields.String()
     ok = fields.Boolean()
     status_code = fields.Integer(allow_none=True)
@@ -85,16 +85,16 @@ class AttemptView(Schema):
     duration_ms = fields.Integer(allow_none=True)
 
 
-class DeliveryView(Schema):
+class WebhookDeliveryView(Schema):
     id = fields.String(metadata={"description": "投递编号，即 webhook-id 请求头（接收方据此去重）"})
     type = fields.String()
     status = fields.String(metadata={"description": "pending / sent / failed / cancelled"})
     created_at = fields.String()
     next_attempt_at = fields.String(allow_none=True)
-    attempts = fields.List(fields.Nested(AttemptView))
+    attempts = fields.List(fields.Nested(WebhookAttemptView))
 
 
-class EventTypeView(Schema):
+class WebhookEventTypeView(Schema):
     type = fields.String()
     label = fields.String()
 
@@ -111,7 +111,7 @@ def routes(web, bus) -> None:
     @api.route("/webhooks/event-types")
     class EventTypes(MethodView):
         @identity.requires(*MANAGERS)
-        @api.response(200, EventTypeView(many=True))
+        @api.response(200, WebhookEventTypeView(many=True))
         @document_errors(api, 401, 403)
         def get(self):
             """The event types an endpoint may subscribe to."""
@@ -172,7 +172,7 @@ def routes(web, bus) -> None:
     @api.route("/webhooks/<endpoint_id>/test")
     class Ping(MethodView):
         @identity.requires(*MANAGERS)
-        @api.response(202, DeliveryView)
+        @api.response(202, WebhookDeliveryView)
         @document_errors(api, 401, 403, 404)
         def post(self, endpoint_id):
             """Queue a test delivery (type `webhook.test`); its outcome shows in the delivery log."""
@@ -181,7 +181,7 @@ def routes(web, bus) -> None:
     @api.route("/webhooks/<endpoint_id>/deliveries")
     class Deliveries(MethodView):
         @identity.requires(*MANAGERS)
-        @api.response(200, DeliveryView(many=True))
+        @api.response(200, WebhookDeliveryView(many=True))
         @document_errors(api, 401, 403, 404)
         def get(self, endpoint_id):
             """The delivery log, newest first (100): each delivery with every attempt's time, HTTP status, error
