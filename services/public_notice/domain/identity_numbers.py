@@ -48,6 +48,6 @@ def mask(number: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """张三 → 张*."""
+    """张三 → 张*, 欧阳娜娜 → 欧* (the first character and one star, whatever the length)."""
     name = (name or "").strip()
-    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+    return name[:1] + "*" if name else ""

@@ -147,7 +147,8 @@ def test_filing_with_evidence_refusals_leave_no_file_and_the_limits(open_batch):
     assert refused.status_code == 422 and "请填写姓名" in refused.get_data(as_text=True)
 
 
-def test_triage_findings_conclusions_lookup_and_no_personal_data_in_public(open_batch):
+def test_triage_findings_conclusions_lookup_and_no_personal_data_in_public(open_batch, caplog):
+    caplog.set_level("INFO")   # the services' level (pymongo's DEBUG command log would show any document)
     notice, batch_id, _ = open_batch
     client, csrf, _ = csrf_client(notice)
     person = id_number()
@@ -246,6 +247,8 @@ def test_triage_findings_conclusions_lookup_and_no_personal_data_in_public(open_
     text = json.dumps(published, ensure_ascii=False) + "".join(public)
     for secret in (NAME, person, PHONE, ORG, EMAIL):
         assert secret not in text, secret
+        assert secret not in caplog.text, secret                    # nor on any log line
+    assert f"{NAME[0]}* {person[:6]}**********{person[-2:]}" in caplog.text   # the filing's line, masked
     history = notice.db["objections"].find_one({"_id": oid})["history"]
     assert [h["by"] for h in history if h["action"] == "personal_data_viewed"][:2] == ["region", "reviewer_nr"]
 
