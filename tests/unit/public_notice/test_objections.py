@@ -325,3 +325,72 @@ def test_a_filing_that_lost_a_race_is_tried_again(bus, uow):
     filed = file(bus)
     assert raced and filed["receipt_no"] == "YY2026-000001"
     assert len(uow.objections.docs) == 1 and len(events(uow, "objection_filed")) == 1
+
+
+PEOPLE = [REGION, NR, NR_REGION, NR_BAOTOU, ENERGY, ECO, SAFETY, BUREAU, Principal("admin", "admin")]
+ORDER = ["received", "triaged", "verified", "concluded"]
+
+
+def _fresh_objection():
+    filing = check_filing(FORM, today=date(2026, 6, 2), indicator_numbers=[1])
+    entry = {"mine_name": "示范矿山1号", "league": "鄂尔多斯市", "review_id": "app-0001.v1", "version_no": 1}
+    return Objection.file("o1", "YY2026-000001", "CODE", filing, entry, [], NOW)
+
+
+def _attempt(objection, action, who, pick):
+    today = date(2026, 6, 2)
+    if action == "triage":
+        objection.triage(who, pick, date(2026, 6, 16), 10, ["natural_resources", "ecology_environment",
+                                                            "energy", "emergency_management"], NOW)
+    elif action == "finding":
+        objection.record_finding(who, "supported", "属实", None, today, NOW)
+    elif action == "conclude":
+        objection.conclude(who, "upheld", "理由", "答复", "refuse", NOW)
+    else:
+        objection.flag_overdue(date(2026, 6, 20), NOW)
+
+
+def test_any_sequence_of_attempts_keeps_the_rules():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from shared.errors import DomainError
+
+    departments = st.lists(st.sampled_from(["natural_resources", "ecology_environment", "energy",
+                                            "emergency_management"]), min_size=1, max_size=3, unique=True)
+    steps = st.lists(st.tuples(st.sampled_from(["triage", "finding", "conclude", "overdue"]),
+                               st.sampled_from(PEOPLE), departments), max_size=12)
+
+    reached = set()
+
+    @settings(max_examples=300, deadline=None)
+    @given(steps)
+    def run(sequence):
+        objection = _fresh_objection()
+        for action, who, pick in sequence:
+            before = ORDER.index(objection.status)
+            try:
+                _attempt(objection, action, who, pick)
+            except DomainError:
+                pass
+            after = ORDER.index(objection.status)
+            assert after in (before, before + 1)                     # never backwards, never skipping
+            if objection.status == "verified" or objection.status == "concluded":
+                assert set(objection.findings) == set(objection.departments)
+            assert set(objection.findings) <= set(objection.departments)
+            for department, finding in objection.findings.items():   # only that department's reviewers answered
+                assert PEOPLE[[p.username for p in PEOPLE].index(finding["by"])].department == department
+            if objection.conclusion:
+                assert objection.conclusion["by"] == "region"
+            for person in PEOPLE:
+                allowed = person.role == "region_office" or (
+                    person.role == "department_reviewer" and person.department in objection.departments
+                    and person.area in ("鄂尔多斯市", "自治区"))
+                assert objection.may_see_personal(person) == allowed
+                if not objection.may_read(person):
+                    assert person.role not in ("region_office", "admin") and not allowed
+        assert [h["action"] for h in objection.history].count("overdue") <= 1   # flagged at most once
+        reached.add(objection.status)
+
+    run()
+    assert reached == set(ORDER)   # the sequences did reach every state
