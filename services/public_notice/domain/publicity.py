@@ -372,7 +372,7 @@ class PublicityBatch:
             e["state"] = "not_upheld"
         e["concluded_at"] = _iso(at)
         self._log("objection_concluded", at, "system", "系统", application_id=application_id,
-                  objection_id=objection_id, upheld=upheld, action=action)
+                  objection_id=objection_id, upheld=upheld, outcome_action=action)
 
     def listable(self) -> list[dict]:
         if self.status != "closed":
