@@ -94,7 +94,8 @@ def test_window_skips_national_day_and_counts_the_make_up_saturday():
 def test_window_over_spring_festival():
     # 2026 春节: 2月15日–23日 off, 2月14日 (Sat) and 2月28日 (Sat) worked
     w = rules.window(CAL, date(2026, 2, 12), 5)
-    days = [date(2026, 2, 12) + timedelta(days=i) for i in range((date.fromisoformat(w["end"]) - date(2026, 2, 12)).days + 1)]
+    span = (date.fromisoformat(w["end"]) - date(2026, 2, 12)).days + 1
+    days = [date(2026, 2, 12) + timedelta(days=i) for i in range(span)]
     assert sum(CAL.is_workday(d) for d in days) == 5
     assert any(d["holiday"] == "春节" for d in w["skipped"])
     assert w["end"] == "2026-02-25"       # 2/12, 2/13, 2/14 (调休 Saturday), 2/24, 2/25
