@@ -155,6 +155,16 @@ def test_objection_examples(event_type, who):
     assert text["link"] == f"/notice/objections/{payload['objection_id']}" and "{" not in text["text"]
 
 
+def test_a_published_batch_reaches_its_enterprises_and_bureaus():
+    payload = example("public_notice.publicity_published")["payload"]
+    for entry in payload["entries"]:
+        entry["credit_code"], entry["league"] = CODE, "鄂尔多斯市"
+    assert resolve("public_notice.publicity_published", payload) == ["bureau", "enterprise"]
+    rendered = audiences.render(audiences.TABLE["public_notice.publicity_published"], payload)
+    assert audiences.cn_date(payload["window_start"]) in rendered["text"]
+    assert rendered["link"] == f"/public/publicity/{payload['batch_id']}"
+
+
 def test_an_objections_conclusion_is_told_with_its_outcome():
     payload = {"objection_id": "o1", "batch_id": "b1", "application_id": "a1", "mine_name": "示范矿山1号",
                "league": "鄂尔多斯市", "outcome": "upheld", "action": "return_to_region", "reasons": "现场核查属实"}
