@@ -80,7 +80,9 @@ def create_app(settings: Settings | None = None, bus=None):
     @pages.get("/")
     @identity.requires('region_office', 'admin')
     def workspace():
-        return render_template("public_notice/workspace.html")
+        from public_notice.entrypoints.publicity import overview
+
+        return render_template("public_notice/workspace.html", overview=overview(the_bus))
 
     public_pages = Blueprint("public_pages", __name__, url_prefix="/public")
 
