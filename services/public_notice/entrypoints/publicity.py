@@ -343,7 +343,8 @@ def overview(bus) -> dict:
         return {"waiting": len(uow.proposals.find(status="waiting")),
                 "drafts": len(uow.batches.find(status="draft")),
                 "announced": [b.staff_view(day) for b in found if b.status == "published"],
-                "open": [b.staff_view(day) for b in found if b.status == "open"],
+                "open": [{**b.staff_view(day), "end_label": rules.cn_date(b.window_end)} for b in found
+                         if b.status == "open"],
                 "ready": [{**b.staff_view(day), "listable": len(b.listable())} for b in found if b.listable()],
                 "objections": objections}
 
