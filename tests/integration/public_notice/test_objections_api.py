@@ -9,7 +9,7 @@ import json
 import random
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -268,3 +268,31 @@ def test_overdue_findings_are_flagged_by_the_sweep_once(open_batch):
     assert doc["overdue"] is True and [h["action"] for h in doc["history"]].count("overdue") == 1
     queue = notice.call("GET", "/api/v1/notice/objections?overdue=true", "reviewer_nr").get_json()
     assert oid in [r["id"] for r in queue] and all(r["overdue"] for r in queue)
+
+
+def test_filing_against_a_published_publicity_batch(notice):
+    """The real PublicityBatch (publicity area) on the real servers: its open mines on the form, a filing, the
+    entry holding the open objection."""
+    from public_notice.domain.publicity import ProposedCase, PublicityBatch
+    from shared.workdays import WorkingCalendar
+
+    calendar, today = WorkingCalendar(), AT.date()
+    cases = [ProposedCase.from_decision({
+        "review_id": f"app-{n:04d}.v1", "application_id": f"app-{n:04d}", "version_no": 1, "league": "鄂尔多斯市",
+        "case_no": f"150600-2026-{n:05d}", "decided_by": "region", "decided_at": "2026-05-20T09:00:00Z",
+        "enterprise": {"name": "鄂尔多斯示范煤业有限公司"}, "mine": {"name": f"真实批次矿山{n}号"},
+        "evaluation": {}}) for n in (7, 8)]
+    batch_id = f"gs-{uuid.uuid4().hex[:8]}"
+    batch = PublicityBatch.compose(batch_id, cases, title=None, working_days=5, start=None, calendar=calendar,
+                                   today=today, n=1, at=AT, by="region")
+    batch.publish(calendar=calendar, today=today, n=1, at=AT, by="region")
+    uow = MongoPublicNoticeUnitOfWork(notice.store)
+    uow.run(lambda: uow.batches.save(batch))
+    notice.clock.fixed = datetime.combine(date.fromisoformat(batch.window_start), datetime.min.time(), UTC) + \
+        timedelta(hours=2)
+    client, csrf, html = csrf_client(notice)
+    assert "真实批次矿山7号" in html and "真实批次矿山8号" in html
+    answer = post(client, csrf, form(batch_id, "app-0008"), files=[("a.pdf", PDF)])
+    assert answer.status_code == 201, answer.get_json()
+    entry = uow.read(lambda: uow.batches.get(batch_id)).entry("app-0008")
+    assert entry["open_objections"] == [answer.get_json()["objection_id"]]
