@@ -340,6 +340,9 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
             secret_file = str(var / "secret_key")
         public_url = f"http://127.0.0.1:{http_port}"
         env.setdefault("GREENMINE_PUBLIC_URL", public_url)
+        # The one-machine system: a subscribing system tried out here listens on this machine (production keeps
+        # webhooks away from private and loopback addresses).
+        env.setdefault("GREENMINE_WEBHOOK_ALLOW_PRIVATE", "1")
         env["GREENMINE_SERVICE_URLS"] = ",".join(f"{s}=http://127.0.0.1:{ports[s]}" for s in SERVICES)
         env["GREENMINE_PROCESS_STATE"] = str(var / PROCESS_STATE_FILE)
         env["PYTHONUNBUFFERED"] = "1"
@@ -386,7 +389,7 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
                   + (f"  demo logins (password {DEMO_PASSWORD}):\n{logins}\n" if demo else "")
                   + "  Ctrl-C stops everything.\n" + "=" * 72 + "\n", flush=True)
             if demo and demo_scenario:   # the cases of every step, built through the API while people look around
-                print("[greenmine] building the demo cases in the background (about a minute)…", flush=True)
+                print("[greenmine] building the demo cases in the background (about three minutes)…", flush=True)
                 scenario = subprocess.Popen([_bin("greenmine"), "demo-scenario", "--url", public_url], env=env,
                                             cwd=str(REPO_ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                             text=True)
