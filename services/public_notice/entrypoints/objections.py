@@ -151,13 +151,20 @@ class QueueRow(Schema):
 
 
 class ObjectionView(Schema):
-    class Meta:
-        unknown = "include"
-
     id = fields.String(required=True)
     receipt_no = fields.String(required=True)
-    status = fields.String(required=True)
+    batch_id = fields.String(required=True)
+    application_id = fields.String(required=True)
+    review_id = fields.String(allow_none=True)
+    version_no = fields.Integer(allow_none=True)
+    mine_name = fields.String()
+    enterprise_name = fields.String()
+    league = fields.String(metadata={"description": "矿山所在盟市"})
+    filed_at = fields.DateTime()
+    status = fields.String(required=True, metadata={"enum": list(STATUS_LABELS)})
     status_label = fields.String()
+    working_days = fields.Integer(allow_none=True)
+    overdue = fields.Boolean(metadata={"description": "核查已超期（各部门意见未齐）"})
     objector = fields.Dict(allow_none=True,
                            metadata={"description": "异议人信息（仅自治区自然资源厅和被分办部门可见）"})
     grounds = fields.String()

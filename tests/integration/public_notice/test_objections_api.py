@@ -163,6 +163,10 @@ def test_triage_findings_conclusions_lookup_and_no_personal_data_in_public(open_
 
     view = notice.call("GET", f"/api/v1/notice/objections/{oid}", "region").get_json()
     assert view["objector"]["id_number"] == person
+    assert (view["mine_name"], view["league"], view["batch_id"], view["review_id"], view["overdue"]) == (
+        "示范矿山01号", "鄂尔多斯市", batch_id, "app-0001.v1", False)
+    assert view["filed_at"].startswith("2026-06-02T02:00") and view["evidence"][0]["content_type"] == "image/png"
+    assert "lookup_hash" not in view and "id_hash" not in view
     # 第1项 功能分区 (自然资源、能源、应急管理) and 第30项
     assert "natural_resources" in view["proposed_departments"]
     triaged = notice.call("POST", f"/api/v1/notice/objections/{oid}/triage", "region",
