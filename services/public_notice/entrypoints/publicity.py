@@ -335,7 +335,7 @@ def overview(bus) -> dict:
     uow = bus.uow_factory()
 
     def read():
-        found = [b.as_of(day) for b in uow.batches.find() if b.status not in ("draft", "deleted")]
+        found = [b.as_of(day) for b in uow.batches.find(status=["published", "open", "closed"])]
         objections: dict[str, int] = {}
         for objection in (uow.objections.find() if getattr(uow, "objections", None) is not None else []):
             status = getattr(objection, "status", None)

@@ -281,8 +281,8 @@ def waiting_proposals(uow, league: str | None = None) -> list[dict]:
 
 def batches(uow, today: date, *, include_drafts: bool = True) -> list[dict]:
     def read():
-        found = [b for b in uow.batches.find() if b.status != "deleted"
-                 and (include_drafts or b.status != "draft")]
+        shown = ["published", "open", "closed"] + (["draft"] if include_drafts else [])
+        found = uow.batches.find(status=shown)
         found.sort(key=lambda b: (_iso(b.published_at) or "9999", _iso(b.created_at) or ""), reverse=True)
         return found
     return uow.read(read)
