@@ -185,7 +185,7 @@ def publish_batch(cmd: PublishBatch, uow, *, clock, calendar) -> dict:
         _event(uow, batch, "publicity_published", {
             "batch_id": batch.id, "title": batch.title, "year": batch.year, "window_start": batch.window_start,
             "window_end": batch.window_end, "working_days": batch.working_days, "published_at": _iso(at),
-            "published_by": by, "published_by_name": by_name,
+            "published_by": by, "published_by_name": by_name, "mine_count": len(batch.entries),
             "entries": [{k: e.get(k) for k in PUBLIC_ENTRY} for e in batch.entries]})
         steps = batch.advance(today, at)   # a start of today opens at once
         batch.version = uow.batches.save(batch)
