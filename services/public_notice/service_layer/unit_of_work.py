@@ -11,7 +11,7 @@ Besides the bulletins, every aggregate of the service has the one generic shape 
 | `listings` | ListedMine: a mine on the green-mine list (名录) with its history | 名录 listing |
 | `announcements` | Announcement: a numbered 公告 (listing, removal, 通报) | 名录 listing |
 | `number_series` | NumberSeries: the next number of a yearly series (公告〔2026〕第N号) | 名录 listing |
-| `list_stamps` | ListStamp: the list's change stamp (web processes keep the list in memory until it moves) | 名录 listing |
+| `list_stamps` | ListStamp: the list's change stamp (web processes cache the list until it moves) | 名录 listing |
 | `inbox` | InboxEntry: one notification for one user | notifications |
 | `case_contacts` | CaseContact: who to tell about a case (its enterprise, its institution) | notifications |
 | `deliveries` | Delivery: one message to send on one channel (email, webhook), with its attempts | notifications |
