@@ -241,8 +241,10 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
                 "Authorization", "").startswith("Bearer ") and request.path not in CSRF_EXEMPT_PATHS:
             # Cookie-authenticated writes and public form posts (sign-in, objections) need the token;
             # an anonymous call to a protected endpoint is answered 401 by the endpoint itself.
+            # A JSON body to a public endpoint from someone not signed in is no forged form: a browser sends
+            # JSON across sites only after a CORS preflight, which no app answers; programs may call it.
             roles = identity.roles_of(app, request.endpoint, request.method)
-            if "user" in session or roles == identity.PUBLIC:
+            if "user" in session or (roles == identity.PUBLIC and not request.is_json):
                 csrf.protect()
 
     @app.after_request
