@@ -49,6 +49,7 @@ NAVIGATION = (
     ("自治区评估", "/evaluation/", ("region_office", "bureau", "evaluator", "department_reviewer")),
     ("评分工作台", "/scoring/", ("evaluator", "region_office", "admin")),
     ("公示与名录管理", "/notice/", ("region_office", "admin")),
+    ("异议核查", "/notice/objections", ("department_reviewer",)),
     ("动态监管", "/supervision/", ("region_office", "bureau", "department_reviewer", "admin")),
     ("账号管理", "/portal/admin", ("admin", "bureau", "region_office")),
     ("操作记录", "/portal/admin/audit", ("admin", "bureau", "region_office")),
