@@ -29,7 +29,8 @@ SERIES = {
 }
 # The series a kind is numbered in (listing and removal share the 名录公告 series).
 SERIES_OF = {"listing": "list", "removal": "list", "bulletin": "bulletin"}
-KIND_LABELS = {"listing": "名录公告", "removal": "移出名录公告", "bulletin": "通报"}
+KIND_LABELS = {"listing": "名录公告", "removal": "移出名录公告", "bulletin": "通报",
+               "historical": "名录公告（平台启用前）"}
 SCALE_LABELS = {"large": "大型", "medium": "中型", "small": "小型"}
 LISTING_COLUMNS = ["序号", "矿山名称", "企业名称", "盟市", "矿种", "规模"]
 REMOVAL_COLUMNS = ["序号", "矿山名称", "企业名称", "盟市", "移出原因"]
@@ -208,3 +209,52 @@ def publish(draft: Draft, *, announcement_id: str, seq: int, at: datetime, on: d
                         columns=draft.columns, rows=draft.rows, published_at=at, published_on=on.isoformat(),
                         published_by=by, published_by_name=by_name or ISSUER, refs=draft.refs,
                         history=[{"at": at, "by": by, "by_name": by_name or ISSUER, "action": "published"}])
+
+
+# -- the announcements of the list kept before the platform (list_import) ------------------------------------------
+def historical_text(document_no: str, n: int) -> str:
+    return (f"本公告为绿色矿山遴选平台启用前已发布的公告（{document_no}），平台按原公告录入，文号、标题和日期均为原公告"
+            f"所载。原公告列入绿色矿山名录的矿山中，以下{n}座矿山录入本平台名录（名单见附表），"
+            f"纳入名录动态管理，接受社会监督。")
+
+
+def historical_rows(mines: Iterable[Mapping]) -> list[list[str]]:
+    """The table (LISTING_COLUMNS) of a historical announcement's mines, by 盟市 then name."""
+    mines = sorted(mines, key=lambda m: (m.get("league") or "", m.get("mine_name") or ""))
+    return [[str(i), m.get("mine_name") or "", m.get("enterprise_name") or "", m.get("league") or "",
+             "、".join(m.get("minerals") or []), scale_label(m.get("scale"))] for i, m in enumerate(mines, 1)]
+
+
+def historical_announcement(mines: Iterable[Mapping], *, announcement_id: str, document_no: str, title: str,
+                            year: int, seq: int, on: date, at: datetime, by: str, by_name: str,
+                            source: str) -> Announcement:
+    """An announcement published before the platform existed (kind `historical`), carrying its ORIGINAL document
+    number (e.g. 内自然资字〔2023〕45号, never a new 〔2026〕 number of the platform's series), title and date;
+    `mines` are its mines as imported. Its history says who imported it from which file, and when."""
+    mines = list(mines)
+    published_at = datetime(on.year, on.month, on.day, 1, 0, tzinfo=at.tzinfo)  # 09:00 Beijing
+    return Announcement(id=announcement_id, kind="historical", year=year, seq=seq, number=document_no,
+                        title=title, text=historical_text(document_no, len(mines)), columns=list(LISTING_COLUMNS),
+                        rows=historical_rows(mines), published_at=published_at, published_on=on.isoformat(),
+                        published_by="historical", published_by_name=ISSUER,
+                        refs={"document_no": document_no, "mine_ids": [m["id"] for m in mines],
+                              "mines": [dict(m) for m in mines]},
+                        history=[{"at": at, "by": by, "by_name": by_name, "action": "imported",
+                                  "source": source, "mine_ids": [m["id"] for m in mines]}])
+
+
+def add_historical_mines(announcement: Announcement, mines: Iterable[Mapping], *, at: datetime, by: str,
+                         by_name: str, source: str) -> bool:
+    """More mines of an already imported historical announcement (from another file): its table grows; False
+    when every mine is already in it."""
+    known = set(announcement.refs.get("mine_ids") or [])
+    new = [dict(m) for m in mines if m["id"] not in known]
+    if not new:
+        return False
+    every = list(announcement.refs.get("mines") or []) + new
+    announcement.rows = historical_rows(every)
+    announcement.text = historical_text(announcement.number, len(every))
+    announcement.refs = {**announcement.refs, "mine_ids": [m["id"] for m in every], "mines": every}
+    announcement.history.append({"at": at, "by": by, "by_name": by_name, "action": "imported", "source": source,
+                                 "mine_ids": [m["id"] for m in new]})
+    return True

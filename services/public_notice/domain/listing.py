@@ -21,7 +21,8 @@ from datetime import date, datetime
 from shared.errors import InvalidTransition
 
 STATUS_LABELS = {"listed": "在库", "marked": "标注", "removed": "已移出名录"}
-ACTION_LABELS = {"listed": "纳入名录", "marked": "标注", "unmarked": "取消标注", "removed": "移出名录"}
+ACTION_LABELS = {"listed": "纳入名录", "marked": "标注", "unmarked": "取消标注", "removed": "移出名录",
+                 "imported": "录入本平台（平台启用前已纳入名录）"}
 PUBLIC_FIELDS = ("mine_id", "application_id", "review_id", "version_no", "mine_name", "enterprise_name",
                  "credit_code", "league", "county", "minerals", "scale", "total", "institution_name", "case_no")
 
@@ -73,6 +74,25 @@ class ListedMine:
         mine = cls(id=listing_id(entry), status="listed", listed_on=on.isoformat(), listed_year=on.year,
                    batch_id=batch_id, announcement_id=announcement_id, announcement_no=announcement_no, **fields)
         mine._log("listed", at, by, by_name, announcement_id, announcement_no, batch_id=batch_id)
+        return mine
+
+    @classmethod
+    def imported(cls, record: Mapping, *, announcement_id: str, announcement_no: str, batch_id: str,
+                 at: datetime, by: str, by_name: str, source: str) -> ListedMine:
+        """A mine of the list kept before the platform (`domain.list_import` record): listed on its original
+        date by its original announcement (history: `listed` on that date), then `imported` now by `by` from the
+        file `source`. It had no application on the platform (application_id None)."""
+        on = date.fromisoformat(record["listed_on"])
+        mine = cls(id=record["id"], mine_id=None, application_id=None, review_id=None, version_no=None,
+                   mine_name=record["mine_name"], enterprise_name=record["enterprise_name"],
+                   credit_code=record["credit_code"], league=record["league"], county=record.get("county"),
+                   minerals=list(record.get("minerals") or []), scale=record.get("scale"), total=None,
+                   institution_name=None, case_no=None, status="listed", listed_on=on.isoformat(),
+                   listed_year=on.year, batch_id=batch_id, announcement_id=announcement_id,
+                   announcement_no=announcement_no)
+        listed_at = datetime(on.year, on.month, on.day, 1, 0, tzinfo=at.tzinfo)  # 09:00 Beijing
+        mine._log("listed", listed_at, "historical", "内蒙古自治区自然资源厅", announcement_id, announcement_no)
+        mine._log("imported", at, by, by_name, None, None, source=source)
         return mine
 
     def relist(self, entry: Mapping, *, batch_id: str, announcement_id: str, announcement_no: str, on: date,

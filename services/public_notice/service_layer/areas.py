@@ -5,6 +5,7 @@
   calendar, opening and closing by itself;
 - `objections`: 异议 — the real-name form, triage to departments, their findings, the office's conclusion;
 - `listing`: the 名录 and the numbered 公告 (listing, removal, 通报), the public list and certificates;
+- `list_import`: the list kept before the platform (earlier years' mines with their original announcements);
 - `notifications.inbox`, `notifications.email`, `notifications.webhooks`: who is told what, in the app, by email
   and to subscribing systems (`notifications.dispatch` sends what is due, with retries).
 
@@ -19,8 +20,8 @@ from collections.abc import Callable
 from importlib import import_module
 from types import ModuleType
 
-AREAS = ("bulletins", "publicity", "objections", "listing", "notifications.inbox", "notifications.email",
-         "notifications.webhooks", "notifications.dispatch")
+AREAS = ("bulletins", "publicity", "objections", "listing", "list_import", "notifications.inbox",
+         "notifications.email", "notifications.webhooks", "notifications.dispatch")
 
 
 def modules() -> list[ModuleType]:
