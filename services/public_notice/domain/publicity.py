@@ -169,6 +169,21 @@ class ProposedCase:
         self.history.append({"at": _iso(at), "by": by, "by_name": more.pop("by_name", ""), "action": status,
                              "batch_id": batch_id, **more})
 
+    def propose_again(self, payload: Mapping) -> bool:
+        """The region proposed this review again after an objection upheld in its 公示 sent it back (its batch
+        entry `returned`): it waits for a new batch with what the new decision says. Only a later decision does
+        this (a replayed or older one changes nothing). True when it changed."""
+        if self.status != "publicised" or not payload.get("decided_at") or \
+                (self.proposed_at and payload["decided_at"] <= self.proposed_at):
+            return False
+        fresh = ProposedCase.from_decision(payload)
+        self.total, self.institution_name, self.proposed_at = fresh.total, fresh.institution_name, fresh.proposed_at
+        previous = self.batch_id
+        self.batch_id = None
+        self._move("waiting", payload["decided_at"], payload.get("decided_by") or "",
+                   by_name=payload.get("decided_by_name") or "", previous_batch=previous, again=True)
+        return True
+
     def supersede(self, newer_review_id: str, at) -> None:
         self.superseded_by = newer_review_id
         self._move("superseded", at, "system", newer=newer_review_id)

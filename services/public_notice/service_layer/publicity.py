@@ -228,7 +228,13 @@ def when_region_review_decided(envelope: dict, uow, *, clock) -> None:
     at = clock()
 
     def work():
-        if uow.proposals.get(payload["review_id"]) is not None:
+        known = uow.proposals.get(payload["review_id"])
+        if known is not None:
+            # Proposed again after an upheld objection returned it from its batch: it waits for a new batch.
+            batch = uow.batches.get(known.batch_id) if known.batch_id else None
+            entry = batch.entry(known.application_id) if batch is not None else None
+            if entry and entry.get("state") == "returned" and known.propose_again(payload):
+                uow.proposals.save(known)
             return
         case = ProposedCase.from_decision(payload)
         others = [c for c in uow.proposals.find(application_id=case.application_id) if c.id != case.id]

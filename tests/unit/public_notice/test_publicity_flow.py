@@ -79,3 +79,21 @@ def test_a_batch_through_objections_to_the_list(bus, uow, clock):
     text = json.dumps(batch.to_dict(), ensure_ascii=False, default=str)
     mine = [e for e, _ in uow.published if e["type"].startswith("public_notice.publicity")]
     assert not any(p in text or p in json.dumps(mine, ensure_ascii=False) for p in PERSONAL)
+
+    # The returned case, decided again by the region after the upheld objection, waits for a new batch; a replay
+    # of the first decision changes nothing, and neither does the refused one.
+    replay = decided(4)
+    bus.handle_event(replay, uow)
+    assert uow.proposals.get("app-0004.v1").status == "publicised"
+    again = decided(4)
+    again["payload"]["decided_at"] = "2026-12-15T02:00:00Z"
+    bus.handle_event(again, uow)
+    proposal = uow.proposals.get("app-0004.v1")
+    assert proposal.status == "waiting" and proposal.batch_id is None
+    assert proposal.history[-1]["previous_batch"] == batch_id
+    refused_again = decided(3)
+    refused_again["payload"]["decided_at"] = "2026-12-15T02:00:00Z"
+    bus.handle_event(refused_again, uow)
+    assert uow.proposals.get("app-0003.v1").status == "publicised"
+    second = bus.handle(ComposeBatch(REGION, ("app-0004",)))
+    assert [e["application_id"] for e in second["entries"]] == ["app-0004"]
