@@ -2,8 +2,11 @@
 `greenmine demo-data` (accounts and intake's mines) and `shared.demo_region.run` (the cases through the public API),
 the region counts — through the API, independently of the demo's own tables — at least 60 mines across the 12
 盟市, both branches of 附件1 三 and every scale, and cases at every stage of the first half (draft, in initial review
-with tasks in the departments' queues, returned for correction, forwarded) in several 盟市; a second run adds
-nothing."""
+with tasks in the departments' queues, returned for correction, forwarded) in several 盟市; after the demo
+scenario, the later stages: the public list holds the imported earlier list (≥ 30 mines in the 12 盟市, with their
+original announcements), a published 公示 batch of the proposed cases and — when today is a working day on the
+official calendar (checked here with chinese_calendar, independently of the platform) — a real-name objection in
+handling; a second run adds nothing (no second batch, objection or import)."""
 from __future__ import annotations
 
 import time
@@ -36,12 +39,15 @@ def counts(url: str) -> dict:
 
 @pytest.fixture(scope="module")
 def region(running_system):
+    from shared import demo_scenario
+
     url = running_system["url"]
     steps: list[str] = []
     started = time.monotonic()
+    demo_scenario.run(url, progress=steps.append)   # `greenmine demo-scenario`: the scenario, then the region
     reached = demo_region.run(url, progress=steps.append)
     elapsed = time.monotonic() - started
-    print(f"\ndemo region built in {elapsed:.0f}s ({len(steps)} cases)")
+    print(f"\ndemo scenario and region built in {elapsed:.0f}s:\n" + "\n".join(steps[-12:]))
     return {"url": url, "reached": reached, "steps": steps, "elapsed": elapsed}
 
 
@@ -76,8 +82,68 @@ def test_tasks_wait_in_the_departments_queues_and_the_bureaus_see_their_cases(re
     assert any(i["application_id"] for i in queue["items"])
 
 
+def beijing_today():
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) + timedelta(hours=8)).date()
+
+
+def public_list(url: str) -> tuple[int, list[dict]]:
+    answer = requests.get(url + "/api/v1/list?per_page=100", timeout=60)
+    assert answer.status_code == 200, answer.text
+    return int(answer.headers["X-Total-Count"]), answer.json()
+
+
+def later_stages(url: str) -> dict:
+    batches = get(url, "/api/v1/notice/batches", "region")
+    objections = get(url, "/api/v1/notice/objections", "region")
+    total, _mines = public_list(url)
+    return {"batches": sorted(b["id"] for b in batches), "objections": sorted(o["id"] for o in objections),
+            "list": total, "announcements": len(requests.get(url + "/api/v1/notice/announcements", timeout=60).json())}
+
+
+def test_the_public_list_holds_the_earlier_list_with_its_announcements(region):
+    url = region["url"]
+    total, mines = public_list(url)
+    assert total >= 30 and {m["league"] for m in mines} == set(regions.LEAGUE_NAMES)
+    assert {m["scale"] for m in mines} == {"large", "medium", "small"}
+    assert {m["listed_on"][:4] for m in mines} >= {"2020", "2021", "2022", "2023", "2024", "2025"}
+    notices = requests.get(url + "/api/v1/notice/announcements", timeout=60).json()
+    historical = {a["number"] for a in notices if a["kind"] == "historical"}
+    assert "内自然资字〔2023〕45号" in historical and not any("〔2026〕" in n for n in historical)
+    assert {m["announcement_no"] for m in mines} <= {a["number"] for a in notices}
+    page = requests.get(url + "/public/list?league=阿拉善盟", timeout=60)
+    assert page.status_code == 200 and "阿拉善右旗雅布赖芒硝矿" in page.text
+
+
+def test_the_publicity_batch_and_the_objection_in_handling(region):
+    import chinese_calendar
+
+    url = region["url"]
+    published = requests.get(url + "/api/v1/notice/publicity", timeout=60).json()
+    assert len(published) == 1, published
+    batch = published[0]
+    assert batch["mines"] and all(m["mine_name"] for m in batch["mines"])
+    today = beijing_today()
+    open_today = chinese_calendar.is_workday(today)
+    assert (batch["window_start"] == today.isoformat()) == open_today
+    objections = get(url, f"/api/v1/notice/objections?batch_id={batch['batch_id']}", "region")
+    if open_today:
+        assert batch["accepts_objections"] is True
+        (row,) = objections
+        view = get(url, f"/api/v1/notice/objections/{row['id']}", "region")
+        assert view["status"] == "verified" and view["departments"] == ["natural_resources"]
+        assert list(view["findings"]) == ["natural_resources"] and len(view["evidence"]) == 1
+        assert view["objector"]["name"] == demo_region.OBJECTOR["name"]
+        detail = requests.get(url + f"/public/publicity/{batch['batch_id']}", timeout=60).text
+        assert demo_region.OBJECTOR["name"] not in detail and demo_region.OBJECTOR["phone"] not in detail
+    else:
+        assert objections == []
+
+
 def test_a_second_run_adds_nothing(region):
     before = counts(region["url"])
+    stages_before = later_stages(region["url"])
     demo_region.run(region["url"], progress=lambda _line: None)
     after = counts(region["url"])
     assert len(after["mines"]) == len(before["mines"])
@@ -85,6 +151,7 @@ def test_a_second_run_adds_nothing(region):
         return sorted((a["id"], a["status"]) for a in c["apps"])
 
     assert state(after) == state(before)
+    assert later_stages(region["url"]) == stages_before
 
 
 def test_demo_data_creates_the_accounts_quickly_and_a_second_run_adds_nothing(running_system):
@@ -112,3 +179,5 @@ def test_demo_data_creates_the_accounts_quickly_and_a_second_run_adds_nothing(ru
           f"second run {runs[1][0]:.1f}s")
     assert int(first.group(1)) == len(DEMO_USERS) and float(first.group(3)) < 15
     assert (int(second.group(1)), int(second.group(2))) == (0, len(DEMO_USERS))
+    assert "historical list: 30 imported, 0 already there" in runs[0][1]
+    assert "historical list: 0 imported, 30 already there" in runs[1][1]
