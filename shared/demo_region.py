@@ -475,8 +475,11 @@ def _subscription(s) -> str:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for message in _mail(s):
-            link = re.search(r"(\S*/public/subscriptions/confirm\?token=[\w.\-]+)", message.get("text") or "")
-            if SUBSCRIBER in (message.get("to") or "") and link:
+            if SUBSCRIBER not in (message.get("to") or "") or "确认" not in (message.get("subject") or ""):
+                continue
+            text = s.call("GET", f"/api/v1/notice/mail/{message['id']}", "region").get("text") or ""
+            link = re.search(r"(\S*/public/subscriptions/confirm\?token=[\w.\-]+)", text)
+            if link:
                 url = link.group(1)
                 path = url[url.index("/public/"):]
                 page = requests.get(s.url + path, timeout=60)

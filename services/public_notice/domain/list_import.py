@@ -11,7 +11,8 @@ The file (xlsx, or CSV in UTF-8 / UTF-8 with BOM / GB18030) has one header row w
 | 统一社会信用代码 | 18 characters, GB 32100-2015 check character |
 | 盟市 | one of the 12 盟市 (name, short name, code or division code; stored as the Chinese name) |
 | 旗县 | a 旗县级 division of that 盟市 (name or 6-digit code) |
-| 矿种 | minerals of contracts/vocabularies/minerals.yaml by Chinese name or code, several joined by 、 , ; / |
+| 矿种 | minerals of contracts/vocabularies/minerals.yaml by Chinese name or code, several joined by 、 , ; / (stored |
+|  | as the Chinese names) |
 | 规模 | 大型 / 中型 / 小型 (or large / medium / small) |
 | 入库日期 or 入库年份 | the date the mine entered the list (2023-06-15, 2023/6/15, 2023年6月15日, an Excel |
 |  | date) or only the year (taken as 12月31日 of that year; today if it is this year) |
@@ -111,7 +112,8 @@ def _text(value) -> str:
 
 @lru_cache(maxsize=1)
 def mineral_vocabulary() -> dict[str, str]:
-    """Chinese name or code → code (contracts/vocabularies/minerals.yaml)."""
+    """Chinese name or code → Chinese name (contracts/vocabularies/minerals.yaml). The list stores the names: the
+    public list, its filter, exports and announcements show them as they are (as the 公示 entries carry them)."""
     import yaml
 
     from shared.config import contracts_path
@@ -119,8 +121,8 @@ def mineral_vocabulary() -> dict[str, str]:
     data = yaml.safe_load((contracts_path() / "vocabularies" / "minerals.yaml").read_text(encoding="utf-8"))
     out = {}
     for m in data["minerals"]:
-        out[m["code"]] = m["code"]
-        out[m["name"]] = m["code"]
+        out[m["code"]] = m["name"]
+        out[m["name"]] = m["name"]
     return out
 
 

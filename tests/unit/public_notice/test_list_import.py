@@ -67,9 +67,9 @@ def test_a_good_table_gives_normalised_records():
     assert problems == []
     first, second, third = records
     assert (first["league"], first["county"], first["minerals"], first["scale"]) == ("鄂尔多斯市", "准格尔旗",
-                                                                                    ["coal"], "large")
+                                                                                    ["煤"], "large")
     assert (second["league"], second["minerals"], second["scale"], second["listed_on"]) == (
-        "包头市", ["iron", "copper"], "medium", "2023-06-15")
+        "包头市", ["铁", "铜"], "medium", "2023-06-15")
     assert (third["scale"], third["listed_on"]) == ("small", "2021-12-31")  # a year alone: its 12月31日
     assert first["id"] == li.imported_id(CODE_1, "示范露天煤矿") != third["id"]
     assert [r["row"] for r in records] == [2, 3, 4]
@@ -171,8 +171,8 @@ def test_importing_lists_the_mines_with_their_historical_announcements(bus, uow)
     assert (a.kind, a.number, a.year, a.seq, a.title, a.published_on) == (
         "historical", "内自然资字〔2023〕45号", 2023, 45, TITLE_23, "2023-06-15")
     assert a.kind_label == "名录公告（平台启用前）" and "〔2026〕" not in a.number
-    assert a.rows == [["1", "固阳县示范铁矿", "包头示范铁业有限公司", "包头市", "iron、copper", "中型"],
-                      ["2", "示范露天煤矿", "示范煤业有限公司", "鄂尔多斯市", "coal", "大型"]]
+    assert a.rows == [["1", "固阳县示范铁矿", "包头示范铁业有限公司", "包头市", "铁、铜", "中型"],
+                      ["2", "示范露天煤矿", "示范煤业有限公司", "鄂尔多斯市", "煤", "大型"]]
     assert "本公告为绿色矿山遴选平台启用前已发布的公告（内自然资字〔2023〕45号）" in a.text
     national = uow.announcements.get(li.historical_announcement_id("自然资办函〔2021〕12号"))
     assert national.published_on == "2021-12-31" and national.seq == 12
@@ -288,7 +288,9 @@ def test_the_demo_file_is_30_valid_mines_of_all_12_leagues_scales_branches_and_y
     assert {int(r["listed_on"][:4]) for r in records} == set(range(2020, 2026))
     from shared.demo_region import branch_of
 
-    assert {branch_of(r["minerals"]) for r in records} == {1, 2}
+    codes = {m["name"]: m["code"] for m in __import__("yaml").safe_load(
+        contracts_path("vocabularies", "minerals.yaml").read_text(encoding="utf-8"))["minerals"]}
+    assert {branch_of([codes[r["minerals"][0]]]) for r in records} == {1, 2}
     first = cli.load_demo_data(bus=bus)
     assert len(first["mines"]) == 30
     assert cli.load_demo_data(bus=bus)["mines"] == []
