@@ -105,7 +105,7 @@ def routes(web, bus) -> None:
             signed link goes out; nothing else is sent until it is opened (double opt-in)."""
             wait = limits.hit(_client(), body["email"])
             if wait is not None:
-                response = jsonify({"message": f"请求过于频繁，请{wait}秒后再试", "errors": {}})
+                response = jsonify({"code": 429, "message": f"请求过于频繁，请{wait}秒后再试"})
                 response.status_code, response.headers["Retry-After"] = 429, str(wait)
                 abort(response)
             bus.handle(Subscribe(email=body["email"], topics=tuple(body["topics"])))
