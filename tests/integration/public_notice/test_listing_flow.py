@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import segno
+from batch_builders import closed_batch
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from public_notice.adapters import repository
 from public_notice.adapters.repository import MongoPublicNoticeUnitOfWork
 from public_notice.entrypoints.list_exports import QR_BORDER, QR_SCALE
 from public_notice.service_layer.listing import AnnounceRemoval
@@ -38,16 +38,15 @@ def entry(n):
             "enterprise_name": "鄂尔多斯示范煤业有限公司" if n % 4 == 0 else f"示范矿业{n:02d}有限公司",
             "credit_code": "91150600MA0N00001W", "league": LEAGUES[n % 5], "county": None,
             "minerals": MINERALS[n % 5], "scale": SCALES[n % 3], "total": "92.50", "institution_name": "评估公司",
-            "case_no": f"150600-2026-{n:05d}", "state": "objected" if n == 26 else "closed"}
+            "case_no": f"150600-2026-{n:05d}"}
 
 
 @pytest.fixture
-def listed(notice, monkeypatch):
-    monkeypatch.setitem(repository.KINDS, "batches", "listing_batches:StubBatch")
-    from listing_batches import StubBatch
-
+def listed(notice):
+    """A real PublicityBatch past its window: 25 mines clear, the 26th with an objection still open."""
+    batch = closed_batch("batch-1", [entry(n) for n in range(1, 27)], open_objections=["app-0026"])
     uow = MongoPublicNoticeUnitOfWork(notice.store)
-    uow.run(lambda: uow.batches.save(StubBatch("batch-1", [entry(n) for n in range(1, 27)])))
+    uow.run(lambda: uow.batches.save(batch))
     notice.clock.fixed = AT
     return notice
 
@@ -72,7 +71,9 @@ def test_from_a_closed_batch_to_the_list_the_announcement_the_exports_and_the_ce
     assert again.json["announcements"][0]["id"] == announcement["id"]
     assert notice.db["listings"].count_documents({}) == 25 and notice.db["announcements"].count_documents({}) == 1
     assert len(notice.published("public_notice.mine_listed")) == 25
-    assert notice.db["batches"].find_one({"_id": "batch-1"})["listed"][0]["announcement_id"] == announcement["id"]
+    stored = notice.db["batches"].find_one({"_id": "batch-1"})
+    assert stored["listings"][0]["announcement_id"] == announcement["id"]
+    assert [e["state"] for e in stored["entries"]].count("listed") == 25
 
     # the announcement: API, page, PDF
     one = notice.call("GET", f"/api/v1/notice/announcements/{announcement['id']}")

@@ -12,8 +12,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from batch_builders import closed_batch, open_batch
 
-from public_notice.adapters import repository
 from public_notice.adapters.repository import MongoPublicNoticeUnitOfWork
 from public_notice.domain.identity_numbers import check_character
 
@@ -38,18 +38,19 @@ def client_ip() -> str:
 def entry(n, league="鄂尔多斯市"):
     return {"application_id": f"app-{n:04d}", "review_id": f"app-{n:04d}.v1", "version_no": 1,
             "mine_id": f"mine-{n:04d}", "mine_name": f"示范矿山{n:02d}号",
-            "enterprise_name": "鄂尔多斯示范煤业有限公司", "league": league, "state": "in_window"}
+            "enterprise_name": "鄂尔多斯示范煤业有限公司", "league": league}
 
 
 @pytest.fixture
-def open_batch(notice, monkeypatch):
-    monkeypatch.setitem(repository.KINDS, "batches", "objection_batches:ObjectionStubBatch")
-    from objection_batches import ObjectionStubBatch
-
-    uow = MongoPublicNoticeUnitOfWork(notice.store)
+def batches(notice):
+    """Real PublicityBatches: one open 2026-06-01 to 06-05 (mines 1 and 2), one whose window closed in May (3)."""
     batch_id, closed_id = f"b-{uuid.uuid4().hex[:8]}", f"c-{uuid.uuid4().hex[:8]}"
-    uow.run(lambda: (uow.batches.save(ObjectionStubBatch(batch_id, "2026-06-01", "2026-06-05", [entry(1), entry(2)])),
-                     uow.batches.save(ObjectionStubBatch(closed_id, "2026-05-01", "2026-05-08", [entry(3)]))))
+    opened = open_batch(batch_id, [entry(1), entry(2)], start=date(2026, 6, 1))
+    assert (opened.window_start, opened.window_end) == ("2026-06-01", "2026-06-05")
+    closed = closed_batch(closed_id, [entry(3)], published_on=date(2026, 5, 6))
+    assert closed.window_end < "2026-06-02"
+    uow = MongoPublicNoticeUnitOfWork(notice.store)
+    uow.run(lambda: (uow.batches.save(opened), uow.batches.save(closed)))
     notice.clock.fixed = AT
     return notice, batch_id, closed_id
 
@@ -83,8 +84,8 @@ def evidence_count(notice) -> int:
     return notice.db["objection_evidence.files"].count_documents({})
 
 
-def test_filing_with_evidence_refusals_leave_no_file_and_the_limits(open_batch):
-    notice, batch_id, closed_id = open_batch
+def test_filing_with_evidence_refusals_leave_no_file_and_the_limits(batches):
+    notice, batch_id, closed_id = batches
     client, csrf, html = csrf_client(notice, f"?batch={batch_id}&application=app-0002")
     assert "示范矿山01号" in html and "示范矿山03号" not in html      # only mines of open windows
     assert re.search(rf'value="{batch_id}\|app-0002" selected', html)
@@ -147,9 +148,9 @@ def test_filing_with_evidence_refusals_leave_no_file_and_the_limits(open_batch):
     assert refused.status_code == 422 and "请填写姓名" in refused.get_data(as_text=True)
 
 
-def test_triage_findings_conclusions_lookup_and_no_personal_data_in_public(open_batch, caplog):
+def test_triage_findings_conclusions_lookup_and_no_personal_data_in_public(batches, caplog):
     caplog.set_level("INFO")   # the services' level (pymongo's DEBUG command log would show any document)
-    notice, batch_id, _ = open_batch
+    notice, batch_id, _ = batches
     client, csrf, _ = csrf_client(notice)
     person = id_number()
     first = post(client, csrf, form(batch_id, id_number=person), files=[("现场照片.png", PNG)]).get_json()
@@ -204,8 +205,9 @@ def test_triage_findings_conclusions_lookup_and_no_personal_data_in_public(open_
         "outcome": "not_upheld", "reasons": "x", "reply": "y"})
     assert again.status_code == 409
     batch = notice.db["batches"].find_one({"_id": batch_id})
-    assert [(c["objection_id"], c["upheld"], c["action"]) for c in batch["concluded"]] == [
-        (oid, True, "return_to_region")]
+    assert [(h["objection_id"], h["upheld"], h["outcome_action"]) for h in batch["history"]
+            if h["action"] == "objection_concluded"] == [(oid, True, "return_to_region")]
+    assert batch["entries"][0]["upheld"] == [oid] and batch["entries"][0]["state"] == "returned"
 
     # the second: not upheld
     assert notice.call("POST", f"/api/v1/notice/objections/{oid2}/triage", "region", {}).get_json()[
@@ -257,10 +259,10 @@ def test_triage_findings_conclusions_lookup_and_no_personal_data_in_public(open_
     assert [h["by"] for h in history if h["action"] == "personal_data_viewed"][:2] == ["region", "reviewer_nr"]
 
 
-def test_overdue_findings_are_flagged_by_the_sweep_once(open_batch):
+def test_overdue_findings_are_flagged_by_the_sweep_once(batches):
     from public_notice.domain.commands import Sweep
 
-    notice, batch_id, _ = open_batch
+    notice, batch_id, _ = batches
     client, csrf, _ = csrf_client(notice)
     oid = post(client, csrf, form(batch_id), json_body=True).get_json()["objection_id"]
     notice.call("POST", f"/api/v1/notice/objections/{oid}/triage", "region",

@@ -3,11 +3,11 @@ year and series, the announcement's text and table, repeats and replays changing
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from batch_builders import closed_batch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,50 +18,21 @@ from public_notice.service_layer.listing import AnnounceRemoval, ConfirmListing,
 from shared.config import Settings
 from shared.errors import InvalidInput, InvalidTransition, NotPermitted
 from shared.identity import Principal
-from shared.testing import FakeAggregates
 
 AT = datetime(2026, 6, 10, 2, 0, tzinfo=UTC)
 REGION = Principal("region", "region_office", display_name="自治区自然资源厅")
 EXAMPLES = Path(__file__).resolve().parents[3] / "contracts" / "examples"
 
 
-def entry(n, league="鄂尔多斯市", state="closed", **more):
+def entry(n, league="鄂尔多斯市", **more):
     return {"application_id": f"app-{n}", "review_id": f"app-{n}.v1", "version_no": 1, "mine_id": f"mine-{n}",
             "mine_name": f"示范矿山{n}号", "enterprise_name": f"示范企业{n}", "credit_code": "91150600MA0N00001W",
             "league": league, "county": "准格尔旗", "minerals": ["煤"], "scale": "large", "total": "92.50",
-            "institution_name": "评估公司", "case_no": f"C{n}", "state": state, **more}
-
-
-@dataclass
-class StubBatch:
-    """What the listing asks of helper A's PublicityBatch: listable() and mark_listed()."""
-    id: str
-    entries: list
-    title: str = "2026年第一批绿色矿山公示"
-    listed: list = field(default_factory=list)
-    version: int | None = None
-
-    def listable(self):
-        return [dict(e) for e in self.entries if e["state"] in ("closed", "listed")]
-
-    def mark_listed(self, application_ids, at, announcement_id):
-        for e in self.entries:
-            if e["application_id"] in application_ids:
-                e["state"] = "listed"
-        self.listed.append((tuple(application_ids), announcement_id))
-
-    def to_dict(self):
-        return {"_id": self.id, "entries": self.entries, "title": self.title, "listed": self.listed,
-                "version": self.version}
-
-    @classmethod
-    def from_dict(cls, doc):
-        return cls(doc["_id"], doc["entries"], doc["title"], doc["listed"], doc["version"])
+            "institution_name": "评估公司", "case_no": f"C{n}", **more}
 
 
 @pytest.fixture
 def bus(uow):
-    uow.batches = FakeAggregates(StubBatch)
     clock = {"now": AT}
     b = bootstrap(Settings.from_env({"GREENMINE_SECRET_KEY": "unit"}), uow_factory=lambda: uow,
                   clock=lambda: clock["now"])
@@ -69,12 +40,13 @@ def bus(uow):
     return b
 
 
-def add_batch(uow, batch_id, entries):
-    uow.batches.save(StubBatch(batch_id, entries))
+def add_batch(uow, batch_id, entries, open_objections=()):
+    """A real PublicityBatch past its window: `open_objections` still have an objection open (not listable)."""
+    uow.batches.save(closed_batch(batch_id, entries, open_objections=open_objections))
 
 
 def test_confirming_lists_the_mines_with_one_numbered_announcement(bus, uow):
-    add_batch(uow, "b1", [entry(1), entry(2, league="包头市"), entry(3, state="objected")])
+    add_batch(uow, "b1", [entry(1), entry(2, league="包头市"), entry(3)], open_objections=["app-3"])
     out = bus.handle(ConfirmListing(REGION, "b1"))
     assert out["changed"] and sorted(out["listed"]) == ["mine-1", "mine-2"]
     (a,) = uow.announcements.find()
@@ -95,7 +67,10 @@ def test_confirming_lists_the_mines_with_one_numbered_announcement(bus, uow):
     assert listed[0]["payload"]["enterprise"] == {"name": "示范企业1", "credit_code": "91150600MA0N00001W"}
     (published,) = uow.events("public_notice.announcement_published")
     assert published["payload"]["item_count"] == 2 and published["payload"]["year"] == 2026
-    assert uow.batches.get("b1").listed[0][1] == a.id
+    batch = uow.batches.get("b1")
+    assert batch.listings[0]["announcement_id"] == a.id and batch.listings[0]["application_ids"] == ["app-1", "app-2"]
+    assert {e["application_id"]: e["state"] for e in batch.entries} == {
+        "app-1": "listed", "app-2": "listed", "app-3": "objection"}
 
 
 def test_repeating_or_replaying_the_confirmation_changes_nothing(bus, uow):
@@ -105,7 +80,11 @@ def test_repeating_or_replaying_the_confirmation_changes_nothing(bus, uow):
     again = bus.handle(ConfirmListing(REGION, "b1"))
     assert not again["changed"] and again["announcements"][0]["id"] == first["announcements"][0]["id"]
     assert (dict(uow.listings.docs), dict(uow.announcements.docs), len(uow.events())) == before
-    assert not bus.handle(ConfirmListing(REGION, "b1", ("app-1",)))["changed"]
+    # naming a mine already listed: the real batch no longer offers it as listable, so it is refused (422) and
+    # nothing changes
+    with pytest.raises(InvalidInput):
+        bus.handle(ConfirmListing(REGION, "b1", ("app-1",)))
+    assert (dict(uow.listings.docs), dict(uow.announcements.docs), len(uow.events())) == before
 
 
 def test_a_later_confirmation_of_the_rest_gets_the_next_number(bus, uow):
@@ -117,13 +96,13 @@ def test_a_later_confirmation_of_the_rest_gets_the_next_number(bus, uow):
 
 
 def test_only_listable_entries_and_only_the_region_office(bus, uow):
-    add_batch(uow, "b1", [entry(1), entry(3, state="objected")])
+    add_batch(uow, "b1", [entry(1), entry(3)], open_objections=["app-3"])
     with pytest.raises(InvalidInput) as refused:
         bus.handle(ConfirmListing(REGION, "b1", ("app-3",)))
     assert refused.value.errors[0].field == "application_ids"
     with pytest.raises(NotPermitted):
         bus.handle(ConfirmListing(Principal("bureau", "bureau", area="包头市"), "b1"))
-    add_batch(uow, "b2", [entry(4, state="objected")])
+    add_batch(uow, "b2", [entry(4)], open_objections=["app-4"])
     with pytest.raises(InvalidTransition):
         bus.handle(ConfirmListing(REGION, "b2"))
 
