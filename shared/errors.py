@@ -7,11 +7,12 @@ give a refusal its domain name (`SubmissionRefused(InvalidInput)`), never to cha
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = ["FieldError", "DomainError", "InvalidInput", "InvalidTransition", "NotPermitted", "NotFound",
-           "Conflict", "Unavailable", "error_map"]
+           "Conflict", "Unavailable", "TooManyAttempts", "error_map"]
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,12 @@ class Conflict(DomainError):
 
 class Unavailable(DomainError):
     """A service this step depends on did not answer; nothing was changed."""
+
+
+class TooManyAttempts(DomainError):
+    """The caller tried too often in a while (a rate limit): nothing was done; `retry_after` is how many whole
+    seconds to wait before trying again (at least 1)."""
+
+    def __init__(self, message: str, retry_after: float, errors: Iterable[FieldError] | None = None):
+        super().__init__(message, errors)
+        self.retry_after = max(1, math.ceil(retry_after))

@@ -27,6 +27,7 @@ from shared.errors import (
     InvalidTransition,
     NotFound,
     NotPermitted,
+    TooManyAttempts,
     Unavailable,
 )
 from shared.logging import configure_logging, correlation_id, new_correlation_id
@@ -99,6 +100,7 @@ HTTP_STATUS = (
     (InvalidTransition, 409),
     (Conflict, 409),
     (Unavailable, 503),
+    (TooManyAttempts, 429),
 )
 
 
@@ -312,7 +314,10 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
-        return _error(http_status(exc), exc.message, exc.error_map() or None)
+        response = current_app.make_response(_error(http_status(exc), exc.message, exc.error_map() or None))
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(404)
     def _not_found(_exc):

@@ -17,7 +17,6 @@ import os
 from flask import Response, abort, render_template, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import TooManyRequests
 
 from public_notice.adapters.evidence import EvidenceFiles, check_uploads, max_file_bytes
 from public_notice.domain import objections as rules
@@ -33,7 +32,7 @@ from public_notice.service_layer.objections import (
 from shared import identity
 from shared.catalog import load_catalog
 from shared.clock import utcnow
-from shared.errors import DomainError, FieldError, InvalidInput, NotFound
+from shared.errors import DomainError, FieldError, InvalidInput, NotFound, TooManyAttempts
 from shared.ratelimits import moving_window_limiter, parse_limits, retry_after
 from shared.schemas import Body, document_errors
 from shared.web import http_status
@@ -81,9 +80,7 @@ class Limits:
             minutes, seconds = divmod(wait, 60)
             hours, minutes = divmod(minutes, 60)
             text = (f"{hours}小时{minutes}分" if hours else f"{minutes}分{seconds}秒" if minutes else f"{seconds}秒")
-            exc = TooManyRequests(retry_after=wait)
-            exc.data = {"message": f"提交过于频繁，请{text}后再试"}
-            raise exc
+            raise TooManyAttempts(f"提交过于频繁，请{text}后再试", wait)
 
 
 # -- bodies and answers ---------------------------------------------------------------------------------------
@@ -405,8 +402,8 @@ def routes(web, bus) -> None:
                 receipt = file_objection(form, files)
                 mine = next((m for m in mines if m["application_id"] == form["application_id"]), {})
                 return render_template("public_notice/objections/receipt.html", receipt=receipt, mine=mine), 201
-            except TooManyRequests as exc:
-                message, status = exc.data["message"], 429
+            except TooManyAttempts as exc:
+                message, status = exc.message, http_status(exc)
                 headers = {"Retry-After": str(exc.retry_after)}
             except DomainError as exc:   # 422 on the fields, or the window closed (409), shown on the form
                 errors, message, status = exc.error_map(), exc.message, http_status(exc)
@@ -419,17 +416,17 @@ def routes(web, bus) -> None:
     @public.route("/objections/lookup", methods=["GET", "POST"])
     @identity.public
     def lookup_page():
-        result, message, status = None, None, 200
+        result, message, status, headers = None, None, 200, {}
         if request.method == "POST":
             try:
                 limits.check(limits.lookup, "objection-lookup", client_address())
                 result = area.lookup(uow(), request.form.get("receipt_no", ""), request.form.get("code", ""))
             except NotFound as exc:
                 message, status = exc.message, 404
-            except TooManyRequests as exc:
-                message, status = exc.data["message"], 429
+            except TooManyAttempts as exc:
+                message, status, headers = exc.message, http_status(exc), {"Retry-After": str(exc.retry_after)}
         return render_template("public_notice/objections/lookup.html", result=result, message=message,
-                               receipt_no=request.form.get("receipt_no", "")), status
+                               receipt_no=request.form.get("receipt_no", "")), status, headers
 
     # -- staff pages ----------------------------------------------------------------------------------------
     @pages.get("/objections")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from flask import abort, jsonify, render_template, request
+from flask import abort, render_template, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -19,7 +19,7 @@ from public_notice.domain.notifications.subscriptions import STATUSES as SUB_STA
 from public_notice.domain.notifications.subscriptions import TOPICS
 from public_notice.service_layer.notifications.email import ConfirmSubscription, Subscribe, Unsubscribe
 from shared import identity, mail_receiver
-from shared.errors import DomainError
+from shared.errors import DomainError, TooManyAttempts
 from shared.ratelimits import moving_window_limiter, parse_limits, retry_after
 from shared.schemas import Body, document_errors
 
@@ -105,9 +105,7 @@ def routes(web, bus) -> None:
             signed link goes out; nothing else is sent until it is opened (double opt-in)."""
             wait = limits.hit(_client(), body["email"])
             if wait is not None:
-                response = jsonify({"code": 429, "message": f"请求过于频繁，请{wait}秒后再试"})
-                response.status_code, response.headers["Retry-After"] = 429, str(wait)
-                abort(response)
+                raise TooManyAttempts(f"请求过于频繁，请{wait}秒后再试", wait)
             bus.handle(Subscribe(email=body["email"], topics=tuple(body["topics"])))
             return {"status": "sent", "message": "确认邮件已发送，请打开邮件中的链接完成订阅。"}, 202
 
