@@ -122,12 +122,14 @@ def confirm_listing(cmd: ConfirmListing, uow: PublicNoticeUnitOfWork, *, clock: 
         entries = list(batch.listable())
         by_app = {e["application_id"]: e for e in entries}
         if cmd.application_ids is not None:
-            unknown = [a for a in cmd.application_ids if a not in by_app]
+            # Mines of this batch already listed make a repeated request harmless, not an error.
+            already = {e["application_id"] for e in getattr(batch, "entries", []) if e.get("state") == "listed"}
+            unknown = [a for a in cmd.application_ids if a not in by_app and a not in already]
             if unknown:
                 why = "不在该批次可列入名录的矿山中（公示未结束、有异议未办结或异议成立）"
                 raise InvalidInput("所选矿山不能列入名录",
                                    [FieldError("application_ids", f"{'、'.join(unknown)} {why}")])
-            entries = [by_app[a] for a in dict.fromkeys(cmd.application_ids)]
+            entries = [by_app[a] for a in dict.fromkeys(cmd.application_ids) if a in by_app]
         existing = uow.listings.get_many([listing_id(e) for e in entries])
         todo = [e for e in entries
                 if e.get("state") != "listed"
