@@ -71,7 +71,7 @@ def test_a_citizen_objects_reads_the_outcome_and_checks_a_certificate(served, pa
     page.get_by_role("link", name="内蒙古自治区2026年第1批绿色矿山遴选结果公示").first.click()
     page.wait_for_load_state("networkidle")
     assert "示范矿山1号" in page.content() and "公示期" in page.content()
-    page.locator(f'a[href*="application=app-0001"]').first.click()
+    page.locator('a[href*="application=app-0001"]').first.click()
     page.wait_for_load_state("networkidle")
     assert page.locator("#application_id").input_value().endswith("|app-0001")
     for field, value in OBJECTOR.items():

@@ -58,7 +58,7 @@ def handle(notice, objection_id, reviewer, outcome, action=None):
 
 
 def snapshot(db) -> dict:
-    return {name: sorted((repr(sorted(d.items())) for d in db[name].find()))
+    return {name: sorted(repr(sorted(d.items())) for d in db[name].find())
             for name in db.list_collection_names() if name not in VOLATILE and not name.startswith("fs.")}
 
 
