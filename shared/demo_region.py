@@ -331,11 +331,93 @@ def _say(s, line: str) -> None:
     getattr(s, "progress", print)(line)
 
 
+#: The 盟市 whose forwarded case the region takes to 拟公示 (so the 公示 batch holds mines of more than one 盟市; the
+#: other review 盟市 keep theirs 初审通过，已报自治区 for the first half's picture).
+EVALUATED_LEAGUES = ("baotou",)
+
+
+def _region_review(s, review_id: str, timeout: float = 60) -> dict | None:
+    """The region stage's case (made from the forwarding's event), or None when it never appears."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = requests.get(f"{s.url}/api/v1/evaluation/reviews/{review_id}", headers=s.headers("region"),
+                              timeout=60)
+        if answer.status_code == 200:
+            return answer.json()
+        time.sleep(0.5)
+    return None
+
+
+def _finish_check(s, round_id: str, review_id: str, league: str) -> None:
+    """Each department's reviewer of the case's 盟市 records its part still pending; the spot check when the
+    case was drawn (as `shared.demo_scenario.finish_check` does for 鄂尔多斯市)."""
+    from shared.demo_flows import demo_reviewer
+    from shared.demo_scenario import _today
+
+    view = s.call("GET", f"/api/v1/evaluation/check-rounds/{round_id}", "region")
+    case = next(c for c in view["cases_detail"] if c["review_id"] == review_id)
+    for part in case["parts"]:
+        if part.get("status") == "pending":
+            s.call("POST", f"/api/v1/evaluation/check-rounds/{round_id}/cases/{review_id}/parts/"
+                           f"{part['department']}", demo_reviewer(part["department"], league),
+                   {"passed": True, "note": "资料齐全，与评估报告一致"})
+    if case.get("selected"):
+        evaluation = s.call("GET", f"/api/v1/evaluation/reviews/{review_id}", "region")["evaluation"]
+        view = s.call("GET", f"/api/v1/evaluation/evaluations/{evaluation['evaluation_id']}", "region")
+        spot = {"record": f"{_today()} 自治区抽查组在采场和排土场实地核查，现场情况与评估报告一致"}
+        indicators = {str(i["no"]): dict(i["entry"]) if i["not_applicable"] else {"score": i["score"], **spot}
+                      for i in view["indicators"]}
+        s.call("POST", f"/api/v1/evaluation/check-rounds/{round_id}/cases/{review_id}/spot-check", "region",
+               {"indicators": indicators, "prerequisites": {p["code"]: True for p in view["prerequisites"]},
+                "note": "实地抽查结论与评估报告一致"}, expect=(200, 201, 409))
+
+
 def evaluation_stage(s, cases: dict) -> dict:
-    """自治区评估 (commission, evaluation, check round): the demo scenario covers it for its 鄂尔多斯市 cases (one of
-    them reaches 拟公示, which the 公示 batch takes). The region's own forwarded cases are left 待委托评估 here:
-    taking them through commission, evaluation and a check round costs minutes per case on this machine."""
-    return {}
+    """自治区评估: the forwarded case of 包头市 (`EVALUATED_LEAGUES`) goes the way the demo scenario takes its
+    鄂尔多斯市 cases (`shared.demo_scenario`: institutions drawn and commissioned, accepted with both pledges,
+    evaluated and submitted; a check round with its draws, every department's check part by its reviewer of the
+    case's 盟市, the spot check when drawn) and the region office proposes it (拟公示), so the 公示 batch holds
+    mines of several 盟市. Resumed from the case's status (待委托评估, 待核查, 核查中, 待决定); a proposed case is
+    left as it is, so a second run adds nothing."""
+    from shared.demo_scenario import accept, check_round, commission, evaluate
+
+    started = time.monotonic()
+    status, league, rounds = {}, {}, {}
+    for code in EVALUATED_LEAGUES:
+        mine = next(m for m in demo_mines() if m.league_code == code and m.stage == "forwarded")
+        app = _application_of(s, mine)
+        review = _region_review(s, f"{app['id']}.v1") if app else None
+        if review is not None:
+            rid = f"{app['id']}.v1"
+            status[rid], league[rid] = review.get("status"), mine.enterprise.league
+            if review.get("check_round_id"):
+                rounds[rid] = review["check_round_id"]
+    fresh = [rid for rid, st in status.items() if st == "awaiting_commission"]
+    if fresh:
+        commissions = dict(zip(fresh, commission(s, fresh, "2026年12月1日恒生指数收盘19876.54"), strict=True))
+        for rid in fresh:
+            evaluate(s, commissions[rid], accept(s, commissions[rid]), submit=True)
+            status[rid] = "evaluated"
+        _say(s, f"demo region: {len(fresh)} cases of other 盟市 commissioned and evaluated "
+                f"({time.monotonic() - started:.0f}s)")
+    to_check = [rid for rid, st in status.items() if st == "evaluated"]
+    if to_check:
+        round_id = check_round(s, to_check)["round_id"]
+        rounds.update({rid: round_id for rid in to_check})
+    proposed = []
+    for rid, st in status.items():
+        if st in ("evaluated", "in_check"):
+            if rid in rounds:
+                _finish_check(s, rounds[rid], rid, league[rid])
+                st = "checked"
+        if st == "checked":
+            s.call("POST", f"/api/v1/evaluation/reviews/{rid}/decision", "region", {"decision": "propose"})
+            proposed.append(rid)
+    if proposed:
+        _say(s, f"demo region: {len(proposed)} cases of other 盟市 checked and proposed for 公示 "
+                f"({time.monotonic() - started:.0f}s)")
+    cases["proposed"] = proposed   # the 公示 batch waits for these proposals to reach the public notice
+    return {"proposed": proposed}
 
 
 # -- 公示 with an objection in handling -----------------------------------------------------------------------------
@@ -386,7 +468,7 @@ def _public_session(s, page: str):
     return web
 
 
-def _demo_batch(s) -> dict | None:
+def _demo_batch(s, cases: dict) -> dict | None:
     """The demo's 公示 batch: the one made by an earlier run (published or a draft an interrupted run left), or
     a new one of every case proposed so far, starting today when today is a working day on the official
     calendar (else the default: the next working day), published."""
@@ -396,7 +478,11 @@ def _demo_batch(s) -> dict | None:
     batches = batches if isinstance(batches, list) else batches.get("items", [])
     batch = next((b for b in batches if b.get("status") != "draft"), None) or (batches[0] if batches else None)
     if batch is None:
+        expected, deadline = set(cases.get("proposed") or ()), time.monotonic() + 60
         proposals = s.call("GET", "/api/v1/notice/proposals", "region")
+        while not expected <= {p.get("review_id") for p in proposals} and time.monotonic() < deadline:
+            time.sleep(1)
+            proposals = s.call("GET", "/api/v1/notice/proposals", "region")
         if not proposals:
             _say(s, "demo region: 公示 — no case is 拟公示 yet, no batch")
             return None
@@ -503,7 +589,7 @@ def publicity_stage(s, cases: dict) -> dict:
     left for the office to conclude. A public email subscription is confirmed through the local mail receiver.
     Webhooks are not registered (an endpoint pointing at nothing would fail forever). A second run adds no
     second batch, objection or subscription."""
-    batch = _demo_batch(s)
+    batch = _demo_batch(s, cases)
     if batch is None:
         return {}
     objection = _objection(s, batch)
