@@ -16,7 +16,7 @@ import pytest
 import requests
 from flows import token
 
-from shared import demo_region, regions
+from shared import demo_public_notice, demo_region, regions
 
 pytestmark = [pytest.mark.e2e]
 
@@ -136,9 +136,9 @@ def test_the_publicity_batch_and_the_objection_in_handling(region):
         view = get(url, f"/api/v1/notice/objections/{row['id']}", "region")
         assert view["status"] == "verified" and view["departments"] == ["natural_resources"]
         assert list(view["findings"]) == ["natural_resources"] and len(view["evidence"]) == 1
-        assert view["objector"]["name"] == demo_region.OBJECTOR["name"]
+        assert view["objector"]["name"] == demo_public_notice.OBJECTOR["name"]
         detail = requests.get(url + f"/public/publicity/{batch['batch_id']}", timeout=60).text
-        assert demo_region.OBJECTOR["name"] not in detail and demo_region.OBJECTOR["phone"] not in detail
+        assert demo_public_notice.OBJECTOR["name"] not in detail and demo_public_notice.OBJECTOR["phone"] not in detail
     else:
         assert objections == []
 

@@ -298,12 +298,12 @@ def test_the_demo_file_is_30_valid_mines_of_all_12_leagues_scales_branches_and_y
 
 
 def test_the_demo_objectors_identity_number_passes_the_filing_check():
-    """The demo region's objection (shared.demo_region) uses a 居民身份证号码 whose GB 11643 check character the
+    """The demo region's objection (shared.demo_public_notice) uses a 居民身份证号码 whose GB 11643 check character the
     objection form accepts."""
     from public_notice.domain import identity_numbers
-    from shared import demo_region
+    from shared import demo_public_notice
 
-    number = demo_region.gb11643_id_number("15060319800315123")
+    number = demo_public_notice.gb11643_id_number("15060319800315123")
     assert identity_numbers.problem(number, TODAY) is None
     assert number[17] == identity_numbers.check_character(number[:17])
     wrong = number[:17] + ("0" if number[17] != "0" else "1")
