@@ -110,13 +110,13 @@ def _summary(record: dict) -> dict:
 
 
 def mine_listed_event(mine: ListedMine, version: int) -> dict:
-    """`public_notice.mine_listed` of an imported mine. The contract wants an application id and a batch id: an
-    imported mine had neither on the platform, so both carry the list entry's own ids (application_id = the
-    entry's id `hist-…`, which intake does not know and ignores; batch_id = `historical-…`, the earlier listing
-    round of its announcement); `review_id`, `version_no` and `total` are null."""
+    """`public_notice.mine_listed` of an imported mine (`source: import`): it had no application on the platform
+    (`application_id`, `review_id`, `version_no` and `total` are null); `batch_id` is `historical-…`, the earlier
+    listing round of its announcement."""
     return new_event(MINE_LISTED, producer=PRODUCER, aggregate_type="listed_mine", aggregate_id=mine.id,
                      aggregate_version=version, payload={
-                         "mine_id": mine.id, "application_id": mine.id, "review_id": None, "version_no": None,
+                         "mine_id": mine.id, "application_id": None, "review_id": None, "version_no": None,
+                         "source": "import",
                          "enterprise": {"name": mine.enterprise_name, "credit_code": mine.credit_code},
                          "mine": {"name": mine.mine_name, "minerals": list(mine.minerals), "scale": mine.scale,
                                   "county": mine.county},

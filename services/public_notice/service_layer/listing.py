@@ -283,7 +283,7 @@ def mine_listed_event(mine: ListedMine, version: int, announcement: ann.Announce
     return new_event(MINE_LISTED, producer=PRODUCER, aggregate_type="listed_mine", aggregate_id=mine.id,
                      aggregate_version=version, payload={
                          "mine_id": mine.id, "application_id": mine.application_id, "review_id": mine.review_id,
-                         "version_no": mine.version_no,
+                         "version_no": mine.version_no, "source": "publicity",
                          "enterprise": {"name": mine.enterprise_name, "credit_code": mine.credit_code},
                          "mine": {"name": mine.mine_name, "minerals": list(mine.minerals), "scale": mine.scale,
                                   "county": mine.county},

@@ -262,3 +262,14 @@ def test_an_entry_round_trips():
     entry = InboxEntry.new(event_id="e1", event_type="t", username="u", title="标题", text="正文", link="/x", now=AT)
     assert InboxEntry.from_dict(entry.to_dict()) == entry
     assert entry.mark_read(AT) and not entry.mark_read(AT)
+
+
+def test_an_imported_mine_is_nobodys_news(bus, uow):
+    """A mine listed years ago and imported with the existing list tells no bureau or enterprise anything."""
+    listed = example("public_notice.mine_listed")
+    deliver(bus, uow, listed)
+    assert told(uow, listed)                       # the platform's own listing is news
+    imported = example("public_notice.mine_listed", source="import", application_id=None)
+    imported["event_id"] = "00000000-0000-4000-8000-00000000beef"
+    deliver(bus, uow, imported)
+    assert told(uow, imported) == []

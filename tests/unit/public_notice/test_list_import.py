@@ -181,6 +181,7 @@ def test_importing_lists_the_mines_with_their_historical_announcements(bus, uow)
     assert sorted(e["payload"]["mine_id"] for e in events) == sorted(out["mines"])
     payload = next(e["payload"] for e in events if e["payload"]["mine_id"] == mine.id)
     assert payload["announcement_no"] == "内自然资字〔2023〕45号" and payload["review_id"] is None
+    assert payload["source"] == "import" and payload["application_id"] is None
     assert payload["batch_id"] == li.historical_batch_id("内自然资字〔2023〕45号")
     assert uow.events("public_notice.announcement_published") == []
     assert uow.list_stamps.get("list").changes == 1

@@ -62,7 +62,7 @@ def notify(envelope: dict, uow: PublicNoticeUnitOfWork, *, clock: Clock, directo
     payload = envelope.get("payload") or {}
     case = remember(uow, payload) if envelope["type"] in LEARN_FROM or payload.get("application_id") else {}
     rule = audiences.TABLE.get(envelope["type"])
-    if rule is None:
+    if rule is None or payload.get("source") == "import":   # a mine listed years ago, imported: nobody's news
         return []
     content = audiences.render(rule, payload, case)
     added = []
