@@ -31,14 +31,11 @@ KINDS = {
 
 
 def kinds() -> dict[str, type]:
-    """Collection → aggregate class (the modules of areas still being built are left out)."""
+    """Collection → aggregate class."""
     out = {}
     for collection, where in KINDS.items():
         module, name = where.split(":")
-        try:
-            out[collection] = getattr(import_module(module), name)
-        except (ModuleNotFoundError, AttributeError):
-            continue
+        out[collection] = getattr(import_module(module), name)
     return out
 
 

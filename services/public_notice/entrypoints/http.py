@@ -105,13 +105,7 @@ def create_app(settings: Settings | None = None, bus=None):
     web = Web(api=notice_api, pages=pages, public=public_pages, extra=[], settings=settings, db=db)
     the_bus = bus or bootstrap(settings)
     for area in AREAS:
-        try:
-            module = import_module(f"public_notice.entrypoints.{area}")
-        except ModuleNotFoundError as exc:  # an area still being built
-            if not (exc.name or "").startswith("public_notice.entrypoints"):
-                raise
-            continue
-        module.routes(web, the_bus)
+        import_module(f"public_notice.entrypoints.{area}").routes(web, the_bus)
     app = create_service_app(SERVICE, settings=settings, title="greenmine public_notice",
                              blueprints=[notice_api, *web.extra],
                              url_prefix="notice",
