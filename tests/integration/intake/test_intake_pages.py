@@ -118,11 +118,13 @@ def test_pages_respect_access(ent1, ent2, bureau, client, intake_settings):
 
 def test_demo_data_is_idempotent(settings, service):
     from intake.entrypoints.cli import DEMO_MINES, load_demo_data
+    from shared.demo_region import demo_mines
 
     first = load_demo_data(settings)
-    assert len(first["mines"]) == len(DEMO_MINES) == 6 and first["applications"] == ["app-demo-ordos-coal"]
+    assert len(DEMO_MINES) == 6 and len(first["mines"]) == 6 + len(demo_mines()) == 66
+    assert first["applications"] == ["app-demo-ordos-coal"]
     leagues = {d["league"] for d in service.db["mines"].find()}
-    assert {"ordos", "baotou"} < leagues and len(leagues) == 6
+    assert {"ordos", "baotou"} < leagues and len(leagues) == 12      # the demo region covers every 盟市
     before = {name: list(service.db[name].find()) for name in ("mines", "applications", "audit_log")}
     assert load_demo_data(settings) == {"mines": [], "applications": []}
     assert {name: list(service.db[name].find()) for name in before} == before
