@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from public_notice.domain.commands import Sweep
 from shared import identity
+from shared.storage import HEARTBEATS, INBOX, OUTBOX
 
 pytestmark = pytest.mark.integration
 
@@ -28,9 +29,9 @@ OBJECTORS = [
     {"name": "钱晓燕", "id_number": "150102198806150022", "phone": "15047781234", "organisation": "",
      "email": ""},
 ]
-# Runtime state that legitimately moves when an event is delivered again (the inbox of handled events, offsets,
-# heartbeats, rate-limit windows): everything else must stay as it was.
-VOLATILE = {"inbox", "heartbeats", "offsets", "windows", "outbox"}
+# Runtime state that legitimately moves while an event is delivered again (the inbox of handled events, offsets,
+# the consumer's heartbeat, rate-limit windows, the outbox): everything else must stay as it was.
+VOLATILE = {INBOX, HEARTBEATS, "offsets", "windows", OUTBOX}
 
 
 def file_objection(notice, batch_id, application_id, person, grounds):
