@@ -55,11 +55,11 @@ from shared.accounts.schemas import (
 from shared.config import Settings
 from shared.contracts import DEPARTMENT_CODES
 from shared.errors import InvalidInput
-from shared.ratelimits import moving_window_limiter, parse_limits, retry_after
+from shared.ratelimits import Windows, parse_limits, retry_after, wait_text
 from shared.readiness import AggregateReadiness
 from shared.schemas import document_errors
 from shared.storage import mongo_client
-from shared.web import create_service_app, finalize
+from shared.web import client_address, create_service_app, finalize
 
 
 class TokenRequestSchema(Schema):
@@ -98,14 +98,13 @@ ACCOUNT_LIMITS = "5 per minute; 20 per hour"
 CLIENT_LIMITS = "20 per minute; 200 per hour"
 
 
-class SignInLimits:
+class SignInLimits(Windows):
     """Failed sign-in attempts per account and per client (moving windows in MongoDB)."""
 
     def __init__(self, settings: Settings, account: str = ACCOUNT_LIMITS, client: str = CLIENT_LIMITS):
+        super().__init__(settings, settings.database_name("identity"))
         self.account = parse_limits("GREENMINE_SIGNIN_ACCOUNT_LIMITS", account, {})
         self.client = parse_limits("GREENMINE_SIGNIN_CLIENT_LIMITS", client, {})
-        self.settings = settings
-        self._limiter = None
 
     @classmethod
     def from_env(cls, settings: Settings, env: dict | None = None) -> SignInLimits:
@@ -113,25 +112,15 @@ class SignInLimits:
         return cls(settings, env.get("GREENMINE_SIGNIN_ACCOUNT_LIMITS") or ACCOUNT_LIMITS,
                    env.get("GREENMINE_SIGNIN_CLIENT_LIMITS") or CLIENT_LIMITS)
 
-    @property
-    def limiter(self):
-        if self._limiter is None:  # lazily: gunicorn forks before the first request
-            self._limiter = moving_window_limiter(self.settings, self.settings.database_name("identity"))
-        return self._limiter
-
-    def _keys(self, username: str, client: str):
-        return [(item, ("account", username)) for item in self.account] + \
-            [(item, ("client", client)) for item in self.client]
-
     def attempt(self, username: str, client: str) -> int | None:
         """Before the password is checked: seconds to wait when a limit is reached, else None. An admitted
         attempt is counted against the account at once (concurrent guesses cannot slip past a check-then-count;
         a success clears it); the client's count is kept by `failed`. A refused attempt is not counted."""
-        keys = self._keys(username, client)
-        over = [(item, key) for item, key in keys if not self.limiter.test(item, *key)]
-        if not over:  # each hit is atomic: of concurrent attempts past the limit, the extra ones fail here
-            over = [(item, key) for item, key in keys if key[0] == "account" and not self.limiter.hit(item, *key)]
-        return retry_after(self.limiter, over) if over else None
+        clients = [(item, ("client", client)) for item in self.client]
+        over = [(item, key) for item, key in clients if not self.limiter.test(item, *key)]
+        if over:
+            return retry_after(self.limiter, over)
+        return self.admit([(item, ("account", username)) for item in self.account])
 
     def failed(self, client: str) -> None:
         for item in self.client:
@@ -144,15 +133,8 @@ class SignInLimits:
             self.limiter.clear(item, "account", username)
 
 
-def client_address() -> str:
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-    return forwarded[-1] if forwarded else (request.remote_addr or "-")
-
-
 def _too_many(retry_after: int) -> str:
-    minutes, seconds = divmod(retry_after, 60)
-    wait = f"{minutes}分{seconds}秒" if minutes else f"{seconds}秒"
-    return f"登录失败次数过多，请{wait}后再试"
+    return f"登录失败次数过多，请{wait_text(retry_after)}后再试"
 
 
 def _safe_next(target: str | None, default: str = "/") -> str:

@@ -56,3 +56,33 @@ def retry_after(limiter, over: list) -> int:
     """Seconds until the first of the `(item, key)` limits that were reached lets one more hit through."""
     now = time.time()
     return max(1, math.ceil(max(limiter.get_window_stats(item, *key).reset_time - now for item, key in over)))
+
+
+def wait_text(seconds: int) -> str:
+    """A wait in Chinese for a refusal: 1小时5分, 3分20秒, 45秒."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}小时{minutes}分" if hours else f"{minutes}分{secs}秒" if minutes else f"{secs}秒"
+
+
+class Windows:
+    """A service's moving windows, its limiter opened on first use (gunicorn forks before the first request).
+    A key is `(item, (name, value))`: one parsed limit and what it counts (`("client", "203.0.113.9")`)."""
+
+    def __init__(self, settings: Settings, database: str):
+        self.settings, self.database = settings, database
+        self._limiter = None
+
+    @property
+    def limiter(self):
+        if self._limiter is None:
+            self._limiter = moving_window_limiter(self.settings, self.database)
+        return self._limiter
+
+    def admit(self, keys: list) -> int | None:
+        """Count one hit against each key unless a limit is already reached: seconds to wait (nothing counted),
+        else None. Each hit is atomic: of concurrent requests past a limit, the extra ones are refused here."""
+        over = [(item, key) for item, key in keys if not self.limiter.test(item, *key)]
+        if not over:
+            over = [(item, key) for item, key in keys if not self.limiter.hit(item, *key)]
+        return retry_after(self.limiter, over) if over else None

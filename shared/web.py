@@ -164,6 +164,13 @@ def translate_messages(errors):
     return errors
 
 
+def client_address() -> str:
+    """Who is calling: the address the reverse proxy appended last to X-Forwarded-For (the proxy overwrites what
+    a client sends), else the peer address. What rate limits count per client."""
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    return forwarded[-1] if forwarded else (request.remote_addr or "-")
+
+
 def shows_internals() -> bool:
     """Whether this request may see how the system is built (readiness detail, metrics): callers inside the
     deployment reach the apps directly, while everything through the proxy carries X-Forwarded-For and then

@@ -28,10 +28,13 @@ def bootstrap(settings: Settings, store: ServiceStore | None = None, *,
               directory=None, **more_dependencies) -> MessageBus:
     """The bus. `more_dependencies` lets tests and the entrypoints pass further adapters by name (e.g. the
     evidence file store, the mail and webhook senders) that an area's handlers ask for."""
-    def default_uow() -> PublicNoticeUnitOfWork:
+    if store is None and uow_factory is None:   # once: a store per unit of work re-read every contract (160 ms)
         from shared.runtime import service_store
 
-        return MongoPublicNoticeUnitOfWork(store or service_store(settings, SERVICE))
+        store = service_store(settings, SERVICE)
+
+    def default_uow() -> PublicNoticeUnitOfWork:
+        return MongoPublicNoticeUnitOfWork(store)
 
     def identity_directory():
         from public_notice.adapters.directory import IdentityDirectory

@@ -21,10 +21,13 @@ EVENT_HANDLERS: dict[str, Callable] = {}
 def bootstrap(settings: Settings, store: ServiceStore | None = None, *,
               uow_factory: Callable[[], SupervisionUnitOfWork] | None = None,
               clock: Callable | None = None) -> MessageBus:
-    def default_uow() -> SupervisionUnitOfWork:
+    if store is None and uow_factory is None:   # once: a store per unit of work re-reads every contract
         from shared.runtime import service_store
 
-        return MongoSupervisionUnitOfWork(store or service_store(settings, SERVICE))
+        store = service_store(settings, SERVICE)
+
+    def default_uow() -> SupervisionUnitOfWork:
+        return MongoSupervisionUnitOfWork(store)
 
     return MessageBus(uow_factory=uow_factory or default_uow, command_handlers=COMMAND_HANDLERS,
                       event_handlers=EVENT_HANDLERS, dependencies={"clock": clock or utcnow},

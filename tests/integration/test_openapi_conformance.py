@@ -269,10 +269,12 @@ def test_no_answer_contradicts_the_document(app_under_test):
     failures: dict[str, str] = {}
     operations = pairs = 0
     started = time.perf_counter()
+    took: dict[str, float] = {}
     for result in schema.get_all_operations():
         operation = result.ok()
         operations += 1
         label = f"{operation.method.upper()} {operation.path}"
+        began = time.perf_counter()
         for kwargs in known.get(label, []):
             case = operation.Case(**kwargs)
             response = case.call(headers=_headers(app, settings, case))
@@ -294,8 +296,10 @@ def test_no_answer_contradicts_the_document(app_under_test):
             notes = "; ".join(getattr(exc, "__notes__", []))
             failures[label] = f"{type(exc).__name__}: {exc} [{notes}]"[:3000]
         pairs += len(callers)
+        took[label] = time.perf_counter() - began
+    slowest = ", ".join(f"{op} {s:.1f} s" for op, s in sorted(took.items(), key=lambda kv: -kv[1])[:5])
     print(f"\nconformance {name}: {operations} operations, {pairs} operation x role pairs, "
-          f"{time.perf_counter() - started:.1f} s")
+          f"{time.perf_counter() - started:.1f} s (slowest: {slowest})")
     assert operations > 0 or name == "supervision"
     assert not set(known) - {f"{o.ok().method.upper()} {o.ok().path}" for o in schema.get_all_operations()}
     assert not failures, "\n\n".join(f"{op}\n{text}" for op, text in failures.items())

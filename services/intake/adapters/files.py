@@ -17,20 +17,18 @@ Downloads are always ``Content-Disposition: attachment`` with ``X-Content-Type-O
 """
 from __future__ import annotations
 
-import hashlib
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-import gridfs
 from bson import ObjectId
+from bson.errors import InvalidId
 
 from intake.domain import materials as mat
 from shared.errors import FieldError, InvalidInput
+from shared.gridfs_files import GridFSFiles, megabytes
 
 BUCKET = "attachments"
-CHUNK = 255 * 1024
 HEAD_BYTES = 4096
 GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream", "application/x-download",
                  "application/force-download", "application/unknown"}
@@ -157,34 +155,18 @@ def check_file(kind: str, filename: str, declared: str | None, head: bytes, size
     for problem in mat.check_upload(kind, sniffed, min(size, kind_info.max_bytes), filename):
         errors.setdefault("file", []).append(f"文件：{problem}")
     if size_hint is not None and size_hint > limit:
-        errors.setdefault("file", []).append(f"文件：“{kind_info.label}”文件不能超过 {_mb(limit)}")
+        errors.setdefault("file", []).append(f"文件：“{kind_info.label}”文件不能超过 {megabytes(limit)}")
     if errors:
         raise UploadRefused(errors)
     return sniffed
 
 
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n} 字节"
-
-
-class AttachmentFiles:
-    """The GridFS bucket of one service database."""
+class AttachmentFiles(GridFSFiles):
+    """The attachments bucket of intake's database."""
 
     def __init__(self, db, deployment_limit: int):
-        self.db = db
-        self.bucket = gridfs.GridFSBucket(db, bucket_name=BUCKET, chunk_size_bytes=CHUNK)
+        super().__init__(db, BUCKET)
         self.deployment_limit = deployment_limit
-        self._indexed = False
-
-    def _ensure_indexes(self) -> None:
-        """GridFS's own indexes (the ones pymongo makes), once per process. pymongo's upload stream checks them on
-        every upload with a `find_one({})` on both collections, which SecantusDB answers by scanning the whole
-        collection: preparing 200 drafts of 38 files took over 15 minutes instead of about 2, growing with every
-        file. A real MongoDB answers it from the first document, so nothing changes there."""
-        if not self._indexed:
-            self.db[f"{BUCKET}.files"].create_index([("filename", 1), ("uploadDate", 1)])
-            self.db[f"{BUCKET}.chunks"].create_index([("files_id", 1), ("n", 1)], unique=True)
-            self._indexed = True
 
     def store(self, stream: BinaryIO, *, kind: str, filename: str, declared_type: str | None,
               metadata: dict) -> StoredFile:
@@ -202,64 +184,19 @@ class AttachmentFiles:
         size_hint = _stream_size(stream)
         stream.seek(0)
         ctype = check_file(kind, filename, declared_type, head, size_hint, stream, self.deployment_limit)
+        label = mat.kind_by_code(kind).label
         limit = min(mat.kind_by_code(kind).max_bytes, self.deployment_limit)
-        file_id = ObjectId()
-        digest = hashlib.sha256()
-        size = 0
-        self._ensure_indexes()
-        described = {**metadata, "kind": kind, "content_type": ctype}
-        grid_in = self.bucket.open_upload_stream_with_id(file_id, filename, metadata=described)
-        object.__setattr__(grid_in, "_ensured_index", True)   # done above (see _ensure_indexes); pymongo's own flag
-        try:
-            while True:
-                chunk = stream.read(CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > limit:
-                    raise UploadRefused({"file": [f"文件：“{mat.kind_by_code(kind).label}”文件不能超过 {_mb(limit)}"]})
-                digest.update(chunk)
-                grid_in.write(chunk)
-            if size == 0:
-                raise UploadRefused({"file": ["文件：文件为空"]})
-            # The file document is written once, at close, with its digest: no update after it (one round trip less;
-            # chunks without a file document are what an interrupted upload leaves).
-            grid_in.metadata = {**described, "sha256": digest.hexdigest(), "state": "stored"}
-            grid_in.close()
-        except BaseException:
-            grid_in.abort()
-            raise
-        return StoredFile(str(file_id), filename, ctype, size, digest.hexdigest())
-
-    def delete(self, file_id: str) -> None:
-        try:
-            self.bucket.delete(ObjectId(file_id))
-        except (gridfs.errors.NoFile, ValueError, TypeError):
-            pass
+        file_id, size, sha256 = self.write(
+            stream, filename, {**metadata, "kind": kind, "content_type": ctype}, limit,
+            too_large=lambda: UploadRefused({"file": [f"文件：“{label}”文件不能超过 {megabytes(limit)}"]}),
+            empty=lambda: UploadRefused({"file": ["文件：文件为空"]}))
+        return StoredFile(file_id, filename, ctype, size, sha256)
 
     def exists(self, file_id: str) -> bool:
         try:
             return self.db[f"{BUCKET}.files"].count_documents({"_id": ObjectId(file_id)}, limit=1) == 1
-        except (ValueError, TypeError):
+        except (InvalidId, TypeError):
             return False
-
-    def open(self, file_id: str):
-        """A GridOut (``.length``, ``.read(n)``) or None."""
-        try:
-            return self.bucket.open_download_stream(ObjectId(file_id))
-        except (gridfs.errors.NoFile, ValueError, TypeError, Exception):
-            return None
-
-    @staticmethod
-    def iterate(grid_out, chunk: int = CHUNK) -> Iterator[bytes]:
-        try:
-            while True:
-                data = grid_out.read(chunk)
-                if not data:
-                    break
-                yield data
-        finally:
-            grid_out.close()
 
 
 def _stream_size(stream: BinaryIO) -> int | None:

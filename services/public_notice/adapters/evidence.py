@@ -5,18 +5,13 @@ SHA-256. Files are written before the filing's transaction; the caller deletes t
 or fails (`delete_all`), so nothing half-written stays."""
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Iterator
 from typing import BinaryIO
 
-import gridfs
-from bson import ObjectId
-
 from shared.errors import FieldError, InvalidInput
+from shared.gridfs_files import GridFSFiles, megabytes
 
 BUCKET = "objection_evidence"
-CHUNK = 255 * 1024
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
 TYPES = {"image/jpeg": "JPEG 图片", "image/png": "PNG 图片", "application/pdf": "PDF 文件"}
@@ -44,10 +39,6 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n} 字节"
-
-
 def safe_name(filename: str) -> str:
     name = os.path.basename((filename or "").replace("\\", "/")).strip()
     return "".join(c for c in name if c.isprintable())[:120] or "证据材料"
@@ -71,24 +62,15 @@ def check_uploads(files: list, limit: int) -> None:
         elif sniff(head) is None:
             errors.append(FieldError(f"files[{i}]", f"“{label}”不是 JPEG、PNG 或 PDF 文件（按文件内容识别）"))
         elif size > limit:
-            errors.append(FieldError(f"files[{i}]", f"“{label}”超过 {_mb(limit)}"))
+            errors.append(FieldError(f"files[{i}]", f"“{label}”超过 {megabytes(limit)}"))
     if errors:
         raise InvalidInput("证据材料有误，请按提示修改", errors)
 
 
-class EvidenceFiles:
+class EvidenceFiles(GridFSFiles):
     def __init__(self, db, limit: int | None = None):
-        self.db = db
-        self.bucket = gridfs.GridFSBucket(db, bucket_name=BUCKET, chunk_size_bytes=CHUNK)
+        super().__init__(db, BUCKET)
         self.limit = limit or max_file_bytes()
-        self._indexed = False
-
-    def _ensure_indexes(self) -> None:
-        """GridFS's indexes once per process (pymongo's own check scans the collection on SecantusDB)."""
-        if not self._indexed:
-            self.db[f"{BUCKET}.files"].create_index([("filename", 1), ("uploadDate", 1)])
-            self.db[f"{BUCKET}.chunks"].create_index([("files_id", 1), ("n", 1)], unique=True)
-            self._indexed = True
 
     def store(self, stream: BinaryIO, filename: str, field: str = "files") -> dict:
         """One checked upload → {file_id, filename, content_type, size, sha256}; InvalidInput on `field` when it
@@ -97,38 +79,16 @@ class EvidenceFiles:
         stream.seek(0)
         ctype = sniff(head)
         name = safe_name(filename)
-        if ctype is None:
-            raise InvalidInput("证据材料有误", [FieldError(field, f"“{name}”不是 JPEG、PNG 或 PDF 文件")])
-        self._ensure_indexes()
-        file_id = ObjectId()
-        digest, size = hashlib.sha256(), 0
-        grid_in = self.bucket.open_upload_stream_with_id(file_id, name, metadata={"content_type": ctype})
-        object.__setattr__(grid_in, "_ensured_index", True)
-        try:
-            while True:
-                chunk = stream.read(CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > self.limit:
-                    raise InvalidInput("证据材料有误", [FieldError(field, f"“{name}”超过 {_mb(self.limit)}")])
-                digest.update(chunk)
-                grid_in.write(chunk)
-            if size == 0:
-                raise InvalidInput("证据材料有误", [FieldError(field, f"“{name}”是空文件")])
-            grid_in.metadata = {"content_type": ctype, "sha256": digest.hexdigest(), "state": "stored"}
-            grid_in.close()
-        except BaseException:
-            grid_in.abort()
-            raise
-        return {"file_id": str(file_id), "filename": name, "content_type": ctype, "size": size,
-                "sha256": digest.hexdigest()}
 
-    def delete(self, file_id: str) -> None:
-        try:
-            self.bucket.delete(ObjectId(file_id))
-        except (gridfs.errors.NoFile, ValueError, TypeError):
-            pass
+        def refused(reason: str) -> InvalidInput:
+            return InvalidInput("证据材料有误", [FieldError(field, f"“{name}”{reason}")])
+
+        if ctype is None:
+            raise refused("不是 JPEG、PNG 或 PDF 文件")
+        file_id, size, sha256 = self.write(stream, name, {"content_type": ctype}, self.limit,
+                                           too_large=lambda: refused(f"超过 {megabytes(self.limit)}"),
+                                           empty=lambda: refused("是空文件"))
+        return {"file_id": file_id, "filename": name, "content_type": ctype, "size": size, "sha256": sha256}
 
     def delete_all(self, stored: list[dict]) -> None:
         for item in stored:
@@ -136,20 +96,3 @@ class EvidenceFiles:
 
     def count(self) -> int:
         return self.db[f"{BUCKET}.files"].count_documents({})
-
-    def open(self, file_id: str):
-        try:
-            return self.bucket.open_download_stream(ObjectId(file_id))
-        except Exception:
-            return None
-
-    @staticmethod
-    def iterate(grid_out, chunk: int = CHUNK) -> Iterator[bytes]:
-        try:
-            while True:
-                data = grid_out.read(chunk)
-                if not data:
-                    break
-                yield data
-        finally:
-            grid_out.close()

@@ -33,9 +33,9 @@ from shared import identity
 from shared.catalog import load_catalog
 from shared.clock import utcnow
 from shared.errors import DomainError, FieldError, InvalidInput, NotFound, TooManyAttempts
-from shared.ratelimits import moving_window_limiter, parse_limits, retry_after
+from shared.ratelimits import Windows, parse_limits, wait_text
 from shared.schemas import Body, document_errors
-from shared.web import http_status
+from shared.web import client_address, http_status
 from shared.workdays import beijing_date
 
 log = logging.getLogger(__name__)
@@ -47,40 +47,21 @@ FORM_FIELDS = ("batch_id", "application_id", "name", "id_number", "phone", "orga
                "indicators", "consent")
 
 
-def client_address() -> str:
-    """As shared.portal: the last X-Forwarded-For hop (the proxy's), else the peer address."""
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-    return forwarded[-1] if forwarded else (request.remote_addr or "-")
-
-
-class Limits:
+class Limits(Windows):
     """The objection form's and the lookup's moving windows (MongoDB, the service's database)."""
 
     def __init__(self, settings, env=None):
+        super().__init__(settings, settings.database_name("public_notice"))
         env = os.environ if env is None else env
-        self.settings = settings
         self.client = parse_limits("GREENMINE_OBJECTION_CLIENT_LIMITS", CLIENT_LIMITS, env)
         self.identity = parse_limits("GREENMINE_OBJECTION_IDENTITY_LIMITS", IDENTITY_LIMITS, env)
         self.lookup = parse_limits("GREENMINE_OBJECTION_LOOKUP_LIMITS", LOOKUP_LIMITS, env)
-        self._limiter = None
-
-    @property
-    def limiter(self):
-        if self._limiter is None:
-            self._limiter = moving_window_limiter(self.settings, self.settings.database_name("public_notice"))
-        return self._limiter
 
     def check(self, items, *key) -> None:
         """Count one hit against each limit; 429 (Retry-After) when one is reached (a refused hit is not counted)."""
-        over = [(item, key) for item in items if not self.limiter.test(item, *key)]
-        if not over:
-            over = [(item, key) for item in items if not self.limiter.hit(item, *key)]
-        if over:
-            wait = retry_after(self.limiter, over)
-            minutes, seconds = divmod(wait, 60)
-            hours, minutes = divmod(minutes, 60)
-            text = (f"{hours}小时{minutes}分" if hours else f"{minutes}分{seconds}秒" if minutes else f"{seconds}秒")
-            raise TooManyAttempts(f"提交过于频繁，请{text}后再试", wait)
+        wait = self.admit([(item, key) for item in items])
+        if wait is not None:
+            raise TooManyAttempts(f"提交过于频繁，请{wait_text(wait)}后再试", wait)
 
 
 # -- bodies and answers ---------------------------------------------------------------------------------------

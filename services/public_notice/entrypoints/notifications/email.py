@@ -20,8 +20,9 @@ from public_notice.domain.notifications.subscriptions import TOPICS
 from public_notice.service_layer.notifications.email import ConfirmSubscription, Subscribe, Unsubscribe
 from shared import identity, mail_receiver
 from shared.errors import DomainError, TooManyAttempts
-from shared.ratelimits import moving_window_limiter, parse_limits, retry_after
+from shared.ratelimits import Windows, parse_limits
 from shared.schemas import Body, document_errors
+from shared.web import client_address
 
 MAIL_READERS = ("admin", "region_office")
 CLIENT_LIMITS = "5 per minute; 30 per hour"     # GREENMINE_SUBSCRIBE_CLIENT_LIMITS
@@ -54,36 +55,18 @@ class MailDetailSchema(MailSchema):
     text = fields.String()
 
 
-class RateLimits:
+class RateLimits(Windows):
     """Subscription requests per client address and per email address (moving windows in MongoDB)."""
 
     def __init__(self, settings):
-        self.settings = settings
+        super().__init__(settings, settings.database_name("public_notice"))
         self.client = parse_limits("GREENMINE_SUBSCRIBE_CLIENT_LIMITS", CLIENT_LIMITS)
         self.address = parse_limits("GREENMINE_SUBSCRIBE_ADDRESS_LIMITS", ADDRESS_LIMITS)
-        self._limiter = None
-
-    @property
-    def limiter(self):
-        if self._limiter is None:
-            self._limiter = moving_window_limiter(self.settings, self.settings.database_name("public_notice"))
-        return self._limiter
 
     def hit(self, client: str, email: str) -> int | None:
         """Count one request; seconds to wait when a limit is reached (the request is refused), else None."""
-        keys = [(item, ("subscribe-client", client)) for item in self.client] + \
-               [(item, ("subscribe-address", email.strip().lower())) for item in self.address]
-        over = [(item, key) for item, key in keys if not self.limiter.test(item, *key)]
-        if over:
-            return retry_after(self.limiter, over)
-        for item, key in keys:
-            self.limiter.hit(item, *key)
-        return None
-
-
-def _client() -> str:
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-    return forwarded[-1] if forwarded else (request.remote_addr or "-")
+        return self.admit([(item, ("subscribe-client", client)) for item in self.client] +
+                          [(item, ("subscribe-address", email.strip().lower())) for item in self.address])
 
 
 def _mail_dir():
@@ -103,7 +86,7 @@ def routes(web, bus) -> None:
         def post(self, body):
             """Subscribe an email address to the 公告 and/or 公示 (no sign-in). A confirmation email with a
             signed link goes out; nothing else is sent until it is opened (double opt-in)."""
-            wait = limits.hit(_client(), body["email"])
+            wait = limits.hit(client_address(), body["email"])
             if wait is not None:
                 raise TooManyAttempts(f"请求过于频繁，请{wait}秒后再试", wait)
             bus.handle(Subscribe(email=body["email"], topics=tuple(body["topics"])))
