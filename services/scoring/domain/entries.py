@@ -56,6 +56,12 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _shown_number(value: Decimal) -> str:
+    """A number out of range in a message: plain when short, else as Decimal writes it (1E+999999999). Written
+    plain, a score of 1e999999999 is a billion digits: one request held a worker for a minute building it."""
+    return _plain(value) if abs(value.adjusted()) <= 30 else str(value)
+
+
 def _as_decimal(value) -> Decimal | None:
     """A finite Decimal from a JSON number or numeric string, else None."""
     kind = type(value)
@@ -271,9 +277,9 @@ def _score_input(indicator: Indicator, entry, mining_method: str, industry_varia
             return None
         problems = []
         if score < 0:
-            problems.append(f"得分 {_plain(score)} 不能为负数")
+            problems.append(f"得分 {_shown_number(score)} 不能为负数")
         if score > points:
-            problems.append(f"得分 {_plain(score)} 超过{_label(indicator)}的标准分 {_plain(points)}")
+            problems.append(f"得分 {_shown_number(score)} 超过{_label(indicator)}的标准分 {_plain(points)}")
         if not problems and score != score.quantize(CENT, rounding=ROUND_HALF_UP):  # in range: quantize is safe
             problems.append(f"得分 {value} 至多保留2位小数")
         if not problems and score not in possible:

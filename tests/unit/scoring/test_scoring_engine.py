@@ -305,6 +305,15 @@ def test_bad_scores(catalog, assessment_for, score, message):
     assert fields(errors) == ["indicators.2.score"] and message in errors[0]["message"]
 
 
+@pytest.mark.parametrize("score,shown", [(Decimal("1e999999999"), "1E+999999999"), (Decimal("-1e999999999"),
+                                                                                        "-1E+999999999")])
+def test_a_score_of_a_billion_digits_is_named_short(catalog, assessment_for, score, shown):
+    """Written out plain it is a billion characters: building that message held a worker for a minute."""
+    errors = errors_of(catalog, assessment_for(entries={"2": {"score": score}}))
+    assert fields(errors) == ["indicators.2.score"] and f"得分 {shown} " in errors[0]["message"]
+    assert len(errors[0]["message"]) < 100
+
+
 def test_findings_on_a_non_deduction_rule(catalog, assessment_for):
     for no in ("10", "45", "9"):
         errors = errors_of(catalog, assessment_for(entries={no: {"findings": 1}}))
