@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import time
 
+# Reports a violation of the Content-Security-Policy on the console, where the tests collect them.
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) =>
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " +
+                e.sourceFile + ":" + e.lineNumber));"""
+
 
 def sign_in(page, url: str, username: str, password: str = "Greenmine-2025") -> None:
     """Sign in through the real form, as a person would."""

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) =>
-  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " +
-                e.sourceFile + ":" + e.lineNumber));"""
+from browsing import CSP_LISTENER
 
 
 @pytest.fixture
