@@ -38,9 +38,13 @@ fonts:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
 	else echo "Printable documents need a CJK font: sudo apt-get install fonts-noto-cjk"; exit 1; fi
 
-# Lint first: a style slip fails in seconds, not after the whole suite.
+# Lint first: a style slip fails in seconds, not after the whole suite. The end-to-end tests run one at a time (each
+# starts the whole system, 18 processes: two at once would starve each other on 2 cores); the integration and unit
+# tests then run on one worker per core (each worker with its own Tansu and SecantusDB, a test file per worker at a
+# time), which halves their 11 minutes.
 test: setup browser fonts lint
-	$(BIN)/pytest
+	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest --numprocesses=auto --maxprocesses=4 --dist=loadfile tests/integration tests/unit
 
 test-unit: setup
 	$(BIN)/pytest tests/unit
