@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import time
 import uuid
 from datetime import UTC, datetime
 
+from polling import Clock, wait_for
+
 from shared import identity
-from shared.clock import utcnow
 from shared.contracts import new_event
 from shared.messaging import EventConsumer, OutboxRelay, encode, ensure_topics, make_producer
 from shared.runtime import service_store
@@ -31,26 +31,6 @@ USERS = [
     ("enterprise", "enterprise", {"enterprise": "91150600MA0N00001W"}),
     ("enterprise2", "enterprise", {"enterprise": "91150200MA0N00002B"}),
 ]
-
-
-def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-class Clock:
-    """The service's clock: real time unless a test sets `fixed` (an aware datetime)."""
-
-    def __init__(self):
-        self.fixed = None
-
-    def __call__(self):
-        return self.fixed or utcnow()
 
 
 class RecordingConsumer(EventConsumer):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import time
+
+from polling import Clock, wait_for
 
 from review_routing.adapters.batching import BatchingConsumer
 from shared import embedded, identity
-from shared.clock import utcnow
 from shared.messaging import encode
 
 PASSWORD = "Greenmine-2025"
@@ -34,26 +34,6 @@ class CountingConsumer(BatchingConsumer):
         outcome = super().handle(record)
         self.outcomes.append(outcome)
         return outcome
-
-
-def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-class Clock:
-    """The service's clock: real time unless a test sets `fixed`."""
-
-    def __init__(self):
-        self.fixed = None
-
-    def __call__(self):
-        return self.fixed or utcnow()
 
 
 @dataclasses.dataclass
