@@ -10,12 +10,13 @@ from shared.clock import utcnow
 from shared.config import Settings
 from shared.messaging import Handler
 from shared.storage import ServiceStore
-from supervision.adapters.repository import MongoSupervisionUnitOfWork
+from supervision.adapters.repository import MongoSupervisionUnitOfWork, ensure_indexes
+from supervision.service_layer import handlers
 from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
 
 SERVICE = "supervision"
 COMMAND_HANDLERS: dict[type, Callable] = {}
-EVENT_HANDLERS: dict[str, Callable] = {}
+EVENT_HANDLERS: dict[str, Callable] = {"public_notice.mine_listed": handlers.when_mine_listed}
 
 
 def bootstrap(settings: Settings, store: ServiceStore | None = None, *,
@@ -35,5 +36,7 @@ def bootstrap(settings: Settings, store: ServiceStore | None = None, *,
 
 
 def event_handlers(settings: Settings, store: ServiceStore) -> dict[str, Handler]:
-    """Event type -> handler(envelope, tx) for this service's consumer (see contracts/topics.yaml)."""
+    """Event type -> handler(envelope, tx) for this service's consumer (see contracts/topics.yaml). Called once
+    when the consumer starts: the register's indexes are made then."""
+    ensure_indexes(store.db)
     return bootstrap(settings, store).consumer_handlers()

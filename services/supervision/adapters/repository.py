@@ -1,11 +1,24 @@
 """MongoDB side of the supervision service: its repositories and the unit of work over them."""
 from __future__ import annotations
 
+from pymongo import ASCENDING
+
+from shared.aggregates import MongoAggregates
 from shared.storage import Transaction
 from shared.unit_of_work import MongoUnitOfWork
+from supervision.domain.register import SupervisedMine
 from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
+
+MINES = "mines"
+# (collection, keys, options): what the pages' and API's queries need.
+INDEXES = [(MINES, [("league", ASCENDING), ("mine_name", ASCENDING)], {"name": "by_league"})]
+
+
+def ensure_indexes(db) -> None:
+    for collection, keys, options in INDEXES:
+        db[collection].create_index(keys, **options)
 
 
 class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):
     def bind(self, tx: Transaction) -> None:
-        """No repositories yet (set them here as attributes: `self.cases = CaseRepository(tx)`)."""
+        self.mines = MongoAggregates(tx, MINES, SupervisedMine)

@@ -9,13 +9,16 @@ from pathlib import Path
 from flask import Blueprint, render_template
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from shared import identity
 from shared.config import Settings
-from shared.runtime import service_readiness
+from shared.errors import NotPermitted
+from shared.regions import LEAGUE_NAMES
+from shared.runtime import service_readiness, service_store
 from shared.schemas import FieldErrorParser
 from shared.web import create_service_app, finalize
+from supervision.adapters import queries
 from supervision.adapters.situations import department_names, load_situations
 from supervision.bootstrap import SERVICE, bootstrap
 from supervision.domain.situations import DETECTIONS, Situations
@@ -53,6 +56,38 @@ class SituationsSchema(Schema):
     remove = fields.List(fields.Nested(SituationSchema), required=True, metadata={"description": "移出名录 (14)"})
 
 
+class RegisterQuerySchema(Schema):
+    league = fields.String(validate=validate.OneOf(LEAGUE_NAMES, error="不是自治区的盟市"),
+                           metadata={"description": "one 盟市 (a bureau sees only its own)"})
+
+
+class RegisteredMineSchema(Schema):
+    mine_id = fields.String(required=True)
+    mine_name = fields.String(required=True)
+    enterprise_name = fields.String(required=True)
+    credit_code = fields.String(allow_none=True)
+    league = fields.String(required=True)
+    county = fields.String(allow_none=True)
+    minerals = fields.List(fields.String(), required=True)
+    scale = fields.String(allow_none=True)
+    scale_label = fields.String(required=True)
+    status = fields.String(required=True)
+    status_label = fields.String(required=True)
+    listed_on = fields.String(required=True)
+    announcement_no = fields.String(required=True)
+    source = fields.String(required=True, metadata={"description": "publicity | import (listed before the platform)"})
+
+
+def leagues_seen(principal, league: str | None) -> list[str] | None:
+    """The 盟市 whose mines `principal` may read (None: every one), narrowed to `league` when given; a 盟市 outside
+    its area is refused."""
+    if principal.covers_area(None):          # a regional account
+        return None if league is None else [league]
+    if league is not None and league != principal.area:
+        raise NotPermitted(f"只能查看本盟市（{principal.area}）的在库矿山")
+    return [principal.area]
+
+
 def situations_view(situations: Situations, names: dict[str, str]) -> dict:
     return {measure.code: [{"no": s.no, "code": s.code, "text": s.text,
                             "raised_by": [{"code": d, "name": names[d]} for d in s.raised_by],
@@ -64,6 +99,13 @@ def situations_view(situations: Situations, names: dict[str, str]) -> dict:
 
 def create_app(settings: Settings | None = None, bus=None):
     settings = settings or Settings.from_env()
+    store_holder: dict = {}
+
+    def db():
+        if "store" not in store_holder:      # opened on first use, once per process
+            store_holder["store"] = service_store(settings, SERVICE)
+        return store_holder["store"].db
+
     situations, names = load_situations(), department_names()
     view = situations_view(situations, names)
     pages = Blueprint("supervision_pages", __name__, url_prefix="/supervision")
@@ -71,7 +113,10 @@ def create_app(settings: Settings | None = None, bus=None):
     @pages.get("/")
     @identity.requires('region_office', 'bureau', 'department_reviewer', 'admin')
     def workspace():
-        return render_template("supervision/workspace.html", situations=situations, view=view)
+        principal = identity.current_principal()
+        mines = queries.register(db(), leagues_seen(principal, None))
+        return render_template("supervision/workspace.html", situations=situations, view=view, mines=mines,
+                               regional=principal.covers_area(None))
 
     api = SupervisionApi("supervision", __name__, url_prefix="/api/v1/supervision",
                          description="动态监管：标注、限期整改、移出名录")
@@ -84,6 +129,16 @@ def create_app(settings: Settings | None = None, bus=None):
             """The situations of 标注 (3), 限期整改 (9) and 移出名录 (14) in the notice's words and order, each with
             the departments that may raise it, how it is found and the evidence it needs (no sign-in)."""
             return view
+
+    @api.route("/mines")
+    class Register(MethodView):
+        @identity.requires('region_office', 'bureau', 'department_reviewer', 'admin')
+        @api.arguments(RegisterQuerySchema, location="query")
+        @api.response(200, RegisteredMineSchema(many=True))
+        def get(self, args):
+            """The register of listed mines (在库绿色矿山) under supervision, by 盟市 and name: the region office sees
+            every 盟市, a bureau or department its own."""
+            return queries.register(db(), leagues_seen(identity.current_principal(), args.get("league")))
 
     app = create_service_app(SERVICE, settings=settings, title="greenmine supervision", blueprints=[api],
                              template_dirs=[TEMPLATES], readiness=service_readiness(settings, SERVICE))
