@@ -6,11 +6,11 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from kafka import KafkaProducer
+from polling import wait_for
 
 from shared.contracts import ContractError, new_event
 from shared.messaging import (
@@ -62,16 +62,6 @@ def run_process(kind: str, settings, *flags, timeout: float = 60) -> subprocess.
 def start_process(kind: str, settings, *flags) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(PROCESS), kind, settings_env(settings), *flags],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def wait_for(predicate, timeout: float = 30.0, every: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 def consume_until(consumer: EventConsumer, predicate, timeout: float = 40.0):
@@ -227,7 +217,7 @@ class TestRelayAndConsumer:
         relay = start_process("relay", settings)
         consumer = start_process("consumer", settings)
         try:
-            wait_for(lambda: producer_store.unpublished_count() == 0)
+            wait_for(lambda: producer_store.unpublished_count() == 0, timeout=30)
             wait_for(lambda: counter(consumer_store)["events"] == 5, timeout=40)
         finally:
             for process in (relay, consumer):
