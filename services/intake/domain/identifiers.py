@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from shared import text as texts
+from shared.periods import add_years
 
 __all__ = [
     "CREDIT_CODE_CHARSET",
@@ -215,17 +216,6 @@ def parse_date(value: object) -> date:
             except ValueError:
                 raise ValueError(f"“{value}”不是有效日期") from None
     raise ValueError(f"“{value}”不是可识别的日期，请按 2024-01-31 的格式填写")
-
-
-def add_years(d: date, years: int) -> date:
-    """Same month and day ``years`` later; 29 February becomes 28 February in a common year.
-
-    (民法典第二百零三条: a period counted in years ends on the corresponding day; without one, on the month's last day.)
-    """
-    try:
-        return d.replace(year=d.year + years)
-    except ValueError:
-        return d.replace(year=d.year + years, day=28)
 
 
 @dataclass(frozen=True)

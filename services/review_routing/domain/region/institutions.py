@@ -15,7 +15,6 @@ Pure: no I/O.
 """
 from __future__ import annotations
 
-import calendar as _calendar
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -27,6 +26,7 @@ from review_routing.domain.errors import FieldError, InvalidInput, InvalidTransi
 from review_routing.domain.task import _dt
 from shared import text as texts
 from shared.accounts.rules import credit_code_problems, normalise_credit_code
+from shared.periods import add_years
 from shared.workdays import beijing_date
 
 # 正文 二(四), in the notice's words.
@@ -46,12 +46,6 @@ MAX_CONFLICTS = 200
 PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,20}$")
 DOCUMENT_NO_MAX = 64
-
-
-def add_years(day: date, years: int) -> date:
-    """The corresponding day `years` later; the month's last day when there is none (29 Feb → 28 Feb)."""
-    year = day.year + years
-    return date(year, day.month, min(day.day, _calendar.monthrange(year, day.month)[1]))
 
 
 def ban_end(found_on: date) -> date:
