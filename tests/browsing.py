@@ -9,6 +9,13 @@ CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) =>
                 e.sourceFile + ":" + e.lineNumber));"""
 
 
+def report_console(page, messages: list[str]) -> None:
+    """Collect `page`'s console messages, page errors and Content-Security-Policy violations into `messages`."""
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+
+
 def sign_in(page, url: str, username: str, password: str = "Greenmine-2025") -> None:
     """Sign in through the real form, as a person would."""
     page.goto(url + "/login")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browsing import CSP_LISTENER
+from browsing import report_console
 
 
 @pytest.fixture
@@ -11,9 +11,7 @@ def no_csp_violation(page):
     """Issue 9 item 6: the pages work under the strict Content-Security-Policy, and the browser reports no
     violation of it on any page the test opens (console messages, and the securitypolicyviolation event)."""
     messages: list[str] = []
-    page.add_init_script(CSP_LISTENER)
-    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+    report_console(page, messages)
     yield messages
     violations = [m for m in messages if "Content Security Policy" in m or "CSP violation" in m]
     assert not violations, violations

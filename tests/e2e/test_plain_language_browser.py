@@ -13,7 +13,7 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 import requests
-from browsing import sign_in
+from browsing import report_console, sign_in
 from flows import submit_application, token, wait_for_task
 from playwright.sync_api import Error as PlaywrightError
 
@@ -61,12 +61,8 @@ def test_the_checker_finds_what_it_is_meant_to_find():
 
 def watched(page, messages: list[str]):
     """Another tab of the signed-in context, its console and CSP violations reported like the first tab's."""
-    from browsing import CSP_LISTENER
-
     tab = page.context.new_page()
-    tab.add_init_script(CSP_LISTENER)
-    tab.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
-    tab.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+    report_console(tab, messages)
     return tab
 
 

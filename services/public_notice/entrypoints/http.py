@@ -68,12 +68,12 @@ class BulletinSchema(Schema):
 
 def create_app(settings: Settings | None = None, bus=None):
     settings = settings or Settings.from_env()
-    store_holder: dict = {}
+    # One store per process for the bus's units of work and the read models: each store reads every contract.
+    # (Opening it does not connect: the database is reached on first use.)
+    store = service_store(settings, SERVICE)
 
     def db():
-        if "store" not in store_holder:
-            store_holder["store"] = service_store(settings, SERVICE)
-        return store_holder["store"].db
+        return store.db
 
     pages = Blueprint("public_notice_pages", __name__, url_prefix="/notice")
 
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, bus=None):
             return queries.bulletins(db())
 
     web = Web(api=notice_api, pages=pages, public=public_pages, extra=[], settings=settings, db=db)
-    the_bus = bus or bootstrap(settings)
+    the_bus = bus or bootstrap(settings, store)
     for area in AREAS:
         import_module(f"public_notice.entrypoints.{area}").routes(web, the_bus)
     app = create_service_app(SERVICE, settings=settings, title="greenmine public_notice",

@@ -10,13 +10,11 @@ from supervision.domain.register import SupervisedMine
 from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
 
 MINES = "mines"
-# (collection, keys, options): what the pages' and API's queries need.
-INDEXES = [(MINES, [("league", ASCENDING), ("mine_name", ASCENDING)], {"name": "by_league"})]
 
 
 def ensure_indexes(db) -> None:
-    for collection, keys, options in INDEXES:
-        db[collection].create_index(keys, **options)
+    """What the pages' and the API's queries need."""
+    db[MINES].create_index([("league", ASCENDING), ("mine_name", ASCENDING)], name="by_league")
 
 
 class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):

@@ -99,12 +99,12 @@ def situations_view(situations: Situations, names: dict[str, str]) -> dict:
 
 def create_app(settings: Settings | None = None, bus=None):
     settings = settings or Settings.from_env()
-    store_holder: dict = {}
+    # One store per process for the bus's units of work and the read models: each store reads every contract.
+    # (Opening it does not connect: the database is reached on first use.)
+    store = service_store(settings, SERVICE)
 
     def db():
-        if "store" not in store_holder:      # opened on first use, once per process
-            store_holder["store"] = service_store(settings, SERVICE)
-        return store_holder["store"].db
+        return store.db
 
     situations, names = load_situations(), department_names()
     view = situations_view(situations, names)
@@ -143,5 +143,5 @@ def create_app(settings: Settings | None = None, bus=None):
     app = create_service_app(SERVICE, settings=settings, title="greenmine supervision", blueprints=[api],
                              template_dirs=[TEMPLATES], readiness=service_readiness(settings, SERVICE))
     app.register_blueprint(pages)
-    app.extensions["greenmine"]["bus"] = bus or bootstrap(settings)  # views hand their commands to it
+    app.extensions["greenmine"]["bus"] = bus or bootstrap(settings, store)  # views hand their commands to it
     return finalize(app)
