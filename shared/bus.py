@@ -25,12 +25,14 @@ CommandHandler = Callable[..., Any]
 
 def _inject(handler: Callable, dependencies: Mapping[str, Any]) -> Callable:
     """`handler` with the dependencies its signature names (beyond its first two parameters) bound by name."""
-    wanted = list(inspect.signature(handler).parameters)[2:]
-    missing = [name for name in wanted if name not in dependencies
-               and inspect.signature(handler).parameters[name].default is inspect.Parameter.empty]
-    if missing:
-        raise TypeError(f"{handler.__name__} needs {', '.join(missing)}, which bootstrap does not provide")
-    bound = {name: dependencies[name] for name in wanted if name in dependencies}
+    parameters = list(inspect.signature(handler).parameters.values())[2:]
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):   # `**dependencies`: every one
+        bound = dict(dependencies)
+    else:
+        missing = [p.name for p in parameters if p.name not in dependencies and p.default is inspect.Parameter.empty]
+        if missing:
+            raise TypeError(f"{handler.__name__} needs {', '.join(missing)}, which bootstrap does not provide")
+        bound = {p.name: dependencies[p.name] for p in parameters if p.name in dependencies}
 
     def call(message, uow):
         return handler(message, uow, **bound)

@@ -35,7 +35,7 @@ def service_readiness(settings: Settings, service: str) -> Readiness:
                      processes=(f"{service}-consumer", f"{service}-relay"))
 
 
-def _stop_on_signals() -> threading.Event:
+def stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
     def handler(signum, _frame):
@@ -55,7 +55,7 @@ def run_consumer(service: str, handlers_factory: Callable[[Settings, ServiceStor
     store.ensure_indexes()
     consumer = EventConsumer(service, settings, store, handlers_factory(settings, store))
     log.info("consuming %s", ", ".join(consumer.topics))
-    consumer.run(_stop_on_signals())
+    consumer.run(stop_on_signals())
 
 
 def run_relay(service: str, settings: Settings | None = None) -> None:
@@ -67,7 +67,7 @@ def run_relay(service: str, settings: Settings | None = None) -> None:
     try:
         relay = OutboxRelay(store, producer, cluster_id=broker_cluster_id(settings),
                             on_new_broker=lambda: ensure_topics(settings, store.registry))
-        relay.run(_stop_on_signals())
+        relay.run(stop_on_signals())
     finally:
         producer.close(timeout=5)
 

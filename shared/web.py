@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, g, jsonify, render_template, request, send_from_directory, session
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_from_directory, session
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -184,6 +185,19 @@ def shows_internals() -> bool:
 class _Api(Api):
     # flask-smorest documents its default error answers with this schema: ours, the body every error has.
     ERROR_SCHEMA = ErrorSchema
+
+
+@dataclass
+class AreaWeb:
+    """What an area's `routes(web, bus)` adds its views to (a service whose web app is assembled from areas:
+    public_notice, supervision): the API blueprint, the staff pages, the public pages, any further blueprint an
+    area appends to `extra`, and `db()`, the service's database for read models (opened on first use)."""
+    api: Blueprint
+    pages: Blueprint
+    settings: Settings
+    db: Callable
+    public: Blueprint | None = None
+    extra: list = field(default_factory=list)
 
 
 def create_service_app(service: str, *, settings: Settings | None = None, title: str, blueprints=(),

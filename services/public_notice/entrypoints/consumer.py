@@ -9,34 +9,22 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import threading
 
 from public_notice.bootstrap import SERVICE, bootstrap, ensure_indexes
 from public_notice.domain.commands import Sweep
+from shared.areas import sweep_forever
 from shared.bus import MessageBus
 from shared.config import Settings
 from shared.logging import configure_logging
 from shared.messaging import EventConsumer
-from shared.runtime import service_store
+from shared.runtime import service_store, stop_on_signals
 
 log = logging.getLogger(__name__)
 
 
 def sweep_interval_s() -> float:
     return float(os.environ.get("GREENMINE_NOTICE_SWEEP_SECONDS", "60"))
-
-
-def sweep_forever(bus: MessageBus, stop: threading.Event, interval_s: float) -> None:
-    while True:
-        try:
-            changed = bus.handle(Sweep())
-            if changed:
-                log.info("sweep changed %d records", changed)
-        except Exception:  # the database may be away for a while; try again next round
-            log.exception("sweep failed")
-        if stop.wait(interval_s):
-            return
 
 
 def deliver_forever(bus: MessageBus, stop: threading.Event, interval_s: float, limit: int = 50) -> None:
@@ -61,16 +49,8 @@ def main(settings: Settings | None = None, stop: threading.Event | None = None) 
     ensure_indexes(store.db)
     bus = bootstrap(settings, store)
     consumer = EventConsumer(SERVICE, settings, store, bus.consumer_handlers())
-    if stop is None:
-        stop = threading.Event()
-
-        def handler(signum, _frame):
-            log.info("received signal %s, stopping", signum)
-            stop.set()
-
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGINT, handler)
-    threading.Thread(target=sweep_forever, args=(bus, stop, sweep_interval_s()), daemon=True,
+    stop = stop or stop_on_signals()
+    threading.Thread(target=sweep_forever, args=(bus, Sweep(), stop, sweep_interval_s()), daemon=True,
                      name="notice-sweep").start()
     from public_notice.service_layer.notifications.dispatch import poll_seconds
 

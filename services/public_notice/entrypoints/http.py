@@ -6,8 +6,6 @@ appends to `web.extra` (the public list API `/api/v1/list`). Commands go through
 `public_notice.bootstrap`; public reads use the read models of `adapters/queries.py`."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from shared import identity
 from shared.config import Settings
 from shared.runtime import service_readiness, service_store
 from shared.schemas import FieldErrorParser
-from shared.web import create_service_app, finalize
+from shared.web import AreaWeb, create_service_app, finalize
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 AREAS = ("publicity", "objections", "listing", "notifications.inbox", "notifications.email",
@@ -33,19 +31,6 @@ class NoticeApi(ApiBlueprint):
     """The service's API blueprints: bodies read with field paths and Chinese messages (shared.schemas)."""
 
     ARGUMENTS_PARSER = FieldErrorParser()
-
-
-@dataclass
-class Web:
-    """What an area's `routes(web, bus)` adds its views to. `db()` is the service's database for read models
-    (opened on first use)."""
-
-    api: ApiBlueprint
-    pages: Blueprint
-    public: Blueprint
-    extra: list
-    settings: Settings
-    db: Callable
 
 
 class BulletinSchema(Schema):
@@ -102,7 +87,7 @@ def create_app(settings: Settings | None = None, bus=None):
             """The published 通报, newest first (no sign-in)."""
             return queries.bulletins(db())
 
-    web = Web(api=notice_api, pages=pages, public=public_pages, extra=[], settings=settings, db=db)
+    web = AreaWeb(api=notice_api, pages=pages, public=public_pages, settings=settings, db=db)
     the_bus = bus or bootstrap(settings, store)
     for area in AREAS:
         import_module(f"public_notice.entrypoints.{area}").routes(web, the_bus)

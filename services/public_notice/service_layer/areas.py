@@ -9,52 +9,25 @@
 - `notifications.inbox`, `notifications.email`, `notifications.webhooks`: who is told what, in the app, by email
   and to subscribing systems (`notifications.dispatch` sends what is due, with retries).
 
-Each area module offers `COMMAND_HANDLERS` (command class → handler) and `EVENT_HANDLERS` (event type →
-`when_<event>(envelope, uow, **dependencies)`), and may offer `sweep(uow, *, clock, calendar) -> int` (the daily
-work that happens by itself: windows opening and closing, deadlines passing), run by the consumer's sweep thread.
-Several areas may handle one event type: the bus runs each area's handler, in the order of AREAS, in the same
-transaction (`shared.bus`)."""
+The shape of an area is `shared/areas.py`'s: `COMMAND_HANDLERS`, `EVENT_HANDLERS` and an optional `sweep`
+(`sweep(uow, *, clock, calendar) -> int`: windows opening and closing, deadlines passing)."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib import import_module
-from types import ModuleType
+from shared import areas
 
 AREAS = ("bulletins", "publicity", "objections", "listing", "list_import", "notifications.inbox",
          "notifications.email", "notifications.webhooks", "notifications.dispatch")
 
 
-def modules() -> list[ModuleType]:
+def modules():
     """The area modules, in the order of AREAS."""
-    return [import_module(f"public_notice.service_layer.{area}") for area in AREAS]
+    return areas.modules("public_notice.service_layer", AREAS)
 
 
-def handlers() -> tuple[dict[type, Callable], dict[str, Callable | tuple[Callable, ...]]]:
-    """(command handlers, event handlers) of every area; an event handled by several areas runs each in turn."""
+def handlers():
+    """(command handlers, event handlers) of every area, and `Sweep` running each area's sweep."""
     from public_notice.domain.commands import Sweep
 
-    commands: dict[type, Callable] = {Sweep: run_sweeps}
-    by_event: dict[str, list[Callable]] = {}
-    for module in modules():
-        commands.update(getattr(module, "COMMAND_HANDLERS", {}))
-        for event_type, handler in getattr(module, "EVENT_HANDLERS", {}).items():
-            by_event.setdefault(event_type, []).append(handler)
-    return commands, {event_type: tuple(fns) if len(fns) > 1 else fns[0] for event_type, fns in by_event.items()}
-
-
-def sweeps() -> list[Callable]:
-    return [module.sweep for module in modules() if hasattr(module, "sweep")]
-
-
-def run_sweeps(cmd, uow, *, clock, calendar) -> int:
-    """The `Sweep` command: each area's sweep in turn, each in its own transactions (one area's failure does not
-    stop the others: it is logged and tried again next round). Returns how many things changed."""
-    import logging
-
-    changed = 0
-    for sweep in sweeps():
-        try:
-            changed += sweep(uow, clock=clock, calendar=calendar) or 0
-        except Exception:
-            logging.getLogger(__name__).exception("sweep %s.%s failed", sweep.__module__, sweep.__name__)
-    return changed
+    found = modules()
+    commands, events = areas.handlers(found)
+    return {Sweep: areas.sweeper(found), **commands}, events

@@ -1,19 +1,33 @@
-"""`SupervisedMine`: a mine of the green-mine list (名录) as supervision keeps it — who and where it is, when and by
-which 公告 it was listed — the register the measures, the sweep, the random inspections and the targets work on
-(issue 13 item 2). Built from `public_notice.mine_listed`; the licences, production dates and reserves of intake's
-mine register are still to come (they need intake to publish its register).
+"""`SupervisedMine`: a mine as supervision knows it, one entry per mine id, from two sources —
+
+* the green-mine list (名录): `public_notice.mine_listed` (who and where, when and by which 公告 it was listed);
+* intake's mine register: `intake.mine_recorded` (licences and their validity, production status and dates,
+  reserves, scale, mining method, 矿区范围), a snapshot per change.
+
+A mine of the register that is not (or not yet) listed is kept too (`status` "registered"): the targets count the
+licensed producing mines whether listed or not. The measures, the sweep and the random inspections work on the
+listed ones (issue 13 items 2–6).
 
 * Identity: the mine id (a mine listed again after a removal is the same entry, its history goes on).
-* Idempotent: a listing already recorded (the same 公告) changes nothing, whichever path it arrives by.
+* Idempotent: a listing already recorded (the same 公告) and a register snapshot not newer than the one kept change
+  nothing, whichever path and order they arrive by.
+* 重大变化 (附件2 三, 四(一)2): a change of 矿区范围, 开采方式, 开采矿种 or 开采规模 between two snapshots is recorded
+  with its date (`changes`); the sweep marks the mine and asks the region stage for a re-evaluation.
 Pure: no I/O."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
-STATUS_LABELS = {"listed": "在库"}
+from supervision.domain import triggers
+
+STATUS_LABELS = {"listed": "在库", "registered": "未入库"}
 SCALE_LABELS = {"large": "大型", "medium": "中型", "small": "小型"}
+PRODUCTION_LABELS = {"in_production": "在产", "suspended": "停产", "construction": "在建", "closed": "关闭"}
+# the register's fields whose change is a 重大变化, as the sweep's rules name them (triggers.CHANGE_LABELS)
+MAJOR_FIELDS = {"area": "mining_area", "method": "mining_method", "minerals": "minerals", "scale": "scale"}
+STOPPED = ("suspended", "closed")
 
 
 @dataclass
@@ -26,38 +40,97 @@ class SupervisedMine:
     county: str | None
     minerals: list[str]
     scale: str | None
-    listed_on: str
-    announcement_id: str
-    announcement_no: str
-    application_id: str | None
-    source: str                     # publicity (listed through this platform) | import (the list kept before it)
-    status: str = "listed"
+    listed_on: str | None = None
+    announcement_id: str | None = None
+    announcement_no: str | None = None
+    application_id: str | None = None
+    source: str | None = None       # publicity (listed through this platform) | import (the list kept before it)
+    status: str = "listed"          # listed | registered (in intake's register, not on the list)
+    register: dict | None = None    # intake's latest snapshot: mine facts and licences (intake.mine_recorded)
+    register_version: int = 0
+    changes: list[dict] = field(default_factory=list)   # 重大变化 seen between snapshots
     history: list[dict] = field(default_factory=list)
     version: int | None = None
 
+    # -- from the list -------------------------------------------------------------------------------------------
     @classmethod
     def from_listing(cls, payload: Mapping, at: datetime) -> SupervisedMine:
-        mine, enterprise = payload["mine"], payload["enterprise"]
-        entry = cls(id=payload["mine_id"], mine_name=mine["name"], enterprise_name=enterprise["name"],
-                    credit_code=enterprise.get("credit_code"), league=payload["league"], county=mine.get("county"),
-                    minerals=list(mine.get("minerals") or []), scale=mine.get("scale"),
-                    listed_on=payload["listed_on"], announcement_id=payload["announcement_id"],
-                    announcement_no=payload["announcement_no"], application_id=payload.get("application_id"),
-                    source=payload.get("source") or "publicity")
-        entry.history.append(_listed(payload, at))
+        entry = cls(id=payload["mine_id"], mine_name="", enterprise_name="", credit_code=None, league="",
+                    county=None, minerals=[], scale=None)
+        entry.record_listing(payload, at)
         return entry
 
     def record_listing(self, payload: Mapping, at: datetime) -> bool:
         """A listing of this mine: False when this 公告 is already recorded (nothing changes)."""
         if any(h.get("announcement_id") == payload["announcement_id"] for h in self.history):
             return False
-        fresh = SupervisedMine.from_listing(payload, at)
-        self.history.append(_listed(payload, at))
-        for name in ("mine_name", "enterprise_name", "credit_code", "league", "county", "minerals", "scale",
-                     "listed_on", "announcement_id", "announcement_no", "application_id", "source"):
-            setattr(self, name, getattr(fresh, name))
+        mine, enterprise = payload["mine"], payload["enterprise"]
+        if self.register is None:       # the register's facts, when known, are newer than the listing's
+            self.mine_name, self.enterprise_name = mine["name"], enterprise["name"]
+            self.credit_code, self.league, self.county = enterprise.get("credit_code"), payload["league"], mine.get(
+                "county")
+            self.minerals, self.scale = list(mine.get("minerals") or []), mine.get("scale")
+        self.listed_on, self.announcement_id = payload["listed_on"], payload["announcement_id"]
+        self.announcement_no, self.application_id = payload["announcement_no"], payload.get("application_id")
+        self.source = payload.get("source") or "publicity"
         self.status = "listed"
+        self.history.append({"at": at, "action": "listed", "listed_on": payload["listed_on"],
+                             "announcement_id": payload["announcement_id"],
+                             "announcement_no": payload["announcement_no"]})
         return True
+
+    # -- from intake's register ----------------------------------------------------------------------------------
+    @classmethod
+    def from_record(cls, payload: Mapping, at: datetime) -> SupervisedMine:
+        entry = cls(id=payload["mine_id"], mine_name="", enterprise_name="", credit_code=None, league="",
+                    county=None, minerals=[], scale=None, status="registered")
+        entry.record_register(payload, at)
+        return entry
+
+    def record_register(self, payload: Mapping, at: datetime) -> bool:
+        """A snapshot of intake's register entry: False when it is not newer than the one kept. Differences of
+        the four 重大变化 fields from the kept snapshot are recorded as changes on the snapshot's date."""
+        if payload["register_version"] <= self.register_version:
+            return False
+        mine, enterprise = payload["mine"], payload["enterprise"]
+        snapshot = {**{k: v for k, v in mine.items()}, "licences": dict(payload["licences"])}
+        snapshot.setdefault("mining_area", None)
+        snapshot.setdefault("production_stopped_on", None)
+        previous, on = self.register, payload["recorded_on"]
+        if previous is not None:
+            for name, key in MAJOR_FIELDS.items():
+                before, after = previous.get(key), snapshot.get(key)
+                if before != after:
+                    self.changes.append({"field": name, "changed_on": on, "before": _shown(key, before),
+                                         "after": _shown(key, after), "register_version": payload["register_version"]})
+        stopped = snapshot["production_status"] in STOPPED
+        was_stopped = previous is not None and previous.get("production_status") in STOPPED
+        # since the date the register gives, else since the day supervision first saw it stopped
+        snapshot["stopped_since"] = (snapshot["production_stopped_on"]
+                                     or (previous["stopped_since"] if was_stopped else on)) if stopped else None
+        self.register, self.register_version = snapshot, payload["register_version"]
+        self.mine_name, self.enterprise_name = mine["name"], enterprise["name"]
+        self.credit_code, self.league, self.county = enterprise["credit_code"], mine["league"], mine["county"]
+        self.minerals, self.scale = list(mine["minerals"]), mine["scale"]
+        self.history.append({"at": at, "action": f"register_{payload['change']}",
+                             "register_version": payload["register_version"], "recorded_on": on,
+                             "changed": list(payload.get("changed") or [])})
+        return True
+
+    # -- what the sweep reads ------------------------------------------------------------------------------------
+    def facts(self) -> triggers.MineFacts:
+        """What the daily sweep's rules read (domain/triggers.py) from the register's latest snapshot."""
+        snap = self.register or {}
+        licences = tuple(triggers.Licence(kind, lic["number"], _date(lic.get("valid_to")))
+                         for kind, lic in (snap.get("licences") or {}).items())
+        changes = tuple(triggers.MajorChange(c["field"], _date(c["changed_on"]), c["before"], c["after"])
+                        for c in self.changes)
+        return triggers.MineFacts(mine_id=self.id, licences=licences, stopped_on=_date(snap.get("stopped_since")),
+                                  changes=changes)
+
+    @property
+    def on_list(self) -> bool:
+        return self.status == "listed"
 
     @property
     def status_label(self) -> str:
@@ -75,6 +148,17 @@ class SupervisedMine:
         return cls(id=doc["_id"], version=doc.get("version"), **data)
 
 
-def _listed(payload: Mapping, at: datetime) -> dict:
-    return {"at": at, "action": "listed", "listed_on": payload["listed_on"],
-            "announcement_id": payload["announcement_id"], "announcement_no": payload["announcement_no"]}
+def _shown(key: str, value) -> str:
+    if value is None:
+        return ""
+    if key == "minerals":
+        return "、".join(value)
+    if key == "scale":
+        return SCALE_LABELS.get(value, value)
+    if key == "mining_method":
+        return {"open_pit": "露天开采", "underground": "地下开采", "oil_gas": "油气开采"}.get(value, value)
+    return str(value)
+
+
+def _date(value) -> date | None:
+    return None if value is None else date.fromisoformat(value)

@@ -1,100 +1,30 @@
 """The supervision service's web app, served by gunicorn: `gunicorn 'supervision.entrypoints.http:create_app()'`.
 
-The workspace page and the situations of dynamic management (public, `GET /api/v1/supervision/situations`); the
-commands to come go through the bus of `supervision.bootstrap`."""
+Blueprints every area adds its views to (`routes(web, bus)` in `entrypoints/<area>.py`, see AREAS): the API
+`/api/v1/supervision/…` and the staff pages `/supervision/…`. Commands go through the bus of
+`supervision.bootstrap`; reads use the read models of `adapters/queries.py`."""
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 
-from flask import Blueprint, render_template
-from flask.views import MethodView
+from flask import Blueprint
 from flask_smorest import Blueprint as ApiBlueprint
-from marshmallow import Schema, fields, validate
 
-from shared import identity
 from shared.config import Settings
-from shared.errors import NotPermitted
-from shared.regions import LEAGUE_NAMES
 from shared.runtime import service_readiness, service_store
 from shared.schemas import FieldErrorParser
-from shared.web import create_service_app, finalize
-from supervision.adapters import queries
-from supervision.adapters.situations import department_names, load_situations
+from shared.web import AreaWeb, create_service_app, finalize
 from supervision.bootstrap import SERVICE, bootstrap
-from supervision.domain.situations import DETECTIONS, Situations
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+AREAS = ("register",)
 
 
 class SupervisionApi(ApiBlueprint):
     """The service's API blueprints: bodies read with field paths and Chinese messages (shared.schemas)."""
 
     ARGUMENTS_PARSER = FieldErrorParser()
-
-
-class DepartmentSchema(Schema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-
-
-class SituationSchema(Schema):
-    no = fields.Integer(required=True, metadata={"description": "the number in the notice's list"})
-    code = fields.String(required=True, metadata={"description": "how a measure cites it, e.g. rectify.5"})
-    text = fields.String(required=True, metadata={"description": "the notice's words"})
-    raised_by = fields.List(fields.Nested(DepartmentSchema), required=True,
-                            metadata={"description": "the departments of 附件3 that may raise it"})
-    detection = fields.String(required=True, metadata={"enum": list(DETECTIONS)})
-    detection_label = fields.String(required=True)
-    trigger = fields.String(allow_none=True, metadata={"description": "the daily sweep's rule, when it finds it"})
-    follows = fields.String(allow_none=True, metadata={"description": "the measure it follows from"})
-    evidence = fields.List(fields.String(), required=True)
-
-
-class SituationsSchema(Schema):
-    mark = fields.List(fields.Nested(SituationSchema), required=True, metadata={"description": "标注 (3)"})
-    rectify = fields.List(fields.Nested(SituationSchema), required=True, metadata={"description": "限期整改 (9)"})
-    remove = fields.List(fields.Nested(SituationSchema), required=True, metadata={"description": "移出名录 (14)"})
-
-
-class RegisterQuerySchema(Schema):
-    league = fields.String(validate=validate.OneOf(LEAGUE_NAMES, error="不是自治区的盟市"),
-                           metadata={"description": "one 盟市 (a bureau sees only its own)"})
-
-
-class RegisteredMineSchema(Schema):
-    mine_id = fields.String(required=True)
-    mine_name = fields.String(required=True)
-    enterprise_name = fields.String(required=True)
-    credit_code = fields.String(allow_none=True)
-    league = fields.String(required=True)
-    county = fields.String(allow_none=True)
-    minerals = fields.List(fields.String(), required=True)
-    scale = fields.String(allow_none=True)
-    scale_label = fields.String(required=True)
-    status = fields.String(required=True)
-    status_label = fields.String(required=True)
-    listed_on = fields.String(required=True)
-    announcement_no = fields.String(required=True)
-    source = fields.String(required=True, metadata={"description": "publicity | import (listed before the platform)"})
-
-
-def leagues_seen(principal, league: str | None) -> list[str] | None:
-    """The 盟市 whose mines `principal` may read (None: every one), narrowed to `league` when given; a 盟市 outside
-    its area is refused."""
-    if principal.covers_area(None):          # a regional account
-        return None if league is None else [league]
-    if league is not None and league != principal.area:
-        raise NotPermitted(f"只能查看本盟市（{principal.area}）的在库矿山")
-    return [principal.area]
-
-
-def situations_view(situations: Situations, names: dict[str, str]) -> dict:
-    return {measure.code: [{"no": s.no, "code": s.code, "text": s.text,
-                            "raised_by": [{"code": d, "name": names[d]} for d in s.raised_by],
-                            "detection": s.detection, "detection_label": DETECTIONS[s.detection],
-                            "trigger": s.trigger, "follows": s.follows, "evidence": list(s.evidence)}
-                           for s in measure.situations]
-            for measure in situations.measures}
 
 
 def create_app(settings: Settings | None = None, bus=None):
@@ -106,42 +36,15 @@ def create_app(settings: Settings | None = None, bus=None):
     def db():
         return store.db
 
-    situations, names = load_situations(), department_names()
-    view = situations_view(situations, names)
-    pages = Blueprint("supervision_pages", __name__, url_prefix="/supervision")
-
-    @pages.get("/")
-    @identity.requires('region_office', 'bureau', 'department_reviewer', 'admin')
-    def workspace():
-        principal = identity.current_principal()
-        mines = queries.register(db(), leagues_seen(principal, None))
-        return render_template("supervision/workspace.html", situations=situations, view=view, mines=mines,
-                               regional=principal.covers_area(None))
-
     api = SupervisionApi("supervision", __name__, url_prefix="/api/v1/supervision",
                          description="动态监管：标注、限期整改、移出名录")
-
-    @api.route("/situations")
-    class SituationList(MethodView):
-        @identity.public
-        @api.response(200, SituationsSchema)
-        def get(self):
-            """The situations of 标注 (3), 限期整改 (9) and 移出名录 (14) in the notice's words and order, each with
-            the departments that may raise it, how it is found and the evidence it needs (no sign-in)."""
-            return view
-
-    @api.route("/mines")
-    class Register(MethodView):
-        @identity.requires('region_office', 'bureau', 'department_reviewer', 'admin')
-        @api.arguments(RegisterQuerySchema, location="query")
-        @api.response(200, RegisteredMineSchema(many=True))
-        def get(self, args):
-            """The register of listed mines (在库绿色矿山) under supervision, by 盟市 and name: the region office sees
-            every 盟市, a bureau or department its own."""
-            return queries.register(db(), leagues_seen(identity.current_principal(), args.get("league")))
-
-    app = create_service_app(SERVICE, settings=settings, title="greenmine supervision", blueprints=[api],
+    pages = Blueprint("supervision_pages", __name__, url_prefix="/supervision")
+    web = AreaWeb(api=api, pages=pages, settings=settings, db=db)
+    the_bus = bus or bootstrap(settings, store)
+    for area in AREAS:
+        import_module(f"supervision.entrypoints.{area}").routes(web, the_bus)
+    app = create_service_app(SERVICE, settings=settings, title="greenmine supervision", blueprints=[api, *web.extra],
                              template_dirs=[TEMPLATES], readiness=service_readiness(settings, SERVICE))
     app.register_blueprint(pages)
-    app.extensions["greenmine"]["bus"] = bus or bootstrap(settings, store)  # views hand their commands to it
+    app.extensions["greenmine"]["bus"] = the_bus  # views hand their commands to it
     return finalize(app)

@@ -10,6 +10,7 @@ from shared.bus import MessageBus
 from shared.config import REPO_ROOT
 from shared.testing import FakeAggregates, FakeUnitOfWork
 from supervision.bootstrap import COMMAND_HANDLERS, EVENT_HANDLERS
+from supervision.domain import triggers
 from supervision.domain.register import SupervisedMine
 
 EXAMPLE = json.loads((REPO_ROOT / "contracts" / "examples" / "public_notice.mine_listed.v1.json").read_text("utf-8"))
@@ -72,3 +73,62 @@ def test_a_stored_mine_reads_back_the_same():
     assert doc["_id"] == "mine-0001" and "id" not in doc and "version" not in doc
     assert SupervisedMine.from_dict({**doc, "version": 3}) == SupervisedMine(**{**vars(mine), "version": 3})
     assert mine.source == "import" and mine.application_id is None
+
+
+RECORDED = json.loads((REPO_ROOT / "contracts" / "examples" / "intake.mine_recorded.v1.json").read_text("utf-8"))
+
+
+def recorded(version: int, on: str, change: str = "updated", **mine) -> dict:
+    envelope = copy.deepcopy(RECORDED)
+    envelope["event_id"] = f"00000000-0000-4000-8000-{version:012d}"
+    payload = envelope["payload"]
+    payload.update(mine_id="mine-0001", register_version=version, recorded_on=on, change=change)
+    payload["mine"].update(mine)
+    return envelope
+
+
+def test_a_registered_mine_not_on_the_list_is_kept_for_the_targets_but_not_listed():
+    uow = FakeSupervisionUnitOfWork()
+    bus(uow).handle_event(recorded(1, "2026-01-05", "imported"), uow)
+    mine = uow.mines.get("mine-0001")
+    assert (mine.status, mine.status_label, mine.on_list, mine.scale) == ("registered", "未入库", False, "large")
+    assert mine.register["licences"]["mining"]["valid_to"] == "2031-06-01" and mine.changes == []
+
+
+def test_the_listing_and_the_register_meet_in_one_entry_whichever_comes_first():
+    for order in ((recorded(1, "2026-01-05", "imported"), listed()), (listed(), recorded(1, "2026-01-05", "imported"))):
+        uow = FakeSupervisionUnitOfWork()
+        for envelope in order:
+            bus(uow).handle_event(envelope, uow)
+        mine = uow.mines.get("mine-0001")
+        assert mine.on_list and mine.announcement_no == EXAMPLE["payload"]["announcement_no"]
+        assert mine.mine_name == "鄂尔多斯示范煤矿" and mine.register_version == 1   # the register's name wins
+
+
+def test_a_major_change_is_recorded_once_with_its_date_and_an_older_snapshot_changes_nothing():
+    uow = FakeSupervisionUnitOfWork()
+    bus(uow).handle_event(recorded(1, "2026-01-05", "imported"), uow)
+    bus(uow).handle_event(recorded(3, "2026-09-01", scale="medium", mining_method="underground"), uow)
+    bus(uow).handle_event(recorded(2, "2026-05-01", mining_area="另一范围"), uow)   # late, older: ignored
+    bus(uow).handle_event(recorded(3, "2026-09-01", scale="medium", mining_method="underground"), uow)
+    mine = uow.mines.get("mine-0001")
+    assert [(c["field"], c["changed_on"], c["before"], c["after"]) for c in mine.changes] == [
+        ("method", "2026-09-01", "露天开采", "地下开采"), ("scale", "2026-09-01", "大型", "中型")]
+    found = triggers.sweep(mine.facts(), triggers.date(2026, 9, 1))
+    assert {(f.action, f.situation) for f in found} >= {("mark", "mark.2"), ("request_re_evaluation", "mark.2")}
+
+
+def test_stopped_since_is_the_registers_date_or_the_day_it_was_first_seen_stopped():
+    mine = SupervisedMine.from_record(recorded(1, "2026-01-05", "imported")["payload"], AT)
+    assert mine.facts().stopped_on is None
+    mine.record_register(recorded(2, "2026-03-02", production_status="suspended")["payload"], AT)
+    mine.record_register(recorded(3, "2026-06-01", production_status="suspended", remaining_reserve_years="20")
+                         ["payload"], AT)
+    assert mine.facts().stopped_on == triggers.date(2026, 3, 2)      # still the first day seen stopped
+    mine.record_register(recorded(4, "2026-07-01", production_status="suspended",
+                                  production_stopped_on="2025-12-20")["payload"], AT)
+    assert mine.facts().stopped_on == triggers.date(2025, 12, 20)
+    found = triggers.sweep(mine.facts(), triggers.date(2026, 12, 21))
+    assert [f.situation for f in found if f.action == "mark"] == ["mark.1"]
+    mine.record_register(recorded(5, "2026-12-22", production_status="in_production")["payload"], AT)
+    assert mine.facts().stopped_on is None

@@ -1,0 +1,23 @@
+"""The areas of the supervision service, each a module of commands and their handlers side by side (the shape of
+`shared/areas.py`: `COMMAND_HANDLERS`, `EVENT_HANDLERS`, an optional `sweep(uow, **dependencies)`):
+
+- `register`: the mines under supervision, from the green-mine list and intake's mine register."""
+from __future__ import annotations
+
+from shared import areas
+
+AREAS = ("register",)
+
+
+def modules():
+    """The area modules, in the order of AREAS."""
+    return areas.modules("supervision.service_layer", AREAS)
+
+
+def handlers():
+    """(command handlers, event handlers) of every area, and `Sweep` running each area's sweep."""
+    from supervision.domain.commands import Sweep
+
+    found = modules()
+    commands, events = areas.handlers(found)
+    return {Sweep: areas.sweeper(found), **commands}, events
