@@ -36,6 +36,8 @@ from pathlib import Path
 
 import requests
 
+from bench.counting import WorkMeter
+
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATIONS = int(os.environ.get("BENCH_INTAKE_APPS", "30"))
 CONCURRENCY = int(os.environ.get("BENCH_INTAKE_CONCURRENCY", "4"))
@@ -219,8 +221,10 @@ def run(env: dict) -> list[dict]:
         "GREENMINE_KAFKA_HEARTBEAT_MS": "300" if env.get("kind") == "embedded" else "3000",
         "BASELINE_DB": f"bench{run_id}_baseline",
     }
-    process_env = {**os.environ, **variables, "PYTHONPATH": str(ROOT)}
+    work_dir = Path(env["scratch"]) / f"db-work-intake-{run_id}"
+    process_env = {**os.environ, **variables, "PYTHONPATH": str(ROOT), "GREENMINE_DB_WORK_DIR": str(work_dir)}
     settings = Settings.from_env(variables)
+    meter = WorkMeter(settings, work_dir)
     ensure_topics(settings, ContractRegistry([settings.contracts_dir]))
     log = open(Path(env["scratch"]) / f"bench_intake_{run_id}.log", "wb")
     processes = []
@@ -261,6 +265,7 @@ def run(env: dict) -> list[dict]:
                 raise RuntimeError(f"submit {app_id}: {response.status_code} {response.text[:300]}")
 
         measured = app_ids[1:]
+        work_before = meter.reading()
         started = time.perf_counter()
         with ThreadPoolExecutor(CONCURRENCY) as pool:
             list(pool.map(submit, measured))
@@ -272,6 +277,7 @@ def run(env: dict) -> list[dict]:
         latencies = [(recorder.arrivals[(a, 1)] - sent[a]) * 1000 for a in measured if (a, 1) in recorder.arrivals]
         if len(latencies) != len(measured):
             raise RuntimeError(f"only {len(latencies)} of {len(measured)} submitted events arrived")
+        work_after = meter.reading()       # intake, scoring and intake's relay: the submit path
 
         # the baseline: the same payload size, the same clients, a bare insert
         payload = service.db["outbox"].find_one()["envelope"]
@@ -312,4 +318,5 @@ def run(env: dict) -> list[dict]:
         {"name": "intake.submit_to_consumed_p50_ms", "value": _percentile(latencies, 50), "unit": "ms"},
         {"name": "intake.submit_to_consumed_p99_ms", "value": _percentile(latencies, 99), "unit": "ms"},
         {"name": "intake.submitted_event_kb", "value": payload_kb, "unit": "KB"},
+        *WorkMeter.per_application("intake", work_before, work_after, len(measured)),
     ]

@@ -19,6 +19,8 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.counting import WorkMeter
+
 RATE = float(os.environ.get("BENCH_REVIEW_RATE", "20"))
 SECONDS = float(os.environ.get("BENCH_REVIEW_SECONDS", "60"))
 DRAIN_TIMEOUT_S = float(os.environ.get("BENCH_REVIEW_DRAIN_S", "240"))
@@ -127,8 +129,11 @@ def run(env: dict) -> list[dict]:
     watcher.start()
     ready.wait(30)
 
-    child_env = {**os.environ, **variables, "PYTHONUNBUFFERED": "1"}
-    logs = Path(env.get("scratch") or "/tmp") / f"bench-review-{run_id}.log"
+    scratch = Path(env.get("scratch") or "/tmp")
+    child_env = {**os.environ, **variables, "PYTHONUNBUFFERED": "1",
+                 "GREENMINE_DB_WORK_DIR": str(scratch / f"db-work-review-{run_id}")}
+    meter = WorkMeter(settings, scratch / f"db-work-review-{run_id}")
+    logs = scratch / f"bench-review-{run_id}.log"
     log_file = open(logs, "w")
     python = sys.executable
     processes = [
@@ -176,9 +181,11 @@ def run(env: dict) -> list[dict]:
             return offered, time.perf_counter() - started
 
         steady(light, LIGHT_RATE)
+        work_before = meter.reading()
         cpu_before = [_cpu_seconds(p.pid) for p in processes]
         offered_s, drained_s = steady(load, RATE)
         cpu_after = [_cpu_seconds(p.pid) for p in processes]
+        work_after = meter.reading()
     finally:
         stop.set()
         producer.close(timeout=5)
@@ -216,6 +223,8 @@ def run(env: dict) -> list[dict]:
         *[{"name": f"review_routing.{name}_cpu_ms_per_application", "value": (after - before) * 1000 / total,
            "unit": "ms"} for name, before, after in zip(("consumer", "relay"), cpu_before, cpu_after, strict=True)
           if before is not None and after is not None],
+        # What each application asked of MongoDB (consumer + relay) and put on Kafka, the input event included.
+        *WorkMeter.per_application("review_routing", work_before, work_after, total),
         {"name": "review_routing.light_load_rate", "value": LIGHT_RATE, "unit": "applications/s"},
         {"name": "review_routing.light_load_p50_ms", "value": statistics.median(light_latencies), "unit": "ms"},
         {"name": "review_routing.light_load_p99_ms", "value": _percentile(light_latencies, 0.99), "unit": "ms"},

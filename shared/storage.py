@@ -30,6 +30,7 @@ from pymongo.errors import DuplicateKeyError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from shared import db_work
 from shared.clock import utcnow
 from shared.contracts import ContractError, ContractRegistry
 from shared.errors import Conflict
@@ -54,7 +55,8 @@ def mongo_client(uri: str) -> MongoClient:
         client = _clients.get(uri)
         if client is None:
             client = MongoClient(uri, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000, tz_aware=True,
-                                 uuidRepresentation="standard", appname="greenmine")
+                                 uuidRepresentation="standard", appname="greenmine",
+                                 event_listeners=db_work.listeners())
             _clients[uri] = client
         return client
 

@@ -19,7 +19,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from werkzeug.exceptions import HTTPException
 
-from shared import display, identity
+from shared import db_work, display, identity
 from shared.config import Settings
 from shared.errors import (
     Conflict,
@@ -245,6 +245,7 @@ def create_service_app(service: str, *, settings: Settings | None = None, title:
                              registry=metrics)
     latency = Histogram("http_request_seconds", "HTTP request latency", ["service", "endpoint", "method"],
                         registry=metrics)
+    metrics.register(db_work.WorkCollector())      # round trips and documents written (shared/db_work.py)
     app.extensions["greenmine"]["metrics"] = metrics
 
     @app.before_request
