@@ -24,7 +24,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from intake.adapters.translators import contract_events
+from intake.adapters.translators import contract_events, mine_recorded_event
 from intake.domain.application import Application, ApplicationVersion
 from intake.domain.mine import Mine
 from intake.service_layer import unit_of_work as ports
@@ -260,3 +260,7 @@ class MongoIntakeUnitOfWork(MongoUnitOfWork, ports.IntakeUnitOfWork):
     def publish_events(self, app: Application) -> None:
         for envelope in contract_events(app, app.pop_events()):
             self.publish(envelope)
+
+    def publish_mine(self, mine, *, register_version, change, recorded_on, at, before=None) -> None:
+        self.publish(mine_recorded_event(mine, register_version=register_version, change=change,
+                                         recorded_on=recorded_on, at=at, before=before))

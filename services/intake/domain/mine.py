@@ -81,6 +81,8 @@ class Mine:
     production_status: str
     production_start_date: date | None
     remaining_reserve_years: Decimal
+    mining_area: str | None = None  # 矿区范围 (optional)
+    production_stopped_on: date | None = None  # 停产日期 when 停产 / 关闭 (optional)
     id: str | None = None
 
     # -- construction ------------------------------------------------------------------------------------------
@@ -132,6 +134,10 @@ class Mine:
                 None if self.production_start_date is None else self.production_start_date.isoformat()
             ),
             "remaining_reserve_years": str(self.remaining_reserve_years),
+            "mining_area": self.mining_area,
+            "production_stopped_on": (
+                None if self.production_stopped_on is None else self.production_stopped_on.isoformat()
+            ),
         }
 
     # -- names -------------------------------------------------------------------------------------------------

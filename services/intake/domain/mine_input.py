@@ -22,6 +22,7 @@ from .identifiers import (
 from .mine_values import (
     FIELD_LABELS,
     INDUSTRY_GROUPS,
+    MINING_AREA_MAX_LENGTH,
     MINING_METHODS,
     NAME_MAX_LENGTH,
     PRODUCTION_STATUSES,
@@ -87,7 +88,9 @@ class MineReader:
         self._mining_method()
         self.values["production_status"] = self._choice("production_status", PRODUCTION_STATUSES)
         self._production_start()
+        self._production_stopped()
         self._reserve_years()
+        self._mining_area()
 
     # -- helpers -----------------------------------------------------------------------------------------------
 
@@ -350,6 +353,52 @@ class MineReader:
             self.err("production_start_date", f"{start.isoformat()} 晚于今天；尚未投产的矿山请选择“在建”")
             return
         self.values["production_start_date"] = start
+
+    def _production_stopped(self) -> None:
+        """停产日期 (optional): only for a mine 停产 or 关闭, not before it started, not in the future."""
+        status = self.values.get("production_status")
+        raw = self.data.get("production_stopped_on")
+        self.values["production_stopped_on"] = None
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return
+        stopped = self._date("production_stopped_on", raw)
+        if stopped is None:
+            return
+        if status in ("in_production", "construction"):
+            self.err("production_stopped_on", f"生产状态为“{PRODUCTION_STATUSES[status]}”的矿山不填写停产日期；"
+                                              "已停产或关闭的，请先将生产状态改为“停产”或“关闭”")
+            return
+        if stopped.year < 1900:
+            self.err("production_stopped_on", "日期不合理")
+            return
+        if self.today is not None and stopped > self.today:
+            self.err("production_stopped_on", f"{stopped.isoformat()} 晚于今天，请填写实际停产的日期")
+            return
+        start = self.values.get("production_start_date")
+        if start is not None and stopped < start:
+            self.err("production_stopped_on", f"{stopped.isoformat()} 早于正式投产日期 {start.isoformat()}")
+            return
+        self.values["production_stopped_on"] = stopped
+
+    def _mining_area(self) -> None:
+        """矿区范围 (optional) as the 采矿许可证 states it: free text, line breaks kept, blanks trimmed."""
+        raw = self.data.get("mining_area")
+        self.values["mining_area"] = None
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return
+        if not isinstance(raw, str):
+            self.err("mining_area", "应为文字（采矿许可证所载的拐点坐标或面积）")
+            return
+        unsafe = texts.problem(raw, allow_newlines=True) if self.today is not None else None
+        if unsafe:
+            self.err("mining_area", unsafe)
+            return
+        lines = [" ".join(line.split()) for line in texts.normalize(raw).replace("\r\n", "\n").split("\n")]
+        text = "\n".join(line for line in lines if line)
+        if len(text) > MINING_AREA_MAX_LENGTH:
+            self.err("mining_area", f"过长（最多{MINING_AREA_MAX_LENGTH}个字符，当前{len(text)}个）")
+            return
+        self.values["mining_area"] = text
 
     def _reserve_years(self) -> None:
         raw = self.data.get("remaining_reserve_years")

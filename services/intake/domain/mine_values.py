@@ -9,7 +9,8 @@ from decimal import Decimal
 from .identifiers import ValidityPeriod
 
 __all__ = ["SCALES", "MINING_METHODS", "PRODUCTION_STATUSES", "INDUSTRY_GROUPS", "LICENCES", "FIELD_LABELS",
-           "NAME_MAX_LENGTH", "RESERVE_YEARS_MAX", "Enterprise", "Licence", "PrerequisiteHints"]
+           "NAME_MAX_LENGTH", "MINING_AREA_MAX_LENGTH", "RESERVE_YEARS_MAX", "Enterprise", "Licence",
+           "PrerequisiteHints"]
 
 SCALES = {"large": "大型", "medium": "中型", "small": "小型"}
 
@@ -81,10 +82,14 @@ FIELD_LABELS = {
     "mining_method": "开采方式",
     "production_status": "生产状态",
     "production_start_date": "正式投产日期",
+    "production_stopped_on": "停产日期",
     "remaining_reserve_years": "剩余储量可采年限",
+    "mining_area": "矿区范围",
 }
 
 NAME_MAX_LENGTH = 100
+#: 矿区范围 as the 采矿许可证 states it (拐点坐标 / 面积): free text, line breaks kept.
+MINING_AREA_MAX_LENGTH = 2000
 RESERVE_YEARS_MAX = Decimal(1000)
 
 

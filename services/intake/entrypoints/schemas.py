@@ -78,7 +78,11 @@ class MineIn(FlatSchema):
     production_status = fields.String(allow_none=True,
                                       metadata={"description": "in_production|suspended|construction|closed"})
     production_start_date = fields.String(allow_none=True, metadata={"description": "正式投产日期"})
+    production_stopped_on = fields.String(allow_none=True, metadata={
+        "description": "停产日期（选填；仅生产状态为停产或关闭时填写，不早于正式投产日期，不晚于今天）"})
     remaining_reserve_years = fields.Raw(allow_none=True, metadata={"description": "剩余储量可采年限（年）"})
+    mining_area = fields.String(allow_none=True, metadata={
+        "description": "矿区范围（选填）：采矿许可证所载的拐点坐标或面积，最多2000字，可分行"})
     expected_version = fields.Integer(allow_none=True, load_default=None,
                                       metadata={"description": "编辑时：所读到的版本号（并发保护）"})
 
@@ -121,7 +125,9 @@ class MineOut(_Out):
     production_status = fields.String()
     production_status_label = fields.String()
     production_start_date = fields.String(allow_none=True)
+    production_stopped_on = fields.String(allow_none=True)
     remaining_reserve_years = fields.String()
+    mining_area = fields.String(allow_none=True)
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

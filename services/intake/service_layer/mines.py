@@ -1,4 +1,6 @@
-"""Handlers of the mine register: an enterprise registers and edits its own mines."""
+"""Handlers of the mine register: an enterprise registers and edits its own mines; the demo data and other imports
+bring mines in.  Each change publishes ``intake.mine_recorded`` (the entry as it now stands) in its transaction; an
+update that changes nothing writes nothing and publishes nothing."""
 from __future__ import annotations
 
 import uuid
@@ -27,6 +29,7 @@ def register_mine(cmd: RegisterMine, uow: IntakeUnitOfWork, *, clock: Clock) -> 
         doc = uow.mines.add(mine, principal.username, now)
         uow.audit.record(actor=actor_of(principal), action="mine_registered", subject_type="mine",
                          subject_id=mine.id, at=now, detail={"mine": mine.to_dict()})
+        uow.publish_mine(mine, register_version=doc["version"], change="registered", recorded_on=on, at=now)
         return doc
 
     try:
@@ -50,14 +53,18 @@ def update_mine(cmd: UpdateMine, uow: IntakeUnitOfWork, *, clock: Clock) -> Mine
 
     def work():
         before_mine, stored = uow.mines.get(cmd.mine_id)
+        before, after = before_mine.to_dict(), updated.to_dict()
+        if before == after:  # nothing to change (a retried request whose first attempt went through): no new version
+            return stored
         if cmd.expected_version is not None and stored["version"] != cmd.expected_version:
             raise Conflict("矿山信息已在其他地方修改，请刷新后再编辑")
         saved = uow.mines.save(updated, stored, principal.username, now)
-        before, after = before_mine.to_dict(), updated.to_dict()
         changed = sorted(k for k in after if before.get(k) != after.get(k))
         uow.audit.record(actor=actor_of(principal), action="mine_updated", subject_type="mine",
                          subject_id=cmd.mine_id, at=now, detail={"changed": changed, "before": before, "after": after})
         uow.applications.follow_mine(cmd.mine_id, listing(updated))  # listing fields follow the register
+        uow.publish_mine(updated, register_version=saved["version"], change="updated", recorded_on=on, at=now,
+                         before=before_mine)
         return saved
 
     try:
@@ -100,9 +107,10 @@ def import_mine(cmd: ImportMine, uow: IntakeUnitOfWork, *, clock: Clock) -> bool
         if uow.mines.get(cmd.mine_id) is not None:
             return False
         mine = Mine.create(cmd.data, on, id=cmd.mine_id)
-        uow.mines.add(mine, cmd.actor, cmd.at)
+        doc = uow.mines.add(mine, cmd.actor, cmd.at)
         uow.audit.record(actor=actor_of(cmd.actor), action="mine_registered", subject_type="mine",
                          subject_id=cmd.mine_id, at=cmd.at, detail={"mine": mine.to_dict()})
+        uow.publish_mine(mine, register_version=doc["version"], change="imported", recorded_on=on, at=cmd.at)
         return True
 
     return uow.run(work)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from intake.domain.application import Application, ApplicationVersion
@@ -104,3 +104,9 @@ class IntakeUnitOfWork(UnitOfWork):
     @abc.abstractmethod
     def publish_events(self, app: Application) -> None:
         """Publish, with the change, the contract events of the aggregate's new domain events (drained from it)."""
+
+    @abc.abstractmethod
+    def publish_mine(self, mine: Mine, *, register_version: int, change: str, recorded_on: date, at: datetime,
+                     before: Mine | None = None) -> None:
+        """Publish, with the change, ``intake.mine_recorded``: the register entry as it now stands (``change``
+        registered | updated | imported; ``before``, for an update, tells which fields changed)."""

@@ -71,6 +71,8 @@
     set("mining_method", m.mining_method);
     set("production_status", m.production_status);
     set("production_start_date", m.production_start_date);
+    set("production_stopped_on", m.production_stopped_on);
+    set("mining_area", m.mining_area);
     set("remaining_reserve_years", m.remaining_reserve_years);
     ["mining_licence", "safety_licence", "business_licence"].forEach(function (key) {
       var lic = m[key] || {};
@@ -105,6 +107,8 @@
       mining_method: value("mining_method"),
       production_status: value("production_status"),
       production_start_date: value("production_start_date") || null,
+      production_stopped_on: value("production_stopped_on") || null,
+      mining_area: value("mining_area") || null,
       remaining_reserve_years: value("remaining_reserve_years"),
       mining_licence: {number: value("mining_licence.number"), valid_from: value("mining_licence.valid_from"),
                        valid_to: value("mining_licence.valid_to")},

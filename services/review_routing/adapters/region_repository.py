@@ -9,6 +9,7 @@ port `shared.aggregates.Aggregates` (versioned saves through the transaction, eq
 | `evaluations` | Evaluation: scores, 核查记录, images, the submitted report |
 | `check_rounds` | CheckRound: document check parts, the spot-check draw, spot-check assessments |
 | `draws` | DrawRecord: published draws (public API `/api/v1/evaluation/draws`) |
+| `re_evaluations` | ReEvaluation: a listed mine's 重大变化 to check on site, and its outcome |
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ __all__ = ["MongoAggregates", "ensure_indexes"]
 
 REGION_REVIEWS, INSTITUTIONS, COMMISSIONS = "region_reviews", "institutions", "commissions"
 EVALUATIONS, CHECK_ROUNDS, DRAWS = "evaluations", "check_rounds", "draws"
+RE_EVALUATIONS = "re_evaluations"
 
 
 def ensure_indexes(db) -> None:
@@ -29,3 +31,4 @@ def ensure_indexes(db) -> None:
     db[COMMISSIONS].create_index([("application_id", ASCENDING)], name="by_application")
     db[EVALUATIONS].create_index([("commission_id", ASCENDING)], name="by_commission")
     db[DRAWS].create_index([("drawn_at", DESCENDING)], name="newest_first")
+    db[RE_EVALUATIONS].create_index([("status", ASCENDING), ("due_date", ASCENDING)], name="by_status")

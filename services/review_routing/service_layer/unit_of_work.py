@@ -173,3 +173,4 @@ class ReviewUnitOfWork(UnitOfWork):
     evaluations: Aggregates          # Evaluation
     check_rounds: Aggregates         # CheckRound
     draws: Aggregates                # DrawRecord
+    re_evaluations: Aggregates       # ReEvaluation

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from intake.adapters.translators import contract_events
+from intake.adapters.translators import contract_events, mine_recorded_event
 from intake.domain.application import Application
 from intake.domain.mine import Mine
 from intake.service_layer.unit_of_work import (
@@ -133,6 +133,10 @@ class FakeIntakeUnitOfWork(FakeUnitOfWork, IntakeUnitOfWork):
     def publish_events(self, app):
         for envelope in contract_events(app, app.pop_events()):
             self.publish(envelope)
+
+    def publish_mine(self, mine, *, register_version, change, recorded_on, at, before=None):
+        self.publish(mine_recorded_event(mine, register_version=register_version, change=change,
+                                         recorded_on=recorded_on, at=at, before=before))
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def test_register_a_mine(system):
     assert record.mine.enterprise.name == "内蒙古某某煤业有限责任公司"  # defaulted from the principal
     assert record.doc["version"] == 1 and record.today.isoformat() == "2025-07-01"
     assert system.uow.audit.actions() == ["mine_registered"] and system.uow.commits == 1
-    assert system.uow.published == []
+    assert [e["type"] for e in system.uow.events()] == ["intake.mine_recorded"]  # tests: test_intake_mine_events
 
 
 def test_registering_is_for_the_enterprise_itself_and_names_every_error(system):
@@ -152,7 +152,8 @@ def test_submission_refused_lists_what_is_missing(system):
         system.handle(c.SubmitApplication(ENTERPRISE, app_id))
     fields = {e.field for e in refused.value.errors}
     assert "materials.business_licence" in fields and "materials.truthfulness_pledge" in fields
-    assert system.uow.published == [] and system.uow.applications.get(app_id)[0].status == "draft"
+    assert system.uow.events("intake.application_submitted") == []
+    assert system.uow.applications.get(app_id)[0].status == "draft"
     assert system.uow.case_numbers.counters == {}  # a refused submission uses up no number
 
 
@@ -170,7 +171,7 @@ def test_submission_refused_with_the_scoring_engines_errors_and_verdict(system):
     system.scoring.down = True
     with pytest.raises(Unavailable):
         system.handle(c.SubmitApplication(ENTERPRISE, app_id))
-    assert system.uow.published == []
+    assert system.uow.events("intake.application_submitted") == []
 
 
 def test_submission_accepted_publishes_the_event(system):

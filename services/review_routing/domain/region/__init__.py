@@ -10,6 +10,7 @@ proportion of the evaluated mines on site, and decides per case whether it goes 
 | `commissions.py` | `Commission`: 委托, acceptance with the two pledges, decline, expiry |
 | `evaluations.py` | `Evaluation`: the institution's per-indicator scores, 核查记录 and images, the report |
 | `check_rounds.py` | `CheckRound`: 资料核查 by the departments, the spot-check draw, spot-check assessments |
+| `re_evaluations.py` | `ReEvaluation`: a listed mine's 重大变化 checked on site (附件2 三), due date, the outcome |
 
 Pure: no I/O. Every aggregate has `id`, `version` (None until first saved), `to_dict()` and `from_dict()`, which is
 all the generic repository (`service_layer.unit_of_work.Aggregates`) needs.
@@ -20,7 +21,8 @@ from importlib import import_module
 # The aggregate class of each collection (`uow.<name>`), by module and class name.
 KINDS = {"region_reviews": ("review", "RegionReview"), "draws": ("draws", "DrawRecord"),
          "institutions": ("institutions", "EvaluationInstitution"), "commissions": ("commissions", "Commission"),
-         "evaluations": ("evaluations", "Evaluation"), "check_rounds": ("check_rounds", "CheckRound")}
+         "evaluations": ("evaluations", "Evaluation"), "check_rounds": ("check_rounds", "CheckRound"),
+         "re_evaluations": ("re_evaluations", "ReEvaluation")}
 
 
 def kinds() -> dict[str, type]:

@@ -1,7 +1,7 @@
 """The region stage on the web: the API under `/api/v1/evaluation` (one flask-smorest blueprint) and the pages
 under `/evaluation/` (the region office's and the evaluators' workspace). Each area module
-(`reviews`, `institutions`, `commissions`, `evaluations`, `check_rounds`) adds its views through `routes(api, pages,
-bus)`."""
+(`reviews`, `institutions`, `commissions`, `evaluations`, `check_rounds`, `re_evaluations`) adds its views through
+`routes(api, pages, bus)`."""
 from __future__ import annotations
 
 from importlib import import_module
@@ -11,7 +11,7 @@ from flask_smorest import Blueprint as ApiBlueprint
 
 from review_routing.entrypoints.schemas import ReviewParser
 
-AREAS = ("reviews", "institutions", "commissions", "evaluations", "check_rounds")
+AREAS = ("reviews", "institutions", "commissions", "evaluations", "check_rounds", "re_evaluations")
 
 
 class EvaluationApi(ApiBlueprint):

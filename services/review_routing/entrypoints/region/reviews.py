@@ -9,6 +9,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from review_routing.domain.region.review import OUTCOMES, STATUSES, STEP_LABELS
 from review_routing.entrypoints.schemas import Body
 from review_routing.service_layer.region import reviews as r
+from review_routing.service_layer.region.re_evaluations import ListReEvaluations
 from shared import identity
 from shared.regions import LEAGUE_NAMES
 from shared.schemas import document_errors
@@ -179,7 +180,8 @@ def routes(api, pages, bus) -> None:
         queue = bus.handle(r.ShowRegionQueue(me, statuses, args.get("league") or None,
                                              True if args.get("overdue") == "1" else None))
         return render_template("review_routing/region/workspace.html", queue=queue, me=me, args=args,
-                               statuses=STATUSES, leagues=LEAGUE_NAMES)
+                               statuses=STATUSES, leagues=LEAGUE_NAMES,
+                               re_evaluations=bus.handle(ListReEvaluations(me)))
 
     @pages.get("/reviews/<review_id>")
     @identity.requires(*READERS)
