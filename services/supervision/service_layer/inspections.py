@@ -88,6 +88,11 @@ def _event(event_type: str, aggregate_type: str, aggregate, payload: dict, at: d
                      aggregate_id=aggregate.id, aggregate_version=aggregate.version, payload=payload, occurred_at=at)
 
 
+def _view(aggregate) -> dict:
+    """What a handler answers: the stored document with its version."""
+    return {**aggregate.to_dict(), "version": aggregate.version}
+
+
 def _stamp(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
@@ -98,7 +103,7 @@ def add_inspector(cmd: AddInspector, uow: SupervisionUnitOfWork, *, clock: Clock
     inspector = Inspector.new(f"inspector-{uuid.uuid4().hex[:12]}", cmd.name, cmd.department, cmd.league,
                               leagues=LEAGUE_NAMES, by=by, at=clock())
     uow.run(lambda: uow.inspectors.save(inspector))
-    return inspector.to_dict()
+    return _view(inspector)
 
 
 def set_inspector_active(cmd: SetInspectorActive, uow: SupervisionUnitOfWork, *, clock: Clock) -> dict:
@@ -110,7 +115,7 @@ def set_inspector_active(cmd: SetInspectorActive, uow: SupervisionUnitOfWork, *,
             raise NotFound("没有这名检查人员")
         if inspector.set_active(cmd.active, by=by, at=clock()):
             uow.inspectors.save(inspector)
-        return inspector.to_dict()
+        return _view(inspector)
 
     return uow.run(work)
 
@@ -126,7 +131,7 @@ def set_plan(cmd: SetPlan, uow: SupervisionUnitOfWork, *, clock: Clock) -> dict:
             uow.plans.save(plan)
         elif plan.set_ratios(cmd.ratios, leagues=LEAGUE_NAMES, by=by, at=clock()):
             uow.plans.save(plan)
-        return plan.to_dict()
+        return _view(plan)
 
     return uow.run(work)
 
@@ -149,7 +154,7 @@ def publish_plan(cmd: PublishPlan, uow: SupervisionUnitOfWork, *, clock: Clock) 
                 "plan_id": plan.id, "year": plan.year,
                 "ratios": [{"league": league, "ratio": ratio} for league, ratio in plan.ratios.items()],
                 "published_at": _stamp(now), "url": f"/api/v1/supervision/inspections/plans/{plan.year}"}, now))
-        return plan.to_dict()
+        return _view(plan)
 
     return uow.run(work)
 
@@ -168,7 +173,7 @@ def draw_inspections(cmd: DrawInspections, uow: SupervisionUnitOfWork, *, clock:
     def work():
         plan, now = _plan(uow, cmd.year), clock()
         if plan.same_draw(cmd.entered_value):
-            return plan.to_dict()
+            return _view(plan)
         listed = uow.mines.find(status="listed", league=list(plan.ratios))
         by_league: dict[str, list[str]] = {}
         for mine in listed:
@@ -200,7 +205,7 @@ def draw_inspections(cmd: DrawInspections, uow: SupervisionUnitOfWork, *, clock:
                              "enterprise": {"name": i.enterprise_name, "credit_code": i.credit_code},
                              "departments": i.departments} for i in drawn],
             "url": f"/api/v1/supervision/inspections/plans/{plan.year}"}, now))
-        return plan.to_dict()
+        return _view(plan)
 
     return uow.run(work)
 
@@ -227,7 +232,7 @@ def record_result(cmd: RecordResult, uow: SupervisionUnitOfWork, *, clock: Clock
                 "suggest_measure": result["suggest_measure"], "situation": result["situation"],
                 "inspected_on": result["inspected_on"], "recorded_at": _stamp(now),
                 "completed": inspection.status == "completed", "inspection_outcome": inspection.outcome}, now))
-        return inspection.to_dict()
+        return _view(inspection)
 
     return uow.run(work)
 
