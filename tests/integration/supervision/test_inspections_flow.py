@@ -220,6 +220,10 @@ def test_plan_draw_results_published_and_recomputed(settings, system):
     assert f"{year}年度抽查计划（已抽取）" in page and "排土场未按方案复垦" in page and "20260415-3350.12" in page
     staff = call("GET", "/supervision/inspections", eco).get_data(as_text=True)
     assert "检查任务（2 项）" in staff
+    desk = call("GET", f"/supervision/inspections/{year}", office).get_data(as_text=True)
+    assert "检查人员库（5 人）" in desk and "检查任务（3 项）" in desk and "钱五" in desk
+    assert call("GET", f"/supervision/inspections/public/{year}").status_code == 200
+    assert call("GET", f"/supervision/inspections/public/{year + 1}").status_code == 404
     assert "待完成的检查任务：0 项" in call("GET", "/supervision/", eco).get_data(as_text=True)
 
     # the public notice told the departments of their tasks and the enterprise and bureau of the results
