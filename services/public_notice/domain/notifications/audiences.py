@@ -116,6 +116,9 @@ def facts(payload: Mapping, case: Mapping | None = None) -> dict:
         "receipt_no": p.get("receipt_no") or "",
         "listed_on": cn_date(p.get("listed_on")),
         "mine_count": str(len(batch_entries(payload)) or p.get("item_count") or ""),
+        "year": p.get("year") or "",
+        "outcome_label": p.get("outcome_label") or "",
+        "problems": p.get("problems") or "",
     }
     out["subject"] = "，".join(x for x in (out["mine_name"], out["case_no"]) if x) or out["application_id"]
     return out
@@ -219,11 +222,20 @@ def _triaged_reviewers(p: Mapping, case: Mapping) -> list[Query]:
              "area": [x for x in (league, REGION) if x]}]
 
 
+def _inspection_departments(p: Mapping, case: Mapping) -> list[Query]:
+    """双随机: the reviewers of each drawn mine's departments, of its 盟市 (and regional ones)."""
+    listed = p.get("inspections") if isinstance(p.get("inspections"), list) else []
+    pairs = sorted({(_s(d), _s(i.get("league"))) for i in listed if isinstance(i, Mapping)
+                    for d in (i.get("departments") if isinstance(i.get("departments"), list) else [])
+                    if _s(d) and _s(i.get("league"))})
+    return [{"role": "department_reviewer", "department": d, "area": [league, REGION]} for d, league in pairs]
+
+
 WHO: dict[str, Callable[[Mapping, Mapping], list[Query]]] = {
     "reviewers": _reviewers, "claimer_or_reviewers": _claimer_or_reviewers, "transferee": _transferee,
     "bureau": _bureau, "enterprise": _enterprise, "region_office": _region_office, "institution": _institution,
     "step_actor": _step_actor, "batch_enterprises": _batch_enterprises, "batch_bureaus": _batch_bureaus,
-    "triaged_reviewers": _triaged_reviewers,
+    "triaged_reviewers": _triaged_reviewers, "inspection_departments": _inspection_departments,
 }
 
 RR = "review_routing."
@@ -287,6 +299,14 @@ TABLE: dict[str, Rule] = {
         ("enterprise", "bureau"), "已纳入绿色矿山名录：{mine_name}",
         "{subject}已纳入绿色矿山名录（{number}，{listed_on}）。",
         "/public/list/{mine_id}"),
+    "supervision.inspections_drawn": Rule(
+        ("inspection_departments",), "{year}年度双随机抽查任务",
+        "{year}年度“双随机、一公开”抽查已抽取，请查看本部门的检查任务并按时记录检查结果。",
+        "/supervision/inspections/{year}"),
+    "supervision.inspection_result_recorded": Rule(
+        ("enterprise", "bureau"), "双随机抽查结果：{mine_name}",
+        "{department}对{mine_name}的{year}年度双随机抽查结果：{outcome_label}。{problems}",
+        "/supervision/inspections/public/{year}"),
 }
 
 
