@@ -6,17 +6,25 @@ from pymongo import ASCENDING
 from shared.aggregates import MongoAggregates
 from shared.storage import Transaction
 from shared.unit_of_work import MongoUnitOfWork
+from supervision.domain.construction import ConstructionContract
 from supervision.domain.register import SupervisedMine
+from supervision.domain.targets import YearlyTarget
 from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
 
 MINES = "mines"
+YEARLY_TARGETS = "yearly_targets"
+CONSTRUCTION_CONTRACTS = "construction_contracts"
 
 
 def ensure_indexes(db) -> None:
     """What the pages' and the API's queries need."""
     db[MINES].create_index([("league", ASCENDING), ("mine_name", ASCENDING)], name="by_league")
+    db[YEARLY_TARGETS].create_index([("year", ASCENDING), ("league", ASCENDING)], name="by_year")
+    db[CONSTRUCTION_CONTRACTS].create_index([("league", ASCENDING), ("mine_id", ASCENDING)], name="by_league")
 
 
 class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):
     def bind(self, tx: Transaction) -> None:
         self.mines = MongoAggregates(tx, MINES, SupervisedMine)
+        self.yearly_targets = MongoAggregates(tx, YEARLY_TARGETS, YearlyTarget)
+        self.construction_contracts = MongoAggregates(tx, CONSTRUCTION_CONTRACTS, ConstructionContract)

@@ -5,10 +5,14 @@ import abc
 
 from shared.aggregates import Aggregates
 from shared.unit_of_work import UnitOfWork
+from supervision.domain.construction import ConstructionContract
 from supervision.domain.register import SupervisedMine
+from supervision.domain.targets import YearlyTarget
 
 
 class SupervisionUnitOfWork(UnitOfWork, abc.ABC):
     """One atomic change of the supervision service's state and the events it causes."""
 
     mines: Aggregates[SupervisedMine]    # the register of listed mines (domain/register.py)
+    yearly_targets: Aggregates[YearlyTarget]                   # the 盟市's yearly targets (domain/targets.py)
+    construction_contracts: Aggregates[ConstructionContract]   # 绿色矿山建设合同 (domain/construction.py)
