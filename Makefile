@@ -19,7 +19,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[local,test]'
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# Apache ECharts (the supervision targets dashboard) from the npm registry, pinned and integrity-checked, into our own
+# static files (no CDN). Without the registry setup goes on and the dashboard says the charts are not installed.
+ECHARTS := services/supervision/static/vendor/echarts/echarts.min.js
+
+$(ECHARTS): deploy/fetch_echarts.py
+	@$(PYTHON) deploy/fetch_echarts.py
+
+setup: $(STAMP) $(ECHARTS)
 
 run: setup fonts
 	$(BIN)/greenmine up --port $(PORT) --demo-scenario

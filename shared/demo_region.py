@@ -166,6 +166,8 @@ MINES: dict[str, tuple[tuple, ...]] = {
 REVIEW_LEAGUES = ("ordos", "baotou", "chifeng", "hulunbuir", "xilingol")
 #: Where each mine of a 盟市 stops (by its place in MINES); "forwarded" and "returned" only in REVIEW_LEAGUES.
 STAGES = ("forwarded", "returned", "submitted", "draft", None)
+#: The 盟市 whose fifth mine (registered only) has under 3 years of reserves left: managed 参照 the standard (正文 一).
+SHORT_RESERVE_LEAGUES = ("ordos", "chifeng", "alxa")
 STAGE_LABELS = {"draft": "草稿", "submitted": "已提交，审核中", "returned": "退回补正",
                 "forwarded": "初审通过，已报自治区"}
 
@@ -229,6 +231,8 @@ def mine_data(mine: DemoMine) -> dict:
     division = regions.league_by_code(mine.league_code).division_code
     serial = 10 * list(MINES).index(mine.league_code) + mine.n
     reserve = {"large": "28", "medium": "15.5", "small": "8"}[mine.scale]
+    if mine.n == 5 and mine.league_code in SHORT_RESERVE_LEAGUES:   # registered only: nearly worked out (参照管理)
+        reserve = "2.5"
     return {
         "enterprise": {"name": mine.enterprise.name, "credit_code": mine.enterprise.credit_code},
         "name": mine.name, "league": mine.league_code, "county": mine.county, "minerals": list(mine.minerals),
@@ -367,7 +371,16 @@ def supervision_stage(s, cases: dict) -> dict:
     return {}
 
 
-LATER_STAGES: tuple[Callable, ...] = (evaluation_stage, publicity_stage, listing_stage, supervision_stage)
+def targets_stage(s, cases: dict) -> dict:
+    """目标进度 (supervision's targets): this year's yearly target of every 盟市 (region office) and three
+    construction contracts (completed, in progress, breached) recorded by their bureaux (`shared.demo_targets`)."""
+    from shared.demo_targets import set_up
+
+    return set_up(s, getattr(s, "progress", print))
+
+
+LATER_STAGES: tuple[Callable, ...] = (evaluation_stage, publicity_stage, listing_stage, supervision_stage,
+                                      targets_stage)
 
 
 def run(url: str, progress: Callable[[str], None] = print) -> dict:

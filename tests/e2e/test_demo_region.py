@@ -344,3 +344,114 @@ def test_demo_data_creates_the_accounts_quickly_and_a_second_run_adds_nothing(ru
     assert (int(second.group(1)), int(second.group(2))) == (0, len(DEMO_USERS))
     assert "historical list: 30 imported, 0 already there" in runs[0][1]
     assert "historical list: 0 imported, 30 already there" in runs[1][1]
+
+
+# 3. 目标进度 on the demo region (supervision's targets, issue 13 item 6).
+
+def licensed_on(mine: dict, day) -> bool:
+    """Every licence of intake's register entry valid on `day` (written again here, not the platform's rule)."""
+    from datetime import date
+
+    licences = [mine.get(k) for k in ("mining_licence", "safety_licence", "business_licence")]
+    return all(lic and (not lic.get("valid_from") or date.fromisoformat(lic["valid_from"]) <= day)
+               and (not lic.get("valid_to") or day <= date.fromisoformat(lic["valid_to"])) for lic in licences)
+
+
+def independent_targets(url: str) -> dict:
+    """{(盟市, scale): (licensed producing, short reserve, base, listed)} from intake's mine register and the public
+    list, read through the APIs."""
+    today = beijing_today()
+    listed: set[str] = set()
+    page_no = 1
+    while True:
+        answer = requests.get(f"{url}/api/v1/list?per_page=100&page={page_no}", timeout=60)
+        assert answer.status_code == 200, answer.text
+        listed |= {m["mine_id"] for m in answer.json()}
+        if page_no * 100 >= int(answer.headers["X-Total-Count"]):
+            break
+        page_no += 1
+    out: dict[tuple[str, str], list[int]] = {}
+    for mine in get(url, "/api/v1/mines", "region"):
+        if mine.get("production_status") != "in_production" or not licensed_on(mine, today):
+            continue
+        c = out.setdefault((mine["league_name"], mine["scale"]), [0, 0, 0, 0])
+        short = Decimal(mine["remaining_reserve_years"]) < 3
+        c[0] += 1
+        c[1] += short
+        c[2] += not short
+        c[3] += (not short) and mine["id"] in listed
+    return {key: tuple(value) for key, value in out.items()}
+
+
+def test_the_targets_on_the_demo_data_match_the_register_counted_independently(region):
+    from shared import demo_targets
+
+    url, year = region["url"], beijing_today().year
+    expected = independent_targets(url)
+    assert {scale for _league, scale in expected} == {"large", "medium", "small"}
+    assert len({league for league, _scale in expected}) >= 6
+    assert any(c[1] for c in expected.values())           # the demo's mines with under 3 years of reserves
+
+    def seen():
+        view = get(url, f"/api/v1/supervision/targets?year={year}", "region")
+        return view, {(r["league"], r["scale"]): (r["licensed_producing"], r["short_reserve"], r["base"], r["listed"])
+                      for r in view["rows"] if r["licensed_producing"] or r["listed"]}
+
+    deadline = time.monotonic() + 90         # intake's events reach supervision's register asynchronously
+    view, got = seen()
+    while got != expected and time.monotonic() < deadline:
+        time.sleep(2)
+        view, got = seen()
+    assert got == expected
+    for r in view["rows"]:
+        base, listed = r["base"], r["listed"]
+        assert r["share"] == (None if base == 0 else str((Decimal(listed * 100) / base).quantize(Decimal("0.1"))))
+        assert r["target"] == {"large": "90.0", "medium": "80.0", "small": None}[r["scale"]]
+        if r["target"] is not None:
+            assert r["needed"] == max(0, math.ceil(Decimal(r["target"]) / 100 * base) - listed)
+    wanted = demo_targets.yearly_targets(year)
+    assert {(r["league"], r["scale"]): r["yearly_target"] for r in view["rows"]} == {
+        (league, scale): body[scale] for league, body in wanted.items() for scale in ("large", "medium", "small")}
+    contracts = {c["contract_no"]: c["status"] for c in get(url, "/api/v1/supervision/contracts", "region")}
+    assert sorted(contracts.values()) == ["breached", "completed", "in_progress"], contracts
+
+    # a bureau reads its own 盟市 and is refused another; the xlsx holds the same numbers
+    own = get(url, f"/api/v1/supervision/targets?year={year}", "bureau_baotou")
+    assert {r["league"] for r in own["rows"]} == {"包头市"}
+    refused = requests.get(f"{url}/api/v1/supervision/targets?league=鄂尔多斯市", headers=token(url, "bureau_baotou"),
+                           timeout=30)
+    assert refused.status_code == 403
+    from openpyxl import load_workbook
+
+    export = requests.get(f"{url}/api/v1/supervision/targets.xlsx?year={year}", headers=token(url, "region"),
+                          timeout=60)
+    assert export.status_code == 200
+    cells = list(load_workbook(io.BytesIO(export.content)).worksheets[0].iter_rows(min_row=3, values_only=True))
+    labels = {"large": "大型", "medium": "中型", "small": "小型"}
+    assert {(c[0], c[1]): c[3:7] for c in cells[:-3] if c[3] or c[6]} == {
+        (league, labels[scale]): value for (league, scale), value in expected.items()}
+
+
+@pytest.mark.browser
+def test_the_region_office_opens_the_targets_dashboard_and_the_charts_render(region, page, no_csp_violation,
+                                                                              tmp_path_factory):
+    url = region["url"]
+    sign_in(page, url, "region")
+    page.goto(url + "/supervision/")
+    page.get_by_role("link", name="查看目标进度与图表").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.startswith(url + "/supervision/targets")
+    charts = ("chart-share", "chart-counts", "chart-contracts")
+    wait_until(page, "(ids) => ids.every((id) => document.getElementById(id).dataset.rendered === 'true' && "
+                     "document.querySelector(`#${id} canvas`))", list(charts))
+    for chart in charts:
+        box = page.locator(f"#{chart} canvas").first.bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 200, (chart, box)
+    assert "违约" in page.locator("main").inner_text()
+    shot = tmp_path_factory.mktemp("targets") / "targets-dashboard.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"\ntargets dashboard: {shot}")
+    errors = [m for m in no_csp_violation if m.startswith(("error", "pageerror"))]
+    assert not errors, errors
+    licence = requests.get(url + "/supervision/static/vendor/echarts/LICENSE.txt", timeout=30)
+    assert licence.status_code == 200 and "Apache License" in licence.text

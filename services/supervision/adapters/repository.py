@@ -6,12 +6,16 @@ from pymongo import ASCENDING
 from shared.aggregates import MongoAggregates
 from shared.storage import Transaction
 from shared.unit_of_work import MongoUnitOfWork
+from supervision.domain.construction import ConstructionContract
 from supervision.domain.inspections import Inspection, InspectionPlan, Inspector
 from supervision.domain.register import SupervisedMine
+from supervision.domain.targets import YearlyTarget
 from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
 
 MINES = "mines"
 INSPECTORS, PLANS, INSPECTIONS = "inspectors", "inspection_plans", "inspections"
+YEARLY_TARGETS = "yearly_targets"
+CONSTRUCTION_CONTRACTS = "construction_contracts"
 
 
 def ensure_indexes(db) -> None:
@@ -19,6 +23,8 @@ def ensure_indexes(db) -> None:
     db[MINES].create_index([("league", ASCENDING), ("mine_name", ASCENDING)], name="by_league")
     db[INSPECTORS].create_index([("league", ASCENDING), ("active", ASCENDING)], name="by_league")
     db[INSPECTIONS].create_index([("year", ASCENDING), ("league", ASCENDING)], name="by_year")
+    db[YEARLY_TARGETS].create_index([("year", ASCENDING), ("league", ASCENDING)], name="by_year")
+    db[CONSTRUCTION_CONTRACTS].create_index([("league", ASCENDING), ("mine_id", ASCENDING)], name="by_league")
 
 
 class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):
@@ -27,3 +33,5 @@ class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):
         self.inspectors = MongoAggregates(tx, INSPECTORS, Inspector)
         self.plans = MongoAggregates(tx, PLANS, InspectionPlan)
         self.inspections = MongoAggregates(tx, INSPECTIONS, Inspection)
+        self.yearly_targets = MongoAggregates(tx, YEARLY_TARGETS, YearlyTarget)
+        self.construction_contracts = MongoAggregates(tx, CONSTRUCTION_CONTRACTS, ConstructionContract)

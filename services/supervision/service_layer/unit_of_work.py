@@ -5,8 +5,10 @@ import abc
 
 from shared.aggregates import Aggregates
 from shared.unit_of_work import UnitOfWork
+from supervision.domain.construction import ConstructionContract
 from supervision.domain.inspections import Inspection, InspectionPlan, Inspector
 from supervision.domain.register import SupervisedMine
+from supervision.domain.targets import YearlyTarget
 
 
 class SupervisionUnitOfWork(UnitOfWork, abc.ABC):
@@ -16,3 +18,5 @@ class SupervisionUnitOfWork(UnitOfWork, abc.ABC):
     inspectors: Aggregates[Inspector]    # 双随机: the inspector pool (domain/inspections.py)
     plans: Aggregates[InspectionPlan]    # 双随机: the yearly plans and their draws
     inspections: Aggregates[Inspection]  # 双随机: one per drawn mine, a part per department
+    yearly_targets: Aggregates[YearlyTarget]                   # the 盟市's yearly targets (domain/targets.py)
+    construction_contracts: Aggregates[ConstructionContract]   # 绿色矿山建设合同 (domain/construction.py)
