@@ -1,12 +1,13 @@
 """The areas of the supervision service, each a module of commands and their handlers side by side (the shape of
 `shared/areas.py`: `COMMAND_HANDLERS`, `EVENT_HANDLERS`, an optional `sweep(uow, **dependencies)`):
 
-- `register`: the mines under supervision, from the green-mine list and intake's mine register."""
+- `register`: the mines under supervision, from the green-mine list and intake's mine register;
+- `triggers`: the daily sweep's findings, and the records it reads (异常名录, 开发利用水平)."""
 from __future__ import annotations
 
 from shared import areas
 
-AREAS = ("register",)
+AREAS = ("register", "triggers")
 
 
 def modules():
