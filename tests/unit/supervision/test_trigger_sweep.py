@@ -128,3 +128,14 @@ def test_findings_are_read_by_league_and_status(system):
     assert {r["action_label"] for r in rows} >= {"标注", "移出名录建议", "预警提醒"}
     assert [r["mine_id"] for r in area.finding_rows(uow, ["包头市"], "open")] == ["mine-0002"]
     assert area.finding_rows(uow, ["包头市"], "closed") == []
+
+
+def test_the_command_line_refuses_a_date_that_is_not_one():
+    from click.testing import CliRunner
+
+    from shared.cli import main
+
+    for bad in ("2026-02-30", "10/08/2026", "tomorrow"):
+        result = CliRunner().invoke(main, ["supervision", "sweep", "--on", bad])
+        assert result.exit_code == 2, result.output
+        assert f"--on 应为日期 YYYY-MM-DD（如 2026-10-08），实为“{bad}”" in result.output

@@ -287,6 +287,8 @@ TABLE: dict[str, Rule] = {
         ("enterprise", "bureau"), "已纳入绿色矿山名录：{mine_name}",
         "{subject}已纳入绿色矿山名录（{number}，{listed_on}）。",
         "/public/list/{mine_id}"),
+    "supervision.warning_issued": Rule(
+        ("enterprise", "bureau"), "监管预警：{mine_name}", "{reason}。", ""),
 }
 
 
