@@ -123,7 +123,8 @@ def grade_problems(year: int | None, grade: str | None, today: date) -> list[Fie
 
 def refuse(problems: Sequence[FieldError]) -> None:
     if problems:
-        raise InvalidInput("；".join(p.message for p in problems), list(problems))
+        message = problems[0].message if len(problems) == 1 else "提交的数据有误，请按提示修改"
+        raise InvalidInput(message, list(problems))
 
 
 # -- a table of records --------------------------------------------------------------------------------------------

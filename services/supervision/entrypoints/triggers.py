@@ -24,6 +24,8 @@ from supervision.service_layer import triggers as area
 READERS = ("region_office", "bureau", "department_reviewer", "admin")
 WRITERS = ("region_office", "bureau", "department_reviewer", "admin")
 SECTION = "/supervision/#triggers"
+LABELS = {"listed_on": "列入日期", "removed_on": "移出日期", "year": "年度", "grade": "开发利用水平", "kind": "类别",
+          "file": "文件", "dry_run": "只检查"}
 
 
 class ScopeQuerySchema(Schema):
@@ -242,7 +244,8 @@ def routes(web: AreaWeb, bus) -> None:
         except DomainError as exc:
             flash("未保存：" + exc.message)
             for error in exc.errors[:20]:
-                flash(f"{error.field}：{error.message}")
+                if error.message != exc.message:
+                    flash(f"{LABELS.get(error.field, error.field)}：{error.message}")
         return redirect(SECTION)
 
     def form_date(name: str):
