@@ -27,6 +27,15 @@ STATUSES = {"open": "待处理", "measure": "已转监管事项", "closed": "已
 ACTIONS = {triggers.WARN: "预警提醒", triggers.MARK: "标注", triggers.PROPOSE_REMOVAL: "移出名录建议",
            triggers.RE_EVALUATE: "复核评估请求"}
 KINDS = {"trigger": "自动触发", "new_mine": "新建矿山评估期限"}
+MEASURES = {"mark": "标注", "rectify": "限期整改", "remove": "移出名录"}
+
+
+def situation_label(situation: str | None) -> str:
+    """'remove.1' → '移出名录第1种情形' (as people read it); '' for none."""
+    if not situation:
+        return ""
+    measure, _, no = situation.partition(".")
+    return f"{MEASURES.get(measure, measure)}第{no}种情形"
 
 
 def digest(key: str, size: int = 16) -> str:

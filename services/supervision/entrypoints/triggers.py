@@ -52,6 +52,7 @@ class FindingSchema(Schema):
     action_label = fields.String(required=True)
     situation = fields.String(allow_none=True,
                               metadata={"description": "the situation cited (remove.1); null: a warning"})
+    situation_label = fields.String(required=True, metadata={"description": "e.g. 移出名录第1种情形"})
     reason = fields.String(required=True)
     due_on = fields.String(required=True, metadata={"description": "the first day it was due"})
     found_on = fields.String(required=True, metadata={"description": "the working day the sweep found it"})

@@ -323,7 +323,8 @@ def finding_rows(uow: SupervisionUnitOfWork, leagues: list[str] | None, status: 
     return [{"finding_id": f.id, "key": f.key, "kind": f.kind, "kind_label": fd.KINDS.get(f.kind, f.kind),
              "mine_id": f.mine_id, "mine_name": f.mine_name, "enterprise_name": f.enterprise_name,
              "league": f.league, "county": f.county, "action": f.action, "action_label": f.action_label,
-             "situation": f.situation, "reason": f.reason, "due_on": f.due_on, "found_on": f.found_on,
+             "situation": f.situation, "situation_label": fd.situation_label(f.situation), "reason": f.reason,
+             "due_on": f.due_on, "found_on": f.found_on,
              "deadline": f.deadline, "status": f.status, "status_label": fd.STATUSES.get(f.status, f.status),
              "measure_id": f.measure_id} for f in rows]
 

@@ -126,6 +126,7 @@ def test_findings_are_read_by_league_and_status(system):
     assert [(r["league"], r["action"]) for r in rows] == [
         ("包头市", "mark"), ("鄂尔多斯市", "warn"), ("鄂尔多斯市", "propose_removal")]  # 盟市 in the official order
     assert {r["action_label"] for r in rows} >= {"标注", "移出名录建议", "预警提醒"}
+    assert [r["situation_label"] for r in rows] == ["标注第1种情形", "", "移出名录第1种情形"]
     assert [r["mine_id"] for r in area.finding_rows(uow, ["包头市"], "open")] == ["mine-0002"]
     assert area.finding_rows(uow, ["包头市"], "closed") == []
 
