@@ -8,8 +8,6 @@ import io
 
 from supervision.domain.records import Problem
 
-SUFFIXES = (".xlsx", ".csv")
-
 
 class Unreadable(Exception):
     def __init__(self, problem: Problem):
