@@ -7,7 +7,9 @@ from shared.aggregates import MongoAggregates
 from shared.storage import Transaction
 from shared.unit_of_work import MongoUnitOfWork
 from supervision.domain.construction import ConstructionContract
+from supervision.domain.findings import SweepFinding
 from supervision.domain.inspections import Inspection, InspectionPlan, Inspector
+from supervision.domain.records import MineRecords
 from supervision.domain.register import SupervisedMine
 from supervision.domain.targets import YearlyTarget
 from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
@@ -16,6 +18,8 @@ MINES = "mines"
 INSPECTORS, PLANS, INSPECTIONS = "inspectors", "inspection_plans", "inspections"
 YEARLY_TARGETS = "yearly_targets"
 CONSTRUCTION_CONTRACTS = "construction_contracts"
+FINDINGS = "findings"
+MINE_RECORDS = "mine_records"
 
 
 def ensure_indexes(db) -> None:
@@ -25,6 +29,8 @@ def ensure_indexes(db) -> None:
     db[INSPECTIONS].create_index([("year", ASCENDING), ("league", ASCENDING)], name="by_year")
     db[YEARLY_TARGETS].create_index([("year", ASCENDING), ("league", ASCENDING)], name="by_year")
     db[CONSTRUCTION_CONTRACTS].create_index([("league", ASCENDING), ("mine_id", ASCENDING)], name="by_league")
+    db[FINDINGS].create_index([("league", ASCENDING), ("status", ASCENDING)], name="by_league_status")
+    db[MINE_RECORDS].create_index([("league", ASCENDING)], name="by_league")
 
 
 class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):
@@ -35,3 +41,5 @@ class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):
         self.inspections = MongoAggregates(tx, INSPECTIONS, Inspection)
         self.yearly_targets = MongoAggregates(tx, YEARLY_TARGETS, YearlyTarget)
         self.construction_contracts = MongoAggregates(tx, CONSTRUCTION_CONTRACTS, ConstructionContract)
+        self.findings = MongoAggregates(tx, FINDINGS, SweepFinding)
+        self.mine_records = MongoAggregates(tx, MINE_RECORDS, MineRecords)

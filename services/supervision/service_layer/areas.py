@@ -2,13 +2,14 @@
 `shared/areas.py`: `COMMAND_HANDLERS`, `EVENT_HANDLERS`, an optional `sweep(uow, **dependencies)`):
 
 - `register`: the mines under supervision, from the green-mine list and intake's mine register;
+- `triggers`: the daily sweep's findings, and the records it reads (异常名录, 开发利用水平);
 - `inspections`: 双随机、一公开, the yearly plan, the verifiable draw of mines and inspectors, the results;
 - `targets`: 目标进度 — the 盟市's yearly targets and the green-mine construction contracts."""
 from __future__ import annotations
 
 from shared import areas
 
-AREAS = ("register", "inspections", "targets")
+AREAS = ("register", "triggers", "inspections", "targets")
 
 
 def modules():

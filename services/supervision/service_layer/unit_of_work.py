@@ -6,7 +6,9 @@ import abc
 from shared.aggregates import Aggregates
 from shared.unit_of_work import UnitOfWork
 from supervision.domain.construction import ConstructionContract
+from supervision.domain.findings import SweepFinding
 from supervision.domain.inspections import Inspection, InspectionPlan, Inspector
+from supervision.domain.records import MineRecords
 from supervision.domain.register import SupervisedMine
 from supervision.domain.targets import YearlyTarget
 
@@ -20,3 +22,5 @@ class SupervisionUnitOfWork(UnitOfWork, abc.ABC):
     inspections: Aggregates[Inspection]  # 双随机: one per drawn mine, a part per department
     yearly_targets: Aggregates[YearlyTarget]                   # the 盟市's yearly targets (domain/targets.py)
     construction_contracts: Aggregates[ConstructionContract]   # 绿色矿山建设合同 (domain/construction.py)
+    findings: Aggregates[SweepFinding]      # what the daily sweep found (domain/findings.py)
+    mine_records: Aggregates[MineRecords]   # 异常名录 entries and 开发利用水平 grades (domain/records.py)

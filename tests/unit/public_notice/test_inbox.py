@@ -273,3 +273,13 @@ def test_an_imported_mine_is_nobodys_news(bus, uow):
     imported["event_id"] = "00000000-0000-4000-8000-00000000beef"
     deliver(bus, uow, imported)
     assert told(uow, imported) == []
+
+
+def test_a_supervision_warning_tells_the_enterprise_and_its_bureau_once(bus, uow):
+    warning = example("supervision.warning_issued")
+    assert resolve("supervision.warning_issued", warning["payload"]) == ["bureau", "enterprise"]
+    rendered = audiences.render(audiences.TABLE["supervision.warning_issued"], warning["payload"])
+    assert rendered["title"] == "监管预警：鄂尔多斯示范煤矿" and "2027年2月28日到期，请及时办理延续" in rendered["text"]
+    deliver(bus, uow, warning)
+    deliver(bus, uow, warning)
+    assert told(uow, warning) == ["bureau", "enterprise"]

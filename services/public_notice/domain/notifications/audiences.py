@@ -307,6 +307,8 @@ TABLE: dict[str, Rule] = {
         ("enterprise", "bureau"), "双随机抽查结果：{mine_name}",
         "{department}对{mine_name}的{year}年度双随机抽查结果：{outcome_label}。{problems}",
         "/supervision/inspections/public/{year}"),
+    "supervision.warning_issued": Rule(
+        ("enterprise", "bureau"), "监管预警：{mine_name}", "{reason}。", ""),
 }
 
 
