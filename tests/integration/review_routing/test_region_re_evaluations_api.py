@@ -1,8 +1,8 @@
 """Re-evaluations after a 重大变化, over real Kafka and MongoDB: supervision's `re_evaluation_requested` (the
 contract's example, published on the supervision topic and received by review_routing's real consumer) opens a
 re-evaluation, listed by the API (due in 20 working days on the official calendar) and on the region office's
-workspace; the office records the outcome; the same event again is a duplicate, the same request under another event
-id is processed and changes nothing."""
+workspace; the office records the outcome, published once as `re_evaluation_concluded`; the same event again is a
+duplicate, the same request under another event id is processed and changes nothing."""
 from __future__ import annotations
 
 import copy
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from review_harness import wait_for
 
+from shared.messaging import read_topic
 from shared.workdays import WorkingCalendar, beijing_date
 
 pytestmark = pytest.mark.integration
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.integration
 EXAMPLE = json.loads((Path(__file__).resolve().parents[3] / "contracts" / "examples" /
                       "supervision.re_evaluation_requested.v1.json").read_text(encoding="utf-8"))
 TOPIC = "supervision.case.events"
+REGION = "review_routing.region.events"
 API = "/api/v1/evaluation/re-evaluations"
 NOW = datetime(2025, 9, 26, 2, 0, tzinfo=UTC)   # Friday before 国庆 2025: the due date skips the holiday
 
@@ -76,6 +78,10 @@ def test_a_request_is_listed_concluded_and_a_replay_changes_nothing(review):
     review.publish(same, TOPIC)
     wait_for(lambda: "processed" in outcomes_of(review, same), what="the same request again")
     assert review.db["re_evaluations"].find_one({"_id": request_id}) == stored
+    concluded = wait_for(lambda: [e for e in (json.loads(r.value) for r in read_topic(
+        review.settings, review.settings.topic(REGION))) if e["type"] == "review_routing.re_evaluation_concluded"
+        and e["payload"]["request_id"] == request_id], what="re_evaluation_concluded")
+    assert len(concluded) == 1 and concluded[0]["payload"]["result"] == "fails"
     assert listed(review, query="?status=open") == []
     assert [x["outcome"]["reason"] for x in listed(review, query="?status=concluded")] == ["扩界后新增采区未按设计复绿"]
     page = review.call("GET", "/evaluation/", "region").get_data(as_text=True)
