@@ -85,6 +85,10 @@ def test_a_request_is_listed_concluded_and_a_replay_changes_nothing(review, page
     assert review.call("GET", API, "rv_energy").status_code == 403
     html = review.call("GET", "/evaluation/", "region").get_data(as_text=True)
     assert "重大变化复核评估（待核查 1 件，共 1 件）" in html and "记录核查结论" in html
+    html = review.call("GET", "/evaluation/", "bureau").get_data(as_text=True)       # read-only for its 盟市
+    assert "开采规模：大型 → 中型（2026-09-01）" in html and "记录核查结论" not in html
+    assert "重大变化复核评估（待核查 0 件，共 0 件）" in review.call("GET", "/evaluation/", "bureau_baotou").get_data(
+        as_text=True)
 
     refused = review.call("POST", f"{API}/{request_id}/outcome", "region", {"result": "fails", "checked_on": ""})
     assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {"reason", "checked_on"}
