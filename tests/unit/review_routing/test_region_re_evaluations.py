@@ -120,6 +120,9 @@ def test_does_not_meet_needs_the_reason_and_every_field_error_is_named(bus, uow,
     assert refused.value.errors[0].message == "实地核查日期：2025-12-01 晚于今天"
     with pytest.raises(InvalidInput):
         bus.handle(re.RecordReEvaluationOutcome(REGION_OFFICE, "reeval-1", "meets", None, "2025-10-32"))
+    with pytest.raises(InvalidInput) as refused:
+        bus.handle(re.RecordReEvaluationOutcome(REGION_OFFICE, "reeval-1", "fails", "未复绿\u202e", "2025-09-30"))
+    assert refused.value.errors[0].message.startswith("理由：含有不可见字符")
     assert uow.re_evaluations.get("reeval-1").status == "open"
     out = bus.handle(re.RecordReEvaluationOutcome(REGION_OFFICE, "reeval-1", "fails",
                                                   " 扩界后新增采区 未按 设计复绿 ", "2025-09-30"))
