@@ -62,7 +62,7 @@ def test_a_request_opens_a_re_evaluation_due_in_20_working_days_on_the_official_
     assert item["changes_text"] == "开采规模：大型 → 中型（2025-09-25）"
     assert item["reason"] == EXAMPLE["payload"]["reason"]
     assert item["listed_announcement_no"] == EXAMPLE["payload"]["listed_announcement_no"]
-    assert uow.audit.actions() == ["re_evaluation_opened"]
+    assert uow.audit.actions() == ["re_evaluation_opened"] and uow.published == []
 
 
 def test_a_replayed_request_opens_nothing_new(bus, uow, clock):
@@ -93,6 +93,11 @@ def test_the_office_records_that_the_mine_still_meets_the_standard_once(bus, uow
     bus.handle_event(requested(), uow)                                 # a late replay leaves the outcome alone
     assert uow.re_evaluations.get("reeval-1").to_dict() == stored
     assert uow.audit.actions() == ["re_evaluation_opened", "re_evaluation_concluded"]
+    [(event, topic)] = [(e, t) for e, t in uow.published if e["type"] == "review_routing.re_evaluation_concluded"]
+    assert topic == "review_routing.region.events" and event["aggregate_id"] == "reeval-1"
+    assert {k: event["payload"][k] for k in ("result", "reason", "checked_on", "requested_on", "due_date")} == {
+        "result": "meets", "reason": None, "checked_on": "2025-10-07", "requested_on": "2025-09-26",
+        "due_date": "2025-10-30"}
     assert bus.handle(re.ListReEvaluations(REGION_OFFICE, status="open")) == []
     assert [i["request_id"] for i in bus.handle(re.ListReEvaluations(REGION_OFFICE, status="concluded"))] == [
         "reeval-1"]
@@ -115,6 +120,9 @@ def test_does_not_meet_needs_the_reason_and_every_field_error_is_named(bus, uow,
     assert refused.value.errors[0].message == "实地核查日期：2025-12-01 晚于今天"
     with pytest.raises(InvalidInput):
         bus.handle(re.RecordReEvaluationOutcome(REGION_OFFICE, "reeval-1", "meets", None, "2025-10-32"))
+    with pytest.raises(InvalidInput) as refused:
+        bus.handle(re.RecordReEvaluationOutcome(REGION_OFFICE, "reeval-1", "fails", "未复绿\u202e", "2025-09-30"))
+    assert refused.value.errors[0].message.startswith("理由：含有不可见字符")
     assert uow.re_evaluations.get("reeval-1").status == "open"
     out = bus.handle(re.RecordReEvaluationOutcome(REGION_OFFICE, "reeval-1", "fails",
                                                   " 扩界后新增采区 未按 设计复绿 ", "2025-09-30"))

@@ -16,6 +16,7 @@ from typing import Any
 
 from review_routing.domain.errors import Conflict, FieldError, InvalidInput
 from review_routing.domain.task import _dt
+from shared import text as texts
 
 #: The notice gives no length for the re-evaluation; as the on-site evaluation of a first listing: four weeks.
 RE_EVALUATION_DAYS = 20
@@ -99,8 +100,11 @@ class ReEvaluation:
         if result not in RESULTS:
             errors.append(FieldError("result", "核查结论：应为 meets（仍符合绿色矿山标准）"
                                                "或 fails（不符合绿色矿山标准）"))
-        text = " ".join(str(reason).split()) if isinstance(reason, str) else ""
-        if result == "fails" and not text:
+        text = " ".join(texts.normalize(reason).split()) if isinstance(reason, str) else ""
+        unsafe = texts.problem(text) if text else None
+        if unsafe:
+            errors.append(FieldError("reason", f"理由：{unsafe}"))
+        elif result == "fails" and not text:
             errors.append(FieldError("reason", "不符合的理由：核查结论为“不符合绿色矿山标准”时须写明理由"))
         elif len(text) > MAX_REASON:
             errors.append(FieldError("reason", f"理由：过长（最多{MAX_REASON}个字，当前{len(text)}个）"))

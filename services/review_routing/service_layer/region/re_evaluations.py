@@ -1,6 +1,7 @@
 """Re-evaluations of listed mines after a 重大变化 (附件2 三): supervision's `supervision.re_evaluation_requested`
 opens one (`ReEvaluation`, due in 20 working days), the region office lists them (`GET
-/api/v1/evaluation/re-evaluations`, a bureau its 盟市's, read-only) and records the on-site check's outcome.
+/api/v1/evaluation/re-evaluations`, a bureau its 盟市's, read-only) and records the on-site check's outcome, which
+is published once as `review_routing.re_evaluation_concluded` (topic `review_routing.region.events`).
 
 Idempotent: a replayed request (the inbox stops the same event; the same request id under another event id finds
 its ReEvaluation) opens nothing new; the same outcome recorded again answers the stored one."""
@@ -16,7 +17,9 @@ from review_routing.domain.access import Actor
 from review_routing.domain.errors import FieldError, InvalidInput, NotFound, NotPermitted
 from review_routing.domain.region.re_evaluations import RESULTS, STATUSES, ReEvaluation
 from review_routing.service_layer.common import audit
+from review_routing.service_layer.region.reviews import PRODUCER, TOPIC
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
+from shared.contracts import new_event
 from shared.workdays import WorkingCalendar, beijing_date
 
 log = logging.getLogger(__name__)
@@ -116,6 +119,17 @@ def show_re_evaluation(cmd: ShowReEvaluation, uow: ReviewUnitOfWork, *, clock: C
     return view(item, beijing_date(clock()))
 
 
+def concluded_event(item: ReEvaluation, at: datetime) -> dict:
+    outcome = item.outcome
+    return new_event("review_routing.re_evaluation_concluded", producer=PRODUCER, aggregate_type="re_evaluation",
+                     aggregate_id=item.id, aggregate_version=item.version or 1, occurred_at=at, payload={
+                         "request_id": item.id, "mine_id": item.mine_id, "mine_name": item.mine_name,
+                         "league": item.league, "county": item.county, "result": outcome["result"],
+                         "reason": outcome["reason"], "checked_on": outcome["checked_on"],
+                         "requested_on": item.requested_on.isoformat(), "due_date": item.due_date.isoformat(),
+                         "concluded_at": iso(at)})
+
+
 def record_re_evaluation_outcome(cmd: RecordReEvaluationOutcome, uow: ReviewUnitOfWork, *, clock: Clock) -> dict:
     actor = cmd.actor
     if actor.role != "region_office":
@@ -129,6 +143,7 @@ def record_re_evaluation_outcome(cmd: RecordReEvaluationOutcome, uow: ReviewUnit
         if item.record_outcome(result=cmd.result, reason=cmd.reason, checked_on=cmd.checked_on, by=actor.username,
                                by_name=actor.name, at=now, today=beijing_date(now)):
             uow.re_evaluations.save(item)
+            uow.publish(concluded_event(item, now), topic=TOPIC)
             audit(uow, actor, "re_evaluation_concluded", now, target=item.id,
                   detail={"mine_id": item.mine_id, "result": item.outcome["result"],
                           "reason": item.outcome["reason"], "checked_on": item.outcome["checked_on"]})
