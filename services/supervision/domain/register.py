@@ -100,9 +100,11 @@ class SupervisedMine:
         if previous is not None:
             for name, key in MAJOR_FIELDS.items():
                 before, after = previous.get(key), snapshot.get(key)
-                if before != after:
-                    self.changes.append({"field": name, "changed_on": on, "before": _shown(key, before),
-                                         "after": _shown(key, after), "register_version": payload["register_version"]})
+                # The 矿区范围 written down for the first time (an optional field) is no change of it.
+                if _same(key, before, after) or (key == "mining_area" and not before):
+                    continue
+                self.changes.append({"field": name, "changed_on": on, "before": _shown(key, before),
+                                     "after": _shown(key, after), "register_version": payload["register_version"]})
         stopped = snapshot["production_status"] in STOPPED
         was_stopped = previous is not None and previous.get("production_status") in STOPPED
         # since the date the register gives, else since the day supervision first saw it stopped
@@ -146,6 +148,13 @@ class SupervisedMine:
     def from_dict(cls, doc: Mapping) -> SupervisedMine:
         data = {k: v for k, v in doc.items() if k not in ("_id", "version")}
         return cls(id=doc["_id"], version=doc.get("version"), **data)
+
+
+def _same(key: str, before, after) -> bool:
+    """Equal as the register means them: minerals in another order are the same minerals."""
+    if key == "minerals":
+        return sorted(before or []) == sorted(after or [])
+    return before == after
 
 
 def _shown(key: str, value) -> str:

@@ -132,3 +132,13 @@ def test_stopped_since_is_the_registers_date_or_the_day_it_was_first_seen_stoppe
     assert [f.situation for f in found if f.action == "mark"] == ["mark.1"]
     mine.record_register(recorded(5, "2026-12-22", production_status="in_production")["payload"], AT)
     assert mine.facts().stopped_on is None
+
+
+def test_minerals_reordered_or_an_area_written_down_for_the_first_time_are_no_major_change():
+    uow = FakeSupervisionUnitOfWork()
+    bus(uow).handle_event(recorded(1, "2026-01-05", "imported", mining_area=None, minerals=["煤", "高岭土"]), uow)
+    bus(uow).handle_event(recorded(2, "2026-03-02", mining_area="由8个拐点圈定", minerals=["高岭土", "煤"]), uow)
+    assert uow.mines.get("mine-0001").changes == []
+    bus(uow).handle_event(recorded(3, "2026-04-01", mining_area="由9个拐点圈定", minerals=["煤"]), uow)
+    assert [(c["field"], c["before"], c["after"]) for c in uow.mines.get("mine-0001").changes] == [
+        ("area", "由8个拐点圈定", "由9个拐点圈定"), ("minerals", "高岭土、煤", "煤")]
