@@ -192,7 +192,8 @@ def draw_inspections(cmd: DrawInspections, uow: SupervisionUnitOfWork, *, clock:
             people = {p["id"]: p for p in league["pool"]}
             for assignment in league["assignments"]:
                 inspection = Inspection.new(plan, _mine_facts(mines[assignment["mine_id"]]),
-                                            [people[i] for i in assignment["inspectors"]], by=by, at=now)
+                                            [people[i] for i in assignment["inspectors"]],
+                                            drawn_on=beijing_date(now), by=by, at=now)
                 uow.inspections.save(inspection)
                 drawn.append(inspection)
         uow.publish(_event("inspections_drawn", "inspection_plan", plan, {
