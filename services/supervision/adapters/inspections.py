@@ -3,7 +3,7 @@ results (the public view: no usernames), and a department's tasks."""
 from __future__ import annotations
 
 from shared.regions import LEAGUE_NAMES
-from supervision.adapters.repository import INSPECTIONS, INSPECTORS, PLANS
+from supervision.adapters.repository import INSPECTION_PLANS, INSPECTIONS, INSPECTORS
 from supervision.domain.inspections import INSPECTION_STATUS, OUTCOMES, PLAN_STATUS
 
 LEAGUE_ORDER = {name: n for n, name in enumerate(LEAGUE_NAMES)}
@@ -56,12 +56,12 @@ def _plan(doc: dict) -> dict:
 def plans(db, *, published_only: bool = True) -> list[dict]:
     """The plans, newest year first (the public sees the published ones)."""
     query = {"status": {"$ne": "draft"}} if published_only else {}
-    return [_plan(d) for d in db[PLANS].find(query).sort("year", -1)]
+    return [_plan(d) for d in db[INSPECTION_PLANS].find(query).sort("year", -1)]
 
 
 def plan(db, year: int, names: dict[str, str], *, published_only: bool = True) -> dict | None:
     """One year's plan, its draw record (every input, to recompute it) and its inspections with their results."""
-    doc = db[PLANS].find_one({"_id": f"plan-{year}"})
+    doc = db[INSPECTION_PLANS].find_one({"_id": f"plan-{year}"})
     if doc is None or (published_only and doc["status"] == "draft"):
         return None
     rows = sorted(db[INSPECTIONS].find({"year": year}), key=_league_key)

@@ -11,7 +11,7 @@ from supervision.domain.register import SupervisedMine
 from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
 
 MINES = "mines"
-INSPECTORS, PLANS, INSPECTIONS = "inspectors", "inspection_plans", "inspections"
+INSPECTORS, INSPECTION_PLANS, INSPECTIONS = "inspectors", "inspection_plans", "inspections"
 
 
 def ensure_indexes(db) -> None:
@@ -25,5 +25,5 @@ class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):
     def bind(self, tx: Transaction) -> None:
         self.mines = MongoAggregates(tx, MINES, SupervisedMine)
         self.inspectors = MongoAggregates(tx, INSPECTORS, Inspector)
-        self.plans = MongoAggregates(tx, PLANS, InspectionPlan)
+        self.inspection_plans = MongoAggregates(tx, INSPECTION_PLANS, InspectionPlan)
         self.inspections = MongoAggregates(tx, INSPECTIONS, Inspection)

@@ -49,13 +49,13 @@ def ratios(default="0.2", **by_league) -> dict:
 
 
 class FakeSupervisionUnitOfWork(FakeUnitOfWork):
-    repositories = ("mines", "inspectors", "plans", "inspections")
+    repositories = ("mines", "inspectors", "inspection_plans", "inspections")
 
     def __init__(self):
         super().__init__(ContractRegistry([REPO_ROOT / "contracts"]))
         self.mines = FakeAggregates(SupervisedMine)
         self.inspectors = FakeAggregates(Inspector)
-        self.plans = FakeAggregates(InspectionPlan)
+        self.inspection_plans = FakeAggregates(InspectionPlan)
         self.inspections = FakeAggregates(Inspection)
 
 
@@ -290,7 +290,7 @@ def test_a_draw_with_a_pool_too_small_changes_nothing():
     with pytest.raises(InvalidInput) as refused:
         b.handle(DrawInspections(OFFICE, 2026, "42"))
     assert refused.value.errors[0].field == f"pool.{ORDOS}" and "仅 1 人、1 个部门" in refused.value.errors[0].message
-    assert uow.plans.get("plan-2026").status == "published" and uow.inspections.find() == []
+    assert uow.inspection_plans.get("plan-2026").status == "published" and uow.inspections.find() == []
     assert uow.events("supervision.inspections_drawn") == []
 
 
