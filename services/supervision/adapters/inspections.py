@@ -3,7 +3,7 @@ results (the public view: no usernames), and a department's tasks."""
 from __future__ import annotations
 
 from shared.regions import LEAGUE_NAMES
-from supervision.adapters.repository import INSPECTIONS, INSPECTORS, PLANS
+from supervision.adapters.repository import INSPECTION_PLANS, INSPECTIONS, INSPECTORS
 from supervision.domain.inspections import INSPECTION_STATUS, OUTCOMES, PLAN_STATUS
 
 LEAGUE_ORDER = {name: n for n, name in enumerate(LEAGUE_NAMES)}
@@ -33,12 +33,17 @@ def _part(part: dict, names: dict[str, str]) -> dict:
                 "situation": result["situation"], "inspected_on": result["inspected_on"]}}
 
 
-def _inspection(doc: dict, names: dict[str, str]) -> dict:
+def _inspection(doc: dict, names: dict[str, str], *, public: bool = False) -> dict:
+    """An inspection; for the public a part's result shows once every department has recorded (the results are
+    published as a whole, not while the inspection is under way)."""
+    parts = [_part(p, names) for p in doc["parts"]]
+    if public and doc["status"] != "completed":
+        parts = [{**p, "result": None} for p in parts]
     return {"inspection_id": doc["_id"], "year": doc["year"], "mine_id": doc["mine_id"],
             "mine_name": doc["mine_name"], "enterprise_name": doc["enterprise_name"], "league": doc["league"],
             "county": doc.get("county"), "status": doc["status"], "status_label": INSPECTION_STATUS[doc["status"]],
             "outcome": doc.get("outcome"), "outcome_label": OUTCOMES.get(doc.get("outcome"), "检查中"),
-            "parts": [_part(p, names) for p in doc["parts"]]}
+            "parts": parts}
 
 
 def _plan(doc: dict) -> dict:
@@ -51,16 +56,17 @@ def _plan(doc: dict) -> dict:
 def plans(db, *, published_only: bool = True) -> list[dict]:
     """The plans, newest year first (the public sees the published ones)."""
     query = {"status": {"$ne": "draft"}} if published_only else {}
-    return [_plan(d) for d in db[PLANS].find(query).sort("year", -1)]
+    return [_plan(d) for d in db[INSPECTION_PLANS].find(query).sort("year", -1)]
 
 
 def plan(db, year: int, names: dict[str, str], *, published_only: bool = True) -> dict | None:
     """One year's plan, its draw record (every input, to recompute it) and its inspections with their results."""
-    doc = db[PLANS].find_one({"_id": f"plan-{year}"})
+    doc = db[INSPECTION_PLANS].find_one({"_id": f"plan-{year}"})
     if doc is None or (published_only and doc["status"] == "draft"):
         return None
     rows = sorted(db[INSPECTIONS].find({"year": year}), key=_league_key)
-    return {**_plan(doc), "draw": doc.get("draw"), "inspections": [_inspection(d, names) for d in rows]}
+    return {**_plan(doc), "draw": doc.get("draw"),
+            "inspections": [_inspection(d, names, public=published_only) for d in rows]}
 
 
 def tasks(db, names: dict[str, str], *, department: str | None, leagues: list[str] | None,

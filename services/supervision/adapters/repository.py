@@ -15,7 +15,7 @@ from supervision.domain.targets import YearlyTarget
 from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
 
 MINES = "mines"
-INSPECTORS, PLANS, INSPECTIONS = "inspectors", "inspection_plans", "inspections"
+INSPECTORS, INSPECTION_PLANS, INSPECTIONS = "inspectors", "inspection_plans", "inspections"
 YEARLY_TARGETS = "yearly_targets"
 CONSTRUCTION_CONTRACTS = "construction_contracts"
 FINDINGS = "findings"
@@ -37,7 +37,7 @@ class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):
     def bind(self, tx: Transaction) -> None:
         self.mines = MongoAggregates(tx, MINES, SupervisedMine)
         self.inspectors = MongoAggregates(tx, INSPECTORS, Inspector)
-        self.plans = MongoAggregates(tx, PLANS, InspectionPlan)
+        self.inspection_plans = MongoAggregates(tx, INSPECTION_PLANS, InspectionPlan)
         self.inspections = MongoAggregates(tx, INSPECTIONS, Inspection)
         self.yearly_targets = MongoAggregates(tx, YEARLY_TARGETS, YearlyTarget)
         self.construction_contracts = MongoAggregates(tx, CONSTRUCTION_CONTRACTS, ConstructionContract)

@@ -289,18 +289,19 @@ class Inspection:
     league: str
     county: str | None
     parts: list[dict]          # one per department: {department, inspector_id, inspector_name, result}
+    drawn_on: str = ""         # the draw's date (Beijing): no inspection before it
     status: str = "assigned"   # assigned | completed
     history: list[dict] = field(default_factory=list)
     version: int | None = None
 
     @classmethod
-    def new(cls, plan: InspectionPlan, mine: Mapping, inspectors: Sequence[Mapping], *, by: str,
+    def new(cls, plan: InspectionPlan, mine: Mapping, inspectors: Sequence[Mapping], *, drawn_on: date, by: str,
             at: datetime) -> Inspection:
         """`mine`: {mine_id, mine_name, enterprise_name, credit_code, league, county}; `inspectors`: the pair."""
         inspection = cls(id=inspection_id(plan.year, mine["mine_id"]), plan_id=plan.id, year=plan.year,
                          mine_id=mine["mine_id"], mine_name=mine["mine_name"],
                          enterprise_name=mine["enterprise_name"], credit_code=mine.get("credit_code"),
-                         league=mine["league"], county=mine.get("county"),
+                         league=mine["league"], county=mine.get("county"), drawn_on=drawn_on.isoformat(),
                          parts=[{"department": p["department"], "inspector_id": p["id"], "inspector_name": p["name"],
                                  "result": None} for p in inspectors])
         inspection.history.append(_entry(by, at, "assigned", departments=inspection.departments))
@@ -336,8 +337,8 @@ class Inspection:
             errors.append(FieldError("situation", "只有建议采取监管措施时才选择情形"))
         if inspected_on > today:
             errors.append(FieldError("inspected_on", "检查日期不能晚于今天"))
-        elif inspected_on.year != self.year:
-            errors.append(FieldError("inspected_on", f"检查日期应在{self.year}年度内"))
+        elif inspected_on.isoformat() < self.drawn_on:
+            errors.append(FieldError("inspected_on", f"检查日期不能早于抽取日期（{self.drawn_on}）"))
         if errors:
             raise InvalidInput("检查结果有误", errors)
         result = {"outcome": outcome, "problems": problems, "suggest_measure": bool(suggest_measure),

@@ -143,7 +143,8 @@ class TaskArgs(Schema):
 def routes(web: AreaWeb, bus) -> None:
     api, pages, db = web.api, web.pages, web.db
     names = department_names()
-    situations = [s.code for measure in load_situations().measures for s in measure.situations]
+    situations = {s.code: f"{measure.title}第{s.no}项：{s.text}" for measure in load_situations().measures
+                  for s in measure.situations}
 
     def me():
         return identity.current_principal()

@@ -125,19 +125,19 @@ def set_plan(cmd: SetPlan, uow: SupervisionUnitOfWork, *, clock: Clock) -> dict:
     by = _office(cmd.actor)
 
     def work():
-        plan = uow.plans.get(rules.plan_id(rules.check_year(cmd.year)))
+        plan = uow.inspection_plans.get(rules.plan_id(rules.check_year(cmd.year)))
         if plan is None:
             plan = InspectionPlan.new(cmd.year, cmd.ratios, leagues=LEAGUE_NAMES, by=by, at=clock())
-            uow.plans.save(plan)
+            uow.inspection_plans.save(plan)
         elif plan.set_ratios(cmd.ratios, leagues=LEAGUE_NAMES, by=by, at=clock()):
-            uow.plans.save(plan)
+            uow.inspection_plans.save(plan)
         return _view(plan)
 
     return uow.run(work)
 
 
 def _plan(uow: SupervisionUnitOfWork, year: int) -> InspectionPlan:
-    plan = uow.plans.get(rules.plan_id(rules.check_year(year)))
+    plan = uow.inspection_plans.get(rules.plan_id(rules.check_year(year)))
     if plan is None:
         raise NotFound(f"{year}年度尚未制定抽查计划")
     return plan
@@ -149,7 +149,7 @@ def publish_plan(cmd: PublishPlan, uow: SupervisionUnitOfWork, *, clock: Clock) 
     def work():
         plan, now = _plan(uow, cmd.year), clock()
         if plan.publish(by=by, at=now):
-            uow.plans.save(plan)
+            uow.inspection_plans.save(plan)
             uow.publish(_event("inspection_plan_published", "inspection_plan", plan, {
                 "plan_id": plan.id, "year": plan.year,
                 "ratios": [{"league": league, "ratio": ratio} for league, ratio in plan.ratios.items()],
@@ -185,14 +185,15 @@ def draw_inspections(cmd: DrawInspections, uow: SupervisionUnitOfWork, *, clock:
         record = rules.draw_inspections(plan.ratios, by_league, pool, cmd.entered_value,
                                         department_names=department_names())
         plan.record_draw(record, by=by, at=now)
-        uow.plans.save(plan)
+        uow.inspection_plans.save(plan)
         mines = {m.id: m for m in listed}
         drawn = []
         for league in record["leagues"]:
             people = {p["id"]: p for p in league["pool"]}
             for assignment in league["assignments"]:
                 inspection = Inspection.new(plan, _mine_facts(mines[assignment["mine_id"]]),
-                                            [people[i] for i in assignment["inspectors"]], by=by, at=now)
+                                            [people[i] for i in assignment["inspectors"]],
+                                            drawn_on=beijing_date(now), by=by, at=now)
                 uow.inspections.save(inspection)
                 drawn.append(inspection)
         uow.publish(_event("inspections_drawn", "inspection_plan", plan, {

@@ -18,7 +18,7 @@ class SupervisionUnitOfWork(UnitOfWork, abc.ABC):
 
     mines: Aggregates[SupervisedMine]    # the register of listed mines (domain/register.py)
     inspectors: Aggregates[Inspector]    # 双随机: the inspector pool (domain/inspections.py)
-    plans: Aggregates[InspectionPlan]    # 双随机: the yearly plans and their draws
+    inspection_plans: Aggregates[InspectionPlan]  # 双随机: the yearly plans and their draws
     inspections: Aggregates[Inspection]  # 双随机: one per drawn mine, a part per department
     yearly_targets: Aggregates[YearlyTarget]                   # the 盟市's yearly targets (domain/targets.py)
     construction_contracts: Aggregates[ConstructionContract]   # 绿色矿山建设合同 (domain/construction.py)

@@ -201,6 +201,8 @@ def test_plan_draw_results_published_and_recomputed(settings, system):
                 {**problems, "situation": "rectify.99"}).status_code == 422
     recorded = call("POST", f"{API}/tasks/{first}/results/ecology_environment", eco, problems)
     assert recorded.status_code == 200 and recorded.json["status"] == "assigned"
+    under_way = next(i for i in call("GET", f"{API}/plans/{year}").json["inspections"] if i["inspection_id"] == first)
+    assert [p["result"] for p in under_way["parts"]] == [None, None]          # public once the inspection is done
     for inspection_id in (first, second):
         assert call("POST", f"{API}/tasks/{inspection_id}/results/natural_resources", nr,
                     conforms).status_code == 200

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.bus import MessageBus
 from shared.config import REPO_ROOT
@@ -31,6 +33,7 @@ from supervision.service_layer.inspections import (
 )
 
 AT = datetime(2026, 4, 15, 2, 0, tzinfo=UTC)
+LATER = datetime(2026, 5, 20, 2, 0, tzinfo=UTC)
 OFFICE = Principal("region", "region_office", area="自治区")
 NAMES = {"natural_resources": "自然资源", "ecology_environment": "生态环境", "emergency_management": "应急管理",
          "water_resources": "水利"}
@@ -46,13 +49,13 @@ def ratios(default="0.2", **by_league) -> dict:
 
 
 class FakeSupervisionUnitOfWork(FakeUnitOfWork):
-    repositories = ("mines", "inspectors", "plans", "inspections")
+    repositories = ("mines", "inspectors", "inspection_plans", "inspections")
 
     def __init__(self):
         super().__init__(ContractRegistry([REPO_ROOT / "contracts"]))
         self.mines = FakeAggregates(SupervisedMine)
         self.inspectors = FakeAggregates(Inspector)
-        self.plans = FakeAggregates(InspectionPlan)
+        self.inspection_plans = FakeAggregates(InspectionPlan)
         self.inspections = FakeAggregates(Inspection)
 
 
@@ -152,6 +155,18 @@ def test_the_draw_is_recomputed_independently_and_each_mine_gets_two_departments
     assert not rules.verify(tampered)
 
 
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 40), ratio=st.sampled_from(["0.05", "0.1", "0.25", "0.5", "1"]),
+       departments=st.lists(st.sampled_from(list(NAMES)), min_size=2, max_size=8).filter(lambda d: len(set(d)) > 1),
+       entered=st.text(min_size=1, max_size=20).filter(str.strip))
+def test_any_draw_recomputes_and_pairs_two_departments(n, ratio, departments, entered):
+    pool = {ORDOS: [{"id": f"p{i}", "name": f"人员{i}", "department": d} for i, d in enumerate(departments)]}
+    record = rules.draw_inspections({ORDOS: ratio}, {ORDOS: [f"m{i}" for i in range(n)]}, pool, entered,
+                                    department_names=NAMES)
+    recompute(record)
+    assert rules.verify(record) and record["leagues"][0]["k"] == math.ceil(Decimal(ratio) * n)
+
+
 def test_a_pool_of_fewer_than_two_departments_refuses_the_whole_draw_naming_the_league():
     mines = {ORDOS: ["m1", "m2"], BAOTOU: ["m3"], WUHAI: []}
     pool = {ORDOS: [{"id": "a", "name": "甲", "department": "natural_resources"},
@@ -235,25 +250,29 @@ def test_plan_publish_draw_and_results_through_the_bus():
         b.handle(DrawInspections(OFFICE, 2026, "20260416"))
     assert uow.commits == commits + 1
 
+    b = bus(uow, LATER)
     target = next(i for i in inspections if i.league == ORDOS)
+    with pytest.raises(InvalidInput, match="检查结果有误") as refused:
+        b.handle(RecordResult(OFFICE, target.id, "natural_resources", "conforms", date(2026, 4, 14)))
+    assert refused.value.errors[0].message == "检查日期不能早于抽取日期（2026-04-15）"
     eco = Principal("eco", "department_reviewer", department="ecology_environment", area=ORDOS)
     nr_baotou = Principal("nr", "department_reviewer", department="natural_resources", area=BAOTOU)
     with pytest.raises(NotPermitted, match="本盟市"):
-        b.handle(RecordResult(nr_baotou, target.id, "natural_resources", "conforms", date(2026, 4, 10)))
+        b.handle(RecordResult(nr_baotou, target.id, "natural_resources", "conforms", date(2026, 5, 10)))
     with pytest.raises(NotPermitted, match="本部门"):
-        b.handle(RecordResult(eco, target.id, "natural_resources", "conforms", date(2026, 4, 10)))
+        b.handle(RecordResult(eco, target.id, "natural_resources", "conforms", date(2026, 5, 10)))
     with pytest.raises(InvalidInput) as refused:
-        b.handle(RecordResult(eco, target.id, "ecology_environment", "problems", date(2026, 4, 16)))
+        b.handle(RecordResult(eco, target.id, "ecology_environment", "problems", date(2026, 5, 21)))
     assert {e.field for e in refused.value.errors} == {"problems", "inspected_on"}
-    found = b.handle(RecordResult(eco, target.id, "ecology_environment", "problems", date(2026, 4, 10),
+    found = b.handle(RecordResult(eco, target.id, "ecology_environment", "problems", date(2026, 5, 10),
                                   "排土场未复垦", True, "rectify.5"))
     assert found["status"] == "assigned" and found["outcome"] is None
-    again = b.handle(RecordResult(eco, target.id, "ecology_environment", "problems", date(2026, 4, 10),
+    again = b.handle(RecordResult(eco, target.id, "ecology_environment", "problems", date(2026, 5, 10),
                                   "排土场未复垦", True, "rectify.5"))
     assert again["version"] == found["version"]                        # the same result: nothing changes
     with pytest.raises(Conflict, match="不能更改"):
-        b.handle(RecordResult(eco, target.id, "ecology_environment", "conforms", date(2026, 4, 10)))
-    done = b.handle(RecordResult(OFFICE, target.id, "natural_resources", "conforms", date(2026, 4, 11)))
+        b.handle(RecordResult(eco, target.id, "ecology_environment", "conforms", date(2026, 5, 10)))
+    done = b.handle(RecordResult(OFFICE, target.id, "natural_resources", "conforms", date(2026, 5, 11)))
     assert done["status"] == "completed" and done["outcome"] == "problems"
     results = uow.events("supervision.inspection_result_recorded")
     assert [(e["payload"]["department"], e["payload"]["completed"], e["payload"]["inspection_outcome"])
@@ -271,7 +290,7 @@ def test_a_draw_with_a_pool_too_small_changes_nothing():
     with pytest.raises(InvalidInput) as refused:
         b.handle(DrawInspections(OFFICE, 2026, "42"))
     assert refused.value.errors[0].field == f"pool.{ORDOS}" and "仅 1 人、1 个部门" in refused.value.errors[0].message
-    assert uow.plans.get("plan-2026").status == "published" and uow.inspections.find() == []
+    assert uow.inspection_plans.get("plan-2026").status == "published" and uow.inspections.find() == []
     assert uow.events("supervision.inspections_drawn") == []
 
 
@@ -284,7 +303,8 @@ def test_stored_aggregates_read_back_the_same():
     inspection = Inspection.new(plan, {"mine_id": "m1", "mine_name": "矿", "enterprise_name": "企业",
                                        "credit_code": None, "league": ORDOS, "county": None},
                                 [{"id": "i1", "name": "甲", "department": "natural_resources"},
-                                 {"id": "i2", "name": "乙", "department": "water_resources"}], by="region", at=AT)
+                                 {"id": "i2", "name": "乙", "department": "water_resources"}],
+                                drawn_on=AT.date(), by="region", at=AT)
     doc = inspection.to_dict()
     assert doc["_id"] == "plan-2026-m1" and doc["outcome"] is None
     assert Inspection.from_dict(doc) == inspection
