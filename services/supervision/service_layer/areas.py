@@ -1,12 +1,13 @@
 """The areas of the supervision service, each a module of commands and their handlers side by side (the shape of
 `shared/areas.py`: `COMMAND_HANDLERS`, `EVENT_HANDLERS`, an optional `sweep(uow, **dependencies)`):
 
-- `register`: the mines under supervision, from the green-mine list and intake's mine register."""
+- `register`: the mines under supervision, from the green-mine list and intake's mine register;
+- `measures`: 标注, 限期整改 and 移出名录 on listed mines (监管事项), with their deadlines."""
 from __future__ import annotations
 
 from shared import areas
 
-AREAS = ("register",)
+AREAS = ("register", "measures")
 
 
 def modules():

@@ -5,6 +5,7 @@ import abc
 
 from shared.aggregates import Aggregates
 from shared.unit_of_work import UnitOfWork
+from supervision.domain.measures import Measure
 from supervision.domain.register import SupervisedMine
 
 
@@ -12,3 +13,4 @@ class SupervisionUnitOfWork(UnitOfWork, abc.ABC):
     """One atomic change of the supervision service's state and the events it causes."""
 
     mines: Aggregates[SupervisedMine]    # the register of listed mines (domain/register.py)
+    measures: Aggregates[Measure]        # 标注 / 限期整改 / 移出 (domain/measures.py)
