@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,9 +16,12 @@ import pytest
 from polling import Clock, wait_for
 
 from shared import identity
+from shared.config import REPO_ROOT, Settings
+from shared.contracts import ContractRegistry
 from shared.demo_region import credit_code
 from shared.messaging import EventConsumer, OutboxRelay, make_producer
 from shared.runtime import service_store
+from shared.storage import mongo_client
 from supervision.bootstrap import bootstrap, ensure_indexes
 from supervision.domain.commands import Sweep
 from supervision.entrypoints.http import create_app
@@ -74,9 +78,18 @@ class Supervision:
         return self.app.test_client().open(path, method=method, json=body, headers=self.notice.headers(username))
 
 
-@pytest.fixture
-def world(settings, registry):
-    notice, finish_notice = start(settings, registry)
+@pytest.fixture(scope="module")
+def world(infra):
+    """One system for the module (starting consumers is what takes time): its own databases and topics, five
+    listed mines, each test working on its own."""
+    run = uuid.uuid4().hex[:8]
+    settings = Settings.from_env({
+        "MONGODB_URI": infra["mongodb"], "KAFKA_BOOTSTRAP_SERVERS": infra["kafka"],
+        "GREENMINE_SECRET_KEY": "test-secret-" + run, "GREENMINE_DB_PREFIX": f"t{run}",
+        "GREENMINE_TOPIC_PREFIX": f"t{run}.", "GREENMINE_CONTRACTS_DIR": str(REPO_ROOT / "contracts"),
+        "GREENMINE_KAFKA_SESSION_TIMEOUT_MS": "2000" if infra["kind"] == "embedded" else "6000",
+        "GREENMINE_KAFKA_HEARTBEAT_MS": "300" if infra["kind"] == "embedded" else "1000"})
+    notice, finish_notice = start(settings, ContractRegistry([REPO_ROOT / "contracts"]))
     notice.clock.fixed = AT
     directory = identity.UserDirectory(notice.identity_db)
     for key, (_, _, code, _, _) in MINES.items():
@@ -94,6 +107,10 @@ def world(settings, registry):
     finally:
         supervision.finish()
         finish_notice()
+        client = mongo_client(settings.mongodb_uri)
+        for name in client.list_database_names():
+            if name.startswith(settings.db_prefix + "_"):
+                client.drop_database(name)
 
 
 def listing(notice, mine_id):
