@@ -136,6 +136,16 @@ def test_rectifications_accepted_rejected_and_missed(world):
     assert "已被标注" in page.get_data(as_text=True)
 
     mid = accepted["measure_id"]
+    listed_for_her = supervision.call("GET", "/supervision/measures", "ent_accepted").get_data(as_text=True)
+    assert MINES["accepted"][0] in listed_for_her and MINES["rejected"][0] not in listed_for_her
+    her_page = supervision.call("GET", f"/supervision/measures/{mid}", "ent_accepted").get_data(as_text=True)
+    assert 'data-url="/api/v1/supervision/measures/' + mid + '/rectification"' in her_page
+    assert "整改验收通过" not in her_page
+    raising = supervision.call("GET", f"/supervision/measures?mine_id={ids['rejected']}", "reviewer_eco")
+    assert raising.status_code == 200 and 'value="rectify.2"' in raising.get_data(as_text=True)
+    assert 'value="rectify.1"' not in raising.get_data(as_text=True)       # 档案资料: 自然资源 only
+    workspace = supervision.call("GET", "/supervision/", "bureau").get_data(as_text=True)
+    assert "在办监管事项" in workspace and MINES["accepted"][0] in workspace
     wrong = supervision.call("POST", f"/api/v1/supervision/measures/{mid}/rectification", "ent_rejected",
                              {"report": "r", "evidence": [{"text": "t"}]})
     assert wrong.status_code == 404                                  # another enterprise does not see it
