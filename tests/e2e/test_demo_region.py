@@ -260,7 +260,7 @@ def test_supervision_measures_of_the_demo_and_a_rectification_in_a_browser(scena
     sign_in(enterprise, url, "enterprise")
     enterprise.get_by_role("link", name="监管事项").click()
     enterprise.wait_for_load_state("networkidle")
-    enterprise.locator("table a", has_text=name).first.click()
+    enterprise.locator("tr", has_text="矿区环境较差").get_by_role("link", name=name).click()   # not its 标注 3
     enterprise.wait_for_load_state("networkidle")
     enterprise.get_by_label("整改报告").fill("已修复全部洒水车并增设喷淋设施，边坡扬尘得到控制")
     enterprise.get_by_label("整改证据：文字说明").fill("维修记录与运行台账（2026年12月）")
