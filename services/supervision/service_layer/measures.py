@@ -344,7 +344,9 @@ def open_from_finding(uow: SupervisionUnitOfWork, *, mine_id: str, action: str, 
                       step_days: StepDays | None = None) -> str:
     """The measure a daily-sweep finding opens, raised by the platform: `mark` → a 标注, `propose_removal` → a 移出
     report to the region office. Idempotent per `finding_key` (the same id however often it is called); when the
-    mine already has that measure open, that one's id."""
+    mine already has that measure open (or, for a removal, any removal open), that one's id. Refused: an unknown
+    mine (NotFound), a mine not on the list (InvalidTransition), another action (ValueError: a warning is no
+    measure). Runs in its own transaction, or joins the caller's `uow.run`."""
     kind = FINDING_ACTIONS.get(action)
     if kind is None:
         raise ValueError(f"unknown finding action {action!r}")
