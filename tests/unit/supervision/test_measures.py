@@ -191,3 +191,23 @@ def test_step_lengths_come_from_the_environment():
     assert config.step_days({"GREENMINE_SUPERVISION_REVIEW_DAYS": "5"}).review_days == 5
     with pytest.raises(ValueError, match="GREENMINE_SUPERVISION_DECISION_DAYS"):
         config.step_days({"GREENMINE_SUPERVISION_DECISION_DAYS": "0"})
+
+
+def test_who_reads_which_measures_and_which_forms_they_see(world):
+    from supervision.entrypoints import measures as views
+
+    bus, uow, clock, mine_id = world
+    m = rectify(bus, mine_id)
+    assert views.scope(OFFICE) == {"leagues": None} and views.scope(BUREAU) == {"leagues": [LEAGUE]}
+    assert views.scope(ENTERPRISE) == {"credit_code": CODE}
+    with pytest.raises(NotPermitted) as refused:
+        views.scope(BUREAU, OTHER)
+    assert LEAGUE in refused.value.message
+    assert views.may_read(ENTERPRISE, m) and views.may_read(BUREAU, m) and views.may_read(OFFICE, m)
+    assert not views.may_read(OTHER_BUREAU, m)
+    assert not views.may_read(Principal("x", "enterprise", enterprise="91150200MA0N00002B"), m)
+    assert views.actions_for(ENTERPRISE, m) == ["rectification"] and views.actions_for(BUREAU, m) == []
+    m = bus.handle(sm.SubmitRectification(ENTERPRISE, m["measure_id"], "r", EVIDENCE))
+    assert views.actions_for(BUREAU, m) == ["acceptance"] and views.actions_for(ENTERPRISE, m) == []
+    eco = Principal("eco", "department_reviewer", department="ecology_environment", area=LEAGUE)
+    assert views.actions_for(eco, m) == []           # another department's measure
