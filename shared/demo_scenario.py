@@ -13,6 +13,10 @@ them. Then the region office and the demo institution (`evaluator`) take them to
 | 5, 6 | one check round, its spot-check draw and inspector draw published; 5 checked and 拟公示, 6 still in check |
 | 7 | 退回整改 (evaluated, returned with a reason on indicator 3) |
 
+And supervision's measures on three mines of the imported list in 鄂尔多斯市 (`measures`): one marked (标注), one
+under a 限期整改 (with its 标注 3), one removed from the list by the 协调机制's decision (reported by the bureau,
+prepared and recorded by the region office; the public notice announces it).
+
 `run(url, progress)` is idempotent in the sense that matters for `make run`: it only adds cases (each run makes new
 mines), and it reports each step through `progress` so a long start is never silent."""
 from __future__ import annotations
@@ -191,4 +195,57 @@ def run(url: str, progress: Callable[[str], None] = print) -> dict:
     s.call("POST", f"/api/v1/evaluation/reviews/{rids[6]}/decision", "region",
            {"decision": "return", "reasons": [{"indicator": 3, "text": "破碎车间安全警示标志缺失，请整改后重新申报"}]})
     progress("demo scenario: check round drawn and published; one case proposed for 公示, one returned")
-    return {"reviews": rids, "round_id": checks["round_id"]}
+    built = measures(s)
+    progress(f"demo scenario: supervision measures {'placed' if built else 'already there'} (marked, rectifying, "
+             "removed)")
+    return {"reviews": rids, "round_id": checks["round_id"], "measures": built}
+
+
+DEMO_LEAGUE = "鄂尔多斯市"
+DEMO_MARK = "矿山停产1年以上（2025年9月起停产，盟市自然资源局核查确认）"
+
+
+def _listed_mines(s: Session, timeout: float = 90) -> list[dict]:
+    """The register's listed mines of the demo 盟市 (the imported list reaches supervision through the broker)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        mines = s.call("GET", f"/api/v1/supervision/mines?league={DEMO_LEAGUE}", "bureau")
+        if len(mines) >= 3 or time.monotonic() > deadline:
+            return mines
+        time.sleep(1)
+
+
+def measures(s: Session) -> dict:
+    """One marked, one rectifying and one removed mine of the demo 盟市 (nothing when the demo already has them or
+    the register has too few mines): {"marked", "rectifying", "removed"} measure ids."""
+    from datetime import date, timedelta
+
+    existing = s.call("GET", "/api/v1/supervision/measures", "bureau")
+    if any(m["reason"] == DEMO_MARK for m in existing):
+        return {}
+    mines = [m for m in _listed_mines(s) if not any(x["mine_id"] == m["mine_id"] for x in existing)]
+    if len(mines) < 3:
+        return {}
+    evidence = [{"text": "2026年11月盟市自然资源局会同有关部门日常监管现场检查记录"}]
+    marked = s.call("POST", "/api/v1/supervision/measures", "bureau", {
+        "kind": "mark", "mine_id": mines[0]["mine_id"], "situation": "mark.1", "reason": DEMO_MARK,
+        "evidence": evidence})
+    deadline = (date.fromisoformat(_today()) + timedelta(days=60)).isoformat()
+    rectifying = s.call("POST", "/api/v1/supervision/measures", "bureau", {
+        "kind": "rectify", "mine_id": mines[1]["mine_id"], "situation": "rectify.2",
+        "reason": "排土场部分区域未按矿山地质环境保护与土地复垦方案复绿，矿区道路扬尘较大", "evidence": evidence,
+        "deadline": deadline})
+    removal = s.call("POST", "/api/v1/supervision/measures", "bureau", {
+        "kind": "remove", "mine_id": mines[2]["mine_id"], "situation": "remove.4",
+        "reason": "越界开采（2026年10月测量核查越界面积1.2公顷）", "evidence": evidence + [
+            {"text": "2026年10月矿区范围测量核查报告：越界开采面积1.2公顷"}]})
+    rid = removal["measure_id"]
+    s.call("POST", f"/api/v1/supervision/measures/{rid}/review", "region",
+           {"action": "prepare", "opinion": "情形属实，证据充分，提请协调机制审定"})
+    s.call("POST", f"/api/v1/supervision/measures/{rid}/decision", "region", {
+        "meeting_on": _today(), "document_no": "内绿矿协〔2026〕1号", "outcome": "removed",
+        "reason": "越界开采，经自治区绿色矿山建设协调机制审定移出绿色矿山名录",
+        "follow_up_note": "由鄂尔多斯市自然资源局督促企业完成越界区域恢复治理，整改结果抄送协调机制办公室"})
+    return {"marked": marked["measure_id"], "rectifying": rectifying["measure_id"], "removed": rid}

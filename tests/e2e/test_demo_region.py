@@ -30,7 +30,7 @@ import requests
 from browsing import sign_in, wait_until
 from flows import token
 
-from shared import demo_public_notice, demo_region, demo_scenario, regions
+from shared import demo_flows, demo_public_notice, demo_region, demo_scenario, regions
 
 pytestmark = [pytest.mark.e2e]
 
@@ -66,7 +66,8 @@ def independent_draw(record: dict) -> list[str]:
 def scenario(running_system):
     steps: list[str] = []
     built = demo_scenario.run(running_system["url"], progress=steps.append)
-    assert len(steps) == 2 * demo_scenario.CASES + 3 and steps[-1].endswith("one returned")
+    assert len(steps) == 2 * demo_scenario.CASES + 4 and steps[-2].endswith("one returned")
+    assert steps[-1].startswith("demo scenario: supervision measures")
     return {**built, "url": running_system["url"]}
 
 
@@ -197,6 +198,84 @@ def test_the_region_offices_and_the_evaluators_day_in_a_browser(scenario, browse
     page.set_viewport_size({"width": 390, "height": 800})
     page.goto(url + "/evaluation/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("no_csp_violation")
+def test_supervision_measures_of_the_demo_and_a_rectification_in_a_browser(scenario, running_system, browser, page,
+                                                                          tmp_path):
+    """The scenario's measures (one marked, one rectifying, one removed mine: off the public list, its page says
+    why); then a department reviewer raises a 限期整改 on the demo enterprise's listed mine, the enterprise answers
+    it from its workspace, and the reviewer accepts it."""
+    import csv
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    url, built = scenario["url"], scenario["measures"]
+    assert set(built) == {"marked", "rectifying", "removed"}
+    states = {k: get(url, f"/api/v1/supervision/measures/{v}", "region")["state"] for k, v in built.items()}
+    assert states == {"marked": "placed", "rectifying": "rectifying", "removed": "removed"}
+    removed = get(url, f"/api/v1/supervision/measures/{built['removed']}", "region")["mine_id"]
+    deadline = time.monotonic() + 60
+    while requests.get(f"{url}/api/v1/list/{removed}", timeout=30).json().get("status") != "removed":
+        assert time.monotonic() < deadline, "the removal never reached the public list"
+        time.sleep(0.5)
+    public = requests.get(f"{url}/public/list/{removed}", timeout=30).text
+    assert "移出内蒙古自治区绿色矿山名录" in public and "内绿矿协〔2026〕1号" in public
+
+    # the demo enterprise's mine on the list (the region office imports it, as for the list kept before)
+    name = "鄂尔多斯示范煤业准格尔露天煤矿"
+    listed = tmp_path / "名录补录.csv"
+    with listed.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows([
+            ["矿山名称", "企业名称", "统一社会信用代码", "盟市", "旗县", "矿种", "规模", "入库年份", "公告文号",
+             "公告标题"],
+            [name, "鄂尔多斯示范煤业有限公司", "91150600MA0N00001W", "鄂尔多斯市", "准格尔旗", "煤", "大型", "2024",
+             "内自然资字〔2024〕210号", "内蒙古自治区自然资源厅关于公布2024年度自治区级绿色矿山名录的公告"]])
+    greenmine = str(Path(sys.executable).parent / "greenmine")
+    done = subprocess.run([greenmine, "notice", "import-list", str(listed)], env=running_system["env"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    deadline = time.monotonic() + 60
+    while not (mine := next((m for m in get(url, "/api/v1/supervision/mines?league=鄂尔多斯市", "bureau")
+                             if m["mine_name"] == name), None)):
+        assert time.monotonic() < deadline, "the listed mine never reached supervision's register"
+        time.sleep(0.5)
+
+    reviewer = demo_flows.demo_reviewer("ecology_environment")
+    sign_in(page, url, reviewer)
+    page.goto(f"{url}/supervision/measures?mine_id={mine['mine_id']}")
+    page.get_by_label("措施").select_option("rectify")
+    page.get_by_label("情形").select_option("rectify.2")
+    page.get_by_label("事由（标注的事由向社会公开）").fill("排土场边坡扬尘，洒水降尘设施未正常运行")
+    page.get_by_label("整改期限（限期整改必填）").fill("2027-03-31")
+    page.get_by_label("证据：文字说明（检查记录、发现的问题）").fill("现场检查记录：3台洒水车中2台停用")
+    page.get_by_role("button", name="提出").click()
+    wait_until(page, "() => document.getElementById('measure-state') && "
+                     "document.getElementById('measure-state').innerText.includes('整改中')")
+    measure_url = page.url
+
+    enterprise = browser.new_context(locale="zh-CN").new_page()
+    sign_in(enterprise, url, "enterprise")
+    enterprise.get_by_role("link", name="监管事项").click()
+    enterprise.wait_for_load_state("networkidle")
+    enterprise.locator("tr", has_text="矿区环境较差").get_by_role("link", name=name).click()   # not its 标注 3
+    enterprise.wait_for_load_state("networkidle")
+    enterprise.get_by_label("整改报告").fill("已修复全部洒水车并增设喷淋设施，边坡扬尘得到控制")
+    enterprise.get_by_label("整改证据：文字说明").fill("维修记录与运行台账（2026年12月）")
+    enterprise.get_by_role("button", name="提交整改报告").click()
+    wait_until(enterprise, "() => document.getElementById('measure-state').innerText.includes('整改报告待审核')")
+    enterprise.context.close()
+
+    page.goto(measure_url)
+    page.get_by_label("审核意见").fill("现场复核，洒水降尘设施运行正常")
+    page.get_by_role("button", name="整改验收通过").click()
+    wait_until(page, "() => document.getElementById('measure-state').innerText.includes('整改完成')")
+    measure_id = measure_url.rsplit("/", 1)[1]
+    view = get(url, f"/api/v1/supervision/measures/{measure_id}", "region")
+    assert view["state"] == "accepted" and [h["action"] for h in view["history"]] == [
+        "raised", "submitted", "accepted"]
 
 
 # 2. The living demo region, on the same system.

@@ -7,7 +7,9 @@
 - `listing`: the 名录 and the numbered 公告 (listing, removal, 通报), the public list and certificates;
 - `list_import`: the list kept before the platform (earlier years' mines with their original announcements);
 - `notifications.inbox`, `notifications.email`, `notifications.webhooks`: who is told what, in the app, by email
-  and to subscribing systems (`notifications.dispatch` sends what is due, with retries).
+  and to subscribing systems (`notifications.dispatch` sends what is due, with retries);
+- `measures`: supervision's 标注 and 移出名录 decisions applied to the list (marks shown and lifted, removals
+  announced).
 
 The shape of an area is `shared/areas.py`'s: `COMMAND_HANDLERS`, `EVENT_HANDLERS` and an optional `sweep`
 (`sweep(uow, *, clock, calendar) -> int`: windows opening and closing, deadlines passing)."""
@@ -16,7 +18,7 @@ from __future__ import annotations
 from shared import areas
 
 AREAS = ("bulletins", "publicity", "objections", "listing", "list_import", "notifications.inbox",
-         "notifications.email", "notifications.webhooks", "notifications.dispatch")
+         "notifications.email", "notifications.webhooks", "notifications.dispatch", "measures")
 
 
 def modules():

@@ -9,6 +9,7 @@ from shared.unit_of_work import MongoUnitOfWork
 from supervision.domain.construction import ConstructionContract
 from supervision.domain.findings import SweepFinding
 from supervision.domain.inspections import Inspection, InspectionPlan, Inspector
+from supervision.domain.measures import Measure
 from supervision.domain.records import MineRecords
 from supervision.domain.register import SupervisedMine
 from supervision.domain.targets import YearlyTarget
@@ -20,6 +21,7 @@ YEARLY_TARGETS = "yearly_targets"
 CONSTRUCTION_CONTRACTS = "construction_contracts"
 FINDINGS = "findings"
 MINE_RECORDS = "mine_records"
+MEASURES = "measures"
 
 
 def ensure_indexes(db) -> None:
@@ -31,6 +33,9 @@ def ensure_indexes(db) -> None:
     db[CONSTRUCTION_CONTRACTS].create_index([("league", ASCENDING), ("mine_id", ASCENDING)], name="by_league")
     db[FINDINGS].create_index([("league", ASCENDING), ("status", ASCENDING)], name="by_league_status")
     db[MINE_RECORDS].create_index([("league", ASCENDING)], name="by_league")
+    db[MEASURES].create_index([("mine_id", ASCENDING), ("kind", ASCENDING), ("state", ASCENDING)], name="by_mine")
+    db[MEASURES].create_index([("league", ASCENDING), ("state", ASCENDING)], name="by_league")
+    db[MEASURES].create_index([("credit_code", ASCENDING)], name="by_enterprise")
 
 
 class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):
@@ -43,3 +48,4 @@ class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):
         self.construction_contracts = MongoAggregates(tx, CONSTRUCTION_CONTRACTS, ConstructionContract)
         self.findings = MongoAggregates(tx, FINDINGS, SweepFinding)
         self.mine_records = MongoAggregates(tx, MINE_RECORDS, MineRecords)
+        self.measures = MongoAggregates(tx, MEASURES, Measure)

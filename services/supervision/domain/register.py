@@ -22,7 +22,7 @@ from datetime import date, datetime
 
 from supervision.domain import triggers
 
-STATUS_LABELS = {"listed": "在库", "registered": "未入库"}
+STATUS_LABELS = {"listed": "在库", "registered": "未入库", "removed": "已移出名录"}
 SCALE_LABELS = {"large": "大型", "medium": "中型", "small": "小型"}
 PRODUCTION_LABELS = {"in_production": "在产", "suspended": "停产", "construction": "在建", "closed": "关闭"}
 # the register's fields whose change is a 重大变化, as the sweep's rules name them (triggers.CHANGE_LABELS)
@@ -117,6 +117,15 @@ class SupervisedMine:
         self.history.append({"at": at, "action": f"register_{payload['change']}",
                              "register_version": payload["register_version"], "recorded_on": on,
                              "changed": list(payload.get("changed") or [])})
+        return True
+
+    def record_removal(self, decision: Mapping, measure_id: str, at: datetime) -> bool:
+        """Removed from the list by the 协调机制's decision (the measures area): no longer supervised as listed."""
+        if self.status != "listed":
+            return False
+        self.status = "removed"
+        self.history.append({"at": at, "action": "removed", "measure_id": measure_id,
+                             "document_no": decision["document_no"], "decided_on": decision["recorded_on"]})
         return True
 
     # -- what the sweep reads ------------------------------------------------------------------------------------

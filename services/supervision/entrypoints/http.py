@@ -18,7 +18,7 @@ from shared.web import AreaWeb, create_service_app, finalize
 from supervision.bootstrap import SERVICE, bootstrap
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-AREAS = ("register", "triggers", "inspections", "targets")
+AREAS = ("register", "triggers", "measures", "inspections", "targets")
 
 
 class SupervisionApi(ApiBlueprint):

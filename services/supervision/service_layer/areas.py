@@ -3,13 +3,15 @@
 
 - `register`: the mines under supervision, from the green-mine list and intake's mine register;
 - `triggers`: the daily sweep's findings, and the records it reads (异常名录, 开发利用水平);
+- `measures`: 标注, 限期整改 and 移出名录 on listed mines (监管事项), with their deadlines; it turns the sweep's
+  findings into measures;
 - `inspections`: 双随机、一公开, the yearly plan, the verifiable draw of mines and inspectors, the results;
 - `targets`: 目标进度 — the 盟市's yearly targets and the green-mine construction contracts."""
 from __future__ import annotations
 
 from shared import areas
 
-AREAS = ("register", "triggers", "inspections", "targets")
+AREAS = ("register", "triggers", "measures", "inspections", "targets")
 
 
 def modules():

@@ -8,6 +8,7 @@ from shared.unit_of_work import UnitOfWork
 from supervision.domain.construction import ConstructionContract
 from supervision.domain.findings import SweepFinding
 from supervision.domain.inspections import Inspection, InspectionPlan, Inspector
+from supervision.domain.measures import Measure
 from supervision.domain.records import MineRecords
 from supervision.domain.register import SupervisedMine
 from supervision.domain.targets import YearlyTarget
@@ -24,3 +25,4 @@ class SupervisionUnitOfWork(UnitOfWork, abc.ABC):
     construction_contracts: Aggregates[ConstructionContract]   # 绿色矿山建设合同 (domain/construction.py)
     findings: Aggregates[SweepFinding]      # what the daily sweep found (domain/findings.py)
     mine_records: Aggregates[MineRecords]   # 异常名录 entries and 开发利用水平 grades (domain/records.py)
+    measures: Aggregates[Measure]        # 标注 / 限期整改 / 移出 (domain/measures.py)

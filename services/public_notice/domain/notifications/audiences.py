@@ -119,6 +119,8 @@ def facts(payload: Mapping, case: Mapping | None = None) -> dict:
         "year": p.get("year") or "",
         "outcome_label": p.get("outcome_label") or "",
         "problems": p.get("problems") or "",
+        "measure_id": p.get("measure_id") or "",
+        "document_no": p.get("document_no") or "",
     }
     out["subject"] = "，".join(x for x in (out["mine_name"], out["case_no"]) if x) or out["application_id"]
     return out
@@ -238,6 +240,24 @@ WHO: dict[str, Callable[[Mapping, Mapping], list[Query]]] = {
     "triaged_reviewers": _triaged_reviewers, "inspection_departments": _inspection_departments,
 }
 
+
+# -- supervision's measures: who must act is on the event (`notify`, directory queries) -------------------------
+def _measure_parties(p: Mapping, case: Mapping) -> list[Query]:
+    keys = ("role", "area", "department", "enterprise", "username")
+    out = []
+    for item in p.get("notify") if isinstance(p.get("notify"), list) else []:
+        query = {k: _s(item.get(k)) for k in keys if isinstance(item, Mapping) and _s(item.get(k))}
+        if query.get("role") or query.get("username"):
+            out.append(query)
+    return out
+
+
+def _removed_enterprise(p: Mapping, case: Mapping) -> list[Query]:
+    return _enterprise(p, case) if p.get("outcome") == "removed" else []
+
+
+WHO.update({"measure_parties": _measure_parties, "removed_enterprise": _removed_enterprise})
+
 RR = "review_routing."
 PN = "public_notice."
 TABLE: dict[str, Rule] = {
@@ -309,6 +329,13 @@ TABLE: dict[str, Rule] = {
         "/supervision/inspections/public/{year}"),
     "supervision.warning_issued": Rule(
         ("enterprise", "bureau"), "监管预警：{mine_name}", "{reason}。", ""),
+    "supervision.measure_progressed": Rule(
+        ("measure_parties",), "监管事项：{mine_name}", "{message}", "/supervision/measures/{measure_id}"),
+    "supervision.removal_decided": Rule(
+        ("removed_enterprise",), "移出绿色矿山名录：{mine_name}",
+        "经自治区绿色矿山建设协调机制审定（{document_no}），{mine_name}已移出绿色矿山名录，移出原因：{reason}。"
+        "请自即日起停止使用“绿色矿山”称号，不再享受相应支持政策；后续整改由有关主管部门监督。",
+        "/public/list/{mine_id}"),
 }
 
 
