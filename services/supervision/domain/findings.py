@@ -90,6 +90,19 @@ class SweepFinding:
                    history=[{"at": at, "by": "sweep", "action": "found", "on": today.isoformat()}])
 
     @property
+    def becomes_measure(self) -> bool:
+        return self.action in (triggers.MARK, triggers.PROPOSE_REMOVAL)
+
+    def turned_into(self, measure_id: str, at: datetime) -> None:
+        """The measure opened from it (area measures): the finding is handled there."""
+        self.status, self.measure_id = "measure", measure_id
+        self.history.append({"at": at, "by": "sweep", "action": "measure_opened", "measure_id": measure_id})
+
+    def close(self, at: datetime, note: str) -> None:
+        self.status = "closed"
+        self.history.append({"at": at, "by": "sweep", "action": "closed", "note": note})
+
+    @property
     def action_label(self) -> str:
         return ACTIONS.get(self.action, self.action)
 

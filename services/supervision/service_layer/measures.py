@@ -377,8 +377,8 @@ def sweep(uow: SupervisionUnitOfWork, *, clock: Clock, calendar: WorkingCalendar
     at = clock()
     today = beijing_date(at)
     days = _days(step_days)
+    changed = measures_from_findings(uow, clock=clock, calendar=calendar, step_days=step_days)
     ids = uow.run(lambda: [m.id for m in uow.measures.find(state=list(dm.OPEN))])
-    changed = 0
     for measure_id in ids:
         def work(measure_id=measure_id) -> int:
             m = uow.measures.get(measure_id)
@@ -390,6 +390,33 @@ def sweep(uow: SupervisionUnitOfWork, *, clock: Clock, calendar: WorkingCalendar
                 _save(uow, m, "overdue", today)
                 return 1
             return 0
+
+        changed += uow.run(work)
+    return changed
+
+
+def measures_from_findings(uow: SupervisionUnitOfWork, *, clock: Clock, calendar: WorkingCalendar = CALENDAR,
+                           step_days: StepDays | None = None) -> int:
+    """The daily sweep's `mark` and `propose_removal` findings (area triggers, recorded `open`) become measures
+    raised by the platform, each once: the finding keeps the measure's id. A finding about a mine that is no longer
+    on the list is closed instead. Each finding in its own transaction; run again, nothing changes."""
+    ids = uow.read(lambda: [f.id for f in uow.findings.find(status="open", action=list(FINDING_ACTIONS))])
+    changed = 0
+    for finding_id in ids:
+        def work(finding_id=finding_id) -> int:
+            finding = uow.findings.get(finding_id)
+            if finding is None or finding.status != "open" or not finding.becomes_measure:
+                return 0
+            mine = uow.mines.get(finding.mine_id)
+            if mine is None or not mine.on_list:
+                finding.close(clock(), "矿山已不在绿色矿山名录中，不再转为监管事项")
+            else:
+                finding.turned_into(open_from_finding(
+                    uow, mine_id=finding.mine_id, action=finding.action, situation=finding.situation,
+                    reason=finding.reason, finding_key=finding.key, clock=clock, calendar=calendar,
+                    step_days=step_days), clock())
+            uow.findings.save(finding)
+            return 1
 
         changed += uow.run(work)
     return changed

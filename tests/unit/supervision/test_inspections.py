@@ -11,14 +11,12 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from unit.supervision.fakes import FakeSupervisionUnitOfWork
 
 from shared.bus import MessageBus
-from shared.config import REPO_ROOT
-from shared.contracts import ContractRegistry
 from shared.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from shared.identity import Principal
 from shared.regions import LEAGUE_NAMES
-from shared.testing import FakeAggregates, FakeUnitOfWork
 from supervision.bootstrap import COMMAND_HANDLERS, EVENT_HANDLERS
 from supervision.domain import inspections as rules
 from supervision.domain.inspections import Inspection, InspectionPlan, Inspector
@@ -46,17 +44,6 @@ def h(text: str) -> str:
 
 def ratios(default="0.2", **by_league) -> dict:
     return {league: by_league.get(league, default) for league in LEAGUE_NAMES}
-
-
-class FakeSupervisionUnitOfWork(FakeUnitOfWork):
-    repositories = ("mines", "inspectors", "inspection_plans", "inspections")
-
-    def __init__(self):
-        super().__init__(ContractRegistry([REPO_ROOT / "contracts"]))
-        self.mines = FakeAggregates(SupervisedMine)
-        self.inspectors = FakeAggregates(Inspector)
-        self.inspection_plans = FakeAggregates(InspectionPlan)
-        self.inspections = FakeAggregates(Inspection)
 
 
 def bus(uow, at=AT):

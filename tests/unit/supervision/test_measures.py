@@ -9,17 +9,17 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
+from unit.supervision.fakes import FakeSupervisionUnitOfWork
 
 from shared.bus import MessageBus
 from shared.config import REPO_ROOT
 from shared.errors import Conflict, InvalidTransition, NotPermitted
 from shared.identity import Principal
-from shared.testing import FakeAggregates, FakeUnitOfWork
 from shared.workdays import WorkingCalendar
 from supervision import config
 from supervision.bootstrap import COMMAND_HANDLERS, EVENT_HANDLERS
 from supervision.domain.commands import Sweep
-from supervision.domain.measures import Measure, StepDays
+from supervision.domain.measures import StepDays
 from supervision.domain.register import SupervisedMine
 from supervision.service_layer import measures as sm
 
@@ -43,15 +43,6 @@ class Clock:
 
     def day(self, y, m, d):
         self.at = datetime(y, m, d, 2, 0, tzinfo=UTC)
-
-
-class FakeSupervisionUnitOfWork(FakeUnitOfWork):
-    repositories = ("mines", "measures")
-
-    def __init__(self, registry):
-        super().__init__(registry)
-        self.mines = FakeAggregates(SupervisedMine)
-        self.measures = FakeAggregates(Measure)
 
 
 @pytest.fixture

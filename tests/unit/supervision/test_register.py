@@ -6,23 +6,16 @@ import copy
 import json
 from datetime import UTC, datetime
 
+from unit.supervision.fakes import FakeSupervisionUnitOfWork
+
 from shared.bus import MessageBus
 from shared.config import REPO_ROOT
-from shared.testing import FakeAggregates, FakeUnitOfWork
 from supervision.bootstrap import COMMAND_HANDLERS, EVENT_HANDLERS
 from supervision.domain import triggers
 from supervision.domain.register import SupervisedMine
 
 EXAMPLE = json.loads((REPO_ROOT / "contracts" / "examples" / "public_notice.mine_listed.v1.json").read_text("utf-8"))
 AT = datetime(2026, 6, 10, 2, 0, tzinfo=UTC)
-
-
-class FakeSupervisionUnitOfWork(FakeUnitOfWork):
-    repositories = ("mines",)
-
-    def __init__(self):
-        super().__init__()
-        self.mines = FakeAggregates(SupervisedMine)
 
 
 def listed(**payload) -> dict:

@@ -9,15 +9,15 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from unit.supervision.fakes import FakeSupervisionUnitOfWork
 
 from shared.bus import MessageBus
 from shared.errors import InvalidInput, NotFound, NotPermitted
-from shared.testing import FakeAggregates, FakeUnitOfWork
 from supervision.bootstrap import COMMAND_HANDLERS, EVENT_HANDLERS
 from supervision.domain import targets
-from supervision.domain.construction import ConstructionContract, summary
+from supervision.domain.construction import summary
 from supervision.domain.register import SupervisedMine
-from supervision.domain.targets import Standing, YearlyTarget, licensed_on, standing, tally, totals
+from supervision.domain.targets import Standing, licensed_on, standing, tally, totals
 from supervision.service_layer.targets import RecordContractProgress, SetYearlyTarget, SignConstructionContract
 
 AT = datetime(2026, 6, 10, 2, 0, tzinfo=UTC)
@@ -108,16 +108,6 @@ def test_the_counts_partition_the_register(mines):
 
 
 # -- yearly targets and contracts through the bus --------------------------------------------------------------
-
-class FakeSupervisionUnitOfWork(FakeUnitOfWork):
-    repositories = ("mines", "yearly_targets", "construction_contracts")
-
-    def __init__(self):
-        super().__init__()
-        self.mines = FakeAggregates(SupervisedMine)
-        self.yearly_targets = FakeAggregates(YearlyTarget)
-        self.construction_contracts = FakeAggregates(ConstructionContract)
-
 
 def bus(uow, at=AT):
     return MessageBus(uow_factory=lambda: uow, command_handlers=COMMAND_HANDLERS, event_handlers=EVENT_HANDLERS,

@@ -19,8 +19,14 @@ def system():
 
 
 def opened(uow) -> list[tuple]:
-    return sorted((f.action, f.situation, f.due_on, f.found_on, f.status, f.measure_id)
+    """The findings: (action, situation, due, found, status, whether a measure was opened from it)."""
+    return sorted((f.action, f.situation, f.due_on, f.found_on, f.status, f.measure_id is not None)
                   for f in uow.findings.find())
+
+
+def measures(uow) -> list[tuple]:
+    """The measures the sweep's findings opened: (kind, situation, state, raised by)."""
+    return sorted((m.kind, m.situation, m.state, m.raised_by) for m in uow.measures.find())
 
 
 def test_a_licence_is_warned_once_and_proposed_for_removal_after_the_national_day_holiday(system):
@@ -37,13 +43,17 @@ def test_a_licence_is_warned_once_and_proposed_for_removal_after_the_national_da
         assert sweep(holiday) == 0                                   # the National Day holiday: nothing
     assert sweep(date(2026, 10, 8)) == 1                             # the next working day
     assert sweep(date(2026, 10, 8)) == 0 and sweep(date(2026, 10, 9)) == 0
-    assert opened(uow) == [("propose_removal", "remove.1", "2026-10-01", "2026-10-08", "open", None),
-                           ("warn", None, "2026-08-31", "2026-08-31", "open", None)]
+    assert opened(uow) == [("propose_removal", "remove.1", "2026-10-01", "2026-10-08", "measure", True),
+                           ("warn", None, "2026-08-31", "2026-08-31", "open", False)]
     removal = uow.findings.find(action="propose_removal")[0]
     assert (removal.mine_name, removal.league, removal.credit_code) == (
         "鄂尔多斯示范煤矿", "鄂尔多斯市", "91150600MA0N00001W")
     assert "安全生产许可证" in removal.reason and removal.event_id is None
-    assert len(uow.events()) == 1                                    # a removal proposal publishes nothing itself
+    assert len(uow.events("supervision.warning_issued")) == 1
+    # the proposal is a 移出 report to the region office, raised by the platform, once
+    [measure] = uow.measures.find()
+    assert (measure.id, measure.kind, measure.situation) == (removal.measure_id, "remove", "remove.1")
+    assert measure.finding_key == removal.key
 
 
 def test_a_stoppage_marks_the_mine_after_a_year_and_proposes_removal_after_three(system):
@@ -55,7 +65,8 @@ def test_a_stoppage_marks_the_mine_after_a_year_and_proposes_removal_after_three
     assert sweep(date(2025, 2, 28)) == 1 and sweep(date(2025, 3, 3)) == 0
     assert sweep(date(2027, 3, 1)) == 1 and sweep(date(2027, 3, 2)) == 0
     assert [(a, s) for a, s, *_ in opened(uow)] == [("mark", "mark.1"), ("propose_removal", "remove.3")]
-    assert uow.events() == []
+    assert [(k, s) for k, s, *_ in measures(uow)] == [("mark", "mark.1"), ("remove", "remove.3")]
+    assert uow.events("supervision.warning_issued") == uow.events("supervision.re_evaluation_requested") == []
 
 
 def test_the_abnormal_list_and_the_backward_grades_are_read_from_the_departments_records(system):
@@ -88,8 +99,10 @@ def test_a_major_change_marks_the_mine_and_asks_the_region_stage_once(system):
     assert payload["changes"] == [{"field": "scale", "changed_on": "2026-09-01", "before": "大型", "after": "中型"}]
     assert payload["listed_announcement_no"] == LISTED["payload"]["announcement_no"]
     assert "开采规模于2026年9月1日发生变更（大型 → 中型）" in payload["reason"]
+    assert [(k, s) for k, s, *_ in measures(uow)] == [("mark", "mark.2")]
     bus.handle_event(recorded(2, "2026-09-01", scale="medium"), uow)        # the same snapshot again
-    assert sweep(date(2026, 9, 3)) == 0 and len(uow.events()) == 1
+    assert sweep(date(2026, 9, 3)) == 0 and len(uow.events("supervision.re_evaluation_requested")) == 1
+    assert len(uow.measures.find()) == 1
 
 
 def test_a_new_mine_not_on_the_list_is_reminded_before_its_two_years_end(system):
@@ -127,7 +140,7 @@ def test_findings_are_read_by_league_and_status(system):
         ("包头市", "mark"), ("鄂尔多斯市", "warn"), ("鄂尔多斯市", "propose_removal")]  # 盟市 in the official order
     assert {r["action_label"] for r in rows} >= {"标注", "移出名录建议", "预警提醒"}
     assert [r["situation_label"] for r in rows] == ["标注第1种情形", "", "移出名录第1种情形"]
-    assert [r["mine_id"] for r in area.finding_rows(uow, ["包头市"], "open")] == ["mine-0002"]
+    assert [r["mine_id"] for r in area.finding_rows(uow, ["包头市"], "measure")] == ["mine-0002"]
     assert area.finding_rows(uow, ["包头市"], "closed") == []
 
 

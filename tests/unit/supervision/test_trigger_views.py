@@ -48,7 +48,9 @@ def test_findings_are_read_within_the_readers_league(web):
     assert everything.status_code == 200
     assert [(f["action"], f["situation"], f["found_on"]) for f in everything.json] == [
         ("warn", None, "2026-03-02"), ("propose_removal", "remove.1", "2026-03-02")]
-    assert client.get("/api/v1/supervision/findings?status=open", headers=ECO).json == everything.json
+    assert [f["status"] for f in everything.json] == ["open", "measure"]      # the proposal is a measure now
+    assert client.get("/api/v1/supervision/findings?status=open", headers=ECO).json == everything.json[:1]
+    assert everything.json[1]["measure_id"]
     assert client.get("/api/v1/supervision/findings", headers=BAOTOU).json == []
     refused = client.get("/api/v1/supervision/findings?league=鄂尔多斯市", headers=BAOTOU)
     assert refused.status_code == 403 and "包头市" in refused.json["message"]

@@ -6,31 +6,19 @@ import copy
 import json
 from datetime import UTC, date, datetime
 
+from unit.supervision.fakes import FakeSupervisionUnitOfWork
+
 from shared.bus import MessageBus
 from shared.config import REPO_ROOT
 from shared.contracts import ContractRegistry
-from shared.testing import FakeAggregates, FakeUnitOfWork
 from shared.workdays import WorkingCalendar
 from supervision.bootstrap import COMMAND_HANDLERS, EVENT_HANDLERS
 from supervision.domain.commands import Sweep
-from supervision.domain.findings import SweepFinding
-from supervision.domain.records import MineRecords
-from supervision.domain.register import SupervisedMine
 
 EXAMPLES = REPO_ROOT / "contracts" / "examples"
 LISTED = json.loads((EXAMPLES / "public_notice.mine_listed.v1.json").read_text("utf-8"))
 RECORDED = json.loads((EXAMPLES / "intake.mine_recorded.v1.json").read_text("utf-8"))
 REGISTRY = ContractRegistry([REPO_ROOT / "contracts"])
-
-
-class FakeSupervisionUnitOfWork(FakeUnitOfWork):
-    repositories = ("mines", "findings", "mine_records")
-
-    def __init__(self):
-        super().__init__(REGISTRY)
-        self.mines = FakeAggregates(SupervisedMine)
-        self.findings = FakeAggregates(SweepFinding)
-        self.mine_records = FakeAggregates(MineRecords)
 
 
 class Clock:
@@ -46,14 +34,17 @@ class Clock:
 
 
 def make_system():
-    """(unit of work, bus, sweep(day) -> findings recorded)."""
+    """(unit of work, bus, sweep(day) -> findings recorded). The whole `Sweep` runs: the measures area turns the
+    `mark` and `propose_removal` findings into measures in the same round."""
     uow, clock = FakeSupervisionUnitOfWork(), Clock()
     bus = MessageBus(uow_factory=lambda: uow, command_handlers=COMMAND_HANDLERS, event_handlers=EVENT_HANDLERS,
                      dependencies={"clock": clock, "calendar": WorkingCalendar()})
 
     def sweep(day: date) -> int:
         clock.on(day)
-        return bus.handle(Sweep())
+        before = len(uow.findings.find())
+        bus.handle(Sweep())
+        return len(uow.findings.find()) - before
 
     return uow, bus, sweep
 
