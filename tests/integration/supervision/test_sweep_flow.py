@@ -100,8 +100,11 @@ def test_each_trigger_fires_once_around_the_national_day_holiday(settings, runni
         assert publish(envelope).status == "processed"
 
     def sweep(day: date) -> int:
+        """The whole sweep of a day; how many findings it recorded."""
         moment = datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
-        return bootstrap(settings, store, clock=lambda: moment).handle(Sweep())
+        before = store.db["findings"].count_documents({})
+        bootstrap(settings, store, clock=lambda: moment).handle(Sweep())
+        return store.db["findings"].count_documents({}) - before
 
     def cli(day: str):
         env = {"MONGODB_URI": settings.mongodb_uri, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
@@ -120,7 +123,8 @@ def test_each_trigger_fires_once_around_the_national_day_holiday(settings, runni
         assert result.exit_code == 0, result.output
         assert "新记录 0 项（非工作日" in result.output
     first = cli("2026-10-08")
-    assert first.exit_code == 0 and "2026-10-08：监管巡查完成，新记录 2 项" in first.output, first.output
+    # two findings, and the removal proposal opened as a measure (a 移出 report to the region office)
+    assert first.exit_code == 0 and "2026-10-08：监管巡查完成，新记录 3 项" in first.output, first.output
     assert "新记录 0 项" in cli("2026-10-08").output
     assert findings() == [("mine-0001", "propose_removal", "remove.1", "2026-10-08"),
                           ("mine-0001", "warn", None, "2026-08-31"),
@@ -171,8 +175,10 @@ def test_each_trigger_fires_once_around_the_national_day_holiday(settings, runni
     finally:
         producer.close(timeout=5)
     envelopes = [json.loads(r.value) for r in read_topic(settings, settings.topic("supervision.case.events"))]
-    assert Counter(e["type"] for e in envelopes) == Counter({"supervision.warning_issued": 2,
-                                                             "supervision.re_evaluation_requested": 1})
+    assert Counter(e["type"] for e in envelopes) == Counter({
+        "supervision.warning_issued": 2, "supervision.re_evaluation_requested": 1,
+        # the two measures the findings opened: each raised (progress), and the 标注 placed on the public list
+        "supervision.measure_progressed": 2, "supervision.mark_placed": 1})
     warnings = sorted((e["payload"]["mine_id"], e["payload"]["kind"], e["payload"]["deadline"])
                       for e in envelopes if e["type"] == "supervision.warning_issued")
     assert warnings == [("mine-0001", "licence_expiring", "2026-09-30"),
@@ -186,7 +192,15 @@ def test_each_trigger_fires_once_around_the_national_day_holiday(settings, runni
     everything = client.get("/api/v1/supervision/findings", headers=region)
     assert everything.status_code == 200 and len(everything.json) == 7
     marks = client.get("/api/v1/supervision/findings?status=open&league=鄂尔多斯市", headers=nr)
-    assert {f["action_label"] for f in marks.json} == {"预警提醒", "移出名录建议", "标注", "复核评估请求"}
+    assert {f["action_label"] for f in marks.json} == {"预警提醒", "复核评估请求"}
+    # the marks and removal proposals became measures raised by the platform: one 标注, and one 移出 report that
+    # the later grounds (异常名录, 落后) join while it is open
+    turned = client.get("/api/v1/supervision/findings?status=measure&league=鄂尔多斯市", headers=nr).json
+    assert sorted(f["situation"] for f in turned) == ["mark.2", "remove.1", "remove.10", "remove.9"]
+    measures = sorted((d["kind"], d["situation"], d["finding_key"] is not None) for d in store.db["measures"].find())
+    assert measures == [("mark", "mark.2", True), ("remove", "remove.1", True)]
+    assert {f["measure_id"] for f in turned if f["situation"].startswith("remove")} == {
+        d["_id"] for d in store.db["measures"].find({"kind": "remove"})}
     assert client.get("/api/v1/supervision/findings?league=鄂尔多斯市", headers=other).status_code == 403
     assert client.get("/api/v1/supervision/findings", headers=other).json == []
     new_mines = client.get("/api/v1/supervision/new-mines", headers=region)
