@@ -246,7 +246,7 @@ def test_supervision_measures_of_the_demo_and_a_rectification_in_a_browser(scena
     reviewer = demo_flows.demo_reviewer("ecology_environment")
     sign_in(page, url, reviewer)
     page.goto(f"{url}/supervision/measures?mine_id={mine['mine_id']}")
-    page.get_by_label("措施").select_option("rectify")
+    page.get_by_label("措施", exact=True).select_option("rectify")
     page.get_by_label("情形").select_option("rectify.2")
     page.get_by_label("事由（标注的事由向社会公开）").fill("排土场边坡扬尘，洒水降尘设施未正常运行")
     page.get_by_label("整改期限（限期整改必填）").fill("2027-03-31")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from polling import Clock, wait_for
 
-from shared import identity
+from shared import demo_scenario, identity
 from shared.config import REPO_ROOT, Settings
 from shared.contracts import ContractRegistry
 from shared.demo_region import credit_code
@@ -42,6 +42,8 @@ MINES = {  # key: (mine name, enterprise, credit code, 盟市, 旗县)
     "missed": ("准格尔示范三号煤矿", "准格尔示范三号煤业有限公司", credit_code("150600", 963), *ORDOS),
     "removed": ("准格尔示范四号煤矿", "准格尔示范四号煤业有限公司", credit_code("150600", 964), *ORDOS),
     "baotou": ("白云示范铁矿", "白云示范铁业有限公司", credit_code("150200", 965), "包头市", "白云鄂博矿区"),
+    **{f"demo{n}": (f"伊金霍洛示范{n}号煤矿", f"伊金霍洛示范{n}号煤业有限公司", credit_code("150600", 970 + n),
+                    "鄂尔多斯市", "伊金霍洛旗") for n in (1, 2, 3)},
 }
 ANNOUNCEMENT = ("2024", "内自然资字〔2024〕210号", "关于公布2024年度自治区级绿色矿山名录的公告")
 EVIDENCE = [{"text": "2026年11月28日现场检查记录：排土场未按方案复绿"}, {"ref": "doc-inspection-1128"}]
@@ -244,3 +246,25 @@ def test_a_bureau_cannot_raise_measures_outside_its_league(world):
     assert own.status_code == 201
     seen = supervision.call("GET", "/api/v1/supervision/measures?league=包头市", "bureau")
     assert seen.status_code == 403
+
+
+def test_the_demo_scenario_marks_one_mine_rectifies_one_and_removes_one(world):
+    """`shared.demo_scenario.measures` through the same API calls (on the mines no other test uses); once."""
+    notice, supervision, ids = world
+
+    class Session:
+        def call(self, method, path, username, body=None, expect=(200, 201)):
+            answer = supervision.call(method, path, username, body)
+            assert answer.status_code in expect, (path, answer.get_data(as_text=True))
+            return answer.get_json()
+
+    built = demo_scenario.measures(Session())
+    states = {k: supervision.call("GET", f"/api/v1/supervision/measures/{v}", "region").get_json()
+              for k, v in built.items()}
+    assert {k: v["state"] for k, v in states.items()} == {
+        "marked": "placed", "rectifying": "rectifying", "removed": "removed"}
+    assert {v["mine_id"] for v in states.values()} == {ids["demo1"], ids["demo2"], ids["demo3"]}
+    wait_for(lambda: listing(notice, states["removed"]["mine_id"])["status"] == "removed", what="the demo removal")
+    wait_for(lambda: listing(notice, states["marked"]["mine_id"])["mark_reason"] == demo_scenario.DEMO_MARK,
+             what="the demo mark")
+    assert demo_scenario.measures(Session()) == {}                  # a second run adds nothing
