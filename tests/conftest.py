@@ -178,6 +178,7 @@ def running_system(infra, tmp_path_factory):
         if process.poll() is not None or time.monotonic() > deadline:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
+            kill_leftovers(var)  # supervisord's children live in process groups of their own
             time.sleep(0.5)  # let the reader thread collect the last lines
             raise RuntimeError(f"greenmine up did not become ready (rc {process.poll()}):\n"
                                + "".join(line for line in output[-200:] if '"time":' not in line))

@@ -532,5 +532,17 @@ def test_the_region_office_opens_the_targets_dashboard_and_the_charts_render(reg
     print(f"\ntargets dashboard: {shot}")
     errors = [m for m in no_csp_violation if m.startswith(("error", "pageerror"))]
     assert not errors, errors
+
+    # the region office enters next year's target of a 盟市 from the page
+    form = page.locator("form[action$='/targets/yearly']")
+    form.get_by_label("盟市").select_option("乌海市")
+    form.get_by_label("年度").fill(str(beijing_today().year + 1))
+    form.get_by_label("大型").fill("1")
+    form.get_by_label("中型").fill("2")
+    form.get_by_role("button", name="保存").click()
+    page.wait_for_load_state("networkidle")
+    assert f"已保存乌海市 {beijing_today().year + 1} 年度目标" in page.locator(".flash").inner_text()
+    view = get(url, f"/api/v1/supervision/targets?year={beijing_today().year + 1}&league=乌海市", "region")
+    assert [(r["scale"], r["yearly_target"]) for r in view["rows"]] == [("large", 1), ("medium", 2), ("small", None)]
     licence = requests.get(url + "/supervision/static/vendor/echarts/LICENSE.txt", timeout=30)
     assert licence.status_code == 200 and "Apache License" in licence.text

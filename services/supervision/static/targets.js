@@ -29,7 +29,7 @@
   chart("chart-share", {
     title: {text: "大中型矿山绿色矿山占比（%）", left: "center", textStyle: {fontSize: 14}},
     tooltip: {trigger: "axis"}, legend: {bottom: 0},
-    grid: {left: 40, right: 20, top: 40, bottom: 90},
+    grid: {left: 40, right: 40, top: 40, bottom: 90},
     xAxis: axis, yAxis: {type: "value", max: 100},
     series: [
       {name: "大型", type: "bar", data: rows("large").map(share),
@@ -59,14 +59,17 @@
     contracts.in_progress += l.contracts.in_progress;
     contracts.breached += l.contracts.breached;
   });
+  var slices = [
+    {name: "已完成", value: contracts.completed, itemStyle: {color: "#1f6f43"}},
+    {name: "履行中", value: contracts.in_progress, itemStyle: {color: "#5b8db8"}},
+    {name: "违约", value: contracts.breached, itemStyle: {color: "#b3261e"}}
+  ].filter(function (slice) { return slice.value > 0; });
   chart("chart-contracts", {
     title: {text: "绿色矿山建设合同（份）", left: "center", textStyle: {fontSize: 14}},
-    tooltip: {trigger: "item"}, legend: {bottom: 0},
-    color: ["#1f6f43", "#5b8db8", "#b3261e"],
-    series: [{type: "pie", radius: ["35%", "60%"], label: {formatter: "{b}：{c}"}, data: [
-      {name: "已完成", value: contracts.completed},
-      {name: "履行中", value: contracts.in_progress},
-      {name: "违约", value: contracts.breached}
-    ]}]
+    tooltip: {trigger: "item", formatter: "{b}：{c} 份（{d}%）"}, legend: {bottom: 0},
+    graphic: slices.length ? [] : [{type: "text", left: "center", top: "middle",
+                                    style: {text: "暂无登记的建设合同", fontSize: 14, fill: "#5f6b72"}}],
+    series: slices.length ? [{type: "pie", radius: ["35%", "60%"], data: slices,
+                              label: {position: "inside", formatter: "{c}", color: "#fff"}}] : []
   });
 })();
