@@ -188,3 +188,14 @@ def test_the_targets_per_league_and_scale_for_each_reader_and_the_xlsx(settings,
     assert script.status_code == 200 and len(script.data) > 500_000
     assert "Apache License" in client.get("/supervision/static/vendor/echarts/LICENSE.txt").get_data(as_text=True)
     assert "录入盟市年度目标" in client.get("/supervision/targets", headers=office).get_data(as_text=True)
+
+
+def test_without_the_chart_library_the_dashboard_says_so_and_shows_its_tables(settings, monkeypatch, tmp_path):
+    from supervision.entrypoints import targets
+
+    monkeypatch.setattr(targets, "ECHARTS", tmp_path / "echarts.min.js")
+    page = create_app(settings).test_client().get(
+        "/supervision/targets", headers=bearer(settings, "region", "region_office", "自治区"))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="charts-missing"' in text and "make setup" in text
+    assert "echarts.min.js" not in text and "各盟市、各规模" in text

@@ -194,3 +194,10 @@ def test_contracts_are_refused_outside_the_bureaus_league_and_when_wrong():
         with pytest.raises(InvalidInput) as refused:
             bus(uow).handle(RecordContractProgress(cid, task_no, progress, on, None, None, "region"))
         assert name in refused.value.error_map()
+
+
+def test_a_past_year_is_counted_on_its_31_december_this_year_and_later_ones_today():
+    from supervision.adapters.target_queries import as_of
+
+    assert as_of(2025, DAY) == date(2025, 12, 31)
+    assert as_of(2026, DAY) == DAY == as_of(2028, DAY)
