@@ -366,8 +366,8 @@ def listing_stage(s, cases: dict) -> dict:
 
 
 def supervision_stage(s, cases: dict) -> dict:
-    """The supervision states (marks, rectification, removal): issue 13 (supervision) fills this hook; nothing
-    yet."""
+    """The supervision states (one marked, one rectifying, one removed mine of 鄂尔多斯市) are made by the demo
+    scenario itself (`shared.demo_scenario.measures`, through the API); the demo region adds none here."""
     return {}
 
 

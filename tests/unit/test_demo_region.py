@@ -74,7 +74,8 @@ def test_every_league_gets_a_draft_a_return_and_a_case_in_review():
 
 def test_the_later_stages_are_hooks():
     assert [h.__name__ for h in demo_region.LATER_STAGES] == ["evaluation_stage", "publicity_stage",
-                                                              "listing_stage", "supervision_stage"]
+                                                              "listing_stage", "supervision_stage",
+                                                              "targets_stage"]
 
 
 def test_hashing_the_demo_passwords_stays_quick():
