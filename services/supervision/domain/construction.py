@@ -5,10 +5,11 @@ I/O."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 
 from shared.errors import FieldError, InvalidInput
+from shared.stored import StoredDataclass
 
 STATUS_LABELS = {"in_progress": "履行中", "completed": "已完成", "breached": "违约（逾期未完成）"}
 MAX_TASKS = 30
@@ -34,7 +35,7 @@ def _text(value, name: str, label: str, errors: list[FieldError], limit: int = 5
 
 
 @dataclass
-class ConstructionContract:
+class ConstructionContract(StoredDataclass):
     id: str
     league: str
     mine_id: str
@@ -118,17 +119,6 @@ class ConstructionContract:
     def progress(self) -> int:
         """The mean progress of its tasks, rounded down."""
         return sum(t["progress"] for t in self.tasks) // len(self.tasks)
-
-    def to_dict(self) -> dict:
-        doc = asdict(self)
-        doc["_id"] = doc.pop("id")
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_dict(cls, doc: Mapping) -> ConstructionContract:
-        data = {k: v for k, v in doc.items() if k not in ("_id", "version")}
-        return cls(id=doc["_id"], version=doc.get("version"), **data)
 
 
 def summary(contracts: Sequence[ConstructionContract], today: date) -> dict[str, int]:

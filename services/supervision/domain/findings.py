@@ -14,11 +14,11 @@ Pure: no I/O."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from shared.periods import add_years
+from shared.stored import StoredDataclass
 from supervision.domain import triggers
 
 NOTICE_ISSUED = date(2025, 6, 11)      # 内政办发〔2025〕24号
@@ -56,7 +56,7 @@ def warning_id(key: str) -> str:
 
 
 @dataclass
-class SweepFinding:
+class SweepFinding(StoredDataclass):
     id: str
     key: str
     kind: str                   # trigger | new_mine
@@ -105,17 +105,6 @@ class SweepFinding:
     @property
     def action_label(self) -> str:
         return ACTIONS.get(self.action, self.action)
-
-    def to_dict(self) -> dict:
-        doc = asdict(self)
-        doc["_id"] = doc.pop("id")
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_dict(cls, doc: Mapping) -> SweepFinding:
-        data = {k: v for k, v in doc.items() if k not in ("_id", "version")}
-        return cls(id=doc["_id"], version=doc.get("version"), **data)
 
 
 def unique(findings) -> list[triggers.Finding]:

@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from shared import draws
 from shared.contracts import DEPARTMENT_CODES
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
+from shared.stored import StoredDataclass
 
 OUTCOMES = {"conforms": "未发现问题", "problems": "发现问题"}
 PLAN_STATUS = {"draft": "草拟", "published": "已公布", "drawn": "已抽取"}
@@ -50,7 +51,7 @@ def _entry(by: str, at: datetime, action: str, **more) -> dict:
 
 # -- the pool ----------------------------------------------------------------------------------------------------
 @dataclass
-class Inspector:
+class Inspector(StoredDataclass):
     id: str
     name: str
     department: str
@@ -86,17 +87,6 @@ class Inspector:
         self.history.append(_entry(by, at, "activated" if active else "deactivated"))
         return True
 
-    def to_dict(self) -> dict:
-        doc = asdict(self)
-        doc["_id"] = doc.pop("id")
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_dict(cls, doc: Mapping) -> Inspector:
-        return cls(id=doc["_id"], version=doc.get("version"),
-                   **{k: v for k, v in doc.items() if k not in ("_id", "version")})
-
 
 # -- the plan ----------------------------------------------------------------------------------------------------
 def parse_ratios(ratios, leagues: Sequence[str]) -> dict[str, str]:
@@ -129,7 +119,7 @@ def check_year(year) -> int:
 
 
 @dataclass
-class InspectionPlan:
+class InspectionPlan(StoredDataclass):
     id: str
     year: int
     ratios: dict[str, str]
@@ -186,17 +176,6 @@ class InspectionPlan:
     @property
     def status_label(self) -> str:
         return PLAN_STATUS[self.status]
-
-    def to_dict(self) -> dict:
-        doc = asdict(self)
-        doc["_id"] = doc.pop("id")
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_dict(cls, doc: Mapping) -> InspectionPlan:
-        return cls(id=doc["_id"], version=doc.get("version"),
-                   **{k: v for k, v in doc.items() if k not in ("_id", "version")})
 
 
 # -- the draw ----------------------------------------------------------------------------------------------------

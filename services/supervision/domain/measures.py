@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from shared.accounts.rules import REGION
 from shared.errors import Conflict, FieldError, InvalidInput, InvalidTransition, NotPermitted
+from shared.stored import StoredDataclass
 from supervision.domain.situations import Situation
 
 KINDS = {"mark": "标注", "rectify": "限期整改", "remove": "移出名录"}
@@ -165,7 +166,7 @@ def measure_id_for(*parts: str) -> str:
 
 
 @dataclass
-class Measure:
+class Measure(StoredDataclass):
     id: str
     kind: str                        # mark | rectify | remove
     mine_id: str
@@ -447,17 +448,6 @@ class Measure:
         self.history.append({"at": at, "on": on.isoformat(), "by": actor.username, "by_name": _name(actor),
                              "role": getattr(actor, "role", None), "action": action, "state": self.state,
                              "due_on": self.due_on, **{k: v for k, v in details.items() if v is not None}})
-
-    def to_dict(self) -> dict:
-        doc = asdict(self)
-        doc["_id"] = doc.pop("id")
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_dict(cls, doc: Mapping) -> Measure:
-        data = {k: v for k, v in doc.items() if k not in ("_id", "version")}
-        return cls(id=doc["_id"], version=doc.get("version"), **data)
 
 
 def _require_office(actor) -> None:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from shared.errors import FieldError, InvalidInput
+from shared.stored import StoredDataclass
 from supervision.domain import triggers
 
 # 矿产资源开发利用水平 grades. The notice names 领先 (正文 三(六)、(七)) and 落后 (附件2 四(三)10); 先进 and 一般 are
@@ -35,7 +36,7 @@ REQUIRED = {ABNORMAL: ("列入日期",), GRADE: ("年度", "开发利用水平")
 
 
 @dataclass
-class MineRecords:
+class MineRecords(StoredDataclass):
     id: str                          # the mine id (supervision's register)
     league: str                      # 盟市, for who may read and write
     abnormal: list[dict] = field(default_factory=list)   # {"listed_on", "removed_on"} ISO dates, by listed_on
@@ -78,17 +79,6 @@ class MineRecords:
         return [dataclasses.replace(base, abnormal_listed_on=date.fromisoformat(e["listed_on"]),
                                     abnormal_removed_on=_date(e["removed_on"]))
                 for e in self.abnormal] or [base]
-
-    def to_dict(self) -> dict:
-        doc = asdict(self)
-        doc["_id"] = doc.pop("id")
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_dict(cls, doc: Mapping) -> MineRecords:
-        data = {k: v for k, v in doc.items() if k not in ("_id", "version")}
-        return cls(id=doc["_id"], version=doc.get("version"), **data)
 
 
 def facts_with(facts: triggers.MineFacts, records: MineRecords | None) -> list[triggers.MineFacts]:

@@ -17,9 +17,10 @@ Pure: no I/O."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from shared.stored import StoredDataclass
 from supervision.domain import triggers
 
 STATUS_LABELS = {"listed": "在库", "registered": "未入库", "removed": "已移出名录"}
@@ -31,7 +32,7 @@ STOPPED = ("suspended", "closed")
 
 
 @dataclass
-class SupervisedMine:
+class SupervisedMine(StoredDataclass):
     id: str
     mine_name: str
     enterprise_name: str
@@ -146,17 +147,6 @@ class SupervisedMine:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
-
-    def to_dict(self) -> dict:
-        doc = asdict(self)
-        doc["_id"] = doc.pop("id")
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_dict(cls, doc: Mapping) -> SupervisedMine:
-        data = {k: v for k, v in doc.items() if k not in ("_id", "version")}
-        return cls(id=doc["_id"], version=doc.get("version"), **data)
 
 
 def _same(key: str, before, after) -> bool:

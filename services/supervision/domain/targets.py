@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from shared.errors import FieldError, InvalidInput
+from shared.stored import StoredDataclass
 
 SCALES = ("large", "medium", "small")
 SCALE_LABELS = {"large": "大型", "medium": "中型", "small": "小型"}
@@ -174,7 +175,7 @@ def check_year(year, field_name: str = "year") -> int:
 # -- the 盟市's yearly targets (正文 二（二）) -------------------------------------------------------------------
 
 @dataclass
-class YearlyTarget:
+class YearlyTarget(StoredDataclass):
     """A 盟市's target for one year: green mines (在库, of the licensed producing base) by the end of the year, per
     scale; entered by the region office, changed with a trail."""
 
@@ -211,14 +212,3 @@ class YearlyTarget:
                               "basis": basis})
         entry.targets, entry.basis = values, basis
         return entry
-
-    def to_dict(self) -> dict:
-        doc = asdict(self)
-        doc["_id"] = doc.pop("id")
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_dict(cls, doc: Mapping) -> YearlyTarget:
-        data = {k: v for k, v in doc.items() if k not in ("_id", "version")}
-        return cls(id=doc["_id"], version=doc.get("version"), **data)
