@@ -31,6 +31,7 @@ from scoring.domain.entries import (
     _resolve_catalog,
     _score_entry,
 )
+from scoring.domain.fast import fast_entry, prepared
 from scoring.domain.report import (
     CENT,
     INELIGIBLE,
@@ -72,8 +73,10 @@ class _Plan(NamedTuple):
     by_key: dict[str, Indicator]           # "12" -> indicator, for every indicator of the branch
     applicable_nos: frozenset[int]
     by_industry: tuple[Indicator, ...]
+    keys: frozenset[str]                   # by_key's keys
 
 
+_MISSING = object()
 _PLANS: dict[tuple[int, int, str], tuple[Catalog, _Plan]] = {}
 
 
@@ -85,7 +88,7 @@ def _plan(catalog: Catalog, group: int, method: str) -> _Plan:
     in_group = catalog.indicators_in_group(group)
     applicable = catalog.indicators_for(group, method)
     plan = _Plan(in_group, {str(i.no): i for i in in_group}, frozenset(i.no for i in applicable),
-                 tuple(i for i in applicable if isinstance(i.rule, ByIndustry)))
+                 tuple(i for i in applicable if isinstance(i.rule, ByIndustry)), frozenset(str(i.no) for i in in_group))
     _PLANS[key] = (catalog, plan)
     return plan
 
@@ -95,11 +98,18 @@ def score_assessment(assessment: Mapping, catalog: CatalogSource, stage: str | N
 
     `stage` (scoring.domain.stages) adds that stage's rules: at a third-party evaluation or a spot check every
     score above 0 needs its 核查记录 (`record`)."""
+    return _score(assessment, catalog, stage, fast=True)
+
+
+def _score(assessment: Mapping, catalog: CatalogSource, stage: str | None, fast: bool) -> Report:
+    """`fast=False` reads every entry on the full path (entries.py); the fast path (fast.py) gives the same
+    reports and errors, which tests/unit/scoring/test_fast_path.py checks."""
     errors = _Errors()
     if not isinstance(assessment, Mapping):
         raise AssessmentInvalid([{"field": "(root)", "message": "评估数据须为 JSON 对象"}])
-    for key in sorted(set(assessment) - TOP_KEYS):
-        errors.add(key, "未知字段(允许 catalog、mine、prerequisites、indicators)")
+    if not assessment.keys() <= TOP_KEYS:
+        for key in sorted(set(assessment) - TOP_KEYS):
+            errors.add(key, "未知字段(允许 catalog、mine、prerequisites、indicators)")
     resolved = _resolve_catalog(assessment, catalog, errors)
     group, method, variant = _read_mine(assessment.get("mine"), resolved, errors)
     if resolved is None:
@@ -116,8 +126,57 @@ def score_assessment(assessment: Mapping, catalog: CatalogSource, stage: str | N
         raise AssessmentInvalid(errors.items)
 
     plan = _plan(catalog, group, method)
-    applicable_nos = plan.applicable_nos
+    method_name = catalog.mining_methods.get(method, method)
+    if fast and type(raw_indicators) is dict and raw_indicators.keys() <= plan.keys:
+        # Every key names an indicator of the branch: nothing to say about the keys.
+        entries, by_key = raw_indicators, True
+    else:
+        entries, by_key = _read_keys(catalog, plan, group, raw_indicators, errors), False
 
+    needs_variant = [i for i in plan.by_industry
+                     if isinstance(entry := entries.get(str(i.no) if by_key else i.no), Mapping)
+                     and not entry.get("not_applicable")]
+    if needs_variant and variant is None and "industry_variant" not in (assessment.get("mine") or {}):
+        names = "、".join(f"{c}({n})" for c, n in catalog.industry_variants.items()
+                         if catalog.industry_variant_groups[c] == group)
+        errors.add("mine.industry_variant",
+                   f"第{'、'.join(str(i.no) for i in needs_variant)}项按子行业评分,须注明 industry_variant:{names}")
+
+    scores: dict[int, IndicatorScore] = {}
+    if fast:
+        reason = AUTO_NOT_APPLICABLE_REASON.format(method=method_name)
+        for p in prepared(catalog, plan.in_group, plan.applicable_nos, group, method, variant, reason):
+            entry = entries.get(p.key if by_key else p.indicator.no, _MISSING)
+            if type(entry) is dict:
+                scored = fast_entry(p, entry)
+                if scored is not None:
+                    scores[p.head[0]] = scored
+                    continue
+            elif p.auto is not None and (entry is _MISSING or entry is None):
+                scores[p.head[0]] = p.auto
+                continue
+            _score_one(p.indicator, p.applicable, entry, method, method_name, variant, errors, scores)
+    else:
+        for indicator in plan.in_group:
+            _score_one(indicator, indicator.no in plan.applicable_nos, entries.get(indicator.no, _MISSING),
+                       method, method_name, variant, errors, scores)
+
+    if stage is not None and requires_records(stage):
+        for s in scores.values():
+            given = s.claimed if s.unsupported else s.score
+            if not s.not_applicable and given > 0 and not (s.record or "").strip():
+                errors.add(f"indicators.{s.no}.record",
+                           RECORD_REQUIRED.format(label=f"第{s.no}项「{s.name}」", score=_plain(given)))
+    if not errors and scores and all(s.not_applicable for s in scores.values()):
+        errors.add("indicators", ALL_NOT_APPLICABLE)
+    if errors:
+        raise AssessmentInvalid(errors.items)
+    return _report(catalog, group, method, variant, failed_prerequisites, scores)
+
+
+def _read_keys(catalog: Catalog, plan: _Plan, group: int, raw_indicators: Mapping, errors: _Errors
+               ) -> dict[int, Any]:
+    """The entries by indicator number; a key that names no indicator of the branch gets its error."""
     entries: dict[int, Any] = {}
     for key, entry in raw_indicators.items():
         known = plan.by_key.get(key) if type(key) is str else None
@@ -135,49 +194,30 @@ def score_assessment(assessment: Mapping, catalog: CatalogSource, stage: str | N
                        f"{_label(other)}属于行业分支{_branch(other.industry_group)},本矿山为行业分支{_branch(group)},不应填写")
         else:
             entries[number] = entry
+    return entries
 
-    needs_variant = [i for i in plan.by_industry
-                     if isinstance(entries.get(i.no), Mapping) and not entries[i.no].get("not_applicable")]
-    if needs_variant and variant is None and "industry_variant" not in (assessment.get("mine") or {}):
-        names = "、".join(f"{c}({n})" for c, n in catalog.industry_variants.items()
-                         if catalog.industry_variant_groups[c] == group)
-        errors.add("mine.industry_variant",
-                   f"第{'、'.join(str(i.no) for i in needs_variant)}项按子行业评分,须注明 industry_variant:{names}")
 
-    scores: dict[int, IndicatorScore] = {}
-    method_name = catalog.mining_methods.get(method, method)
-    for indicator in plan.in_group:
-        if indicator.no not in applicable_nos:
-            # No rule for this mining method (8 and 9 for oil/gas): not applicable by the index itself.
-            entry = entries.get(indicator.no)
-            if entry is None:
-                scores[indicator.no] = IndicatorScore(
-                    no=indicator.no, name=indicator.name, category_no=indicator.category_no,
-                    points=indicator.points, binding=indicator.binding, score=None, not_applicable=True,
-                    reason=AUTO_NOT_APPLICABLE_REASON.format(method=method_name))
-                continue
-            scored = _score_entry(indicator, entry, method, variant, True, errors)
-            if scored is not None:
-                scores[indicator.no] = scored
-            continue
-        if indicator.no not in entries:
-            errors.add(f"indicators.{indicator.no}", f"缺少{_label(indicator)}的评分")
-            continue
-        scored = _score_entry(indicator, entries[indicator.no], method, variant, False, errors)
+def _score_one(indicator: Indicator, applicable: bool, entry: Any, method: str, method_name: str,
+               variant: str | None, errors: _Errors, scores: dict[int, IndicatorScore]) -> None:
+    """One indicator on the full path (`entry` is _MISSING when the assessment leaves it out)."""
+    if not applicable:
+        # No rule for this mining method (8 and 9 for oil/gas): not applicable by the index itself.
+        if entry is _MISSING or entry is None:
+            scores[indicator.no] = IndicatorScore(
+                no=indicator.no, name=indicator.name, category_no=indicator.category_no,
+                points=indicator.points, binding=indicator.binding, score=None, not_applicable=True,
+                reason=AUTO_NOT_APPLICABLE_REASON.format(method=method_name))
+            return
+        scored = _score_entry(indicator, entry, method, variant, True, errors)
         if scored is not None:
             scores[indicator.no] = scored
-
-    if stage is not None and requires_records(stage):
-        for s in scores.values():
-            given = s.claimed if s.unsupported else s.score
-            if not s.not_applicable and given > 0 and not (s.record or "").strip():
-                errors.add(f"indicators.{s.no}.record",
-                           RECORD_REQUIRED.format(label=f"第{s.no}项「{s.name}」", score=_plain(given)))
-    if not errors and scores and all(s.not_applicable for s in scores.values()):
-        errors.add("indicators", ALL_NOT_APPLICABLE)
-    if errors:
-        raise AssessmentInvalid(errors.items)
-    return _report(catalog, group, method, variant, failed_prerequisites, scores)
+        return
+    if entry is _MISSING:
+        errors.add(f"indicators.{indicator.no}", f"缺少{_label(indicator)}的评分")
+        return
+    scored = _score_entry(indicator, entry, method, variant, False, errors)
+    if scored is not None:
+        scores[indicator.no] = scored
 
 
 def _report(catalog: Catalog, group: int, method: str, variant: str | None,
