@@ -113,10 +113,36 @@ class Report:
         plain = _plain
         indicators = {}
         unsupported = []
-        for no, s in self.indicator_scores.items():
-            indicators[str(no)] = _indicator_dict(s)
-            if s.unsupported:
+        known = _PLAIN.get
+        for s in self.indicator_scores.values():
+            (no, name, category, points, binding, score, not_applicable, reason, record, variant, findings,
+             deductions, items, evidence, claimed, is_unsupported) = s[:]   # a plain tuple unpacks faster
+            # _indicator_dict, inline: a report has ~46 of them
+            out = {"name": name, "category": category, "points": known(points) or plain(points), "binding": binding,
+                   "score": None if score is None else known(score) or plain(score),
+                   "not_applicable": not_applicable}
+            if reason is not None:
+                out["reason"] = reason
+            if record is not None:
+                out["record"] = record
+            if variant is not None:
+                out["variant"] = variant
+            if findings is not None:
+                out["findings"] = findings
+            if deductions is not None:
+                out["deductions"] = list(deductions)
+            if items is not None:
+                out["items"] = dict(items)
+            if evidence is not None:
+                out["evidence"] = list(evidence)
+            if is_unsupported:
+                out["unsupported"] = True
+                out["claimed_score"] = plain(claimed)
+                out["note"] = UNSUPPORTED_NOTE
                 unsupported.append(no)
+            elif not_applicable and binding:
+                out["note"] = BINDING_NOT_APPLICABLE_NOTE
+            indicators[_KEYS[no] if no < 256 else str(no)] = out
         return {
             "catalog": self.catalog_id,
             "catalog_version": self.catalog_version,
@@ -139,7 +165,11 @@ class Report:
         }
 
 
+_KEYS = tuple(str(no) for no in range(256))
+
+
 def _indicator_dict(s: IndicatorScore) -> dict[str, Any]:
+    """One indicator in the contract shape (to_dict writes the same inline)."""
     (_, name, category, points, binding, score, not_applicable, reason, record, variant, findings, deductions,
      items, evidence, claimed, unsupported) = s
     plain = _PLAIN.get
@@ -183,6 +213,15 @@ def _plain(value: Decimal) -> str:
     return text
 
 
+_MONEY: dict[Decimal, str] = {}
+
+
 def _money(value: Decimal) -> str:
-    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+    """Two decimals, half-up (a function of the value alone, so memoised like _plain)."""
+    text = _MONEY.get(value)
+    if text is None:
+        text = format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+        if len(_MONEY) < 4096:
+            _MONEY[value] = text
+    return text
 
