@@ -234,8 +234,9 @@ def _report(catalog: Catalog, group: int, method: str, variant: str | None,
             if s.binding:
                 not_applicable_binding.append(no)
             continue
-        earned[s.category_no] += s.score
-        if s.binding and s.score != s.points:
+        score = s.score
+        earned[s.category_no] += score
+        if s.binding and score != s.points:
             failed_binding.append(no)
     applicable_points = _applicable_points(catalog, scores, not_applicable)
     categories = []
