@@ -110,10 +110,11 @@ def _read_mine(raw, catalog: Catalog | None, errors: _Errors) -> tuple[int | Non
     if not isinstance(raw, Mapping):
         errors.add("mine", "须为对象,含 industry_group 与 mining_method")
         return None, None, None
-    for key in sorted(set(raw) - MINE_KEYS):
-        errors.add(f"mine.{key}", "未知字段(允许 industry_group、mining_method、industry_variant)")
+    if not raw.keys() <= MINE_KEYS:
+        for key in sorted(set(raw) - MINE_KEYS):
+            errors.add(f"mine.{key}", "未知字段(允许 industry_group、mining_method、industry_variant)")
     group, method, variant = raw.get("industry_group"), raw.get("mining_method"), raw.get("industry_variant")
-    groups = catalog.industry_group_ids if catalog else (1, 2)
+    groups = _facts(catalog)[0] if catalog else (1, 2)
     if "industry_group" not in raw:
         errors.add("mine.industry_group", "缺少行业分支(1 或 2)")
         group = None
@@ -156,9 +157,25 @@ def _read_prerequisites(raw, catalog: Catalog, errors: _Errors) -> tuple[str, ..
             errors.add(f"prerequisites.{prerequisite.code}", f"须为 true 或 false,收到 {value!r}")
         elif not value:
             failed.append(prerequisite.code)
-    for code in sorted(set(raw) - set(catalog.prerequisite_codes)):
-        errors.add(f"prerequisites.{code}", f"评价指标 {catalog.id} 中没有先决条件 {code}")
+    codes = _facts(catalog)[1]
+    if not raw.keys() <= codes:
+        for code in sorted(set(raw) - codes):
+            errors.add(f"prerequisites.{code}", f"评价指标 {catalog.id} 中没有先决条件 {code}")
     return tuple(failed)
+
+
+_FACTS: dict[int, tuple[Catalog, tuple[tuple[int, ...], frozenset[str]]]] = {}
+
+
+def _facts(catalog: Catalog) -> tuple[tuple[int, ...], frozenset[str]]:
+    """(industry_group_ids, prerequisite codes as a set) of a catalog, memoised: the catalog computes them anew
+    on each access, and every assessment asks."""
+    cached = _FACTS.get(id(catalog))
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
+    facts = (catalog.industry_group_ids, frozenset(catalog.prerequisite_codes))
+    _FACTS[id(catalog)] = (catalog, facts)
+    return facts
 
 
 _RESOLVED: dict[tuple[int, str, str | None], tuple[Indicator, tuple]] = {}

@@ -110,6 +110,39 @@ class Report:
         mine: dict[str, Any] = {"industry_group": self.industry_group, "mining_method": self.mining_method}
         if self.industry_variant is not None:
             mine["industry_variant"] = self.industry_variant
+        plain = _plain
+        indicators = {}
+        unsupported = []
+        known = _PLAIN.get
+        for s in self.indicator_scores.values():
+            (no, name, category, points, binding, score, not_applicable, reason, record, variant, findings,
+             deductions, items, evidence, claimed, is_unsupported) = s[:]   # a plain tuple unpacks faster
+            # _indicator_dict, inline: a report has ~46 of them
+            out = {"name": name, "category": category, "points": known(points) or plain(points), "binding": binding,
+                   "score": None if score is None else known(score) or plain(score),
+                   "not_applicable": not_applicable}
+            if reason is not None:
+                out["reason"] = reason
+            if record is not None:
+                out["record"] = record
+            if variant is not None:
+                out["variant"] = variant
+            if findings is not None:
+                out["findings"] = findings
+            if deductions is not None:
+                out["deductions"] = list(deductions)
+            if items is not None:
+                out["items"] = dict(items)
+            if evidence is not None:
+                out["evidence"] = list(evidence)
+            if is_unsupported:
+                out["unsupported"] = True
+                out["claimed_score"] = plain(claimed)
+                out["note"] = UNSUPPORTED_NOTE
+                unsupported.append(no)
+            elif not_applicable and binding:
+                out["note"] = BINDING_NOT_APPLICABLE_NOTE
+            indicators[_KEYS[no] if no < 256 else str(no)] = out
         return {
             "catalog": self.catalog_id,
             "catalog_version": self.catalog_version,
@@ -117,40 +150,52 @@ class Report:
             "verdict": self.verdict,
             "verdict_label": VERDICT_LABELS[self.verdict],
             "total": _money(self.total),
-            "pass_total": _plain(self.pass_total),
+            "pass_total": plain(self.pass_total),
             "categories": [
-                {"no": c.no, "name": c.name, "points": _plain(c.points),
-                 "applicable_points": _plain(c.applicable_points), "earned": _plain(c.earned),
-                 "score": _money(c.score), "all_not_applicable": c.all_not_applicable}
+                {"no": c.no, "name": c.name, "points": plain(c.points),
+                 "applicable_points": plain(c.applicable_points), "earned": plain(c.earned),
+                 "score": _money(c.score), "all_not_applicable": c.applicable_points == 0}
                 for c in self.categories],
             "failed_binding": list(self.failed_binding),
             "failed_prerequisites": list(self.failed_prerequisites),
             "not_applicable_binding": list(self.not_applicable_binding),
-            "unsupported": list(self.unsupported),
-            "notes": self.notes,
-            "indicator_scores": {str(no): _indicator_dict(s) for no, s in self.indicator_scores.items()},
+            "unsupported": unsupported,
+            "notes": self.notes if unsupported or self.not_applicable_binding else [],
+            "indicator_scores": indicators,
         }
 
 
+_KEYS = tuple(str(no) for no in range(256))
+
+
 def _indicator_dict(s: IndicatorScore) -> dict[str, Any]:
+    """One indicator in the contract shape (to_dict writes the same inline)."""
+    (_, name, category, points, binding, score, not_applicable, reason, record, variant, findings, deductions,
+     items, evidence, claimed, unsupported) = s
+    plain = _PLAIN.get
     out: dict[str, Any] = {
-        "name": s.name, "category": s.category_no, "points": _plain(s.points), "binding": s.binding,
-        "score": None if s.score is None else _plain(s.score), "not_applicable": s.not_applicable,
+        "name": name, "category": category, "points": plain(points) or _plain(points), "binding": binding,
+        "score": None if score is None else plain(score) or _plain(score), "not_applicable": not_applicable,
     }
-    for key in ("reason", "record", "variant", "findings"):
-        if getattr(s, key) is not None:
-            out[key] = getattr(s, key)
-    if s.deductions is not None:
-        out["deductions"] = list(s.deductions)
-    if s.items is not None:
-        out["items"] = dict(s.items)
-    if s.evidence is not None:
-        out["evidence"] = list(s.evidence)
-    if s.unsupported:
+    if reason is not None:
+        out["reason"] = reason
+    if record is not None:
+        out["record"] = record
+    if variant is not None:
+        out["variant"] = variant
+    if findings is not None:
+        out["findings"] = findings
+    if deductions is not None:
+        out["deductions"] = list(deductions)
+    if items is not None:
+        out["items"] = dict(items)
+    if evidence is not None:
+        out["evidence"] = list(evidence)
+    if unsupported:
         out["unsupported"] = True
-        out["claimed_score"] = _plain(s.claimed)
+        out["claimed_score"] = _plain(claimed)
         out["note"] = UNSUPPORTED_NOTE
-    elif s.not_applicable and s.binding:
+    elif not_applicable and binding:
         out["note"] = BINDING_NOT_APPLICABLE_NOTE
     return out
 
@@ -168,6 +213,15 @@ def _plain(value: Decimal) -> str:
     return text
 
 
+_MONEY: dict[Decimal, str] = {}
+
+
 def _money(value: Decimal) -> str:
-    return format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+    """Two decimals, half-up (a function of the value alone, so memoised like _plain)."""
+    text = _MONEY.get(value)
+    if text is None:
+        text = format(value.quantize(CENT, rounding=ROUND_HALF_UP), "f")
+        if len(_MONEY) < 4096:
+            _MONEY[value] = text
+    return text
 
