@@ -38,6 +38,30 @@ def test_intake_accepts_every_demo_mine():
     assert len(numbers) == len(demo_region.demo_mines())
 
 
+def test_intake_registers_the_earlier_lists_mines_as_the_csv_names_them():
+    import csv
+
+    from intake.domain.mine import Mine
+    from intake.entrypoints.cli import DEMO_MINES, historical_mines
+
+    with (Path(__file__).resolve().parents[2] / "contracts/demo/historical-green-mines.csv").open(
+            encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    mines = historical_mines()
+    assert list(mines) == [f"mine-hist-{n:02d}" for n in range(1, len(rows) + 1)] and len(rows) == 30
+    numbers = {demo_region.mine_data(m)["mining_licence"]["number"] for m in demo_region.demo_mines()}
+    numbers |= {d["mining_licence"]["number"] for d in DEMO_MINES.values()}
+    for (mine_id, data), row in zip(mines.items(), rows, strict=True):
+        mine = Mine.create(data, date(2026, 12, 1), id=mine_id)
+        assert (mine.name, data["enterprise"]["credit_code"]) == (row["矿山名称"], row["统一社会信用代码"])
+        assert regions.league_by_code(data["league"]).name == row["盟市"] and data["county"] == row["旗县"]
+        assert data["scale"] == {"大型": "large", "中型": "medium", "小型": "small"}[row["规模"]]
+        assert "、".join(m.name for m in mine.minerals) == row["矿种"]
+        assert data["production_status"] == "in_production" and float(data["remaining_reserve_years"]) >= 3
+        numbers.add(data["mining_licence"]["number"])
+    assert len(numbers) == len(demo_region.demo_mines()) + len(DEMO_MINES) + len(rows)
+
+
 def test_the_enterprises_codes_are_valid_and_distinct():
     codes = [e.credit_code for e in demo_region.DEMO_ENTERPRISES]
     assert len(set(codes)) == 12 and {e.league for e in demo_region.DEMO_ENTERPRISES} == set(regions.LEAGUE_NAMES)

@@ -2,14 +2,17 @@
 
 ``load_demo_data(settings)`` is registered under the ``greenmine.demo_data`` entry-point group, so
 ``greenmine demo-data`` (run by ``make run``) loads it: mines of the two demo enterprises in six 盟市 and one draft
-application.  Idempotent: records have fixed ids and are only inserted when absent, so a second run changes
-nothing.
+application, and the mines of the list kept before the platform (``contracts/demo/historical-green-mines.csv``,
+listed in public_notice's demo data under ids of their own) so that the demo's targets have their facts.
+Idempotent: records have fixed ids and are only inserted when absent, so a second run changes nothing.
 """
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime
 
-from shared.config import Settings
+from shared import regions
+from shared.config import REPO_ROOT, Settings
 
 E1 = {"name": "鄂尔多斯示范煤业有限公司", "credit_code": "91150600MA0N00001W"}
 E2 = {"name": "包头示范砂石有限公司", "credit_code": "91150200MA0N00002B"}
@@ -51,6 +54,42 @@ DEMO_MINES = {
                                        "（蒙）FM安许证字〔2024〕0612号"),
 }
 
+HISTORICAL_CSV = REPO_ROOT / "contracts" / "demo" / "historical-green-mines.csv"
+
+
+def historical_mines() -> dict[str, dict]:
+    """The mines of the earlier green-mine list (read from the contracts' CSV: intake imports no public_notice
+    code) as intake registers them: ids ``mine-hist-01``…, 盟市/旗县/矿种/规模 in intake's vocabularies, licences
+    valid, in production, reserves of many years. public_notice lists them under its own ids; supervision's
+    register matches the two by credit code and mine name."""
+    from intake.domain.minerals import find_mineral
+
+    with HISTORICAL_CSV.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    mines = {}
+    for n, row in enumerate(rows, start=1):
+        league = regions.league_by_name(row["盟市"].strip())
+        county = regions.find_county(league.code, row["旗县"].strip())
+        minerals = [find_mineral(name.strip()) for name in row["矿种"].replace("，", "、").split("、")]
+        scale = {"大型": "large", "中型": "medium", "小型": "small"}[row["规模"].strip()]
+        name = row["矿山名称"].strip()
+        mines[f"mine-hist-{n:02d}"] = {
+            "enterprise": {"name": row["企业名称"].strip(), "credit_code": row["统一社会信用代码"].strip()},
+            "name": name, "league": league.code, "county": county.name, "minerals": [m.code for m in minerals],
+            "scale": scale, "industry_group": minerals[0].industry_group,
+            "mining_method": "underground" if "井" in name else "open_pit", "production_status": "in_production",
+            "production_start_date": f"{2000 + n % 12}-0{1 + n % 9}-01",
+            "remaining_reserve_years": {"large": "30", "medium": "16", "small": "9"}[scale],
+            "mining_licence": {"number": f"C{league.division_code}2018{1 + n % 12:02d}1130{n:06d}",
+                               "valid_from": "2021-01-01", "valid_to": "2041-12-31"},
+            "safety_licence": {"number": f"（蒙）{'MK' if 'coal' in [m.code for m in minerals] else 'FM'}安许证字"
+                                         f"〔2023〕{n + 900:04d}号", "valid_from": "2023-01-01",
+                               "valid_to": "2040-12-31"},
+            "business_licence": {"valid_from": "2006-05-20", "valid_to": None},
+        }
+    return mines
+
+
 DEMO_APPLICATION = "app-demo-ordos-coal"
 DEMO_ASSESSMENT = {
     "catalog": "nm-2025",
@@ -87,6 +126,9 @@ def load_demo_data(settings: Settings | None = None) -> dict:
     for mine in demo_mines():
         if bus.handle(ImportMine(mine.id, mine_data(mine), "demo-data", DEMO_AT)):
             created["mines"].append(mine.id)
+    for mine_id, data in historical_mines().items():     # the earlier list's mines (listed by public_notice)
+        if bus.handle(ImportMine(mine_id, data, "demo-data", DEMO_AT)):
+            created["mines"].append(mine_id)
     draft = {"assessment": DEMO_ASSESSMENT, "records": DEMO_RECORDS, "declared_penalties": False}
     if bus.handle(ImportDraft(DEMO_APPLICATION, "mine-demo-ordos-coal", "nm-2025", draft, "demo-data", "enterprise",
                               DEMO_AT)):

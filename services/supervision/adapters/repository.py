@@ -36,6 +36,8 @@ def ensure_indexes(db) -> None:
     db[MEASURES].create_index([("mine_id", ASCENDING), ("kind", ASCENDING), ("state", ASCENDING)], name="by_mine")
     db[MEASURES].create_index([("league", ASCENDING), ("state", ASCENDING)], name="by_league")
     db[MEASURES].create_index([("credit_code", ASCENDING)], name="by_enterprise")
+    db[MINES].create_index([("credit_code", ASCENDING), ("status", ASCENDING)], name="by_enterprise")
+    db[MINES].create_index([("register_mine_id", ASCENDING)], name="by_register_id")
 
 
 class MongoSupervisionUnitOfWork(MongoUnitOfWork, SupervisionUnitOfWork):

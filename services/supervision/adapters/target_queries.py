@@ -8,6 +8,7 @@ from shared.regions import LEAGUE_NAMES
 from supervision.adapters.repository import CONSTRUCTION_CONTRACTS, MINES, YEARLY_TARGETS
 from supervision.domain import construction, targets
 from supervision.domain.construction import ConstructionContract
+from supervision.domain.register import COUNTED
 
 MINE_FIELDS = {"league": 1, "scale": 1, "status": 1, "listed_on": 1, "register": 1}
 
@@ -49,7 +50,8 @@ def progress(db, year: int, today: date, leagues: list[str] | None = None) -> di
     day = as_of(year, today)
     standings = [targets.standing(doc["_id"], doc.get("league"), doc.get("scale"), doc.get("status"),
                                   doc.get("listed_on"), doc.get("register"), day)
-                 for doc in db[MINES].find({"league": {"$in": shown}}, MINE_FIELDS)]
+                 for doc in db[MINES].find({"league": {"$in": shown}, "status": {"$in": list(COUNTED)}},
+                                           MINE_FIELDS)]
     yearly_docs = {doc["league"]: doc for doc in db[YEARLY_TARGETS].find({"year": year, "league": {"$in": shown}})}
     rows = targets.tally(standings, shown, {league: doc["targets"] for league, doc in yearly_docs.items()})
     by_league: dict[str, list[ConstructionContract]] = {league: [] for league in shown}

@@ -9,6 +9,13 @@ licensed producing mines whether listed or not. The measures, the sweep and the 
 listed ones (issue 13 items 2–6).
 
 * Identity: the mine id (a mine listed again after a removal is the same entry, its history goes on).
+* The same mine under two ids: a mine listed before the platform is listed under the imported list's id
+  (`hist-…`), intake registers it under its own. A listing and a snapshot whose ids differ are of the same mine when
+  the enterprise's 统一社会信用代码 and the mine name (NFKC, whitespace removed) are the same (`same_mine`). The list's
+  id stays the entry's id (the measures' events are keyed by it); intake's id is kept as `register_mine_id`, so that
+  later snapshots find the entry. A snapshot that came first made an entry of its own ("registered"): the listed
+  entry takes its snapshot, history and changes (`absorb`) and it is left `merged` (`merged_into` the listed one),
+  counted nowhere.
 * Idempotent: a listing already recorded (the same 公告) and a register snapshot not newer than the one kept change
   nothing, whichever path and order they arrive by.
 * 重大变化 (附件2 三, 四(一)2): a change of 矿区范围, 开采方式, 开采矿种 or 开采规模 between two snapshots is recorded
@@ -16,6 +23,7 @@ listed ones (issue 13 items 2–6).
 Pure: no I/O."""
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +31,9 @@ from datetime import date, datetime
 from shared.stored import StoredDataclass
 from supervision.domain import triggers
 
-STATUS_LABELS = {"listed": "在库", "registered": "未入库", "removed": "已移出名录"}
+STATUS_LABELS = {"listed": "在库", "registered": "未入库", "removed": "已移出名录", "merged": "已并入名录矿山"}
+# the statuses of the entries that count (a merged entry is the same mine as the listed one that absorbed it)
+COUNTED = ("listed", "registered", "removed")
 SCALE_LABELS = {"large": "大型", "medium": "中型", "small": "小型"}
 PRODUCTION_LABELS = {"in_production": "在产", "suspended": "停产", "construction": "在建", "closed": "关闭"}
 # the register's fields whose change is a 重大变化, as the sweep's rules name them (triggers.CHANGE_LABELS)
@@ -46,11 +56,13 @@ class SupervisedMine(StoredDataclass):
     announcement_no: str | None = None
     application_id: str | None = None
     source: str | None = None       # publicity (listed through this platform) | import (the list kept before it)
-    status: str = "listed"          # listed | registered (in intake's register, not on the list)
+    status: str = "listed"          # listed | registered (in intake's register, not on the list) | removed | merged
     register: dict | None = None    # intake's latest snapshot: mine facts and licences (intake.mine_recorded)
     register_version: int = 0
     changes: list[dict] = field(default_factory=list)   # 重大变化 seen between snapshots
     history: list[dict] = field(default_factory=list)
+    register_mine_id: str | None = None   # intake's id of the mine (the entry's id, or another for a hist- listing)
+    merged_into: str | None = None        # status merged: the listed entry that took this one's register
     version: int | None = None
 
     # -- from the list -------------------------------------------------------------------------------------------
@@ -112,6 +124,7 @@ class SupervisedMine(StoredDataclass):
         snapshot["stopped_since"] = (snapshot["production_stopped_on"]
                                      or (previous["stopped_since"] if was_stopped else on)) if stopped else None
         self.register, self.register_version = snapshot, payload["register_version"]
+        self.register_mine_id = payload["mine_id"]
         self.mine_name, self.enterprise_name = mine["name"], enterprise["name"]
         self.credit_code, self.league, self.county = enterprise["credit_code"], mine["league"], mine["county"]
         self.minerals, self.scale = list(mine["minerals"]), mine["scale"]
@@ -127,6 +140,36 @@ class SupervisedMine(StoredDataclass):
         self.status = "removed"
         self.history.append({"at": at, "action": "removed", "measure_id": measure_id,
                              "document_no": decision["document_no"], "decided_on": decision["recorded_on"]})
+        return True
+
+    # -- the same mine under two ids ----------------------------------------------------------------------------
+    def same_mine_as(self, credit_code: str | None, mine_name: str | None) -> bool:
+        return same_mine(self.credit_code, self.mine_name, credit_code, mine_name)
+
+    def takes_register(self, payload: Mapping) -> bool:
+        """Whether a snapshot under another id (`payload`, intake.mine_recorded) is of this listed mine: the same
+        enterprise and mine name, and no snapshot of another intake id kept yet."""
+        return (self.status in ("listed", "removed") and self.id != payload["mine_id"]
+                and (self.register_mine_id == payload["mine_id"] or (self.register is None
+                                                                     and self.register_mine_id is None))
+                and self.same_mine_as(payload["enterprise"].get("credit_code"), payload["mine"].get("name")))
+
+    def absorb(self, other: SupervisedMine, at: datetime) -> bool:
+        """This listed entry takes `other`'s register (a registered-only entry of the same mine under intake's id):
+        its snapshot, changes and history; `other` is left merged into this one. False when already done."""
+        if other.status != "registered" or other.id == self.id or not self.on_list:
+            return False
+        self.register, self.register_version = other.register, other.register_version
+        self.register_mine_id = other.register_mine_id or other.id
+        self.changes = [*other.changes, *self.changes]
+        self.history = [*other.history, *self.history,
+                        {"at": at, "action": "register_matched", "register_mine_id": self.register_mine_id}]
+        self.mine_name, self.enterprise_name, self.credit_code = other.mine_name, other.enterprise_name, \
+            other.credit_code
+        self.league, self.county = other.league, other.county
+        self.minerals, self.scale = list(other.minerals), other.scale
+        other.status, other.merged_into = "merged", self.id
+        other.history.append({"at": at, "action": "merged", "into": self.id})
         return True
 
     # -- what the sweep reads ------------------------------------------------------------------------------------
@@ -147,6 +190,23 @@ class SupervisedMine(StoredDataclass):
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
+
+
+def normalised(text: str | None) -> str:
+    """A name or code as compared: NFKC (full-width letters and digits as ASCII), no whitespace at all."""
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def code_variants(code: str | None) -> list[str]:
+    """The credit code as given and as compared, for looking it up."""
+    return sorted({code or "", normalised(code).upper()} - {""})
+
+
+def same_mine(code_a: str | None, name_a: str | None, code_b: str | None, name_b: str | None) -> bool:
+    """The same mine: the same enterprise (统一社会信用代码, case aside) and the same mine name, both known."""
+    code_a, code_b = normalised(code_a).upper(), normalised(code_b).upper()
+    name_a, name_b = normalised(name_a), normalised(name_b)
+    return bool(code_a and name_a) and code_a == code_b and name_a == name_b
 
 
 def _same(key: str, before, after) -> bool:

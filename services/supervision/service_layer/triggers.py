@@ -25,7 +25,7 @@ from shared.workdays import beijing_date
 from supervision.domain import findings as fd
 from supervision.domain import records as rd
 from supervision.domain import triggers
-from supervision.domain.register import SupervisedMine
+from supervision.domain.register import COUNTED, SupervisedMine
 from supervision.service_layer.unit_of_work import SupervisionUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,8 @@ def _actor_name(actor) -> str:
 
 def _mine(uow: SupervisionUnitOfWork, mine_id: str) -> SupervisedMine:
     mine = uow.mines.get(mine_id)
+    if mine is not None and mine.status == "merged":      # the same mine, listed under the list's id
+        mine = uow.mines.get(mine.merged_into)
     if mine is None:
         raise NotFound("监管台账中没有这座矿山")
     return mine
@@ -175,7 +177,7 @@ def import_mine_records(cmd: ImportMineRecords, uow: SupervisionUnitOfWork, *, c
     if getattr(cmd.actor, "role", None) not in ("region_office", "admin", "bureau", "department_reviewer"):
         raise NotPermitted("只有自然资源部门可以导入异常名录和开发利用水平")
     at = clock()
-    mines = uow.read(lambda: uow.mines.find())
+    mines = uow.read(lambda: uow.mines.find(status=list(COUNTED)))
     records, problems = rd.validate_rows(cmd.kind, list(cmd.headers), [list(r) for r in cmd.rows],
                                          today=beijing_date(at), resolve=resolver(mines, cmd.actor))
     if problems:

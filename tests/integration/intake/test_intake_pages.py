@@ -121,7 +121,9 @@ def test_demo_data_is_idempotent(settings, service):
     from shared.demo_region import demo_mines
 
     first = load_demo_data(settings)
-    assert len(DEMO_MINES) == 6 and len(first["mines"]) == 6 + len(demo_mines()) == 66
+    # and the 30 mines of the earlier green-mine list (contracts/demo/historical-green-mines.csv)
+    assert len(DEMO_MINES) == 6 and len(first["mines"]) == 6 + len(demo_mines()) + 30 == 96
+    assert first["mines"][-30:] == [f"mine-hist-{n:02d}" for n in range(1, 31)]
     assert first["applications"] == ["app-demo-ordos-coal"]
     leagues = {d["league"] for d in service.db["mines"].find()}
     assert {"ordos", "baotou"} < leagues and len(leagues) == 12      # the demo region covers every 盟市
@@ -132,6 +134,9 @@ def test_demo_data_is_idempotent(settings, service):
     assert coal["credit_code"] == "91150600MA0N00001W" and coal["county"] == "150622"
     sand = service.db["mines"].find_one({"_id": "mine-demo-baotou-sand"})
     assert sand["credit_code"] == "91150200MA0N00002B" and sand["industry_group"] == 2
+    first_listed = service.db["mines"].find_one({"_id": "mine-hist-01"})      # the CSV's first row
+    assert (first_listed["name"], first_listed["credit_code"], first_listed["league"], first_listed["county"]) == (
+        "清水河县窑沟露天煤矿", "91150100MA0R030187", "hohhot", "150124")
 
 
 def test_markup_in_user_input_is_never_executed(ent1, client, intake_settings):

@@ -2,7 +2,9 @@
 (`public_notice.mine_listed`) published on the real broker reach supervision's real consumer; the targets API counts
 them per 盟市 and scale for the region office, a bureau reads its own 盟市 only (another is 403), the region office
 sets a yearly target, a bureau records a construction contract within its 盟市 only, and the xlsx export opens with
-the same numbers; the dashboard page and its vendored chart library are served."""
+the same numbers; the dashboard page and its vendored chart library are served. Two mines of the list kept before
+the platform (ids `hist-…`) meet their intake register entries by credit code and mine name, whichever came
+first."""
 from __future__ import annotations
 
 import copy
@@ -47,12 +49,13 @@ def recorded(n: int, league: str, scale: str, status="in_production", years="20"
     return envelope
 
 
-def listed(n: int, league: str, scale: str) -> dict:
+def listed(n: int, league: str, scale: str, mine_id: str | None = None, name: str | None = None) -> dict:
     envelope = copy.deepcopy(LISTED)
-    envelope.update(event_id=str(uuid.uuid4()), aggregate_id=f"mine-{n}")
-    envelope["payload"].update(mine_id=f"mine-{n}", league=league, announcement_id=f"ann-{n}",
+    mine_id = mine_id or f"mine-{n}"
+    envelope.update(event_id=str(uuid.uuid4()), aggregate_id=mine_id)
+    envelope["payload"].update(mine_id=mine_id, league=league, announcement_id=f"ann-{n}",
                                listed_on="2024-06-10", mine={**LISTED["payload"]["mine"], "scale": scale,
-                                                             "name": f"示范矿山{n}号"})
+                                                             "name": name or f"示范矿山{n}号"})
     return envelope
 
 
@@ -64,6 +67,8 @@ REGISTER = [(1, "鄂尔多斯市", "large", "in_production", "20", LATER, True),
             (5, "鄂尔多斯市", "small", "in_production", "20", LATER, True),
             (6, "包头市", "medium", "in_production", "20", LATER, True),
             (7, "包头市", "large", "suspended", "20", LATER, False)]
+# listed before the platform under the imported list's id, the name spaced otherwise: (n, 盟市, scale, snapshot first)
+EARLIER_LIST = [(8, "乌海市", "large", True), (9, "乌海市", "medium", False)]
 
 
 def bearer(settings, username, role, area):
@@ -98,6 +103,13 @@ def loaded(settings, registry):
     for topic, envelope in sent:
         producer.send(settings.topic(topic), key=envelope["aggregate_id"].encode(), value=encode(envelope)).get(30)
     wait_for(lambda: all(e["event_id"] in seen for _, e in sent), what="the register's events", timeout=60)
+    for n, league, scale, snapshot_first in EARLIER_LIST:
+        pair = [("intake.mine.events", recorded(n, league, scale)),
+                ("public_notice.listing.events", listed(n, league, scale, f"hist-{n}", f"示范矿山 {n}号 "))]
+        for topic, envelope in pair if snapshot_first else pair[::-1]:     # one at a time: the order is the point
+            producer.send(settings.topic(topic), key=envelope["aggregate_id"].encode(),
+                          value=encode(envelope)).get(30)
+            wait_for(lambda e=envelope: e["event_id"] in seen, what="a listing or snapshot", timeout=60)
     yield store
     stop.set()
     thread.join(timeout=15)
@@ -124,8 +136,16 @@ def test_the_targets_per_league_and_scale_for_each_reader_and_the_xlsx(settings,
     small = row(view, "鄂尔多斯市", "small")
     assert (small["managed"], small["target"], small["listed"], small["share"]) == ("reference", None, 1, "100.0")
     assert (row(view, "包头市", "medium")["share"], row(view, "包头市", "large")["licensed_producing"]) == ("100.0", 0)
+    for scale in ("large", "medium"):       # the earlier list's mines, each counted once, as listed
+        wuhai = row(view, "乌海市", scale)
+        assert (wuhai["licensed_producing"], wuhai["base"], wuhai["listed"], wuhai["unregistered"],
+                wuhai["share"]) == (1, 1, 1, 0, "100.0")
     assert [(t["scale"], t["licensed_producing"], t["listed"]) for t in view["totals"]] == [
-        ("large", 2, 1), ("medium", 2, 1), ("small", 1, 1)]
+        ("large", 3, 2), ("medium", 3, 2), ("small", 1, 1)]
+    mines = {d["_id"]: d for d in loaded.db["mines"].find({"league": "乌海市"})}
+    assert {i: (d["status"], d.get("register_mine_id"), d.get("merged_into")) for i, d in mines.items()} == {
+        "hist-8": ("listed", "mine-8", None), "mine-8": ("merged", "mine-8", "hist-8"),
+        "hist-9": ("listed", "mine-9", None)}
 
     # the region office sets 鄂尔多斯市's yearly target; a bureau may not
     target = {"large": 2, "medium": 1, "basis": "鄂尔多斯市绿色矿山建设实施方案"}

@@ -135,3 +135,92 @@ def test_minerals_reordered_or_an_area_written_down_for_the_first_time_are_no_ma
     bus(uow).handle_event(recorded(3, "2026-04-01", mining_area="由9个拐点圈定", minerals=["煤"]), uow)
     assert [(c["field"], c["before"], c["after"]) for c in uow.mines.get("mine-0001").changes] == [
         ("area", "由8个拐点圈定", "由9个拐点圈定"), ("minerals", "高岭土、煤", "煤")]
+
+
+# -- the same mine under the list's id and intake's id (a mine listed before the platform) -------------------------
+def hist_listed(**mine) -> dict:
+    """The imported earlier list's listing of the example register entry ("mine-0001" in intake's register)."""
+    return listed(mine_id="hist-3f2a9c0d1e2f", application_id=None, source="import",
+                  mine={**EXAMPLE["payload"]["mine"], "name": "鄂尔多斯 示范煤矿", **mine})
+
+
+def entries(uow) -> dict[str, SupervisedMine]:
+    return {i: uow.mines.get(i) for i in uow.mines.docs}
+
+
+def test_a_listing_and_a_snapshot_under_different_ids_meet_in_the_listed_entry_whichever_comes_first():
+    for first_listed in (True, False):
+        uow = FakeSupervisionUnitOfWork()
+        events = [hist_listed(), recorded(1, "2026-01-05", "imported"),
+                  recorded(2, "2026-09-01", scale="medium")]
+        if not first_listed:
+            events[0], events[1] = events[1], events[0]
+        for envelope in events:
+            bus(uow).handle_event(envelope, uow)
+        mine = uow.mines.get("hist-3f2a9c0d1e2f")
+        assert (mine.status, mine.register_mine_id, mine.register_version) == ("listed", "mine-0001", 2)
+        assert mine.mine_name == "鄂尔多斯示范煤矿" and mine.scale == "medium" and mine.source == "import"
+        assert [(c["field"], c["after"]) for c in mine.changes] == [("scale", "中型")]
+        assert [h["action"] for h in mine.history if h["action"] != "register_matched"] == (
+            ["listed", "register_imported", "register_updated"] if first_listed
+            else ["register_imported", "listed", "register_updated"])
+        counted = {i: m.status for i, m in entries(uow).items()}
+        if first_listed:
+            assert counted == {"hist-3f2a9c0d1e2f": "listed"}
+        else:         # the snapshot's own entry stays, merged: no longer a mine of its own
+            assert counted == {"hist-3f2a9c0d1e2f": "listed", "mine-0001": "merged"}
+            assert uow.mines.get("mine-0001").merged_into == "hist-3f2a9c0d1e2f"
+            assert uow.mines.find(status=["listed", "registered", "removed"]) == [mine]
+
+
+def test_replays_of_either_event_change_nothing_once_the_two_have_met():
+    for order in ((recorded(1, "2026-01-05", "imported"), hist_listed()),
+                  (hist_listed(), recorded(1, "2026-01-05", "imported"))):
+        uow = FakeSupervisionUnitOfWork()
+        for envelope in order:
+            bus(uow).handle_event(envelope, uow)
+        before = {i: (m.version, m.history) for i, m in entries(uow).items()}
+        for envelope in (*order, *order):
+            bus(uow).handle_event(copy.deepcopy(envelope), uow)
+        assert {i: (m.version, m.history) for i, m in entries(uow).items()} == before
+        assert uow.mines.get("hist-3f2a9c0d1e2f").register_version == 1
+
+
+def test_the_name_is_compared_normalised_but_another_name_or_code_is_another_mine():
+    full_width = hist_listed(name="鄂尔多斯\u3000示范煤矿 ")
+    full_width["payload"]["enterprise"]["credit_code"] = "９１１５０６００ma0n00001w"
+    assert SupervisedMine.from_listing(full_width["payload"], AT).same_mine_as("91150600MA0N00001W", "鄂尔多斯示范煤矿")
+    for other in (hist_listed(name="鄂尔多斯示范煤矿二号井"),
+                  listed(mine_id="hist-3f2a9c0d1e2f", mine={**EXAMPLE["payload"]["mine"], "name": "鄂尔多斯示范煤矿"},
+                         enterprise={"name": "另一企业", "credit_code": "91150600MA0N00002X"})):
+        for order in ((recorded(1, "2026-01-05", "imported"), other), (other, recorded(1, "2026-01-05", "imported"))):
+            uow = FakeSupervisionUnitOfWork()
+            for envelope in order:
+                bus(uow).handle_event(envelope, uow)
+            assert {i: m.status for i, m in entries(uow).items()} == {"hist-3f2a9c0d1e2f": "listed",
+                                                                       "mine-0001": "registered"}
+            assert uow.mines.get("hist-3f2a9c0d1e2f").register is None
+
+
+def test_a_listed_mine_with_its_own_snapshot_takes_no_other_mines_snapshot():
+    uow = FakeSupervisionUnitOfWork()
+    for envelope in (hist_listed(), recorded(1, "2026-01-05", "imported")):
+        bus(uow).handle_event(envelope, uow)
+    twin = recorded(1, "2026-02-01", "imported")
+    twin["payload"]["mine_id"] = "mine-0002"        # intake registered the same name twice: not this one's
+    bus(uow).handle_event(twin, uow)
+    assert uow.mines.get("mine-0002").status == "registered"
+    assert uow.mines.get("hist-3f2a9c0d1e2f").register_mine_id == "mine-0001"
+
+
+def test_the_targets_count_a_merged_mine_once_as_listed():
+    from supervision.domain import targets
+
+    uow = FakeSupervisionUnitOfWork()
+    for envelope in (recorded(1, "2026-01-05", "imported"), hist_listed()):
+        bus(uow).handle_event(envelope, uow)
+    day = triggers.date(2026, 9, 1)
+    standings = [targets.standing(m.id, m.league, m.scale, m.status, m.listed_on, m.register, day)
+                 for m in uow.mines.find(status=["listed", "registered", "removed"])]
+    row = next(r for r in targets.tally(standings, ["鄂尔多斯市"], {}) if r.scale == "large")
+    assert (row.licensed_producing, row.base, row.listed, row.unregistered) == (1, 1, 1, 0)
