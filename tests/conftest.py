@@ -183,7 +183,13 @@ def running_system(infra, tmp_path_factory):
             raise RuntimeError(f"greenmine up did not become ready (rc {process.poll()}):\n"
                                + "".join(line for line in output[-200:] if '"time":' not in line))
         time.sleep(0.3)
-    assert requests.get(url + "/readyz", timeout=10).status_code == 200
+    # Ready once is not ready for good: while the consumers work through the demo data's events on 2 cores, a
+    # service's /readyz can take longer than the portal's 3 s probe. Wait until the portal says ready again.
+    settled = time.monotonic() + 90
+    while (answer := requests.get(url + "/readyz", timeout=30)).status_code != 200:
+        if time.monotonic() > settled:
+            raise RuntimeError(f"greenmine up was ready once, then not: {answer.text[:2000]}")
+        time.sleep(1)
     try:
         yield {"url": url, "env": env, "settings": settings, "output": output}
     finally:
