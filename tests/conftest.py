@@ -173,24 +173,15 @@ def running_system(infra, tmp_path_factory):
     output: list[str] = []
     threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
     url = f"http://127.0.0.1:{http_port}"
-    deadline = time.monotonic() + 120
-    while not any("greenmine is ready" in line for line in output):
-        if process.poll() is not None or time.monotonic() > deadline:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            kill_leftovers(var)  # supervisord's children live in process groups of their own
-            time.sleep(0.5)  # let the reader thread collect the last lines
-            raise RuntimeError(f"greenmine up did not become ready (rc {process.poll()}):\n"
-                               + "".join(line for line in output[-200:] if '"time":' not in line))
-        time.sleep(0.3)
-    # Ready once is not ready for good: while the consumers work through the demo data's events on 2 cores, a
-    # service's /readyz can take longer than the portal's 3 s probe. Wait until the portal says ready again.
-    settled = time.monotonic() + 90
-    while (answer := requests.get(url + "/readyz", timeout=30)).status_code != 200:
-        if time.monotonic() > settled:
-            raise RuntimeError(f"greenmine up was ready once, then not: {answer.text[:2000]}")
-        time.sleep(1)
-    try:
+    try:  # from here on, whatever fails stops the system: a system left running loads every later module
+        deadline = time.monotonic() + 120
+        while not any("greenmine is ready" in line for line in output):
+            if process.poll() is not None or time.monotonic() > deadline:
+                time.sleep(0.5)  # let the reader thread collect the last lines
+                raise RuntimeError(f"greenmine up did not become ready (rc {process.poll()}):\n"
+                                   + "".join(line for line in output[-200:] if '"time":' not in line))
+            time.sleep(0.3)
+        assert requests.get(url + "/readyz", timeout=10).status_code == 200
         yield {"url": url, "env": env, "settings": settings, "output": output}
     finally:
         if process.poll() is None:

@@ -117,7 +117,7 @@ class Report:
         for s in self.indicator_scores.values():
             (no, name, category, points, binding, score, not_applicable, reason, record, variant, findings,
              deductions, items, evidence, claimed, is_unsupported) = s[:]   # a plain tuple unpacks faster
-            # _indicator_dict, inline: a report has ~46 of them
+            # one indicator in the contract shape, inline: a report has ~46 of them
             out = {"name": name, "category": category, "points": known(points) or plain(points), "binding": binding,
                    "score": None if score is None else known(score) or plain(score),
                    "not_applicable": not_applicable}
@@ -168,38 +168,6 @@ class Report:
 _KEYS = tuple(str(no) for no in range(256))
 
 
-def _indicator_dict(s: IndicatorScore) -> dict[str, Any]:
-    """One indicator in the contract shape (to_dict writes the same inline)."""
-    (_, name, category, points, binding, score, not_applicable, reason, record, variant, findings, deductions,
-     items, evidence, claimed, unsupported) = s
-    plain = _PLAIN.get
-    out: dict[str, Any] = {
-        "name": name, "category": category, "points": plain(points) or _plain(points), "binding": binding,
-        "score": None if score is None else plain(score) or _plain(score), "not_applicable": not_applicable,
-    }
-    if reason is not None:
-        out["reason"] = reason
-    if record is not None:
-        out["record"] = record
-    if variant is not None:
-        out["variant"] = variant
-    if findings is not None:
-        out["findings"] = findings
-    if deductions is not None:
-        out["deductions"] = list(deductions)
-    if items is not None:
-        out["items"] = dict(items)
-    if evidence is not None:
-        out["evidence"] = list(evidence)
-    if unsupported:
-        out["unsupported"] = True
-        out["claimed_score"] = _plain(claimed)
-        out["note"] = UNSUPPORTED_NOTE
-    elif not_applicable and binding:
-        out["note"] = BINDING_NOT_APPLICABLE_NOTE
-    return out
-
-
 _PLAIN: dict[Decimal, str] = {}
 
 
@@ -224,4 +192,3 @@ def _money(value: Decimal) -> str:
         if len(_MONEY) < 4096:
             _MONEY[value] = text
     return text
-

@@ -104,30 +104,25 @@ def records_view(records: rd.MineRecords, changed: bool) -> dict:
 
 
 def record_abnormal_listing(cmd: RecordAbnormalListing, uow: SupervisionUnitOfWork, *, clock: Clock) -> dict:
-    at = clock()
-    rd.refuse(rd.abnormal_problems(cmd.listed_on, cmd.removed_on, beijing_date(at)))
-
-    def work():
-        mine = _mine(uow, cmd.mine_id)
-        may_record(cmd.actor, mine.league)
-        records = _records(uow, mine)
-        changed = records.record_abnormal(cmd.listed_on, cmd.removed_on, by=_actor_name(cmd.actor), at=at)
-        if changed:
-            uow.mine_records.save(records)
-        return records_view(records, changed)
-
-    return uow.run(work)
+    return _keep_record(cmd, uow, clock, lambda today: rd.abnormal_problems(cmd.listed_on, cmd.removed_on, today),
+                        lambda records, by, at: records.record_abnormal(cmd.listed_on, cmd.removed_on, by=by, at=at))
 
 
 def record_utilisation_grade(cmd: RecordUtilisationGrade, uow: SupervisionUnitOfWork, *, clock: Clock) -> dict:
+    return _keep_record(cmd, uow, clock, lambda today: rd.grade_problems(cmd.year, cmd.grade, today),
+                        lambda records, by, at: records.record_grade(cmd.year, cmd.grade, by=by, at=at))
+
+
+def _keep_record(cmd, uow: SupervisionUnitOfWork, clock: Clock, problems, record) -> dict:
+    """One department record of a mine: refused when `problems(today)` finds any; saved when it changes."""
     at = clock()
-    rd.refuse(rd.grade_problems(cmd.year, cmd.grade, beijing_date(at)))
+    rd.refuse(problems(beijing_date(at)))
 
     def work():
         mine = _mine(uow, cmd.mine_id)
         may_record(cmd.actor, mine.league)
         records = _records(uow, mine)
-        changed = records.record_grade(cmd.year, cmd.grade, by=_actor_name(cmd.actor), at=at)
+        changed = record(records, _actor_name(cmd.actor), at)
         if changed:
             uow.mine_records.save(records)
         return records_view(records, changed)
