@@ -205,7 +205,7 @@ def topics():
     from shared.messaging import ensure_topics
 
     settings = _kafka(_settings())
-    for name, outcome in ensure_topics(settings, ContractRegistry([settings.contracts_dir])).items():
+    for name, outcome in ensure_topics(settings, ContractRegistry.of(settings.contracts_dir)).items():
         click.echo(f"{outcome:8} {name}")
 
 
@@ -242,7 +242,7 @@ def dlq_list(service, as_json):
     from shared.messaging import list_dead_letters
 
     settings = _kafka(_settings())
-    letters = list_dead_letters(settings, ContractRegistry([settings.contracts_dir]), service)
+    letters = list_dead_letters(settings, ContractRegistry.of(settings.contracts_dir), service)
     if not letters:
         click.echo(f"{service}: 没有死信")
     for letter in letters:
@@ -262,7 +262,7 @@ def dlq_replay(service, offsets):
     from shared.messaging import replay_dead_letters
 
     settings = _kafka(_settings())
-    replayed = replay_dead_letters(settings, ContractRegistry([settings.contracts_dir]), service,
+    replayed = replay_dead_letters(settings, ContractRegistry.of(settings.contracts_dir), service,
                                    set(offsets) if offsets else None)
     if offsets and len(replayed) != len(set(offsets)):
         found = {d["dlq"]["offset"] for d in replayed}
@@ -298,7 +298,7 @@ def outbox_republish(service, since, until):
         _fail("--until 须晚于 --since")
     settings = _settings()
     client = _mongo(settings)
-    store = ServiceStore(client, settings.database_name(service), ContractRegistry([settings.contracts_dir]),
+    store = ServiceStore(client, settings.database_name(service), ContractRegistry.of(settings.contracts_dir),
                          service, settings.topic_prefix)
     count = republish_outbox(store, start, end)
     click.echo(f"{service}: {count} 个事件已重新排队,由 {service}-relay 按原顺序发送")

@@ -5,6 +5,7 @@ consume (before a handler sees the event). Type names are explicit strings, neve
 """
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterable
@@ -106,6 +107,14 @@ class ContractRegistry:
 
         return cls([contracts_dir or Settings.from_env().contracts_dir])
 
+    @classmethod
+    def of(cls, contracts_dir: Path | str) -> ContractRegistry:
+        """The registry of one contracts directory, loaded once per process: loading reads and checks every
+        schema (about half a second on the 2-core machine), and a probe or a command that loaded it on every
+        call kept a web worker busy enough to miss its readiness deadline. Contracts do not change while a
+        process runs; a test that registers upcasters builds its own registry."""
+        return _registry_of(str(Path(contracts_dir).resolve()))
+
     def _load_topics(self, data: dict) -> None:
         for pattern, spec in (data.get("topics") or {}).items():
             names = [pattern]
@@ -196,6 +205,11 @@ class ContractRegistry:
             event["payload"] = step(dict(event["payload"]))
             event["version"] += 1
         return event
+
+
+@functools.lru_cache(maxsize=8)
+def _registry_of(directory: str) -> ContractRegistry:
+    return ContractRegistry([Path(directory)])
 
 
 def utc_now() -> datetime:

@@ -350,7 +350,7 @@ def run_system(http_port: int = 8080, demo: bool = True, var: Path | None = None
         settings = Settings.from_env(env)
         # For the operator's other commands (a second terminal): where this system's servers are.
         write_system_env(var / SYSTEM_ENV, {**env, "GREENMINE_SECRET_KEY_FILE": secret_file})
-        created = ensure_topics(settings, ContractRegistry([settings.contracts_dir]))
+        created = ensure_topics(settings, ContractRegistry.of(settings.contracts_dir))
         print(f"[greenmine] {len(created)} topics ready")
         (var / "Caddyfile").write_text(caddyfile(http_port, ports))
 

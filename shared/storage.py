@@ -162,7 +162,7 @@ class ServiceStore:
 
     @classmethod
     def from_settings(cls, settings, service: str, registry: ContractRegistry | None = None) -> ServiceStore:
-        registry = registry or ContractRegistry([settings.contracts_dir])
+        registry = registry or ContractRegistry.of(settings.contracts_dir)
         return cls(mongo_client(settings.mongodb_uri), settings.database_name(service), registry, service,
                    settings.topic_prefix)
 

@@ -28,7 +28,7 @@ def accounts_bus(settings, *, client=None, registry=None, uow_factory=None, depe
 
         client = client or mongo_client(settings.mongodb_uri)
         store = identity_store(client, settings.database_name("identity"),
-                               registry or ContractRegistry([settings.contracts_dir]))
+                               registry or ContractRegistry.of(settings.contracts_dir))
         prepared = []
 
         def uow_factory():
