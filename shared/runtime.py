@@ -71,13 +71,13 @@ def run_relay(service: str, settings: Settings | None = None) -> None:
     configure_logging(f"{service}-relay", settings.log_level)
     store = service_store(settings, service)
     store.ensure_indexes()
-    producer = make_producer(settings)
+    relay = OutboxRelay(store, make_producer(settings), cluster_id=broker_cluster_id(settings),
+                        on_new_broker=lambda: ensure_topics(settings, store.registry),
+                        producer_factory=lambda: make_producer(settings))
     try:
-        relay = OutboxRelay(store, producer, cluster_id=broker_cluster_id(settings),
-                            on_new_broker=lambda: ensure_topics(settings, store.registry))
         relay.run(stop_on_signals())
     finally:
-        producer.close(timeout=5)
+        relay.producer.close(timeout=5)
 
 
 def alive(path: str, max_age_s: float) -> tuple[bool, str]:

@@ -21,6 +21,11 @@ Handler = Callable[[dict, Transaction], None]
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 RETRY_TOPIC_PATTERN = "retry.{service}"
 RELAY_STATE = "relay_state"
+# How often a consumer re-reads the cluster's metadata even when nothing failed. Partitions that appear after
+# the group formed (a topic still being created when the consumer joined — seen after the chaos test's broker
+# restart: two of intake.application.events' six partitions unread for minutes — or partitions added by an
+# operator) are assigned only at the next rebalance, which this refresh triggers; kafka-python's default is 5 min.
+CONSUMER_METADATA_MAX_AGE_MS = 5000
 
 
 class PermanentFailure(Exception):
@@ -110,6 +115,7 @@ def make_consumer(settings: Settings, group_id: str | None, topics: Iterable[str
         heartbeat_interval_ms=settings.kafka_heartbeat_ms,
         max_poll_interval_ms=300000,
         max_poll_records=100,
+        metadata_max_age_ms=CONSUMER_METADATA_MAX_AGE_MS,
         fetch_max_bytes=MAX_MESSAGE_BYTES * 2,
         max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
         client_id=f"greenmine-{group_id or 'reader'}",

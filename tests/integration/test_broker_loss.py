@@ -179,3 +179,61 @@ def test_a_consumer_reads_everything_again_from_a_broker_that_lost_its_log(setti
         thread.join(timeout=30)
         producer.close(timeout=5)
         broker.stop()
+
+
+def wide(n: int) -> dict:
+    return new_event("test.wide_recorded", producer="intake", aggregate_type="probe", aggregate_id=f"w{n}",
+                     aggregate_version=1, payload={"n": n})
+
+
+def test_a_topic_that_came_back_with_fewer_partitions_still_gets_every_event(settings, registry, monkeypatch,
+                                                                             tmp_path):
+    """The chaos test's loss: after the broker came back empty, clients touched the topics before the relay made
+    them, so the broker auto-created them with 4 partitions instead of 6, and the relay's producer, still holding
+    the old cluster's metadata, wrote to partitions 4 and 5, which no consumer is assigned (30 of 100
+    applications never routed). The relay now makes a new producer when the cluster changes. Here the old
+    producer happens to refresh its metadata too, so this pins the outcome, not the race: the chaos test
+    (seed 597845) is what reproduced it."""
+    from kafka.partitioner.default import murmur2
+
+    port = embedded.free_port()
+    broker = start_broker(port, "first-" + uuid.uuid4().hex[:8], monkeypatch, tmp_path)
+    settings = dataclasses.replace(settings, kafka_bootstrap_servers=f"127.0.0.1:{port}")
+    store = ServiceStore(mongo_client(settings.mongodb_uri), settings.database_name("intake"), registry, "intake",
+                         settings.topic_prefix)
+    store.ensure_indexes()
+    topic = settings.topic_prefix + registry.topic_for("test.wide_recorded")
+    relay = OutboxRelay(store, make_producer(settings), cluster_id=broker_cluster_id(settings),
+                        broker_check_every_s=0, on_new_broker=lambda: ensure_topics(settings, registry),
+                        producer_factory=lambda: make_producer(settings))
+    other = None
+    try:
+        for n in range(12):
+            store.transaction(lambda tx, n=n: tx.publish(wide(n)))
+        assert relay.publish_pending() == 12
+        assert {(murmur2(f"w{n}".encode()) & 0x7FFFFFFF) % 6 for n in range(12, 24)} & {4, 5}  # keys beyond 3
+
+        broker.stop()
+        broker = start_broker(port, "second-" + uuid.uuid4().hex[:8], monkeypatch, tmp_path)
+        other = make_producer(settings)        # another process's producer gets there first
+        other.send(topic, key=b"other", value=b"{}").get(timeout=30)
+        assert len(other.partitions_for(topic)) == 4, "the embedded broker auto-creates topics with 4 partitions"
+        for n in range(12, 24):
+            store.transaction(lambda tx, n=n: tx.publish(wide(n)))
+        sent = 0
+        for _ in range(40):
+            try:
+                sent += relay.publish_pending()
+            except Exception:
+                continue
+            if sent >= 24:
+                break
+        assert sent == 24                      # the twelve the broker lost, then the twelve new ones
+        records = read_topic(settings, topic, max_wait_s=10)
+        assert sorted(json.loads(r.value)["payload"]["n"] for r in records if r.key != b"other") == list(range(24))
+        assert len(relay.producer.partitions_for(topic)) == 4
+    finally:
+        relay.producer.close(timeout=5)
+        if other is not None:
+            other.close(timeout=5)
+        broker.stop()
