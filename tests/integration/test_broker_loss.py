@@ -37,13 +37,19 @@ def probes_on(settings, topic: str) -> list[int]:
     return sorted(json.loads(r.value)["payload"]["n"] for r in read_topic(settings, topic, max_wait_s=10))
 
 
-def test_events_the_broker_lost_are_published_again(settings, registry, monkeypatch, tmp_path):
+def on_own_broker(settings, registry, monkeypatch, tmp_path):
+    """A broker of the test's own (to restart) and intake's store: (port, broker, settings, store)."""
     port = embedded.free_port()
     broker = start_broker(port, "first-" + uuid.uuid4().hex[:8], monkeypatch, tmp_path)
     settings = dataclasses.replace(settings, kafka_bootstrap_servers=f"127.0.0.1:{port}")
     store = ServiceStore(mongo_client(settings.mongodb_uri), settings.database_name("intake"), registry, "intake",
                          settings.topic_prefix)
     store.ensure_indexes()
+    return port, broker, settings, store
+
+
+def test_events_the_broker_lost_are_published_again(settings, registry, monkeypatch, tmp_path):
+    port, broker, settings, store = on_own_broker(settings, registry, monkeypatch, tmp_path)
     topic = settings.topic_prefix + registry.topic_for("test.probe_recorded")
     producer = make_producer(settings)
     relay = OutboxRelay(store, producer, cluster_id=broker_cluster_id(settings), broker_check_every_s=0,
@@ -196,12 +202,7 @@ def test_a_topic_that_came_back_with_fewer_partitions_still_gets_every_event(set
     (seed 597845) is what reproduced it."""
     from kafka.partitioner.default import murmur2
 
-    port = embedded.free_port()
-    broker = start_broker(port, "first-" + uuid.uuid4().hex[:8], monkeypatch, tmp_path)
-    settings = dataclasses.replace(settings, kafka_bootstrap_servers=f"127.0.0.1:{port}")
-    store = ServiceStore(mongo_client(settings.mongodb_uri), settings.database_name("intake"), registry, "intake",
-                         settings.topic_prefix)
-    store.ensure_indexes()
+    port, broker, settings, store = on_own_broker(settings, registry, monkeypatch, tmp_path)
     topic = settings.topic_prefix + registry.topic_for("test.wide_recorded")
     relay = OutboxRelay(store, make_producer(settings), cluster_id=broker_cluster_id(settings),
                         broker_check_every_s=0, on_new_broker=lambda: ensure_topics(settings, registry),
