@@ -95,7 +95,9 @@ def test_concurrent_guesses_cannot_slip_past_the_account_limit(settings, users, 
     assert sorted(statuses) == [401] * 5 + [429] * 19, statuses
 
 
-def test_the_sign_in_form_answers_429_with_a_chinese_page(settings, users, short_windows):
+def test_the_sign_in_form_answers_429_with_a_chinese_page(settings, users, monkeypatch):
+    # A window of a minute: five password checks on a loaded 2-core machine outlasted a 4 s one (CI, 302 not 429).
+    monkeypatch.setenv("GREENMINE_SIGNIN_ACCOUNT_LIMITS", "5 per 1 minute")
     portal = create_portal(settings).test_client()
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', portal.get("/login").get_data(as_text=True)).group(1)
 
@@ -105,7 +107,7 @@ def test_the_sign_in_form_answers_429_with_a_chinese_page(settings, users, short
     assert [form("wrong-password").status_code for _ in range(5)] == [401] * 5
     page = form(PASSWORD)
     assert page.status_code == 429 and page.mimetype == "text/html"
-    assert 1 <= int(page.headers["Retry-After"]) <= 4
+    assert 1 <= int(page.headers["Retry-After"]) <= 60
     text = page.get_data(as_text=True)
     assert "登录失败次数过多" in text and 'value="target"' in text
     time.sleep(int(page.headers["Retry-After"]) + 0.2)
