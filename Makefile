@@ -50,7 +50,7 @@ fonts:
 # tests then run on one worker per core (each worker with its own Tansu and SecantusDB, a test file per worker at a
 # time), which halves their 11 minutes.
 test: setup browser fonts lint
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest --durations=15 tests/e2e
 	$(BIN)/pytest --numprocesses=auto --maxprocesses=4 --dist=loadfile tests/integration tests/unit
 
 test-unit: setup

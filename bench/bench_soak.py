@@ -21,6 +21,7 @@ APPLICATIONS = int(os.environ.get("BENCH_SOAK_APPLICATIONS", "10000"))
 RATE = float(os.environ.get("BENCH_SOAK_RATE", "15"))
 SLICE = int(os.environ.get("BENCH_SOAK_SLICE", "500"))
 PROCESSES = ("consumer", "relay")
+ONLY_WHEN_NAMED = True   # not part of `make bench`: `.venv/bin/python -m bench.run soak`
 
 
 def run(env: dict) -> list[dict]:

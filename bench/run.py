@@ -1,5 +1,6 @@
 """`make bench`: run every bench/bench_*.py, print `name: value unit` lines, write bench/results.json.
 
+A module with `ONLY_WHEN_NAMED = True` (the soak, tens of minutes) runs only when named on the command line.
 Each module exposes `run(env) -> list[dict]` with {"name", "value", "unit", "baseline"?}; `env` carries the
 servers (started here unless KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI are set) and a scratch directory.
 """
@@ -42,6 +43,8 @@ def main(argv: list[str]) -> int:
                 continue
             started = time.perf_counter()
             module = importlib.import_module(f"bench.{path.stem}")
+            if getattr(module, "ONLY_WHEN_NAMED", False) and name not in only:
+                continue  # a long run (the soak): `python -m bench.run soak`
             figures = module.run(env)
             for figure in figures:
                 figure.setdefault("group", name)
