@@ -110,7 +110,7 @@ class ContractRegistry:
     @classmethod
     def of(cls, contracts_dir: Path | str) -> ContractRegistry:
         """The registry of one contracts directory, loaded once per process: loading reads and checks every
-        schema (about half a second on the 2-core machine), and a probe or a command that loaded it on every
+        schema (about a second of CPU on the 2-core machine), and a probe or a command that loaded it on every
         call kept a web worker busy enough to miss its readiness deadline. Contracts do not change while a
         process runs; a test that registers upcasters builds its own registry."""
         return _registry_of(str(Path(contracts_dir).resolve()))

@@ -21,10 +21,9 @@ Handler = Callable[[dict, Transaction], None]
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 RETRY_TOPIC_PATTERN = "retry.{service}"
 RELAY_STATE = "relay_state"
-# How often a consumer re-reads the cluster's metadata even when nothing failed. Partitions that appear after
-# the group formed (a topic still being created when the consumer joined — seen after the chaos test's broker
-# restart: two of intake.application.events' six partitions unread for minutes — or partitions added by an
-# operator) are assigned only at the next rebalance, which this refresh triggers; kafka-python's default is 5 min.
+# How often a consumer re-reads the cluster's metadata even when nothing failed. Topics or partitions that appear
+# after the group formed (made after a broker came back empty, or added by an operator) are assigned only at the
+# next rebalance, which this refresh triggers; kafka-python's default is 5 min.
 CONSUMER_METADATA_MAX_AGE_MS = 5000
 
 
