@@ -102,12 +102,6 @@ class ContractRegistry:
         self._envelope = envelope
 
     @classmethod
-    def default(cls, contracts_dir: Path | None = None) -> ContractRegistry:
-        from shared.config import Settings
-
-        return cls([contracts_dir or Settings.from_env().contracts_dir])
-
-    @classmethod
     def of(cls, contracts_dir: Path | str) -> ContractRegistry:
         """The registry of one contracts directory, loaded once per process: loading reads and checks every
         schema (about a second of CPU on the 2-core machine), and a probe or a command that loaded it on every

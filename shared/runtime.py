@@ -30,17 +30,10 @@ def service_store(settings: Settings, service: str, registry: ContractRegistry |
 
 
 def service_readiness(settings: Settings, service: str) -> Readiness:
-    """A service is ready when its database and broker answer and its consumer and relay are beating.
-
-    The store is made on the first probe and kept: a probe must stay cheap on a loaded machine."""
-    stores: list[ServiceStore] = []
-
-    def store() -> ServiceStore:
-        if not stores:
-            stores.append(service_store(settings, service))
-        return stores[0]
-
-    return Readiness(settings, service, store_factory=store, processes=(f"{service}-consumer", f"{service}-relay"))
+    """A service is ready when its database and broker answer and its consumer and relay are beating. A store per
+    probe costs nothing: the client is one per URI and the contracts one per process (`ContractRegistry.of`)."""
+    return Readiness(settings, service, store_factory=lambda: service_store(settings, service),
+                     processes=(f"{service}-consumer", f"{service}-relay"))
 
 
 def stop_on_signals() -> threading.Event:
