@@ -47,8 +47,8 @@ def _run(client: MongoClient, db_name: str, concern: WriteConcern, count: int, t
                 def callback(s):
                     key = uuid.uuid4().hex
                     db["states"].insert_one({"_id": key, **STATE}, session=s)
-                    db["outbox"].insert_one({"_id": uuid.uuid4().hex, "key": key, **EVENT, "published_at": None},
-                                            session=s)
+                    db["outbox"].insert_one({"_id": key, "order": key, "messages": [{"key": key, **EVENT}], "count": 1,
+                                             "published_at": None}, session=s)
 
                 session.with_transaction(callback, read_concern=ReadConcern("snapshot"), write_concern=concern)
             mine.append(time.perf_counter() - started)

@@ -208,7 +208,7 @@ def run(env: dict) -> list[dict]:
     from shared.config import Settings
     from shared.contracts import ContractRegistry
     from shared.messaging import ensure_topics
-    from shared.storage import mongo_client
+    from shared.storage import mongo_client, outbox_messages
 
     run_id = uuid.uuid4().hex[:8]
     scoring_port, intake_port, baseline_port = _free_port(), _free_port(), _free_port()
@@ -280,7 +280,7 @@ def run(env: dict) -> list[dict]:
         work_after = meter.reading()       # intake, scoring and intake's relay: the submit path
 
         # the baseline: the same payload size, the same clients, a bare insert
-        payload = service.db["outbox"].find_one()["envelope"]
+        payload = outbox_messages(service.db)[0]["envelope"]
         baseline = f"http://127.0.0.1:{baseline_port}/insert"
         plain = threading.local()
 

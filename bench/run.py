@@ -36,6 +36,7 @@ def main(argv: list[str]) -> int:
             database = embedded.start_secantus(log_dir=scratch, data_dir=scratch / "mongo")
             servers.append(database)
             env["mongodb"], env["kind"] = embedded.mongodb_uri(database), "embedded"
+            env["database_pid"] = database.process.pid    # the soak reads its CPU and memory
         results = []
         for path in sorted(HERE.glob("bench_*.py")):
             name = path.stem[len("bench_"):]

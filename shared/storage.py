@@ -12,8 +12,13 @@ The embedded SecantusDB ignores the write concern of commitTransaction, so share
 transactions per second: bench/bench_durability.py). Heartbeats and the relay's "published" marks are not
 transactions: losing one only repeats a heartbeat or a publication (the inbox absorbs it).
 
-Outbox documents keep the Debezium MongoDB outbox shape (aggregatetype, aggregateid, type, payload) so change
-data capture could replace the Python relay without touching producers.
+One outbox document per transaction (issue 14): its `messages`, in the order they were published, each in the
+Debezium MongoDB outbox shape (aggregatetype, aggregateid, type, envelope). The relay sends a document's
+messages and marks the document published once. With a document per event, the embedded database spent as
+much CPU on the relay's "published" marks (an indexed update per event) as on every insert of the routing
+together (docs/capacity.md §3); a routed application publishes ~11 events in one transaction. Change data
+capture could still replace the Python relay, with one unwind of `messages` (Debezium's outbox router reads one
+event per document). `outbox_messages` reads them flattened, for tests and operators.
 """
 from __future__ import annotations
 
@@ -44,6 +49,9 @@ OUTBOX = "outbox"
 INBOX = "inbox"
 HEARTBEATS = "process_heartbeats"
 PUBLISHED_OUTBOX_RETENTION_S = 7 * 24 * 3600
+# Messages per outbox document: a routing chunk of 200 submissions publishes ~2,200 events, and the largest
+# envelopes (a submission with its whole assessment) are tens of KB; 100 keeps a document far below 16 MB.
+OUTBOX_MESSAGES_PER_DOCUMENT = 100
 DURABLE = WriteConcern("majority", j=True)
 
 
@@ -105,8 +113,7 @@ class Transaction:
         if "{" in topic:
             raise ContractError(f"{envelope['type']} is published on one topic per department: pass topic=")
         self._pending.append({
-            "_id": envelope["event_id"],
-            "order": ObjectId(),
+            "event_id": envelope["event_id"],
             "topic": self.topic_prefix + topic,
             "key": envelope["aggregate_id"],
             "aggregatetype": envelope["aggregate_type"],
@@ -114,8 +121,6 @@ class Transaction:
             "type": envelope["type"],
             "version": envelope["version"],
             "envelope": envelope,
-            "created_at": utcnow(),
-            "published_at": None,
         })
 
     def claim_inbox(self, envelope: dict, topic: str) -> None:
@@ -145,7 +150,14 @@ class Transaction:
 
     def _flush(self) -> None:
         if self._pending:
-            self.db[OUTBOX].insert_many(self._pending, ordered=True, session=self.session)
+            now, size = utcnow(), OUTBOX_MESSAGES_PER_DOCUMENT
+            documents = []
+            for start in range(0, len(self._pending), size):
+                order = ObjectId()
+                part = self._pending[start:start + size]
+                documents.append({"_id": order, "order": order, "messages": part, "count": len(part),
+                                  "created_at": now, "published_at": None})
+            self.db[OUTBOX].insert_many(documents, ordered=True, session=self.session)
             self._pending = []
 
 
@@ -196,4 +208,16 @@ class ServiceStore:
         return {doc["_id"]: doc for doc in self.db[HEARTBEATS].find()}
 
     def unpublished_count(self) -> int:
-        return self.db[OUTBOX].count_documents({"published_at": None})
+        """Events (not documents) the relay has still to send."""
+        return sum(d.get("count", 0) for d in self.db[OUTBOX].find({"published_at": None}, {"count": 1}))
+
+
+def outbox_messages(db: Database, event_type: str | None = None, *, unpublished: bool = False) -> list[dict]:
+    """A service's outbox as events, in publishing order: each message with its document's `created_at`,
+    `published_at` and `published_to` (for tests and operators; the relay reads documents)."""
+    query = {"published_at": None} if unpublished else {}
+    out = []
+    for doc in db[OUTBOX].find(query).sort("order", ASCENDING):
+        stamps = {k: doc.get(k) for k in ("created_at", "published_at", "published_to")}
+        out.extend({**m, **stamps} for m in doc["messages"] if event_type in (None, m["type"]))
+    return out

@@ -54,7 +54,6 @@ COMMAND_HANDLERS = {
 EVENT_HANDLERS = {
     "intake.application_submitted": routing.route_submission,
     "scoring.assessment_scored": routing.record_self_assessment,
-    **{event_type: routing.project_task_event for event_type in routing.TASK_EVENT_TYPES},
 }
 
 
@@ -94,8 +93,8 @@ def ensure_indexes(store: ServiceStore) -> None:
 
 
 def event_handlers(bus: MessageBus) -> dict[str, Handler]:
-    """Event type -> handler(envelope, tx) for this service's consumer (see contracts/topics.yaml). The
-    handlers that route and project also offer `.batch(envelopes, tx)` to the batching consumer."""
+    """Event type -> handler(envelope, tx) for this service's consumer (see contracts/topics.yaml). Routing
+    also offers `.batch(envelopes, tx)` to the batching consumer."""
     handlers = bus.consumer_handlers()
     deps = bus.dependencies
     uow_for = bus.uow_for
@@ -104,12 +103,6 @@ def event_handlers(bus: MessageBus) -> dict[str, Handler]:
         lambda envelopes, tx: routing.route_submissions(
             envelopes, uow_for(tx), catalogs=deps["catalogs"], calendar=deps["calendar"], policy=deps["policy"],
             clock=deps["clock"]))
-    # One handler object for every task event type, so that a chunk's task events are projected together.
-    task_events = batchable(
-        handlers["review_routing.review_task_assigned"],
-        lambda envelopes, tx: routing.project_task_events(envelopes, uow_for(tx), assume_new_assignments=True))
-    for event_type in routing.TASK_EVENT_TYPES:
-        handlers[event_type] = task_events
     return handlers
 
 

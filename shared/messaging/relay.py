@@ -70,9 +70,7 @@ class OutboxRelay:
             self.on_new_broker()  # e.g. create the topics with their partitions before anything is sent
         if known is not None and known.get("cluster_id") != current:
             self._renew_producer()
-            requeued = self.store.db[OUTBOX].update_many(
-                {"published_at": {"$ne": None}, "published_to": {"$ne": current}},
-                {"$set": {"published_at": None}}).modified_count
+            requeued = _queue_again(self.store, {"published_at": {"$ne": None}, "published_to": {"$ne": current}})
             log.warning("broker changed from cluster %s to %s: %d published events queued again",
                         known.get("cluster_id"), current, requeued)
         if known is None or known.get("cluster_id") != current:
@@ -101,22 +99,29 @@ class OutboxRelay:
             self.check_broker()
 
     def publish_pending(self) -> int:
+        """Send the oldest unpublished outbox documents' messages (about `batch_size` of them, whole documents)
+        and mark those documents; returns how many messages were sent."""
         self._maybe_check_broker()
         outbox = self.store.db[OUTBOX]
-        batch = list(outbox.find({"published_at": None}).sort("order", 1).limit(self.batch_size))
+        batch, messages = [], []
+        for doc in outbox.find({"published_at": None}).sort("order", 1).limit(self.batch_size):
+            batch.append(doc["_id"])
+            messages.extend(doc["messages"])
+            if len(messages) >= self.batch_size:
+                break
         if not batch:
             return 0
         futures = [
-            self.producer.send(doc["topic"], key=doc["key"].encode(), value=encode(doc["envelope"]),
-                               headers=_headers(doc["envelope"]))
-            for doc in batch
+            self.producer.send(m["topic"], key=m["key"].encode(), value=encode(m["envelope"]),
+                               headers=_headers(m["envelope"]))
+            for m in messages
         ]
         self.producer.flush(timeout=self.send_timeout_s)
         for future in futures:
             future.get(timeout=self.send_timeout_s)  # raises if the broker refused: nothing gets marked
-        outbox.update_many({"_id": {"$in": [doc["_id"] for doc in batch]}},
+        outbox.update_many({"_id": {"$in": batch}},
                            {"$set": {"published_at": utcnow(), "published_to": self._cluster}})
-        return len(batch)
+        return len(messages)
 
     def run(self, stop: threading.Event, *, idle_sleep_s: float = 0.1, heartbeat_every_s: float = 2.0) -> None:
         name = f"{self.store.service}-relay"
@@ -146,5 +151,16 @@ def republish_outbox(store: ServiceStore, since, until=None) -> int:
     created = {"$gte": since}
     if until is not None:
         created["$lt"] = until
-    return store.db[OUTBOX].update_many({"created_at": created, "published_at": {"$ne": None}},
-                                        {"$set": {"published_at": None}}).modified_count
+    return _queue_again(store, {"created_at": created, "published_at": {"$ne": None}})
+
+
+def _queue_again(store: ServiceStore, query: dict) -> int:
+    """Mark the published outbox documents matching `query` unpublished; returns how many events they hold."""
+    outbox = store.db[OUTBOX]
+    ids, events = [], 0
+    for doc in outbox.find(query, {"count": 1}):
+        ids.append(doc["_id"])
+        events += doc.get("count", 0)
+    if ids:
+        outbox.update_many({"_id": {"$in": ids}}, {"$set": {"published_at": None}})
+    return events

@@ -18,7 +18,7 @@ from shared.messaging import (
     make_producer,
     read_topic,
 )
-from shared.storage import OUTBOX, ServiceStore, mongo_client
+from shared.storage import OUTBOX, ServiceStore, mongo_client, outbox_messages
 
 pytestmark = pytest.mark.integration
 
@@ -115,7 +115,7 @@ def test_an_operator_republishes_the_outbox_from_a_point_in_time(settings, regis
     outbox.update_many({}, {"$set": {"published_at": utcnow()}})
 
     assert republish_outbox(store, since=utcnow() - timedelta(hours=1)) == 2
-    queued = [d["envelope"]["payload"]["n"] for d in outbox.find({"published_at": None}).sort("order", 1)]
+    queued = [m["envelope"]["payload"]["n"] for m in outbox_messages(store.db, unpublished=True)]
     assert queued == [2, 3]
     assert republish_outbox(store, since=old, until=old + timedelta(seconds=1)) == 1
 

@@ -170,7 +170,7 @@ def test_outbox_republish_queues_a_services_events_again_from_a_point_in_time(se
     done = greenmine(settings, "outbox", "republish", "scoring", "--since", since)
     assert done.returncode == 0, done.stderr
     assert "2 个事件已重新排队" in done.stdout
-    assert store.db[OUTBOX].count_documents({"published_at": None}) == 2
+    assert store.unpublished_count() == 2
 
     bad = greenmine(settings, "outbox", "republish", "scoring", "--since", "yesterday")
     assert bad.returncode == 2 and "--since" in bad.stderr

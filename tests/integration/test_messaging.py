@@ -22,7 +22,7 @@ from shared.messaging import (
     read_topic,
     replay_dead_letters,
 )
-from shared.storage import ServiceStore, mongo_client
+from shared.storage import ServiceStore, mongo_client, outbox_messages
 
 pytestmark = pytest.mark.integration
 PROCESS = Path(__file__).with_name("platform_process.py")
@@ -99,8 +99,8 @@ class TestOutbox:
         event = probe(3)
         record_probe(producer_store, event)
         assert producer_store.db["probes"].find_one({"_id": event["event_id"]})["n"] == 3
-        stored = producer_store.db["outbox"].find_one({"_id": event["event_id"]})
-        assert stored["published_at"] is None
+        (stored,) = outbox_messages(producer_store.db)
+        assert stored["event_id"] == event["event_id"] and stored["published_at"] is None
         assert stored["aggregateid"] == "agg-1" and stored["type"] == "test.probe_recorded"
         assert stored["topic"] == settings.topic_prefix + "test.probe.events"
 
@@ -162,6 +162,30 @@ class TestRelayAndConsumer:
                       lambda: counter(consumer_store)["events"] == 12)
         assert counter(consumer_store)["total"] == sum(range(1, 13))
         assert consumer_store.db["inbox"].count_documents({}) == 12
+
+    def test_a_transaction_is_one_outbox_document_sent_in_order_and_marked_once(self, settings, registry, topics):
+        """250 events of one transaction: three documents (100, 100, 50), the relay sends them in publishing
+        order in batches of whole documents and marks each document once."""
+        from shared.storage import OUTBOX, OUTBOX_MESSAGES_PER_DOCUMENT
+
+        producer_store, _ = stores(settings, registry)
+        events = [probe(i, aggregate_id="agg-bulk", version=i) for i in range(1, 251)]
+        producer_store.transaction(lambda tx: [tx.publish(e) for e in events])
+        documents = list(producer_store.db[OUTBOX].find().sort("order", 1))
+        assert [d["count"] for d in documents] == [OUTBOX_MESSAGES_PER_DOCUMENT] * 2 + [50]
+        assert [m["event_id"] for m in outbox_messages(producer_store.db)] == [e["event_id"] for e in events]
+        assert producer_store.unpublished_count() == 250
+        producer = make_producer(settings)
+        try:
+            relay = OutboxRelay(producer_store, producer, batch_size=150)
+            assert relay.publish_pending() == 200          # whole documents: two of them reach the batch size
+            assert producer_store.unpublished_count() == 50
+            assert relay.publish_pending() == 50 and relay.publish_pending() == 0
+        finally:
+            producer.close()
+        assert all(d["published_at"] is not None for d in producer_store.db[OUTBOX].find())
+        records = read_topic(settings, settings.topic("test.probe.events"))
+        assert [json.loads(r.value)["aggregate_version"] for r in records] == list(range(1, 251))
 
     def test_replayed_event_changes_nothing(self, settings, registry, topics):
         _, consumer_store = stores(settings, registry)

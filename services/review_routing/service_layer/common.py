@@ -1,16 +1,15 @@
-"""What several of the review's handlers share: access to one task or case, audit entries, task events."""
+"""What several of the review's handlers share: access to one task or case, audit entries."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
 
-from review_routing.adapters import events
 from review_routing.domain.access import Actor, can_view_case, can_view_task
 from review_routing.domain.case import ReviewCase
 from review_routing.domain.errors import NotFound, NotPermitted
-from review_routing.domain.task import ReviewTask, TaskEvent
+from review_routing.domain.task import ReviewTask
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
 from shared.catalog import Catalog, CatalogError
 
@@ -40,13 +39,6 @@ def audit_entry(actor: Actor | None, action: str, at: datetime, *, application_i
 
 def audit(uow: ReviewUnitOfWork, actor: Actor | None, action: str, at: datetime, **fields) -> None:
     uow.audit.add_many([audit_entry(actor, action, at, **fields)])
-
-
-def publish_task_events(uow: ReviewUnitOfWork, task: ReviewTask, happened: Iterable[TaskEvent],
-                        version: int) -> None:
-    """Each event of a task on its department's topic."""
-    for event in happened:
-        uow.publish(events.task_event(task, event, version), topic=events.department_topic(task.department))
 
 
 def readable_task(uow: ReviewUnitOfWork, actor: Actor, task_id: str,

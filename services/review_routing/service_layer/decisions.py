@@ -25,6 +25,7 @@ from review_routing.domain.errors import (
 )
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
 from review_routing.service_layer.common import Catalogs, audit, department_name, readable_case
+from review_routing.service_layer.department_queues import publish_task_events
 from review_routing.service_layer.presenters import side_by_side
 from review_routing.service_layer.region.reviews import open_region_review
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
@@ -104,10 +105,7 @@ def decide_case(cmd: DecideCase, uow: ReviewUnitOfWork, *, clock: Clock, catalog
             open_region_review(uow, current, version_no, assessment, report, result, catalog, calendar=calendar,
                                policy=policy)
         by_id = {t.task_id: t for t in fresh}
-        for event in closed:
-            task = by_id[event.task_id]
-            uow.publish(events.task_event(task, event, versions[task.task_id]),
-                        topic=events.department_topic(task.department))
+        publish_task_events(uow, [events.task_event(by_id[e.task_id], e, versions[e.task_id]) for e in closed])
         audit(uow, actor, "decision_recorded", now, application_id=application_id, version_no=version_no,
               detail={"decision": result.decision, "reasons": [r.to_dict() for r in result.reasons],
                       "total": (report or {}).get("total"), "verdict": (report or {}).get("verdict")})

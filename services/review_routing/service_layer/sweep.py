@@ -8,7 +8,8 @@ from datetime import datetime
 
 from review_routing.domain.commands import SweepOverdue
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar, beijing_date
-from review_routing.service_layer.common import audit, publish_task_events
+from review_routing.service_layer.common import audit
+from review_routing.service_layer.department_queues import publish_events_of_task
 from review_routing.service_layer.region.commissions import expire_commissions
 from review_routing.service_layer.region.reviews import sweep_region
 from review_routing.service_layer.unit_of_work import ReviewUnitOfWork
@@ -34,7 +35,7 @@ def sweep_overdue(cmd: SweepOverdue, uow: ReviewUnitOfWork, *, clock: Callable[[
             if not happened:
                 return 0
             version = uow.tasks.save(task)
-            publish_task_events(uow, task, happened, version)
+            publish_events_of_task(uow, task, happened, version)
             audit(uow, None, "task_overdue", now, application_id=task.application_id,
                   version_no=task.version_no, task_id=task.task_id,
                   detail={"due_date": task.due_date.isoformat(), "events": [e.kind for e in happened]})

@@ -38,9 +38,9 @@ from review_routing.service_layer.common import (
     attachment_url,
     audit,
     department_name,
-    publish_task_events,
     readable_task,
 )
+from review_routing.service_layer.department_queues import publish_events_of_task
 from review_routing.service_layer.presenters import photo_view
 from review_routing.service_layer.unit_of_work import PhotoFiles, ReviewUnitOfWork
 from shared.storage import ConcurrencyError
@@ -61,7 +61,7 @@ def _task_action(uow: ReviewUnitOfWork, actor: Actor, task_id: str, action: str,
         now = clock()
         happened = work(task, now)
         version = uow.tasks.save(task)
-        publish_task_events(uow, task, happened, version)
+        publish_events_of_task(uow, task, happened, version)
         audit(uow, actor, action, now, application_id=task.application_id, version_no=task.version_no,
               task_id=task.task_id, detail=audit_detail(task, happened) if audit_detail else {})
         return task

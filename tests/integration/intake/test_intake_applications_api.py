@@ -22,10 +22,11 @@ from intake_api_support import (
 )
 
 from shared.contracts import ContractRegistry
+from shared.storage import outbox_messages
 
 pytestmark = pytest.mark.integration
 # The outbox also holds intake.mine_recorded (the mine register, for supervision): these tests read the submission.
-SUBMITTED = {"type": "intake.application_submitted"}
+SUBMITTED = "intake.application_submitted"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -331,7 +332,7 @@ def test_a_self_assessment_short_of_the_standard_cannot_be_submitted(ent1, draft
     errors = response.json["errors"]
     assert "约束性指标第8项「开采方式」须得满分" in errors["assessment.indicators.8"][0]
     assert "先决条件P3" in errors["assessment.prerequisites.P3"][0]
-    assert service.db["outbox"].count_documents(SUBMITTED) == 0
+    assert not outbox_messages(service.db, SUBMITTED)
 
 
 def test_submit_freezes_a_version_and_publishes_the_contract_event(ent1, draft, service, intake_settings):
@@ -344,7 +345,7 @@ def test_submit_freezes_a_version_and_publishes_the_contract_event(ent1, draft, 
     body = response.json
     assert body["status"] == "submitted" and not body["editable"] and body["score_pending"]
     assert [v["number"] for v in body["versions"]] == [1] and body["versions"][0]["resubmission"] is False
-    outbox = list(service.db["outbox"].find(SUBMITTED))
+    outbox = outbox_messages(service.db, SUBMITTED)
     assert len(outbox) == 1
     envelope = outbox[0]["envelope"]
     ContractRegistry([intake_settings.contracts_dir]).validate(envelope)
@@ -413,7 +414,7 @@ def test_branch_two_mine_with_its_sub_industry(ent2, service, intake_settings):
     ready(ent2, app.json["id"], full_assessment(2, "open_pit", "sand_gravel_stone"))
     submitted = ent2.post(f"/api/v1/applications/{app.json['id']}/submit")
     assert submitted.status_code == 200, submitted.get_data(as_text=True)
-    payload = service.db["outbox"].find_one(SUBMITTED)["envelope"]["payload"]
+    payload = outbox_messages(service.db, SUBMITTED)[0]["envelope"]["payload"]
     assert payload["mine"]["league"] == "包头市" and payload["mine"]["industry_group"] == 2
     assert payload["assessment"]["mine"]["industry_variant"] == "sand_gravel_stone"
     assert "21" in payload["assessment"]["indicators"] and "12" not in payload["assessment"]["indicators"]

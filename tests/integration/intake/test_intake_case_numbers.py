@@ -11,10 +11,11 @@ from test_intake_consumer import deliver, routed
 
 from shared.clock import beijing_date, utcnow
 from shared.contracts import new_event
+from shared.storage import outbox_messages
 
 pytestmark = pytest.mark.integration
 # The outbox also holds intake.mine_recorded (the mine register, for supervision): these tests read the submission.
-SUBMITTED = {"type": "intake.application_submitted"}
+SUBMITTED = "intake.application_submitted"
 
 
 def _ready_application(api: Api, mine_body: dict, assessment: dict | None = None) -> str:
@@ -58,7 +59,7 @@ def test_concurrent_first_submissions_in_one_league_get_consecutive_numbers(inta
     assert numbers == [f"150600-{year}-00001", f"150600-{year}-00002"]
     assert service.db["case_counters"].find_one({"_id": f"150600-{year}"})["seq"] == 2
     events = {d["envelope"]["payload"]["application_id"]: d["envelope"]["payload"]
-              for d in service.db["outbox"].find(SUBMITTED)}
+              for d in outbox_messages(service.db, SUBMITTED)}
     assert {events[a]["case_no"] for a in (first, second)} == set(numbers)
     assert ent1.get(f"/api/v1/applications/{refused_app}").json["case_no"] is None
 
@@ -92,6 +93,6 @@ def test_a_resubmission_keeps_its_case_number(ent1, intake_settings, service):
     again = ent1.post(f"/api/v1/applications/{app_id}/submit")
     assert again.status_code == 200, again.get_data(as_text=True)
     assert again.json["case_no"] == number and [v["number"] for v in again.json["versions"]] == [1, 2]
-    payloads = [d["envelope"]["payload"] for d in service.db["outbox"].find(SUBMITTED).sort("order", 1)]
+    payloads = [d["envelope"]["payload"] for d in outbox_messages(service.db, SUBMITTED)]
     assert [(p["version_no"], p["case_no"]) for p in payloads] == [(1, number), (2, number)]
     assert service.db["case_counters"].count_documents({}) == 1

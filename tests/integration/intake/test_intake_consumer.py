@@ -9,10 +9,11 @@ from intake_api_support import COAL_MINE, full_assessment, upload_required
 
 from shared.contracts import new_event
 from shared.messaging import EventConsumer, PermanentFailure
+from shared.storage import outbox_messages
 
 pytestmark = pytest.mark.integration
 # The outbox also holds intake.mine_recorded (the mine register, for supervision): these tests read the submission.
-SUBMITTED = {"type": "intake.application_submitted"}
+SUBMITTED = "intake.application_submitted"
 
 
 @pytest.fixture
@@ -121,7 +122,7 @@ def test_resubmission_after_a_return(ent1, submitted, consumer, service, intake_
     assert body["status"] == "resubmitted" and [v["number"] for v in body["versions"]] == [1, 2]
     assert body["versions"][1]["resubmission"] is True and body["score_pending"]
     assert body["score_report_version"] == 1  # the latest report we have, until v2's arrives
-    events = [d["envelope"]["payload"] for d in service.db["outbox"].find(SUBMITTED).sort("order", 1)]
+    events = [d["envelope"]["payload"] for d in outbox_messages(service.db, SUBMITTED)]
     assert [(e["version_no"], e["resubmission"]) for e in events] == [(1, False), (2, True)]
     assert events[1]["assessment"]["indicators"]["3"]["record"] == "4月1日张三、李四复查：已补设"
     v1 = ent1.get(f"/api/v1/applications/{app_id}/versions/1").json

@@ -15,7 +15,7 @@ from shared import identity
 from shared.contracts import new_event
 from shared.messaging import EventConsumer, OutboxRelay, encode, ensure_topics, make_producer
 from shared.runtime import service_store
-from shared.storage import mongo_client
+from shared.storage import mongo_client, outbox_messages
 
 PASSWORD = "Greenmine-2025"
 # (username, role, fields): the accounts the public notice's tests act as.
@@ -94,8 +94,7 @@ class NoticeHarness:
 
     def published(self, event_type: str) -> list[dict]:
         """This service's events of a type, from its outbox (payloads), oldest first."""
-        return [d["envelope"]["payload"] if "envelope" in d else d.get("payload")
-                for d in self.db["outbox"].find({"type": event_type}).sort("order", 1)]
+        return [m["envelope"]["payload"] for m in outbox_messages(self.db, event_type)]
 
 
 def add_users(identity_db, users=USERS) -> None:

@@ -19,6 +19,7 @@ from public_notice.domain.notifications.deliveries import Delivery
 from public_notice.domain.notifications.subscriptions import subscription_id
 from shared import mail_receiver
 from shared.contracts import new_event
+from shared.storage import outbox_messages
 
 pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).resolve().parents[3] / "contracts" / "examples"
@@ -117,7 +118,8 @@ def test_subscribe_confirm_receive_unsubscribe(notice, receiver):
     assert f"/public/announcements/{event['payload']['announcement_id']}" in mail["message"]["text"]
     unsubscribe = link_in(mail["message"]["text"], "/public/subscriptions/unsubscribe")
     assert mail["message"]["headers"]["List-Unsubscribe"].endswith(unsubscribe + ">")
-    assert all(address not in json.dumps(e, ensure_ascii=False) for e in notice.db["outbox"].find({}, {"_id": 0}))
+    assert [m["type"] for m in outbox_messages(notice.db)
+            if address in json.dumps(m["envelope"], ensure_ascii=False)] == []
 
     gone = client.get(unsubscribe)
     assert gone.status_code == 200 and "已成功退订" in gone.get_data(as_text=True)

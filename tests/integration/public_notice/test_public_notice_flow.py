@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from public_notice.domain.commands import Sweep
 from shared import identity
-from shared.storage import HEARTBEATS, INBOX, OUTBOX
+from shared.storage import HEARTBEATS, INBOX, OUTBOX, outbox_messages
 
 pytestmark = pytest.mark.integration
 
@@ -142,13 +142,13 @@ def test_from_publication_through_objections_to_the_list_without_leaking_anyone(
             assert value.encode() not in body, (path, value)
         searched += 1
     assert searched >= 20
-    for doc in notice.db["outbox"].find():
-        flat = repr(doc)
-        assert not any(value in flat for value in secrets_of), doc["type"]
+    for message in outbox_messages(notice.db):
+        flat = repr(message)
+        assert not any(value in flat for value in secrets_of), message["type"]
 
     # Every event again — the region's proposals and this service's own (which its notification areas consume):
     before = snapshot(notice.db)
-    own = [d["envelope"] for d in notice.db["outbox"].find().sort("order", 1)]
+    own = [m["envelope"] for m in outbox_messages(notice.db)]
     consumed = [e for e in own if notice.store.registry.topic_for(e["type"]) in
                 notice.store.registry.topics_consumed_by("public_notice")]
     for envelope in proposals + consumed:

@@ -25,6 +25,7 @@ from lxml import etree
 from notice_harness import wait_for
 
 from public_notice.service_layer.notifications.dispatch import DispatchDue
+from shared.storage import outbox_messages
 
 pytestmark = pytest.mark.integration
 
@@ -159,8 +160,7 @@ def test_a_receiver_failing_twice_gets_the_third_attempt_signed_and_logged(hooks
     assert notice.call("GET", f"/api/v1/notice/webhooks/{endpoint['id']}", "region").json["health"] == "healthy"
 
     # the same event again (a replay from the broker): no new delivery, nothing sent
-    outbox = notice.db["outbox"].find_one({"type": PUBLISHED})
-    envelope = outbox.get("envelope") or outbox
+    envelope = outbox_messages(notice.db, PUBLISHED)[0]["envelope"]
     notice.deliver({k: v for k, v in envelope.items() if k != "_id"})
     notice.bus.handle(DispatchDue())
     assert notice.db["deliveries"].count_documents({"channel": "webhook"}) == 1 and len(receiver.requests) == 3

@@ -17,6 +17,7 @@ from review_routing.service_layer.region.institutions import eligible_institutio
 from shared import identity
 from shared.messaging import EventConsumer
 from shared.runtime import service_store
+from shared.storage import outbox_messages
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +102,7 @@ def test_register_ban_and_the_public_bulletin(review, notice, settings):
         assert text in page, text
 
     # Delivered again (a replay under the same event): still one 通报.
-    (envelope,) = [d["envelope"] for d in review.db["outbox"].find({"type": "review_routing.misconduct_found"})]
+    (envelope,) = [m["envelope"] for m in outbox_messages(review.db, "review_routing.misconduct_found")]
     review.publish(envelope, topic="review_routing.region.events")
     review.publish({**envelope, "event_id": "00000000-0000-4000-8000-000000000001"},
                    topic="review_routing.region.events")
@@ -123,4 +124,4 @@ def test_the_demo_register_loads_once_and_binds_the_demo_evaluator(review):
     assert own["institution_id"] == options["institution"] and own["status"] == "active"
     listing = review.call("GET", "/api/v1/evaluation/institutions", "region").json
     assert sorted(i["status"] for i in listing) == ["active", "active", "banned"]
-    assert review.db["outbox"].count_documents({"type": "review_routing.misconduct_found"}) == 1
+    assert len(outbox_messages(review.db, "review_routing.misconduct_found")) == 1

@@ -1,5 +1,6 @@
-"""The review consumer on real servers: submissions reach every department queue through the department
-topics; a chunk with a poison record still processes the good ones and dead-letters the bad one alone."""
+"""The review consumer on real servers: submissions reach every department queue (written with the routing)
+and their department topics; a chunk with a poison record still processes the good ones and dead-letters the
+bad one alone."""
 from __future__ import annotations
 
 import json
@@ -44,27 +45,35 @@ def test_a_poison_submission_is_dead_lettered_alone(review, catalog):
     assert review.db["tasks"].count_documents({"application_id": {"$in": ["app-poison", "app-nowhere"]}}) == 0
 
 
-def test_an_assignment_seen_again_under_a_new_event_id_keeps_the_queue_entry(review, catalog):
-    """The fast path inserts queue entries of new assignments; an entry that exists already makes the chunk
-    roll back and the records are handled one by one (the entry keeps its status)."""
+def test_a_submission_seen_again_under_a_new_event_id_keeps_the_tasks_and_queue(review, catalog):
+    """The queue entries of new tasks are inserted with the routing, in its transaction. The same submission
+    again under a new event id (intake sent it again) routes nothing: no second task, and a claimed entry keeps
+    its status; the department topic gets nothing new for it."""
     import uuid
 
-    review.publish(submitted_event(submission(catalog, "app-first")))
+    first = submitted_event(submission(catalog, "app-first"))
+    review.publish(first)
     tasks = wait_for(lambda: review.routed_tasks("app-first", 1), what="routing")
-    wait_for(lambda: len(review.queued("app-first", 1)) == len(tasks), what="queue")
+    assert len(review.queued("app-first", 1)) == len(tasks)        # written with the tasks: nothing to wait for
     eco = next(t for t in tasks if t["department"] == "ecology_environment")
     assert review.call("POST", f"/api/v1/review/tasks/{eco['_id']}/claim", "rv_ecology_environment").status_code == 200
-    wait_for(lambda: review.db["queue"].find_one({"_id": eco["_id"]})["status"] == "claimed", what="claim")
-    topic = "review_routing.tasks.ecology_environment"
-    assigned = next(json.loads(r.value) for r in read_topic(review.settings, review.settings.topic(topic))
-                    if json.loads(r.value)["type"] == "review_routing.review_task_assigned")
-    forged = {**assigned, "event_id": str(uuid.uuid4())}
-    review.publish(forged, topic=topic)
+    assert review.db["queue"].find_one({"_id": eco["_id"]})["status"] == "claimed"
+    topic = review.settings.topic("review_routing.tasks.ecology_environment")
+
+    def task_events() -> list[str]:
+        return [json.loads(r.value)["type"] for r in read_topic(review.settings, topic)]
+
+    wait_for(lambda: len(task_events()) == 2, what="assigned and claimed on the department topic")
+    again = {**first, "event_id": str(uuid.uuid4())}
+    review.publish(again)
     review.publish(submitted_event(submission(catalog, "app-second")))
-    wait_for(lambda: any(o.event_id == forged["event_id"] and o.status == "processed"
-                         for o in review.consumer.outcomes), what="the forged assignment")
+    wait_for(lambda: any(o.event_id == again["event_id"] and o.status == "processed"
+                         for o in review.consumer.outcomes), what="the submission seen again")
     second = wait_for(lambda: review.routed_tasks("app-second", 1), what="routing of the second")
-    wait_for(lambda: len(review.queued("app-second", 1)) == len(second), what="queue of the second")
+    assert len(review.queued("app-second", 1)) == len(second)
     entry = review.db["queue"].find_one({"_id": eco["_id"]})
     assert entry["status"] == "claimed" and entry["claimed_by"] == "rv_ecology_environment"
     assert review.db["queue"].count_documents({"application_id": "app-first"}) == len(tasks)
+    assert review.db["tasks"].count_documents({"application_id": "app-first"}) == len(tasks)
+    wait_for(lambda: len(task_events()) == 3, what="the second application's assignment on the topic")
+    assert task_events().count("review_routing.review_task_claimed") == 1

@@ -16,6 +16,7 @@ from shared import identity
 from shared.contracts import ContractRegistry
 from shared.messaging import EventConsumer, OutboxRelay, ensure_topics, make_producer, read_topic
 from shared.runtime import service_store
+from shared.storage import outbox_messages
 
 pytestmark = pytest.mark.integration
 CONTRACTS = Path(__file__).resolve().parents[3] / "contracts"
@@ -109,7 +110,7 @@ class TestRecordedStages:
         assert response.status_code == 201, response.json
         assert response.json["stage_label"] == "第三方评估" and response.json["report"]["verdict"] == "qualified"
         store = service_store(settings, "scoring")
-        outbox = list(store.db["outbox"].find())
+        outbox = outbox_messages(store.db)
         assert [o["type"] for o in outbox] == ["scoring.assessment_scored"]
         assert outbox[0]["envelope"]["payload"]["stage"] == "third_party_evaluation"
         listed = client.get("/api/v1/scoring/assessments?subject=app-1",

@@ -32,6 +32,8 @@ from supervision.entrypoints.http import create_app
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "public_notice"))
 from notice_harness import start as start_notice  # noqa: E402
 
+from shared.storage import outbox_messages
+
 pytestmark = pytest.mark.integration
 EXAMPLE = json.loads((REPO_ROOT / "contracts" / "examples" / "public_notice.mine_listed.v1.json").read_text("utf-8"))
 ORDOS, BAOTOU = "鄂尔多斯市", "包头市"
@@ -248,7 +250,7 @@ def test_plan_draw_results_published_and_recomputed(settings, system):
     assert call("POST", f"{API}/plans/{year}/draw", office, {"entered_value": "another"}).status_code == 409
     assert call("POST", f"{API}/plans/{year}/publish", office).status_code == 200
     assert call("POST", f"{API}/tasks/{first}/results/ecology_environment", eco, problems).status_code == 200
-    events = [d["envelope"] for d in store.db["outbox"].find({"type": {"$regex": "^supervision\\."}})]
+    events = [m["envelope"] for m in outbox_messages(store.db) if m["type"].startswith("supervision.")]
     assert sorted(e["type"] for e in events) == ["supervision.inspection_plan_published"] + [
         "supervision.inspection_result_recorded"] * 6 + ["supervision.inspections_drawn"]
     for envelope in events:                                                   # redelivered to the public notice

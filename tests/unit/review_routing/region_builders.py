@@ -11,7 +11,6 @@ from review_routing.bootstrap import bootstrap
 from review_routing.domain import commands as c
 from review_routing.domain.access import Actor
 from review_routing.domain.region.review import review_id
-from review_routing.service_layer import routing
 from shared.config import Settings
 from shared.workdays import DeadlinePolicy, WorkingCalendar
 
@@ -69,7 +68,6 @@ def make_bus(uow, clock, scoring=None, directory=None, photo_files=None):
 def forwarded(bus, uow, catalog, app_id: str = "app-1", **submission_args) -> str:
     """Route a submission, have every department agree, forward it; the id of the RegionReview it opened."""
     bus.handle_event(submitted_event(submission(catalog, app_id, **submission_args)), uow)
-    routing.project_task_events([e for e, t in uow.published if t and t.startswith("review_routing.tasks.")], uow)
     for task in uow.tasks.of_case(app_id, 1):
         actor = BUREAU if task.lead else reviewer(task.department)
         bus.handle(c.ClaimTask(actor, task.task_id))

@@ -16,7 +16,6 @@ from review_routing.bootstrap import bootstrap
 from review_routing.domain.errors import InvalidTransition
 from review_routing.domain.opinion import CheckFinding, IndicatorOpinion, Opinion, PrerequisiteFinding, SiteCheck
 from review_routing.entrypoints.http import create_app
-from review_routing.service_layer import routing
 from review_routing.service_layer.sheets import countersign_sheet, decision_sheet, opinion_sheet, self_label
 from shared import identity
 from shared.config import Settings
@@ -162,7 +161,6 @@ def web(catalog):
     bus = bootstrap(SETTINGS, uow_factory=lambda: uow, uow_for=lambda tx: uow, scoring=Scoring(),
                     directory=Directory(), photo_files=FakePhotoFiles(), env={}, clock=lambda: AT)
     bus.handle_event(submitted_event({**submission(catalog), "case_no": CASE_NO}), uow)
-    routing.project_task_events([e for e, t in uow.published if t and ".tasks." in t], uow)
     client = create_app(SETTINGS, bus).test_client()
 
     def call(path, who=BUREAU_P):
@@ -237,23 +235,14 @@ def test_queue_and_case_exports(web):
     assert len(lead) == 2 and lead[1][0] == CASE_NO
 
 
-def project(web) -> None:
-    """Run the department topics' new events into the queue read model (what the consumer does)."""
-    start = getattr(web, "projected", 0)
-    routing.project_task_events([e for e, t in web.uow.published[start:] if t and ".tasks." in t], web.uow)
-    web.projected = len(web.uow.published)
-
-
 def post(web, path, body, who=BUREAU_P):
     token = identity.issue_token(SETTINGS.secret_key, who)
     return web.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
 
 
 def test_a_reminder_reaches_the_assignee_or_every_reviewer_of_an_unclaimed_task(web):
-    project(web)
     task = "app-1.v1.ecology_environment"
     assert post(web, f"/api/v1/review/tasks/{task}/remind", {"message": "请于本周内出具意见"}).status_code == 200
-    project(web)
     colleague = identity.Principal("rv_eco_2", "department_reviewer", display_name="李审核",
                                    department="ecology_environment", area="鄂尔多斯市")
     for who in (ECO, colleague):                       # unclaimed: every reviewer of the department and area
@@ -265,7 +254,6 @@ def test_a_reminder_reaches_the_assignee_or_every_reviewer_of_an_unclaimed_task(
     item = web("/api/v1/review/queues/ecology_environment", ECO).get_json()["items"][0]
     assert item["reminded"]["message"] == "请于本周内出具意见" and item["case_no"] == CASE_NO
     assert post(web, f"/api/v1/review/tasks/{task}/claim", {}, ECO).status_code == 200
-    project(web)
     assert "催办提醒" in web("/review/", ECO).get_data(as_text=True)          # the assignee still sees it
     assert "催办提醒" not in web("/review/", colleague).get_data(as_text=True)
     assert "催办提醒" not in web("/review/", ECO_BAOTOU).get_data(as_text=True)

@@ -26,7 +26,7 @@ from review_routing.bootstrap import bootstrap
 from review_routing.domain import commands as c
 from review_routing.domain.access import Actor
 from review_routing.domain.workdays import WorkingCalendar
-from review_routing.service_layer import routing
+from review_routing.service_layer import department_queues, routing
 from shared.config import Settings
 from shared.contracts import ContractRegistry
 from shared.errors import Conflict, InvalidInput, InvalidTransition, NotFound, NotPermitted, Unavailable
@@ -93,18 +93,10 @@ def bus(uow, clock, scoring):
 
 
 def route(bus, uow, catalog, *payloads):
-    """Deliver submissions as the consumer does (one chunk) and the department events they cause."""
-    before = len(uow.published)
+    """Deliver submissions as the consumer does (one chunk)."""
     bus.handle_event(submitted_event(payloads[0]), uow) if len(payloads) == 1 else routing.route_submissions(
         [submitted_event(p) for p in payloads], uow, catalogs=bus.dependencies["catalogs"],
         calendar=bus.dependencies["calendar"], policy=bus.dependencies["policy"], clock=bus.dependencies["clock"])
-    project(uow, before)
-
-
-def project(uow, since: int = 0):
-    task_events = [e for e, topic in uow.published[since:] if topic and topic.startswith("review_routing.tasks.")]
-    if task_events:
-        routing.project_task_events(task_events, uow)
 
 
 def task_id(department: str, app_id: str = "app-1", version_no: int = 1) -> str:
@@ -163,8 +155,8 @@ def test_the_fast_queue_path_refuses_an_entry_that_exists(bus, uow, catalog):
     route(bus, uow, catalog, submission(catalog))
     assigned = uow.events("review_routing.review_task_assigned")[:1]
     with pytest.raises(DuplicateId):
-        routing.project_task_events(assigned, uow, assume_new_assignments=True)
-    routing.project_task_events(assigned, uow)                    # the careful path: unchanged
+        department_queues.project_task_events(assigned, uow, assume_new_assignments=True)
+    department_queues.project_task_events(assigned, uow)                  # the careful path: unchanged
     assert uow.queue.docs[assigned[0]["payload"]["task_id"]]["status"] == "open"
 
 
@@ -187,6 +179,9 @@ def test_claim_publishes_on_the_department_topic_and_audits(bus, uow, catalog):
     assert event["type"] == "review_routing.review_task_claimed"
     assert topic == "review_routing.tasks.ecology_environment" and event["aggregate_version"] == 2
     assert uow.audit.actions()[-1] == "task_claimed"
+    # The department queue shows it with the change itself, no consumer in between.
+    entry = uow.queue.docs[task_id("ecology_environment")]
+    assert entry["status"] == "claimed" and entry["claimed_by"] == ECO.username and entry["event_version"] == 2
 
 
 def test_only_the_department_and_area_may_act(bus, uow, catalog):
@@ -354,6 +349,7 @@ def test_return_closes_the_pending_tasks_and_only_the_lead_bureau_decides(bus, u
     result = bus.handle(c.DecideCase(BUREAU, "app-1", "return", reasons=({"indicator": 3, "text": "补设"},)))
     assert result["decision"] == "returned" and result["reasons"][0]["indicator"] == 3
     assert all(t.status == "closed" for t in uow.tasks.of_case("app-1", 1))
+    assert {q["status"] for q in uow.queue.docs.values()} == {"closed"}
 
 
 def test_the_countersign_view_shows_opinions_side_by_side_with_the_rescore(bus, uow, catalog, scoring):

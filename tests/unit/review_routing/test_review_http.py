@@ -11,7 +11,6 @@ from review_fakes import FakePhotoFiles, FakeReviewUnitOfWork
 
 from review_routing.bootstrap import bootstrap
 from review_routing.entrypoints.http import create_app
-from review_routing.service_layer import routing
 from shared import identity
 from shared.config import Settings
 from shared.contracts import ContractRegistry
@@ -38,7 +37,6 @@ def api(catalog):
     bus = bootstrap(SETTINGS, uow_factory=lambda: uow, uow_for=lambda tx: uow, scoring=None,
                     directory=Directory(), photo_files=FakePhotoFiles(), env={})
     bus.handle_event(submitted_event(submission(catalog)), uow)
-    routing.project_task_events([e for e, t in uow.published if t and ".tasks." in t], uow)
     client = create_app(SETTINGS, bus).test_client()
 
     def call(method, path, who=ECO, **kwargs):

@@ -9,8 +9,8 @@ from review_builders import AT, BUREAU, full_opinion, opinion_body, points, revi
 
 from review_routing.adapters import events
 from review_routing.domain.workdays import DeadlinePolicy, WorkingCalendar
+from review_routing.service_layer.department_queues import project_queue
 from review_routing.service_layer.presenters import queue_item
-from review_routing.service_layer.routing import project_queue
 
 
 def lifecycle(catalog):
